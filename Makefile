@@ -1,0 +1,41 @@
+# gort: build, run, test and benchmark. See README.md.
+#
+#   make run     build examples/hello (release, static, freestanding) and run it
+#   make test    unit tests on the host + every example natively and under qemu-x86_64
+#   make bench   start-up, size (and later scheduler/channel) figures beside Go
+#   make lint    cargo fmt --check and clippy with warnings as errors
+
+CARGO    ?= cargo
+EXAMPLES := target/x86_64-unknown-linux-gnu/release/examples
+
+.PHONY: all build run test unit integration lint deps bench clean
+
+all: build
+
+build:
+	$(CARGO) build --release --examples
+
+run: build
+	$(EXAMPLES)/hello
+
+# Tools the tests need (qemu-user), installed with apt-get when missing.
+deps:
+	@bash .ci/deps qemu
+
+unit:
+	$(CARGO) test --lib
+
+integration: deps build
+	$(CARGO) test --tests --release -- --test-threads=2
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --lib --examples --tests -- -D warnings
+
+test: lint unit integration
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,94 @@
+//! The public surface users write against (DESIGN §4): the program entry macro,
+//! process exit, goroutine identity and machine facts.
+
+use crate::proc::getg;
+
+/// Declare the program's `fn main()`. The runtime boots, runs it as goroutine 1, and
+/// exits 0 when it returns.
+///
+/// ```ignore
+/// #![no_std]
+/// #![no_main]
+/// gort::main!(main);
+/// fn main() { gort::println!("hello, world"); }
+/// ```
+#[macro_export]
+macro_rules! main {
+    ($f:path) => {
+        #[no_mangle]
+        #[doc(hidden)]
+        pub fn gort_user_main() {
+            $f()
+        }
+    };
+}
+
+/// End the process now with `code`, from any goroutine. Deferred work does not run
+/// (Go's os.Exit).
+pub fn exit(code: i32) -> ! {
+    crate::sys_linux::exit_group(code)
+}
+
+/// The current goroutine's id (goroutine 1 runs main).
+pub fn goid() -> u64 {
+    // SAFETY: getg() is the running goroutine, valid while it runs.
+    unsafe { (*getg()).goid }
+}
+
+/// The number of CPUs the runtime uses by default (affinity and cgroup quota).
+pub fn num_cpu() -> usize {
+    crate::os_linux::ncpu()
+}
+
+/// Arguments and environment, as the kernel passed them.
+pub mod env {
+    use core::fmt;
+
+    /// One command-line argument: bytes, as Go's strings are. Display shows invalid
+    /// UTF-8 as U+FFFD.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub struct Arg(&'static [u8]);
+
+    impl Arg {
+        pub fn as_bytes(&self) -> &'static [u8] {
+            self.0
+        }
+        /// The argument as text, if it is valid UTF-8.
+        pub fn to_str(&self) -> Option<&'static str> {
+            core::str::from_utf8(self.0).ok()
+        }
+    }
+
+    impl fmt::Display for Arg {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for chunk in self.0.utf8_chunks() {
+                f.write_str(chunk.valid())?;
+                if !chunk.invalid().is_empty() {
+                    f.write_str("\u{FFFD}")?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl fmt::Debug for Arg {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "\"{}\"", self.0.escape_ascii())
+        }
+    }
+
+    /// The program's arguments, argv[0] first (Go's os.Args).
+    pub fn args() -> impl ExactSizeIterator<Item = Arg> {
+        (0..crate::runtime1::argc()).map(|i| Arg(crate::runtime1::argv_bytes(i)))
+    }
+
+    /// The value of environment variable `name`, if set and valid UTF-8.
+    pub fn var(name: &str) -> Option<&'static str> {
+        var_bytes(name).and_then(|v| core::str::from_utf8(v).ok())
+    }
+
+    /// The value of environment variable `name` as bytes, if set.
+    pub fn var_bytes(name: &str) -> Option<&'static [u8]> {
+        crate::runtime1::getenv(name.as_bytes())
+    }
+}

@@ -1,0 +1,187 @@
+//! What only a freestanding program has: the `_start` entry (rt0/rt0_linux_amd64.s),
+//! the global allocator, the panic handler, and the mem* functions and unwinding
+//! symbols that libc would otherwise provide. Not compiled for the host's unit tests.
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::print::FdWriter;
+use crate::runtime2::*;
+use crate::{debug, os_linux, proc, runtime1};
+
+core::arch::global_asm!(
+    include_str!("../rt0/rt0_linux_amd64.s"),
+    entry_sp = sym debug::ENTRY_SP,
+    tls_check = sym debug::TLS_CHECK,
+    g0 = sym proc::G0,
+    m0 = sym proc::M0,
+    g_stackguard0 = const OFF_G_STACKGUARD0,
+    g_stackguard1 = const OFF_G_STACKGUARD1,
+    g_stack_lo = const OFF_G_STACK_LO,
+    g_stack_hi = const OFF_G_STACK_HI,
+    g_m = const OFF_G_M,
+    m_tls = const OFF_M_TLS,
+    m_g0 = const OFF_M_G0,
+    tls_verify = sym runtime1::tls_verify,
+    tls_check_failed = sym runtime1::tls_check_failed,
+    args = sym runtime1::args,
+    osinit = sym os_linux::osinit,
+    schedinit = sym proc::schedinit,
+    newproc_main = sym proc::newproc_main,
+    options(att_syntax)
+);
+
+/// The global allocator: forwards to the heap in malloc.rs (crate::HEAP, which the
+/// unit tests can use without it being their allocator).
+struct Global;
+
+#[global_allocator]
+static GLOBAL: Global = Global;
+
+// SAFETY: forwards to GortHeap, which upholds GlobalAlloc's contract.
+unsafe impl core::alloc::GlobalAlloc for Global {
+    #[inline]
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { crate::HEAP.alloc(layout) }
+    }
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+        // SAFETY: forwarded contract.
+        unsafe { crate::HEAP.dealloc(ptr, layout) }
+    }
+}
+
+/// Set once the first panic starts printing: a panic while printing a panic is fatal.
+static PANICKING: AtomicBool = AtomicBool::new(false);
+
+/// A panic in any goroutine ends the program, as in Go: `panic: MESSAGE`, the
+/// goroutine, and exit status 2.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if PANICKING.swap(true, Ordering::AcqRel) {
+        runtime1::throw("panic during panic");
+    }
+    let mut w = FdWriter::new(2);
+    let _ = write!(w, "panic: {}\n\n", info.message());
+    // Before settls there is no g to name.
+    if debug::TLS_CHECK.load(Ordering::Relaxed) == 0x123 {
+        let gp = proc::getg();
+        // SAFETY: with TLS set up, getg() is the running g (g0 or a goroutine).
+        let (goid, is_g0) = unsafe { ((*gp).goid, gp == proc::g0() || (*(*gp).m).g0 == gp) };
+        if is_g0 {
+            let _ = writeln!(w, "goroutine 0 [running on g0]:");
+        } else {
+            let _ = writeln!(w, "goroutine {goid} [running]:");
+        }
+    }
+    if let Some(loc) = info.location() {
+        let _ = writeln!(w, "\t{}:{}:{}", loc.file(), loc.line(), loc.column());
+    }
+    w.flush();
+    crate::sys_linux::exit_group(2)
+}
+
+// The C library functions the compiler emits calls to. `rep movsb`/`rep stosb` are
+// written as inline assembly so that they cannot be compiled back into a call to
+// themselves. DF is clear (rt0_go's CLD; the ABI keeps it so).
+
+/// # Safety
+/// As C's memcpy: n bytes readable at src, writable at dst, not overlapping.
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees the ranges; rep movsb copies forward n bytes.
+    unsafe {
+        core::arch::asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _,
+            inout("rsi") src => _, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// As C's memmove: n bytes readable at src and writable at dst; they may overlap.
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dst as usize).wrapping_sub(src as usize) >= n {
+        // dst is below src or past its end: a forward copy never reads a byte it
+        // already overwrote.
+        // SAFETY: as above.
+        unsafe {
+            core::arch::asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _,
+                inout("rsi") src => _, options(nostack, preserves_flags));
+        }
+    } else {
+        // Overlap with dst above src: copy backwards (STD, then CLD to restore).
+        // SAFETY: as above; the pointers start at the last byte of each range.
+        unsafe {
+            core::arch::asm!("std", "rep movsb", "cld", inout("rcx") n => _,
+                inout("rdi") dst.add(n - 1) => _, inout("rsi") src.add(n - 1) => _,
+                options(nostack));
+        }
+    }
+    dst
+}
+
+/// # Safety
+/// As C's memset: n bytes writable at dst.
+#[no_mangle]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees the range; rep stosb stores al n times.
+    unsafe {
+        core::arch::asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _,
+            in("al") c as u8, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// As C's memcmp: n bytes readable at a and b.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // SAFETY: i < n, inside both ranges. Volatile keeps this loop from being
+        // recognised as memcmp and compiled into a call to itself.
+        let (x, y) = unsafe {
+            (
+                core::ptr::read_volatile(a.add(i)),
+                core::ptr::read_volatile(b.add(i)),
+            )
+        };
+        if x != y {
+            return x as i32 - y as i32;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// # Safety
+/// As C's strlen: s is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: every byte up to the NUL is readable. Volatile, as in memcmp.
+    while unsafe { core::ptr::read_volatile(s.add(n)) } != 0 {
+        n += 1;
+    }
+    n
+}
+
+/// # Safety
+/// As C's bcmp.
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract as memcmp.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// Programs are built with panic=abort, but the precompiled core/alloc carry unwind
+/// tables that name these symbols. They are never called.
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
+
+#[no_mangle]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    runtime1::throw("_Unwind_Resume called: unwinding is not supported")
+}

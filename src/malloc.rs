@@ -1,0 +1,157 @@
+//! The heap: gort's `#[global_allocator]`, after the role of Go's mheap.
+//!
+//! mallocinit reserves one large range of address space (PROT_NONE, MAP_NORESERVE:
+//! no memory, no commit charge), as Go reserves its arena. The heap is
+//! `linked_list_allocator` over the committed prefix of that range; when it cannot
+//! satisfy a request, `grow` commits more (mprotect to read-write, at least doubling)
+//! and extends it. Pages are only backed by memory once touched.
+//!
+//! When the reservation is used up, or a commit fails, the program dies with Go's
+//! `fatal error: out of memory`. Go has no fallible allocation, so neither does gort:
+//! a null return would only turn into a less helpful panic.
+//!
+//! The heap is one spin lock: fine for boot and for the runtime's own few allocations.
+//! Small, frequent objects (Gs, sudogs) belong in per-P caches in front of it.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+
+use linked_list_allocator::Heap;
+
+use crate::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
+
+/// The largest reservation tried, then halved until the kernel agrees (a low
+/// RLIMIT_AS, a strict overcommit policy).
+const ARENA_MAX: usize = 64 << 30;
+const ARENA_MIN: usize = 16 << 20;
+/// The first commit, and the least any growth commits.
+const COMMIT_MIN: usize = 256 << 10;
+
+struct Arena {
+    heap: Heap,
+    /// [base, end) is reserved; [base, committed) is read-write and in the heap.
+    base: usize,
+    committed: usize,
+    end: usize,
+}
+
+pub struct GortHeap {
+    arena: spin::Mutex<Arena>,
+}
+
+impl GortHeap {
+    pub const fn new() -> GortHeap {
+        GortHeap {
+            arena: spin::Mutex::new(Arena {
+                heap: Heap::empty(),
+                base: 0,
+                committed: 0,
+                end: 0,
+            }),
+        }
+    }
+
+    /// mallocinit: reserve the arena. Runs once on m0 during schedinit.
+    pub fn init(&self) {
+        let mut a = self.arena.lock();
+        if a.base != 0 {
+            return;
+        }
+        let mut size = ARENA_MAX;
+        let mut last_err = 0;
+        while size >= ARENA_MIN {
+            let r = sys_linux::mmap_anon(size, PROT_NONE, MAP_NORESERVE);
+            if !sys_linux::is_err(r) {
+                a.base = r as usize;
+                a.committed = a.base;
+                a.end = a.base + size;
+                return;
+            }
+            last_err = -r;
+            size /= 2;
+        }
+        drop(a);
+        crate::eprintln!(
+            "runtime: cannot reserve arena virtual address space: mmap failed with errno {last_err}"
+        );
+        crate::runtime1::throw("out of memory")
+    }
+
+    /// Bytes of address space committed to the heap so far.
+    pub fn committed(&self) -> usize {
+        let a = self.arena.lock();
+        a.committed - a.base
+    }
+}
+
+impl Arena {
+    /// Commit at least `need` more bytes to the heap. False if the arena is full or the
+    /// kernel refuses.
+    fn grow(&mut self, need: usize) -> bool {
+        if self.base == 0 {
+            return false;
+        }
+        let page = crate::os_linux::physpagesize().max(4096);
+        let have = self.committed - self.base;
+        let want = need.max(have).max(COMMIT_MIN).next_multiple_of(page);
+        let want = want.min(self.end - self.committed);
+        if want < need {
+            return false;
+        }
+        // SAFETY: [committed, committed+want) lies in our reservation and is unused.
+        let r = unsafe { sys_linux::mprotect(self.committed, want, PROT_READ | PROT_WRITE) };
+        if sys_linux::is_err(r) {
+            return false;
+        }
+        if have == 0 {
+            // SAFETY: the range is fresh, read-write and ours alone from now on.
+            unsafe { self.heap.init(self.base as *mut u8, want) };
+        } else {
+            // SAFETY: the new range directly follows the heap's top.
+            unsafe { self.heap.extend(want) };
+        }
+        self.committed += want;
+        true
+    }
+}
+
+// SAFETY: allocations come from linked_list_allocator under the arena lock; every
+// block it returns is inside committed, read-write memory that only the caller uses
+// until it is deallocated.
+unsafe impl GlobalAlloc for GortHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut a = self.arena.lock();
+        loop {
+            if let Ok(p) = a.heap.allocate_first_fit(layout) {
+                return p.as_ptr();
+            }
+            // Room for the block, its alignment and the allocator's hole header.
+            let need = layout
+                .size()
+                .saturating_add(layout.align())
+                .saturating_add(64);
+            if !a.grow(need) {
+                let in_use = a.heap.used();
+                drop(a);
+                out_of_memory(layout.size(), in_use);
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: ptr came from alloc with this layout (GlobalAlloc's contract), and
+        // dealloc is never passed null.
+        unsafe {
+            self.arena
+                .lock()
+                .heap
+                .deallocate(NonNull::new_unchecked(ptr), layout)
+        }
+    }
+}
+
+#[cold]
+fn out_of_memory(size: usize, in_use: usize) -> ! {
+    crate::eprintln!("runtime: out of memory: cannot allocate {size}-byte block ({in_use} in use)");
+    crate::runtime1::throw("out of memory")
+}

@@ -1,0 +1,225 @@
+//! What the runtime learns from Linux at boot, after Go's os_linux.go: the auxiliary
+//! vector (page size, random seed, vDSO, hwcaps), the CPU count (sched_getaffinity,
+//! lowered by a cgroup v2 `cpu.max` quota, as Go does since 1.25) and small file reads.
+//!
+//! Everything here runs on g0 of m0 during boot, before the heap: no allocation.
+
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::sys_linux;
+
+const AT_NULL: usize = 0;
+const AT_PAGESZ: usize = 6;
+const AT_HWCAP2: usize = 26;
+const AT_RANDOM: usize = 25;
+const AT_SYSINFO_EHDR: usize = 33;
+
+/// Values from the auxv and osinit. Written once on m0 during boot (args, osinit),
+/// before any other thread exists; read-only afterwards.
+pub static PHYS_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+pub static STARTUP_RANDOM: AtomicUsize = AtomicUsize::new(0);
+pub static VDSO_BASE: AtomicUsize = AtomicUsize::new(0);
+pub static HWCAP2: AtomicUsize = AtomicUsize::new(0);
+pub static NCPU: AtomicUsize = AtomicUsize::new(0);
+/// The CPU count sched_getaffinity gave, before any cgroup quota.
+pub static NCPU_AFFINITY: AtomicUsize = AtomicUsize::new(0);
+
+/// sysargs: walk past envp to the auxiliary vector and record what we use.
+///
+/// # Safety
+/// argv must be the kernel's argv with argc entries: it is followed by envp and auxv.
+pub unsafe fn sysargs(argc: i32, argv: *const *const u8) {
+    // SAFETY: the kernel's layout: argv[argc] = NULL, then envp up to NULL, then auxv
+    // (key, value) pairs up to AT_NULL.
+    unsafe {
+        let mut p = argv.add(argc as usize + 1);
+        while !(*p).is_null() {
+            p = p.add(1);
+        }
+        let mut auxv = p.add(1) as *const usize;
+        loop {
+            let (key, val) = (*auxv, *auxv.add(1));
+            match key {
+                AT_NULL => break,
+                AT_PAGESZ => PHYS_PAGE_SIZE.store(val, Ordering::Relaxed),
+                AT_RANDOM => STARTUP_RANDOM.store(val, Ordering::Relaxed),
+                AT_SYSINFO_EHDR => VDSO_BASE.store(val, Ordering::Relaxed),
+                AT_HWCAP2 => HWCAP2.store(val, Ordering::Relaxed),
+                _ => {}
+            }
+            auxv = auxv.add(2);
+        }
+    }
+}
+
+/// osinit: the number of CPUs and the page size.
+pub extern "C" fn osinit() {
+    let aff = getproccount();
+    NCPU_AFFINITY.store(aff, Ordering::Relaxed);
+    let ncpu = match cgroup_cpu_limit() {
+        Some(limit) if limit < aff => limit,
+        _ => aff,
+    };
+    NCPU.store(ncpu, Ordering::Relaxed);
+    if PHYS_PAGE_SIZE.load(Ordering::Relaxed) == 0 {
+        // Go: "failed to get system page size".
+        crate::eprintln!("runtime: no AT_PAGESZ in the auxiliary vector");
+        crate::runtime1::throw("failed to get system page size");
+    }
+}
+
+pub fn ncpu() -> usize {
+    NCPU.load(Ordering::Relaxed)
+}
+
+pub fn physpagesize() -> usize {
+    PHYS_PAGE_SIZE.load(Ordering::Relaxed)
+}
+
+/// The CPUs this process may run on: the popcount of its affinity mask (room for
+/// 8192 CPUs, as Go). At least 1.
+fn getproccount() -> usize {
+    let mut buf = [0u8; 1024];
+    let r = sys_linux::sched_getaffinity(&mut buf);
+    if r <= 0 {
+        return 1;
+    }
+    let n: u32 = buf[..r as usize].iter().map(|b| b.count_ones()).sum();
+    (n as usize).max(1)
+}
+
+/// Read a small file into buf; returns the bytes read, or None if it cannot be read.
+pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    let fd = sys_linux::open_rdonly(path);
+    if fd < 0 {
+        return None;
+    }
+    let mut len = 0;
+    while len < buf.len() {
+        let n = sys_linux::read(fd as i32, &mut buf[len..]);
+        if n == -sys_linux::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            break;
+        }
+        len += n as usize;
+    }
+    sys_linux::close(fd as i32);
+    Some(&buf[..len])
+}
+
+/// Parse a cgroup v2 `cpu.max` ("max 100000" or "QUOTA PERIOD") into the number of
+/// CPUs the quota allows, rounded up, at least 1. None when there is no limit.
+pub fn parse_cpu_max(s: &[u8]) -> Option<usize> {
+    let s = s.strip_suffix(b"\n").unwrap_or(s);
+    let mut it = s.split(|&c| c == b' ');
+    let quota = it.next()?;
+    let period = it.next().unwrap_or(b"100000");
+    if quota == b"max" {
+        return None;
+    }
+    let quota = parse_u64(quota)?;
+    let period = parse_u64(period)?;
+    if period == 0 {
+        return None;
+    }
+    Some((quota.div_ceil(period) as usize).max(1))
+}
+
+fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |n, &c| n * 10 + (c - b'0') as u64))
+}
+
+/// From the contents of /proc/self/cgroup, the v2 cgroup path (the "0::" line).
+pub fn cgroup_v2_path(s: &[u8]) -> Option<&[u8]> {
+    s.split(|&c| c == b'\n')
+        .find_map(|line| line.strip_prefix(b"0::"))
+}
+
+/// The CPU limit of this process's cgroup v2 and its ancestors (the lowest one), if
+/// any quota is set. Where the cgroup path is not visible under /sys/fs/cgroup (a
+/// cgroup namespace, a container), /sys/fs/cgroup itself is our cgroup.
+fn cgroup_cpu_limit() -> Option<usize> {
+    let mut cg = [0u8; 1024];
+    let path = read_file(c"/proc/self/cgroup", &mut cg).and_then(cgroup_v2_path);
+    let mut best: Option<usize> = None;
+    let mut found_any = false;
+    if let Some(mut dir) = path {
+        loop {
+            let mut pbuf = [0u8; 1200];
+            if let Some(p) = join_cpu_max(&mut pbuf, dir) {
+                let mut b = [0u8; 64];
+                if let Some(content) = read_file(p, &mut b) {
+                    found_any = true;
+                    if let Some(l) = parse_cpu_max(content) {
+                        best = Some(best.map_or(l, |b| b.min(l)));
+                    }
+                }
+            }
+            // Up one level: "/a/b" -> "/a" -> "" (the root, which has no cpu.max).
+            match dir.iter().rposition(|&c| c == b'/') {
+                Some(i) if !dir.is_empty() => dir = &dir[..i],
+                _ => break,
+            }
+            if dir.is_empty() {
+                break;
+            }
+        }
+    }
+    if !found_any {
+        let mut b = [0u8; 64];
+        if let Some(content) = read_file(c"/sys/fs/cgroup/cpu.max", &mut b) {
+            best = parse_cpu_max(content);
+        }
+    }
+    best
+}
+
+/// "/sys/fs/cgroup" + dir + "/cpu.max" as a C string in buf.
+fn join_cpu_max<'a>(buf: &'a mut [u8], dir: &[u8]) -> Option<&'a CStr> {
+    let parts: [&[u8]; 4] = [b"/sys/fs/cgroup", dir, b"/cpu.max", b"\0"];
+    let mut n = 0;
+    for part in parts {
+        buf.get_mut(n..n + part.len())?.copy_from_slice(part);
+        n += part.len();
+    }
+    CStr::from_bytes_with_nul(&buf[..n]).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_max() {
+        assert_eq!(parse_cpu_max(b"max 100000\n"), None);
+        assert_eq!(parse_cpu_max(b"200000 100000\n"), Some(2));
+        assert_eq!(parse_cpu_max(b"150000 100000\n"), Some(2));
+        assert_eq!(parse_cpu_max(b"50000 100000"), Some(1));
+        assert_eq!(parse_cpu_max(b"1000 100000"), Some(1));
+        assert_eq!(parse_cpu_max(b"400000"), Some(4));
+        assert_eq!(parse_cpu_max(b"junk 100000"), None);
+        assert_eq!(parse_cpu_max(b"100 0"), None);
+        assert_eq!(parse_cpu_max(b""), None);
+    }
+
+    #[test]
+    fn cgroup_path() {
+        assert_eq!(
+            cgroup_v2_path(b"0::/user.slice/a.scope\n"),
+            Some(&b"/user.slice/a.scope"[..])
+        );
+        assert_eq!(cgroup_v2_path(b"12:cpu:/x\n0::/\n"), Some(&b"/"[..]));
+        assert_eq!(cgroup_v2_path(b"12:cpu:/x\n"), None);
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            join_cpu_max(&mut buf, b"/a/b").unwrap().to_bytes(),
+            b"/sys/fs/cgroup/a/b/cpu.max"
+        );
+    }
+}

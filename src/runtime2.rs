@@ -1,0 +1,311 @@
+//! The runtime's core structures, after Go's runtime2.go: G (a goroutine), M (an OS
+//! thread), P (a processor: the right to run Go code, with its local run queue) and
+//! Schedt (the scheduler's global state).
+//!
+//! Every field says who may touch it. "Owner" means the M that holds the P (or runs
+//! the G); "sched.lock" means the field is protected by that lock; atomics say what
+//! their orderings pair with where they are used.
+//!
+//! Assembly reaches these structures only through the `OFF_*` constants below, which
+//! come from `offset_of!`: the layout is `repr(C)` and never written by hand twice.
+
+use core::mem::offset_of;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64};
+
+use crate::lock_futex::{Mutex, Note};
+
+/// A goroutine's stack bounds: [lo, hi).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stack {
+    pub lo: usize,
+    pub hi: usize,
+}
+
+/// A saved execution context. Go's gobuf needs only sp, pc and bp because Go code has
+/// no callee-saved registers; Rust code follows the SysV ABI, so a switch must also
+/// keep rbx, r12-r15 and the MXCSR/x87 control words that the ABI says survive a call.
+///
+/// Written by mcall/gosave on the goroutine's own thread, read by gogo; a gobuf is
+/// only ever touched by the M that owns its G at that moment.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Gobuf {
+    pub sp: usize,
+    pub pc: usize,
+    /// The G this context belongs to: gogo installs it as the thread's g.
+    pub g: *mut G,
+    /// Argument for the first entry of a fresh goroutine (loaded into rdi by gogo).
+    pub ctxt: usize,
+    pub bp: usize,
+    pub rbx: usize,
+    pub r12: usize,
+    pub r13: usize,
+    pub r14: usize,
+    pub r15: usize,
+    /// MXCSR in the low 32 bits, x87 control word in the next 16 (stmxcsr/fnstcw).
+    pub fpcsr: u64,
+}
+
+impl Gobuf {
+    pub const fn new() -> Gobuf {
+        Gobuf {
+            sp: 0,
+            pc: 0,
+            g: ptr::null_mut(),
+            ctxt: 0,
+            bp: 0,
+            rbx: 0,
+            r12: 0,
+            r13: 0,
+            r14: 0,
+            r15: 0,
+            // The SysV defaults: all exceptions masked, round to nearest (0x1f80),
+            // x87 extended precision with exceptions masked (0x037f).
+            fpcsr: 0x1f80 | (0x037f << 32),
+        }
+    }
+}
+
+impl Default for Gobuf {
+    fn default() -> Self {
+        Gobuf::new()
+    }
+}
+
+// G status, as Go's _Gidle.._Gdead.
+pub const GIDLE: u32 = 0;
+pub const GRUNNABLE: u32 = 1;
+pub const GRUNNING: u32 = 2;
+pub const GSYSCALL: u32 = 3;
+pub const GWAITING: u32 = 4;
+pub const GDEAD: u32 = 6;
+
+/// The name Go prints for a G status in tracebacks and scheddetail.
+pub fn gstatus_name(s: u32) -> &'static str {
+    match s {
+        GIDLE => "idle",
+        GRUNNABLE => "runnable",
+        GRUNNING => "running",
+        GSYSCALL => "syscall",
+        GWAITING => "waiting",
+        GDEAD => "dead",
+        _ => "unknown",
+    }
+}
+
+/// A goroutine.
+#[repr(C)]
+pub struct G {
+    /// Stack bounds. Set when the G is created or given a stack; read by anyone.
+    pub stack: Stack,
+    /// Lowest usable stack address (stack.lo plus the guard allowance). Owner only.
+    pub stackguard0: usize,
+    pub stackguard1: usize,
+    /// The M running this G, or null. Owner only.
+    pub m: *mut M,
+    /// Saved context while not running. Owner only (see Gobuf).
+    pub sched: Gobuf,
+    /// One of GIDLE..GDEAD. Atomic: read by checkdead/schedtrace without locks.
+    pub atomicstatus: AtomicU32,
+    /// Goroutine id, unique for the process, from sched.goidgen. Immutable while alive.
+    pub goid: u64,
+    /// Link in a run queue or free list: owned by whoever owns that list.
+    pub schedlink: *mut G,
+}
+
+impl G {
+    pub const fn new() -> G {
+        G {
+            stack: Stack { lo: 0, hi: 0 },
+            stackguard0: 0,
+            stackguard1: 0,
+            m: ptr::null_mut(),
+            sched: Gobuf::new(),
+            atomicstatus: AtomicU32::new(GIDLE),
+            goid: 0,
+            schedlink: ptr::null_mut(),
+        }
+    }
+}
+
+/// An OS thread.
+#[repr(C)]
+pub struct M {
+    /// Thread-local storage: FS points at tls[1], so -8(FS) is tls[0], the current g
+    /// (the ELF TLS convention Go uses). Must stay the first field.
+    pub tls: [usize; 6],
+    /// The goroutine with the scheduling stack. Immutable after creation.
+    pub g0: *mut G,
+    /// The user goroutine currently running on this M, or null. Owner only.
+    pub curg: *mut G,
+    /// The P this M holds, or null. Owner only (plus sched.lock during stop-the-world).
+    pub p: *mut P,
+    /// P to acquire when this M is woken from stopm. Written by the waker under
+    /// sched.lock before notewakeup.
+    pub nextp: *mut P,
+    /// Thread id from mReserveID. Immutable after mcommoninit.
+    pub id: i64,
+    /// Looking for work without a G to run. Owner writes; sched.nmspinning counts.
+    pub spinning: AtomicBool,
+    /// Where this M sleeps in stopm.
+    pub park: Note,
+    /// Next M on the allm list. Written once, under sched.lock, before publication.
+    pub alllink: *mut M,
+    /// Next M on sched.midle. Protected by sched.lock.
+    pub schedlink: *mut M,
+    /// fastrand state (wyrand). Owner only.
+    pub fastrand: u64,
+}
+
+impl M {
+    pub const fn new() -> M {
+        M {
+            tls: [0; 6],
+            g0: ptr::null_mut(),
+            curg: ptr::null_mut(),
+            p: ptr::null_mut(),
+            nextp: ptr::null_mut(),
+            id: -1,
+            spinning: AtomicBool::new(false),
+            park: Note::new(),
+            alllink: ptr::null_mut(),
+            schedlink: ptr::null_mut(),
+            fastrand: 0,
+        }
+    }
+}
+
+// P status, as Go's _Pidle.._Pdead.
+pub const PIDLE: u32 = 0;
+pub const PRUNNING: u32 = 1;
+pub const PSYSCALL: u32 = 2;
+pub const PGCSTOP: u32 = 3;
+pub const PDEAD: u32 = 4;
+
+/// Size of a P's local run queue ring (Go: 256).
+pub const RUNQ_SIZE: usize = 256;
+
+/// A processor: the resource an M must hold to run goroutines.
+#[repr(C)]
+pub struct P {
+    /// Index in allp. Immutable.
+    pub id: i32,
+    /// One of PIDLE..PDEAD. Atomic: read without locks by schedtrace and stealers.
+    pub status: AtomicU32,
+    /// Next P on sched.pidle. Protected by sched.lock.
+    pub link: *mut P,
+    /// Incremented on every scheduler call. Owner only.
+    pub schedtick: u32,
+    /// The M holding this P, or null. Owner (and sched.lock during procresize).
+    pub m: *mut M,
+    /// Local run queue, a lock-free ring: see runq.rs for the protocol.
+    /// runqhead is advanced by the owner and by stealers (CAS); runqtail only by the owner.
+    pub runqhead: AtomicU32,
+    pub runqtail: AtomicU32,
+    pub runq: [AtomicPtr<G>; RUNQ_SIZE],
+    /// A G to run next, ahead of the queue (the G readied by the running one).
+    /// Owner writes; stealers may CAS it to null when taking it.
+    pub runnext: AtomicPtr<G>,
+    /// Free dead Gs (with stacks) for reuse by newproc. Owner only.
+    pub gfree: *mut G,
+    pub gfreecnt: i32,
+}
+
+impl P {
+    pub fn new(id: i32) -> P {
+        P {
+            id,
+            status: AtomicU32::new(PGCSTOP),
+            link: ptr::null_mut(),
+            schedtick: 0,
+            m: ptr::null_mut(),
+            runqhead: AtomicU32::new(0),
+            runqtail: AtomicU32::new(0),
+            runq: [const { AtomicPtr::new(ptr::null_mut()) }; RUNQ_SIZE],
+            runnext: AtomicPtr::new(ptr::null_mut()),
+            gfree: ptr::null_mut(),
+            gfreecnt: 0,
+        }
+    }
+}
+
+/// The scheduler's global state: one instance, `SCHED`.
+pub struct Schedt {
+    /// Protects the fields marked "sched.lock" here and in M and P.
+    pub lock: Mutex,
+    /// Next goroutine id. Atomic, no lock.
+    pub goidgen: AtomicU64,
+    /// Idle Ms waiting for work. sched.lock.
+    pub midle: *mut M,
+    pub nmidle: i32,
+    /// Next M id to hand out (mReserveID). sched.lock.
+    pub mnext: i64,
+    /// Maximum number of Ms allowed (Go: 10000). sched.lock.
+    pub maxmcount: i32,
+    /// Idle Ps. sched.lock; npidle is also read atomically without it.
+    pub pidle: *mut P,
+    pub npidle: AtomicI32,
+    /// Number of spinning Ms. Atomic.
+    pub nmspinning: AtomicU32,
+    /// Global run queue. sched.lock.
+    pub runqhead: *mut G,
+    pub runqtail: *mut G,
+    pub runqsize: i32,
+    /// Global free G list. sched.lock.
+    pub gfree: *mut G,
+    pub ngfree: i32,
+}
+
+// SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
+// as each field's comment says; the struct itself is only reached through SCHED.
+unsafe impl Sync for Schedt {}
+
+impl Schedt {
+    pub const fn new() -> Schedt {
+        Schedt {
+            lock: Mutex::new(),
+            goidgen: AtomicU64::new(0),
+            midle: ptr::null_mut(),
+            nmidle: 0,
+            mnext: 0,
+            maxmcount: 0,
+            pidle: ptr::null_mut(),
+            npidle: AtomicI32::new(0),
+            nmspinning: AtomicU32::new(0),
+            runqhead: ptr::null_mut(),
+            runqtail: ptr::null_mut(),
+            runqsize: 0,
+            gfree: ptr::null_mut(),
+            ngfree: 0,
+        }
+    }
+}
+
+/// Upper bound on GOMAXPROCS (Go's _MaxGomaxprocs).
+pub const MAX_GOMAXPROCS: usize = 1024;
+
+// Offsets for the assembly in rt0/. Only these, never literals.
+pub const OFF_G_STACK_LO: usize = offset_of!(G, stack) + offset_of!(Stack, lo);
+pub const OFF_G_STACK_HI: usize = offset_of!(G, stack) + offset_of!(Stack, hi);
+pub const OFF_G_STACKGUARD0: usize = offset_of!(G, stackguard0);
+pub const OFF_G_STACKGUARD1: usize = offset_of!(G, stackguard1);
+pub const OFF_G_M: usize = offset_of!(G, m);
+pub const OFF_G_SCHED: usize = offset_of!(G, sched);
+pub const OFF_GOBUF_SP: usize = offset_of!(Gobuf, sp);
+pub const OFF_GOBUF_PC: usize = offset_of!(Gobuf, pc);
+pub const OFF_GOBUF_G: usize = offset_of!(Gobuf, g);
+pub const OFF_GOBUF_CTXT: usize = offset_of!(Gobuf, ctxt);
+pub const OFF_GOBUF_BP: usize = offset_of!(Gobuf, bp);
+pub const OFF_GOBUF_RBX: usize = offset_of!(Gobuf, rbx);
+pub const OFF_GOBUF_R12: usize = offset_of!(Gobuf, r12);
+pub const OFF_GOBUF_R13: usize = offset_of!(Gobuf, r13);
+pub const OFF_GOBUF_R14: usize = offset_of!(Gobuf, r14);
+pub const OFF_GOBUF_R15: usize = offset_of!(Gobuf, r15);
+pub const OFF_GOBUF_FPCSR: usize = offset_of!(Gobuf, fpcsr);
+pub const OFF_M_TLS: usize = offset_of!(M, tls);
+pub const OFF_M_G0: usize = offset_of!(M, g0);
+
+// The TLS convention needs tls first in M: FS = &m.tls[1], and getg() is -8(FS).
+const _: () = assert!(OFF_M_TLS == 0);

@@ -1,0 +1,195 @@
+//! The system calls the runtime makes, one thin wrapper each. This file (and the
+//! assembly in rt0/ that cannot call Rust: settls, clone) holds the only `syscall`
+//! instructions; they go through the `syscalls` crate's raw entry points.
+//!
+//! Wrappers return the kernel's raw result: a value, or -errno in -4095..=-1.
+//! None of them allocates, and all are safe to call on any stack with a few hundred
+//! bytes free.
+
+use syscalls::raw::{syscall1, syscall2, syscall3, syscall4, syscall6};
+use syscalls::Sysno;
+
+pub const EINTR: isize = 4;
+pub const EAGAIN: isize = 11;
+pub const ENOMEM: isize = 12;
+
+pub const PROT_NONE: usize = 0;
+pub const PROT_READ: usize = 1;
+pub const PROT_WRITE: usize = 2;
+pub const MAP_PRIVATE: usize = 0x02;
+pub const MAP_ANONYMOUS: usize = 0x20;
+pub const MAP_NORESERVE: usize = 0x4000;
+
+pub const ARCH_SET_FS: usize = 0x1002;
+pub const ARCH_GET_FS: usize = 0x1003;
+
+pub const O_RDONLY: usize = 0;
+pub const O_CLOEXEC: usize = 0o2000000;
+
+pub const FUTEX_WAIT_PRIVATE: usize = 128;
+pub const FUTEX_WAKE_PRIVATE: usize = 129;
+
+/// A raw return value that is an error: -4095..=-1.
+#[inline]
+pub fn is_err(r: isize) -> bool {
+    (-4095..0).contains(&r)
+}
+
+/// write(2). Returns bytes written or -errno.
+#[inline]
+pub fn write(fd: i32, buf: &[u8]) -> isize {
+    // SAFETY: the kernel only reads buf.len() bytes from a live slice.
+    unsafe {
+        syscall3(
+            Sysno::write as usize,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        ) as isize
+    }
+}
+
+/// read(2) into buf. Returns bytes read or -errno.
+#[inline]
+pub fn read(fd: i32, buf: &mut [u8]) -> isize {
+    // SAFETY: the kernel writes at most buf.len() bytes into a live, exclusive slice.
+    unsafe {
+        syscall3(
+            Sysno::read as usize,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        ) as isize
+    }
+}
+
+/// open(2) of a NUL-terminated path, read-only. Returns the fd or -errno.
+pub fn open_rdonly(path: &core::ffi::CStr) -> isize {
+    // SAFETY: path is NUL-terminated and lives across the call.
+    unsafe {
+        syscall3(
+            Sysno::open as usize,
+            path.as_ptr() as usize,
+            O_RDONLY | O_CLOEXEC,
+            0,
+        ) as isize
+    }
+}
+
+pub fn close(fd: i32) -> isize {
+    // SAFETY: closing a descriptor has no memory effects on this process.
+    unsafe { syscall1(Sysno::close as usize, fd as usize) as isize }
+}
+
+/// exit_group(2): ends every thread of the process.
+pub fn exit_group(code: i32) -> ! {
+    // SAFETY: exit_group does not return and touches no memory.
+    unsafe {
+        syscall1(Sysno::exit_group as usize, code as usize);
+    }
+    // Unreachable unless the kernel refused; make sure we never continue.
+    loop {
+        // SAFETY: as above.
+        unsafe {
+            syscall1(Sysno::exit as usize, code as usize);
+        }
+    }
+}
+
+/// mmap(2) of anonymous private memory. Returns the address or -errno.
+pub fn mmap_anon(len: usize, prot: usize, extra_flags: usize) -> isize {
+    // SAFETY: an anonymous mapping at a kernel-chosen address cannot overlap memory
+    // this program uses.
+    unsafe {
+        syscall6(
+            Sysno::mmap as usize,
+            0,
+            len,
+            prot,
+            MAP_PRIVATE | MAP_ANONYMOUS | extra_flags,
+            usize::MAX, // fd -1
+            0,
+        ) as isize
+    }
+}
+
+/// munmap(2).
+///
+/// # Safety
+/// Nothing may use [addr, addr+len) afterwards.
+pub unsafe fn munmap(addr: usize, len: usize) -> isize {
+    // SAFETY: the caller guarantees the range is dead.
+    unsafe { syscall2(Sysno::munmap as usize, addr, len) as isize }
+}
+
+/// mprotect(2).
+///
+/// # Safety
+/// Removing access from memory in use makes its next access fault.
+pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> isize {
+    // SAFETY: the caller guarantees the range may take the new protection.
+    unsafe { syscall3(Sysno::mprotect as usize, addr, len, prot) as isize }
+}
+
+/// arch_prctl(ARCH_GET_FS): the current thread's FS base.
+pub fn get_fs() -> usize {
+    let mut fs: usize = 0;
+    // SAFETY: the kernel writes one usize into `fs`, which lives across the call.
+    unsafe {
+        syscall2(
+            Sysno::arch_prctl as usize,
+            ARCH_GET_FS,
+            &mut fs as *mut usize as usize,
+        );
+    }
+    fs
+}
+
+/// sched_getaffinity(0) into mask. Returns the bytes written or -errno.
+pub fn sched_getaffinity(mask: &mut [u8]) -> isize {
+    // SAFETY: the kernel writes at most mask.len() bytes into the exclusive slice.
+    unsafe {
+        syscall3(
+            Sysno::sched_getaffinity as usize,
+            0,
+            mask.len(),
+            mask.as_mut_ptr() as usize,
+        ) as isize
+    }
+}
+
+/// futex(FUTEX_WAIT_PRIVATE): sleep while *addr == val. Returns 0 or -errno
+/// (EAGAIN when *addr != val, EINTR on a signal).
+pub fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isize {
+    // SAFETY: addr is a live u32; a null timeout means no timeout.
+    unsafe {
+        syscall4(
+            Sysno::futex as usize,
+            addr.as_ptr() as usize,
+            FUTEX_WAIT_PRIVATE,
+            val as usize,
+            0,
+        ) as isize
+    }
+}
+
+/// futex(FUTEX_WAKE_PRIVATE): wake up to n waiters on addr.
+pub fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
+    // SAFETY: wake only reads the address as a key.
+    unsafe {
+        syscall3(
+            Sysno::futex as usize,
+            addr.as_ptr() as usize,
+            FUTEX_WAKE_PRIVATE,
+            n as usize,
+        ) as isize
+    }
+}
+
+/// sched_yield(2).
+pub fn osyield() {
+    // SAFETY: no memory effects.
+    unsafe {
+        syscalls::raw::syscall0(Sysno::sched_yield as usize);
+    }
+}

@@ -1,0 +1,177 @@
+//! Shared harness of the integration tests: build the example programs once, run one
+//! natively or under qemu-x86_64 with a deadline, and compare what it did.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How a program is run: directly on this kernel, or under qemu-user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Native,
+    Qemu,
+}
+
+pub const MODES: [Mode; 2] = [Mode::Native, Mode::Qemu];
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+    pub stdout_bytes: Vec<u8>,
+}
+
+impl Run {
+    /// The value of a `key=value` line of stdout.
+    pub fn get(&self, key: &str) -> &str {
+        let prefix = format!("{key}=");
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {key}= line in stdout:\n{}", self.stdout))
+    }
+
+    pub fn num(&self, key: &str) -> u64 {
+        let v = self.get(key);
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("{key}={v} is not a number"))
+    }
+
+    pub fn assert_exit(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit status; stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// The directory of the built examples (release, freestanding).
+pub fn examples_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let st = Command::new(cargo)
+                .args(["build", "--release", "--examples", "--quiet"])
+                .current_dir(&root)
+                .status()
+                .expect("cannot run cargo to build the examples");
+            assert!(st.success(), "building the examples failed");
+            root.join("target/x86_64-unknown-linux-gnu/release/examples")
+        })
+        .clone()
+}
+
+/// The qemu-x86_64 binary; `make test` installs Debian's qemu-user when it is missing.
+pub fn qemu() -> &'static str {
+    static Q: OnceLock<String> = OnceLock::new();
+    Q.get_or_init(|| {
+        let found = std::env::var("QEMU").ok().or_else(|| {
+            std::env::var_os("PATH").and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join("qemu-x86_64"))
+                    .find(|f| f.is_file())
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
+        });
+        found.expect("qemu-x86_64 not found: install qemu-user (make test does it with apt-get)")
+    })
+}
+
+/// A command for example `name` in `mode`, with GOMAXPROCS and GODEBUG removed from
+/// the environment so each test sets exactly what it means to.
+pub fn command<S: AsRef<OsStr>>(mode: Mode, name: &str, args: &[S]) -> Command {
+    let bin = examples_dir().join(name);
+    assert!(
+        bin.is_file(),
+        "example {name} was not built at {}",
+        bin.display()
+    );
+    let mut cmd = match mode {
+        Mode::Native => Command::new(&bin),
+        Mode::Qemu => {
+            let mut c = Command::new(qemu());
+            c.arg(&bin);
+            c
+        }
+    };
+    cmd.args(args);
+    cmd.env_remove("GOMAXPROCS").env_remove("GODEBUG");
+    cmd
+}
+
+/// Run cmd to completion (killing it after `limit`), capturing stdout and stderr.
+pub fn run_cmd(mut cmd: Command, limit: Duration) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).ok();
+            v
+        })
+    };
+    let (to, te) = (read(Box::new(out)), read(Box::new(err)));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let stdout_bytes = to.join().unwrap();
+    let stderr = String::from_utf8_lossy(&te.join().unwrap()).into_owned();
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        panic!("{cmd:?} was killed by signal {sig} (a raw crash)\nstderr:\n{stderr}");
+    }
+    Run {
+        stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
+        stderr,
+        code: status.code(),
+        stdout_bytes,
+    }
+}
+
+/// Run example `name` with args in mode, with a 60 s deadline.
+pub fn run<S: AsRef<OsStr>>(mode: Mode, name: &str, args: &[S]) -> Run {
+    run_cmd(command(mode, name, args), Duration::from_secs(60))
+}
+
+/// Run with extra environment variables.
+pub fn run_env(mode: Mode, name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(mode, name, args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run_cmd(cmd, Duration::from_secs(60))
+}
+
+/// The number of CPUs this process may use (what gort's osinit should find, absent a
+/// cgroup quota).
+pub fn host_ncpu() -> u64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
+}
