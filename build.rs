@@ -16,6 +16,8 @@ fn main() {
             println!("cargo:rustc-link-arg-{kind}={arg}");
         }
     }
+    // For crates that depend on gort: their build.rs reads DEP_GORT_LINKER_SCRIPT.
+    println!("cargo:linker_script={dir}/linker.ld");
     println!("cargo:rerun-if-changed=linker.ld");
     println!("cargo:rerun-if-changed=build.rs");
     for f in [

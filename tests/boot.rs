@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 
 #[test]
 fn hello_prints_and_exits_zero() {
+    assert_static_elf(&examples_dir().join("hello"));
     for mode in MODES {
         let r = run::<&str>(mode, "hello", &[]);
         r.assert_exit(0);

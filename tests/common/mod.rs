@@ -175,3 +175,25 @@ pub fn host_ncpu() -> u64 {
         .map(|n| n.get() as u64)
         .unwrap_or(1)
 }
+
+/// Assert that the ELF file at path is a static executable: ET_EXEC, no PT_INTERP (no
+/// dynamic loader), no PT_DYNAMIC (nothing to link at run time).
+pub fn assert_static_elf(path: &std::path::Path) {
+    let elf = std::fs::read(path).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF", "{}", path.display());
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap());
+    assert_eq!(
+        u16_at(0x10),
+        2,
+        "ET_EXEC (static, non-PIE): {}",
+        path.display()
+    );
+    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
+    for i in 0..phnum {
+        let ptype = u32_at(phoff + i * phentsize);
+        assert!(ptype != 3, "PT_INTERP present: {}", path.display());
+        assert!(ptype != 2, "PT_DYNAMIC present: {}", path.display());
+    }
+}
