@@ -89,3 +89,69 @@ gort_goexit:
     call    {goexit1}                       # goexit1() -> !: finish the goroutine on g0
     ud2                                     # never reached
     .size   gort_goexit, .-gort_goexit
+
+# gosave(DI = &gobuf): save the caller's context in the gobuf, as if the caller had
+# just returned from this call: resuming it with gogo continues after the call.
+# Leaves every register as it was (but AX, CX). Runs on any stack.
+    .globl  gort_gosave
+    .type   gort_gosave,@function
+gort_gosave:
+    movq    0(%rsp), %rcx                   # CX = caller's PC
+    movq    %rcx, {gobuf_pc}(%rdi)          # gobuf.pc
+    leaq    8(%rsp), %rcx                   # CX = caller's SP after the return
+    movq    %rcx, {gobuf_sp}(%rdi)          # gobuf.sp
+    movq    %fs:-8, %rax                    # AX = g
+    movq    %rax, {gobuf_g}(%rdi)           # gobuf.g = g
+    movq    $0, {gobuf_ctxt}(%rdi)          # no entry argument on resume
+    movq    %rbp, {gobuf_bp}(%rdi)          # callee-saved registers
+    movq    %rbx, {gobuf_rbx}(%rdi)
+    movq    %r12, {gobuf_r12}(%rdi)
+    movq    %r13, {gobuf_r13}(%rdi)
+    movq    %r14, {gobuf_r14}(%rdi)
+    movq    %r15, {gobuf_r15}(%rdi)
+    stmxcsr {gobuf_fpcsr}(%rdi)             # SSE control/status
+    fnstcw  ({gobuf_fpcsr}+4)(%rdi)         # x87 control word
+    ret
+    .size   gort_gosave, .-gort_gosave
+
+# systemstack(DI = fn, SI = arg): run fn(arg) on the M's g0 stack and come back. On
+# g0 already (or with no g0 yet), fn is called directly. The goroutine's context is
+# saved in g.sched (for tracebacks) while fn runs; fn must not switch goroutines.
+    .globl  gort_systemstack
+    .type   gort_systemstack,@function
+gort_systemstack:
+    movq    %fs:-8, %rax                    # AX = g
+    movq    {g_m}(%rax), %rcx               # CX = g.m
+    movq    {m_g0}(%rcx), %rdx              # DX = m.g0
+    cmpq    %rdx, %rax                      # already on g0?
+    je      2f                              # yes: just call
+    pushq   %rbp                            # frame for debuggers; SP now 16-aligned
+    movq    %rsp, %rbp
+    pushq   %rax                            # save g (callee-saved slot on our stack)
+    pushq   %rdi                            # save fn
+    pushq   %rsi                            # save arg
+    leaq    {g_sched}(%rax), %rdi           # DI = &g.sched
+    call    gort_gosave                     # g.sched = here (systemstack_switch)
+    popq    %rsi                            # SI = arg
+    popq    %rcx                            # CX = fn
+    movq    0(%rsp), %rax                   # AX = g (still saved at 0(SP))
+    movq    {g_m}(%rax), %rdx               # DX = g.m
+    movq    {m_g0}(%rdx), %rdx              # DX = g0
+    movq    %rdx, %fs:-8                    # setg(g0)
+    movq    %rsp, %r8                       # R8 = goroutine SP (holds saved g)
+    movq    ({g_sched}+{gobuf_sp})(%rdx), %rsp   # switch to g0's stack (16-aligned)
+    pushq   %r8                             # remember the goroutine SP on g0's stack
+    subq    $8, %rsp                        # keep 16-byte alignment for the call
+    movq    %rsi, %rdi                      # DI = arg
+    call    *%rcx                           # fn(arg) on g0
+    addq    $8, %rsp                        # drop the padding
+    popq    %rsp                            # back to the goroutine's stack
+    popq    %rax                            # AX = g
+    movq    %rax, %fs:-8                    # setg(g)
+    popq    %rbp                            # restore frame pointer
+    ret
+2:
+    movq    %rdi, %rax                      # AX = fn
+    movq    %rsi, %rdi                      # DI = arg
+    jmp     *%rax                           # tail call: fn returns to our caller
+    .size   gort_systemstack, .-gort_systemstack

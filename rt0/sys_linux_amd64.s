@@ -24,3 +24,34 @@ gort_settls:
     call    {settls_failed}                 # fatal error, exit 2; never returns
     ud2
     .size   gort_settls, .-gort_settls
+
+# clone(DI = flags, SI = stk, DX = mp, CX = gp, R8 = fn): start an OS thread whose
+# stack is stk, whose FS base is &mp.tls[1] (CLONE_SETTLS) and whose g is gp (mp's
+# g0), running fn (mstart). The whole child path is here: the child must never
+# return into a Rust frame of the parent, whose stack it does not have.
+# Returns (in the parent) the child's tid or -errno.
+    .globl  gort_clone
+    .type   gort_clone,@function
+gort_clone:
+    pushq   %r12                            # R12 is callee-saved: keep the parent's
+    movq    %rcx, %r9                       # R9 = gp: registers survive into the child
+    movq    %r8, %r12                       # R12 = fn
+    leaq    ({m_tls}+8)(%rdx), %r8          # R8 = tls: &mp.tls[1], so -8(FS) = tls[0]
+    xorl    %edx, %edx                      # DX = parent_tid: not used
+    xorl    %r10d, %r10d                    # R10 = child_tid: not used
+    movl    ${sys_clone}, %eax              # AX = SYS_clone
+    syscall                                 # clone(flags, stk, 0, 0, tls)
+    testq   %rax, %rax                      # 0 in the child
+    jz      1f
+    popq    %r12                            # parent: restore R12
+    ret                                     # return tid or -errno
+1:
+    # In the child: SP = stk (16-byte aligned), FS = &mp.tls[1].
+    movq    %r9, %fs:-8                     # setg(gp): g0 of the new M
+    xorl    %ebp, %ebp                      # end of the frame chain
+    call    *%r12                           # fn(): mstart, which never returns
+    movl    $111, %edi                      # if it did: exit this thread, status 111
+    movl    ${sys_exit}, %eax               # SYS_exit (the thread only)
+    syscall
+    ud2
+    .size   gort_clone, .-gort_clone

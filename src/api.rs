@@ -35,6 +35,30 @@ pub fn goid() -> u64 {
     unsafe { (*getg()).goid }
 }
 
+/// Start a goroutine running f (Go's `go f()`). It may run on any thread.
+#[inline]
+pub fn go<F: FnOnce() + Send + 'static>(f: F) {
+    crate::proc::newproc(f)
+}
+
+/// Yield the processor, allowing other goroutines to run (Go's runtime.Gosched).
+#[inline]
+pub fn gosched() {
+    crate::proc::gosched()
+}
+
+/// The number of goroutines that currently exist (Go's runtime.NumGoroutine).
+pub fn num_goroutine() -> usize {
+    crate::proc::gcount()
+}
+
+/// Set GOMAXPROCS to n and return the previous value; n <= 0 only queries
+/// (Go's runtime.GOMAXPROCS). Changing it stops the world: goroutines queued on
+/// removed Ps move to the global queue, nothing is lost.
+pub fn gomaxprocs(n: i32) -> i32 {
+    crate::proc::set_gomaxprocs(n)
+}
+
 /// The number of CPUs the runtime uses by default (affinity and cgroup quota).
 pub fn num_cpu() -> usize {
     crate::os_linux::ncpu()

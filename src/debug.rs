@@ -1,14 +1,187 @@
-//! Runtime introspection for users and tests: the boot state (`boot_info`).
+//! Runtime introspection for users and tests: the boot state (`boot_info`) and Go's
+//! scheduler trace (`schedtrace`, GODEBUG=schedtrace=N,scheddetail=1).
 
-use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicI32, AtomicI64, AtomicUsize, Ordering::Relaxed};
 
-use crate::proc::{self, getg};
-use crate::runtime2::{M, P};
+use crate::print::FdWriter;
+use crate::proc::{self, getg, sched};
+use crate::runtime2::*;
 
 /// SP at `_start` and the value read back through FS by rt0_go's 0x123 check. Written
 /// once by rt0_go (assembly, through `sym`), before any other code runs.
 pub static ENTRY_SP: AtomicUsize = AtomicUsize::new(0);
 pub static TLS_CHECK: AtomicUsize = AtomicUsize::new(0);
+
+/// GODEBUG settings (parsedebugvars, at boot). schedtrace is in milliseconds.
+static SCHEDTRACE: AtomicI32 = AtomicI32::new(0);
+static SCHEDDETAIL: AtomicI32 = AtomicI32::new(0);
+/// nanotime at boot, for the SCHED line's "Nms" (Go: runtimeInitTime).
+static START_NANOS: AtomicI64 = AtomicI64::new(0);
+
+/// parsedebugvars: read GODEBUG (comma-separated name=value). Unknown names and
+/// malformed values are ignored, as in Go. Runs during schedinit.
+pub fn parsedebugvars() {
+    START_NANOS.store(crate::sys_linux::nanotime_syscall(), Relaxed);
+    if let Some(v) = crate::runtime1::getenv(b"GODEBUG") {
+        for (key, val) in parse_godebug(v) {
+            let Some(n) = crate::runtime1::atoi32(val) else {
+                continue;
+            };
+            match key {
+                b"schedtrace" => SCHEDTRACE.store(n, Relaxed),
+                b"scheddetail" => SCHEDDETAIL.store(n, Relaxed),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The name=value pairs of a GODEBUG string.
+pub fn parse_godebug(v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    v.split(|&c| c == b',').filter_map(|kv| {
+        let i = kv.iter().position(|&c| c == b'=')?;
+        Some((&kv[..i], &kv[i + 1..]))
+    })
+}
+
+/// Set the maximum number of OS threads (Go's debug.SetMaxThreads); returns the
+/// previous limit. Exceeding it is `fatal error: thread exhaustion`.
+pub fn set_max_threads(n: i32) -> i32 {
+    proc::set_max_threads(n)
+}
+
+/// The id of the M (OS thread) running the calling goroutine.
+pub fn m_id() -> i64 {
+    // SAFETY: the running goroutine's m is valid while it runs.
+    unsafe { (*proc::getm()).id }
+}
+
+/// How many times an M found work by stealing from another P.
+pub fn steals() -> u64 {
+    proc::STEALS.load(Relaxed)
+}
+
+/// Start the tracing monitor thread if GODEBUG asked for schedtrace (Go's sysmon
+/// prints it). Runs in runtime main.
+pub fn start_schedtrace() {
+    if SCHEDTRACE.load(Relaxed) > 0 {
+        proc::start_sysmon();
+    }
+}
+
+/// The body of sysmon while tracing: every schedtrace ms, print the trace. Runs on an
+/// M without a P, forever.
+pub fn sysmon_loop() -> ! {
+    let period = SCHEDTRACE.load(Relaxed).max(1) as u64;
+    loop {
+        crate::sys_linux::nanosleep(period * 1_000_000);
+        schedtrace(SCHEDDETAIL.load(Relaxed) > 0);
+    }
+}
+
+/// Print Go's scheduler trace now: the SCHED line, and with detail a line for each
+/// P, M and G. Safe to call from any goroutine or from sysmon; the figures are a
+/// racy snapshot, as in Go.
+pub fn schedtrace(detail: bool) {
+    let mut w = FdWriter::new(2);
+    let now = crate::sys_linux::nanotime_syscall();
+    let s = sched();
+    // SAFETY: only reads; Ps, Ms and Gs are never freed. Non-atomic fields are read
+    // without sched.lock, as Go's schedtrace does without detail; the values are
+    // only printed.
+    unsafe {
+        (*s).lock.lock();
+        let _ = write!(
+            w,
+            "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={}",
+            (now - START_NANOS.load(Relaxed)) / 1_000_000,
+            proc::gomaxprocs(),
+            (*s).npidle.load(Relaxed),
+            (*s).mnext,
+            (*s).nmspinning.load(Relaxed),
+            (*s).nmidle,
+            (*s).runqsize
+        );
+        if detail {
+            let _ = writeln!(
+                w,
+                " gcwaiting={} nmidlelocked={} stopwait={} sysmonwait=0",
+                (*s).gcwaiting.load(Relaxed) as i32,
+                (*s).nmidlelocked,
+                (*s).stopwait
+            );
+        }
+        for i in 0..proc::allp_len() {
+            let pp = proc::allp(i);
+            let h = (*pp).runqhead.load(Relaxed);
+            let t = (*pp).runqtail.load(Relaxed);
+            let q = t.wrapping_sub(h).min(RUNQ_SIZE as u32);
+            if detail {
+                let mid = if (*pp).m.is_null() { -1 } else { (*(*pp).m).id };
+                let _ = writeln!(
+                    w,
+                    "  P{}: status={} schedtick={} syscalltick=0 m={} runqsize={} gfreecnt={} timerslen=0",
+                    i,
+                    (*pp).status.load(Relaxed),
+                    (*pp).schedtick,
+                    mid,
+                    q,
+                    (*pp).gfreecnt.load(Relaxed)
+                );
+            } else {
+                // Go's format: " [" first, then space-separated per-P queue lengths.
+                let _ = write!(w, "{}{}", if i == 0 { " [" } else { " " }, q);
+                if i == proc::allp_len() - 1 {
+                    let _ = writeln!(w, "]");
+                }
+            }
+        }
+        if !detail {
+            (*s).lock.unlock();
+            w.flush();
+            return;
+        }
+        for mp in proc::allm() {
+            let pp = (*mp).p;
+            let pid = if pp.is_null() { -1 } else { (*pp).id };
+            let cur = (*mp).curg;
+            let curid = if cur.is_null() {
+                -1
+            } else {
+                (*cur).goid as i64
+            };
+            let _ = writeln!(
+                w,
+                "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
+                (*mp).id,
+                pid,
+                curid,
+                (*mp).locks,
+                (*mp).spinning.load(Relaxed),
+                pp.is_null() && cur.is_null()
+            );
+        }
+        for gp in proc::allgs() {
+            let st = (*gp).atomicstatus.load(Relaxed);
+            if st == GDEAD {
+                continue;
+            }
+            let mp = (*gp).m;
+            let mid = if mp.is_null() { -1 } else { (*mp).id };
+            let _ = writeln!(
+                w,
+                "  G{}: status={}({}) m={} lockedm=-1",
+                (*gp).goid,
+                st,
+                if st == GWAITING { (*gp).waitreason } else { "" },
+                mid
+            );
+        }
+        (*s).lock.unlock();
+    }
+    w.flush();
+}
 
 /// The state rt0_go, args, osinit and schedinit left behind, as seen from the calling
 /// goroutine.
@@ -42,14 +215,15 @@ pub struct BootInfo {
     pub cur_m: i64,
 }
 
-/// Snapshot the boot state. Call from a goroutine.
+/// Snapshot the boot state. Call from a goroutine, before starting others (later,
+/// more Ms and idle Ps may exist).
 pub fn boot_info() -> BootInfo {
     // SAFETY: G0, M0, SCHED and allp are initialised by boot before any goroutine
     // runs; we only read them, and the fields read are stable after boot.
     unsafe {
         let g0 = proc::g0();
         let m0 = proc::m0();
-        let s = proc::sched();
+        let s = sched();
         let p0: *mut P = proc::allp(0);
         let mut allm = [0i64; 8];
         let mut allm_len = 0;
@@ -86,5 +260,25 @@ pub fn boot_info() -> BootInfo {
             cur_goid: (*gp).goid,
             cur_m: m_id((*gp).m),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    #[test]
+    fn godebug_pairs() {
+        let v: Vec<_> = parse_godebug(b"schedtrace=100,scheddetail=1,junk,x=").collect();
+        assert_eq!(
+            v,
+            [
+                (&b"schedtrace"[..], &b"100"[..]),
+                (b"scheddetail", b"1"),
+                (b"x", b"")
+            ]
+        );
     }
 }

@@ -28,13 +28,15 @@ pub mod proc;
 pub mod runq;
 pub mod runtime1;
 pub mod runtime2;
+pub mod sema;
 pub mod stack;
+pub mod sync;
 pub mod sys_linux;
 
 #[cfg(not(test))]
 mod entry;
 
-pub use api::{env, exit, goid, num_cpu};
+pub use api::{env, exit, go, goid, gomaxprocs, gosched, num_cpu, num_goroutine};
 
 use runtime2::*;
 
@@ -70,5 +72,8 @@ core::arch::global_asm!(
     arch_set_fs = const sys_linux::ARCH_SET_FS,
     sys_arch_prctl = const syscalls::Sysno::arch_prctl as usize,
     settls_failed = sym runtime1::settls_failed,
+    m_tls = const OFF_M_TLS,
+    sys_clone = const syscalls::Sysno::clone as usize,
+    sys_exit = const syscalls::Sysno::exit as usize,
     options(att_syntax)
 );

@@ -1,14 +1,16 @@
 //! The scheduler, after Go's proc.go: boot-time setup (schedinit, mcommoninit,
-//! procresize), goroutine creation (newproc), and the scheduling loop (mstart,
-//! schedule, execute, goexit).
+//! procresize), goroutine creation (newproc), the scheduling loop (mstart, schedule,
+//! findrunnable, execute), parking (gopark/goready), threads (newm, startm, stopm,
+//! wakep, handoffp) and stop-the-world.
 //!
 //! # Structures and stacks
 //!
 //! The G, M and P of runtime2.rs. A goroutine runs on its own stack; the scheduler
 //! runs on its M's g0 stack (for m0, a 64 KiB slice of the OS stack carved out by
-//! rt0_go). Switching is in rt0/asm_amd64.s: `mcall(fn)` saves the goroutine's
-//! context and calls fn on g0; `gogo(&g.sched)` restores a goroutine. The current G
-//! is always -8(FS) (`getg`), never cached across anything that may switch.
+//! rt0_go; for other Ms, a mapping of their own). Switching is in rt0/asm_amd64.s:
+//! `mcall(fn)` saves the goroutine's context and calls fn on g0; `gogo(&g.sched)`
+//! restores a goroutine; `systemstack(f)` runs f on g0 and comes back. The current G
+//! is always -8(FS) (`getg`), never cached across anything that may switch Ms.
 //!
 //! # Boot
 //!
@@ -17,13 +19,39 @@
 //! `schedule` on g0 and never returns. The user's main runs as goroutine 1; when it
 //! returns, goroutine 1 leaves through goexit like every goroutine, and `goexit0`
 //! ends the process with status 0 (Go's runtime.main calls exit(0) at that point).
+//!
+//! # Worker thread parking/unparking (Go's design, kept as is)
+//!
+//! We need to balance between keeping enough running worker threads to utilize
+//! available hardware parallelism and parking excessive running worker threads to
+//! conserve CPU resources and power. The rule: an M is unparked (`wakep`) when a G
+//! becomes runnable (newproc, ready) if there is an idle P and no *spinning* M. A
+//! spinning M is one that is out of local work and is looking for work in the global
+//! queue and other Ps' queues (`sched.nmspinning`); at most about half the busy Ps
+//! worth of Ms spin at once (`2*nmspinning < gomaxprocs - npidle`). When a spinning M
+//! finds work it stops spinning and calls wakep, so that the next spinning M takes
+//! over: bursts of work get threads quickly, and steady state has at most one spinner.
+//!
+//! The delicate part is the transition from spinning to idle: the M first releases
+//! its P (pidleput) and decrements nmspinning, and only then re-checks every run
+//! queue (`check_runqs_no_p`); a submitter does the opposite order (put the G, then
+//! check nmspinning/npidle in wakep). With both orders, either the submitter sees an
+//! idle P and no spinner and wakes an M, or the parking M sees the new G. Idle Ms
+//! sleep on their `park` note (a futex), so an idle runtime uses no CPU.
+//!
+//! # Stop-the-world
+//!
+//! `stop_the_world` sets `sched.gcwaiting`, takes every idle P, and waits on
+//! `sched.stopnote` until each running P has passed through `schedule`, where its M
+//! sees gcwaiting and gives the P up (`gcstopm`). Preemption is cooperative: a
+//! goroutine that never parks, yields or exits delays the stop until it does.
 
 use core::mem::{align_of, size_of};
 use core::ptr;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize};
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize};
 
-use crate::runq::{runqempty, runqget, runqput};
+use crate::runq::{runqempty, runqget, runqput, runqsteal};
 use crate::runtime1::throw;
 use crate::runtime2::*;
 
@@ -34,31 +62,43 @@ pub static mut G0: G = G::new();
 /// The scheduler. Reached through `sched()`; fields are protected as Schedt says.
 static mut SCHED: Schedt = Schedt::new();
 
-/// allp: all Ps, indexed by id; `ALLP_LEN` of them are live (= gomaxprocs).
-/// Written only by procresize (on one M, with the world stopped); read by anyone.
+/// allp: all Ps ever made, indexed by id; `ALLP_LEN` of them are live
+/// (= gomaxprocs). Entries are written only by procresize (world stopped); Ps are
+/// never freed, so a stale index still points at a valid (maybe dead) P.
 static ALLP: [AtomicPtr<P>; MAX_GOMAXPROCS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_GOMAXPROCS];
 static ALLP_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Head of the allm list (linked through M.alllink). Prepended under sched.lock,
 /// published with Release so lock-free readers see a complete M.
 static ALLM: AtomicPtr<M> = AtomicPtr::new(ptr::null_mut());
+/// Head of the allgs list (linked through G.alllink), pushed by CAS; Gs are never
+/// freed. ALLGLEN counts them.
+static ALLG: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
+static ALLGLEN: AtomicUsize = AtomicUsize::new(0);
 static GOMAXPROCS: AtomicI32 = AtomicI32::new(0);
-/// Set by runtime main once the user's main is about to run (Go's mainStarted).
+/// Set by runtime main once the user's main is about to run (Go's mainStarted):
+/// from then on new goroutines wake idle Ps.
 static MAIN_STARTED: AtomicBool = AtomicBool::new(false);
 /// Goroutine 1. Written once by newproc_main on m0 during boot.
 static MAIN_G: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
 /// stealOrder: the order in which an M looks at other Ps for work.
 /// Written by procresize with the world stopped.
 static mut STEAL_ORDER: RandomOrder = RandomOrder::new();
+/// The signal mask m0 started with; new Ms restore it in minit.
+static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
+/// Ms created with a spinning start (for tests of stealing): counts steals.
+pub static STEALS: AtomicU64 = AtomicU64::new(0);
 
 /// Size of the stack given to new goroutines.
 pub static STACK_SIZE: AtomicUsize = AtomicUsize::new(crate::stack::DEFAULT_STACK_SIZE);
 /// Bytes below stackguard0 that runtime code may still use (Go's _StackGuard).
 const STACK_GUARD: usize = 928;
+/// g0 stack of Ms other than m0.
+const G0_STACK_SIZE: usize = 64 << 10;
 /// Dead Gs a P keeps before spilling half to the global list (Go: 64).
 const GFREE_LOCAL_MAX: i32 = 64;
-/// Closures larger than this are boxed instead of copied onto the new stack.
-const MAX_INLINE_CLOSURE: usize = 1024;
+/// Steal attempts over all Ps before an M gives up (Go: stealTries).
+const STEAL_TRIES: usize = 4;
 
 pub fn m0() -> *mut M {
     &raw mut M0
@@ -72,11 +112,23 @@ pub fn sched() -> *mut Schedt {
     &raw mut SCHED
 }
 
-// The switching primitives of rt0/asm_amd64.s.
+// The switching primitives of rt0/asm_amd64.s and sys_linux_amd64.s. The assembly
+// reaches G and M only through the offset_of! constants, so their Rust-only fields
+// (closures, &str) do not matter to it.
+#[allow(improper_ctypes)]
 extern "C" {
     fn gort_gogo(buf: *const Gobuf) -> !;
     fn gort_mcall(f: extern "C" fn(*mut G) -> !);
+    fn gort_systemstack(f: unsafe extern "C" fn(*mut u8), arg: *mut u8);
     fn gort_goexit();
+    fn gort_mstart();
+    fn gort_clone(
+        flags: usize,
+        stk: usize,
+        mp: *mut M,
+        gp: *mut G,
+        f: unsafe extern "C" fn(),
+    ) -> isize;
 }
 
 /// getg: the current goroutine, read from -8(FS) afresh on every call (the asm is not
@@ -92,6 +144,13 @@ pub fn getg() -> *mut G {
     g
 }
 
+/// The current M.
+#[inline(always)]
+pub fn getm() -> *mut M {
+    // SAFETY: every g the runtime runs has a valid m while it runs.
+    unsafe { (*getg()).m }
+}
+
 /// mcall switches from the current goroutine to g0 and calls f(g) there; f must not
 /// return. The goroutine continues after mcall when something gogo's to it.
 /// Must be called on a user goroutine, never on g0.
@@ -102,12 +161,38 @@ pub fn mcall(f: extern "C" fn(*mut G) -> !) {
     unsafe { gort_mcall(f) }
 }
 
+/// systemstack runs f on the current M's g0 stack and returns its result. f must
+/// not park or switch goroutines. On g0 already, f is simply called.
+pub fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
+    unsafe extern "C" fn tramp<R, F: FnOnce() -> R>(arg: *mut u8) {
+        // SAFETY: arg is the (Option<F>, Option<R>) of our caller, alive during the call.
+        let c = unsafe { &mut *(arg as *mut (Option<F>, Option<R>)) };
+        c.1 = Some((c.0.take().unwrap())());
+    }
+    let mut c: (Option<F>, Option<R>) = (Some(f), None);
+    // SAFETY: tramp::<R, F> matches the pair's type; gort_systemstack comes back.
+    unsafe { gort_systemstack(tramp::<R, F>, &mut c as *mut _ as *mut u8) };
+    c.1.unwrap()
+}
+
+/// fastrand: a per-M pseudo-random number (wyrand). Runs on the M it is called on.
+pub fn fastrand() -> u32 {
+    // SAFETY: fastrand is owner-only M state; we are on that M.
+    unsafe {
+        let mp = getm();
+        (*mp).fastrand = (*mp).fastrand.wrapping_add(0xa0761d6478bd642f);
+        let x = (*mp).fastrand;
+        let m = (x as u128).wrapping_mul((x ^ 0xe7037ed1a0b428db) as u128);
+        ((m >> 64) as u64 ^ m as u64) as u32
+    }
+}
+
 /// The number of Ps.
 pub fn gomaxprocs() -> usize {
     GOMAXPROCS.load(Relaxed) as usize
 }
 
-/// The P with index i < ALLP_LEN.
+/// The P with index i (i < MAX_GOMAXPROCS; null if never made).
 pub fn allp(i: usize) -> *mut P {
     ALLP[i].load(Acquire)
 }
@@ -130,8 +215,36 @@ pub fn allm() -> impl Iterator<Item = *mut M> {
     })
 }
 
+/// Iterate the allgs list (every G ever made, including dead ones).
+pub fn allgs() -> impl Iterator<Item = *mut G> {
+    let mut gp = ALLG.load(Acquire);
+    core::iter::from_fn(move || {
+        if gp.is_null() {
+            return None;
+        }
+        let cur = gp;
+        // SAFETY: Gs are never freed, and alllink is written before publication.
+        gp = unsafe { (*gp).alllink };
+        Some(cur)
+    })
+}
+
 pub fn main_g() -> *mut G {
     MAIN_G.load(Acquire)
+}
+
+/// gcount: the number of goroutines that exist (not dead), approximately, as Go's:
+/// all Gs minus those on free lists.
+pub fn gcount() -> usize {
+    let mut n = ALLGLEN.load(Relaxed) as i64;
+    // SAFETY: only atomics are read; Ps are never freed.
+    unsafe {
+        n -= (*sched()).ngfree.load(Relaxed) as i64;
+        for i in 0..allp_len() {
+            n -= (*allp(i)).gfreecnt.load(Relaxed) as i64;
+        }
+    }
+    n.max(1) as usize
 }
 
 /// schedinit: the scheduler's boot-time setup. Runs on g0 of m0, once, from rt0_go.
@@ -149,7 +262,10 @@ pub extern "C" fn schedinit() {
         let s = sched();
         (*s).maxmcount = 10000;
         crate::HEAP.init(); // mallocinit
+        crate::stack::stackinit();
         mcommoninit((*gp).m, -1);
+        INIT_SIGMASK.store(crate::sys_linux::sigprocmask_get(), Relaxed);
+        crate::debug::parsedebugvars();
         let procs = crate::runtime1::gomaxprocs_from_env(
             crate::runtime1::getenv(b"GOMAXPROCS"),
             crate::os_linux::ncpu(),
@@ -164,7 +280,7 @@ pub extern "C" fn schedinit() {
 }
 
 /// mcommoninit: give mp its id (id >= 0 is pre-allocated, -1 reserves the next one),
-/// seed its fastrand, and link it on allm. Runs on g0.
+/// seed its fastrand, and link it on allm. Runs on g0 or a goroutine with a P.
 ///
 /// # Safety
 /// mp is a valid M not yet on allm.
@@ -189,7 +305,8 @@ pub unsafe fn mcommoninit(mp: *mut M, id: i64) {
     }
 }
 
-/// mReserveID returns the next ID to use for a new M. sched.lock must be held.
+/// mReserveID returns the next ID to use for a new M. This new M is immediately
+/// considered 'running' by checkdead. sched.lock must be held.
 unsafe fn m_reserve_id() -> i64 {
     let s = sched();
     // SAFETY: the caller holds sched.lock.
@@ -204,16 +321,36 @@ unsafe fn m_reserve_id() -> i64 {
     }
 }
 
+/// The number of Ms made. sched.lock must be held (or the value is a snapshot).
+fn mcount() -> i64 {
+    // SAFETY: a plain read of a counter; callers hold sched.lock where it matters.
+    unsafe { (*sched()).mnext }
+}
+
 /// checkmcount: die if the program has made more than sched.maxmcount threads.
 /// sched.lock must be held.
 unsafe fn checkmcount() {
     let s = sched();
     // SAFETY: the caller holds sched.lock.
     unsafe {
-        if (*s).mnext > (*s).maxmcount as i64 {
+        if mcount() > (*s).maxmcount as i64 {
             crate::eprintln!("runtime: program exceeds {}-thread limit", (*s).maxmcount);
             throw("thread exhaustion");
         }
+    }
+}
+
+/// Set the maximum number of Ms (Go's debug.SetMaxThreads); returns the old one.
+pub fn set_max_threads(n: i32) -> i32 {
+    let s = sched();
+    // SAFETY: maxmcount is protected by sched.lock, which we hold.
+    unsafe {
+        (*s).lock.lock();
+        let old = (*s).maxmcount;
+        (*s).maxmcount = n.max(1);
+        checkmcount();
+        (*s).lock.unlock();
+        old
     }
 }
 
@@ -232,10 +369,10 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
             pp = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(P::new(i)));
             ALLP[i as usize].store(pp, Release);
         }
-        // SAFETY: the world is stopped: nobody else touches a new P.
+        // SAFETY: the world is stopped: nobody else touches a new or dead P.
         unsafe { (*pp).status.store(PGCSTOP, Relaxed) };
     }
-    let mp = unsafe { (*getg()).m };
+    let mp = getm();
     // SAFETY: the world is stopped and sched.lock held: Ps and mp are ours to change.
     unsafe {
         if !(*mp).p.is_null() && (*(*mp).p).id < nprocs {
@@ -252,8 +389,9 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
             (*pp).status.store(PIDLE, Relaxed);
             acquirep(pp);
         }
-        if nprocs < old {
-            throw("procresize: shrinking needs the multi-M scheduler");
+        // release resources from unused Ps
+        for i in nprocs..old {
+            p_destroy(ALLP[i as usize].load(Relaxed));
         }
         ALLP_LEN.store(nprocs as usize, Release);
 
@@ -279,6 +417,44 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
     }
 }
 
+/// p_destroy: move everything off a P that procresize is removing (its runnable Gs
+/// to the head of the global queue, in order; its free Gs to the global list) and
+/// mark it dead. sched.lock held, world stopped.
+unsafe fn p_destroy(pp: *mut P) {
+    // SAFETY: the world is stopped; pp has no owner.
+    unsafe {
+        // Move all runnable goroutines to the global queue, keeping their order:
+        // take from the tail, push at the head.
+        loop {
+            let h = (*pp).runqhead.load(Relaxed);
+            let t = (*pp).runqtail.load(Relaxed);
+            if h == t {
+                break;
+            }
+            let t = t.wrapping_sub(1);
+            let gp = (*pp).runq[(t % RUNQ_SIZE as u32) as usize].load(Relaxed);
+            (*pp).runqtail.store(t, Relaxed);
+            globrunqputhead(gp);
+        }
+        let next = (*pp).runnext.swap(ptr::null_mut(), Relaxed);
+        if !next.is_null() {
+            globrunqputhead(next);
+        }
+        crate::stack::stackcache_release(pp);
+        // gfpurge
+        let s = sched();
+        while !(*pp).gfree.is_null() {
+            let g = (*pp).gfree;
+            (*pp).gfree = (*g).schedlink;
+            (*pp).gfreecnt.fetch_sub(1, Relaxed);
+            (*g).schedlink = (*s).gfree;
+            (*s).gfree = g;
+            (*s).ngfree.fetch_add(1, Relaxed);
+        }
+        (*pp).status.store(PDEAD, Relaxed);
+    }
+}
+
 /// acquirep associates pp with the current M. Runs on g0 or with the M locked.
 ///
 /// # Safety
@@ -291,7 +467,7 @@ pub unsafe fn acquirep(pp: *mut P) {
 /// wirep is the first step of acquirep, which actually associates the current M to
 /// pp.
 unsafe fn wirep(pp: *mut P) {
-    let mp = unsafe { (*getg()).m };
+    let mp = getm();
     // SAFETY: the caller guarantees pp is idle and unowned; mp is the current M.
     unsafe {
         if !(*mp).p.is_null() {
@@ -313,6 +489,31 @@ unsafe fn wirep(pp: *mut P) {
     }
 }
 
+/// releasep disassociates the current P from the current M and returns it.
+unsafe fn releasep() -> *mut P {
+    let mp = getm();
+    // SAFETY: mp is the current M and owns its P.
+    unsafe {
+        let pp = (*mp).p;
+        if pp.is_null() {
+            throw("releasep: invalid arg");
+        }
+        if (*pp).m != mp || (*pp).status.load(Relaxed) != PRUNNING {
+            crate::eprintln!(
+                "releasep: p->m={:p} m={:p} p->status={}",
+                (*pp).m,
+                mp,
+                (*pp).status.load(Relaxed)
+            );
+            throw("releasep: invalid p state");
+        }
+        (*mp).p = ptr::null_mut();
+        (*pp).m = ptr::null_mut();
+        (*pp).status.store(PIDLE, Relaxed);
+        pp
+    }
+}
+
 /// pidleput puts pp on the idle P list. pp must have an empty run queue.
 /// sched.lock must be held.
 unsafe fn pidleput(pp: *mut P) {
@@ -325,6 +526,33 @@ unsafe fn pidleput(pp: *mut P) {
         (*pp).link = (*s).pidle;
         (*s).pidle = pp;
         (*s).npidle.fetch_add(1, Relaxed);
+    }
+}
+
+/// pidleget takes a P off the idle list, or returns null. sched.lock must be held.
+unsafe fn pidleget() -> *mut P {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock.
+    unsafe {
+        let pp = (*s).pidle;
+        if !pp.is_null() {
+            (*s).pidle = (*pp).link;
+            (*s).npidle.fetch_sub(1, Relaxed);
+        }
+        pp
+    }
+}
+
+/// mput puts mp on the idle M list, then checks for deadlock. sched.lock must be
+/// held.
+unsafe fn mput(mp: *mut M) {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock, which protects midle.
+    unsafe {
+        (*mp).schedlink = (*s).midle;
+        (*s).midle = mp;
+        (*s).nmidle += 1;
+        checkdead();
     }
 }
 
@@ -342,6 +570,41 @@ unsafe fn mget() -> *mut M {
     }
 }
 
+/// globrunqput puts gp at the tail of the global queue. sched.lock must be held.
+unsafe fn globrunqput(gp: *mut G) {
+    // SAFETY: the caller holds sched.lock; gp is in no other queue.
+    unsafe { globrunqputbatch_locked(gp, gp, 1) }
+}
+
+/// globrunqputhead puts gp at the head of the global queue. sched.lock must be held.
+unsafe fn globrunqputhead(gp: *mut G) {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock; gp is in no other queue.
+    unsafe {
+        (*gp).schedlink = (*s).runqhead;
+        (*s).runqhead = gp;
+        if (*s).runqtail.is_null() {
+            (*s).runqtail = gp;
+        }
+        (*s).runqsize += 1;
+    }
+}
+
+unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock and owns the batch.
+    unsafe {
+        (*tail).schedlink = ptr::null_mut();
+        if (*s).runqtail.is_null() {
+            (*s).runqhead = head;
+        } else {
+            (*(*s).runqtail).schedlink = head;
+        }
+        (*s).runqtail = tail;
+        (*s).runqsize += n;
+    }
+}
+
 /// globrunqputbatch puts a linked batch of n Gs on the global runnable queue.
 /// Takes sched.lock.
 ///
@@ -352,14 +615,7 @@ pub unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
     // SAFETY: sched.lock protects the global queue; the batch is the caller's.
     unsafe {
         (*s).lock.lock();
-        (*tail).schedlink = ptr::null_mut();
-        if (*s).runqtail.is_null() {
-            (*s).runqhead = head;
-        } else {
-            (*(*s).runqtail).schedlink = head;
-        }
-        (*s).runqtail = tail;
-        (*s).runqsize += n;
+        globrunqputbatch_locked(head, tail, n);
         (*s).lock.unlock();
     }
 }
@@ -403,6 +659,10 @@ unsafe fn globrunq_pop() -> *mut G {
     }
 }
 
+/// Serializes the unit tests that use the global run queue.
+#[cfg(test)]
+pub static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 pub fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
     let s = sched();
@@ -419,14 +679,69 @@ pub fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
     v
 }
 
-/// malg allocates a new G with a stack of `stacksize` bytes. Runs on any g.
+/// malg allocates a new G, with a stack of `stacksize` bytes if stacksize > 0 (g0s);
+/// goroutines get theirs when they first run (execute). Runs on any g.
 fn malg(stacksize: usize) -> *mut G {
     let mut g = alloc::boxed::Box::new(G::new());
-    g.stack = crate::stack::stackalloc(stacksize);
-    g.stackguard0 = g.stack.lo + STACK_GUARD;
+    if stacksize > 0 {
+        g.stack = crate::stack::stackalloc(stacksize);
+        g.stackguard0 = g.stack.lo + STACK_GUARD;
+    }
     g.stackguard1 = usize::MAX; // only g0 and signal stacks may run C-like code
     g.atomicstatus.store(GDEAD, Relaxed);
     alloc::boxed::Box::into_raw(g)
+}
+
+/// Attach a stack to gp before it first runs: from pp's stack cache for the default
+/// size, else a mapping of its own; the entry frame goes at its top (goexit+1 as the
+/// return address, so that SP % 16 == 8 at gostart's entry, as after a call).
+/// Runs on g0; the caller owns pp and gp.
+unsafe fn stack_attach(pp: *mut P, gp: *mut G) {
+    // SAFETY: gp is ours (just taken off a run queue) and has no stack.
+    unsafe {
+        let size = (*gp).stacksize;
+        let stk = if size == STACK_SIZE.load(Relaxed) {
+            crate::stack::stackcache_get(pp)
+        } else {
+            crate::stack::stackalloc(size)
+        };
+        (*gp).stack = stk;
+        (*gp).stackguard0 = stk.lo + STACK_GUARD;
+        let sp = stk.hi - 8;
+        *(sp as *mut usize) = gort_goexit as *const () as usize + 1;
+        (*gp).sched.sp = sp;
+    }
+}
+
+/// Take the stack off a G that exited and keep it for the next one. Runs on g0.
+unsafe fn stack_detach(pp: *mut P, gp: *mut G) {
+    // SAFETY: gp is dead: nothing runs on its stack.
+    unsafe {
+        let stk = (*gp).stack;
+        if stk.lo == 0 {
+            return;
+        }
+        if stk.hi - stk.lo == STACK_SIZE.load(Relaxed) {
+            crate::stack::stackcache_put(pp, stk);
+        } else {
+            crate::stack::stackfree(stk);
+        }
+        (*gp).stack = Stack::default();
+    }
+}
+
+/// allgadd publishes a new G on allgs.
+fn allgadd(gp: *mut G) {
+    let mut head = ALLG.load(Relaxed);
+    loop {
+        // SAFETY: gp is new and not yet published: we own its alllink.
+        unsafe { (*gp).alllink = head };
+        match ALLG.compare_exchange_weak(head, gp, Release, Relaxed) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+    ALLGLEN.fetch_add(1, Relaxed);
 }
 
 /// gfput puts a dead G on pp's free list, spilling half to the global list when the
@@ -439,20 +754,21 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
         }
         (*gp).schedlink = (*pp).gfree;
         (*pp).gfree = gp;
-        (*pp).gfreecnt += 1;
-        if (*pp).gfreecnt >= GFREE_LOCAL_MAX {
+        let mut n = (*pp).gfreecnt.load(Relaxed) + 1;
+        if n >= GFREE_LOCAL_MAX {
             let s = sched();
             (*s).lock.lock();
-            while (*pp).gfreecnt >= GFREE_LOCAL_MAX / 2 {
+            while n >= GFREE_LOCAL_MAX / 2 {
                 let g = (*pp).gfree;
                 (*pp).gfree = (*g).schedlink;
-                (*pp).gfreecnt -= 1;
+                n -= 1;
                 (*g).schedlink = (*s).gfree;
                 (*s).gfree = g;
-                (*s).ngfree += 1;
+                (*s).ngfree.fetch_add(1, Relaxed);
             }
             (*s).lock.unlock();
         }
+        (*pp).gfreecnt.store(n, Relaxed);
     }
 }
 
@@ -461,84 +777,91 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
 unsafe fn gfget(pp: *mut P) -> *mut G {
     // SAFETY: the caller owns pp; the global list is under sched.lock.
     unsafe {
-        if (*pp).gfree.is_null() && !(*sched()).gfree.is_null() {
-            let s = sched();
+        let mut n = (*pp).gfreecnt.load(Relaxed);
+        let s = sched();
+        if (*pp).gfree.is_null() && (*s).ngfree.load(Relaxed) > 0 {
             (*s).lock.lock();
-            while (*pp).gfreecnt < GFREE_LOCAL_MAX / 2 && !(*s).gfree.is_null() {
+            while n < GFREE_LOCAL_MAX / 2 && !(*s).gfree.is_null() {
                 let g = (*s).gfree;
                 (*s).gfree = (*g).schedlink;
-                (*s).ngfree -= 1;
+                (*s).ngfree.fetch_sub(1, Relaxed);
                 (*g).schedlink = (*pp).gfree;
                 (*pp).gfree = g;
-                (*pp).gfreecnt += 1;
+                n += 1;
             }
             (*s).lock.unlock();
         }
         let gp = (*pp).gfree;
         if !gp.is_null() {
             (*pp).gfree = (*gp).schedlink;
-            (*pp).gfreecnt -= 1;
+            n -= 1;
         }
+        (*pp).gfreecnt.store(n, Relaxed);
         gp
     }
 }
 
-/// The first frame of every goroutine: move the closure off the stack top and run it.
-/// Returning enters goexit (its return address, placed by newproc1).
+/// The first frame of every goroutine: move the closure out of the G and run it.
+/// Returning enters goexit (its return address, placed by stack_attach).
 ///
 /// # Safety
-/// arg points at an F written by newproc1 and never read before.
+/// arg points at an F written by newproc1 (in the G's fnbuf) and never read before.
 unsafe extern "C" fn gostart<F: FnOnce()>(arg: *mut u8) {
     // SAFETY: newproc1 wrote an F there and nobody else reads it.
     let f = unsafe { ptr::read(arg as *mut F) };
     f();
 }
 
-/// newproc creates a goroutine running f and puts it on the current P's runnext.
-/// Runs on any g whose M holds a P.
+/// newproc creates a goroutine running f, puts it on the current P's runnext and
+/// wakes an idle P if there is one. Runs on any g whose M holds a P.
 pub fn newproc<F: FnOnce() + Send + 'static>(f: F) {
-    if size_of::<F>() > MAX_INLINE_CLOSURE {
+    newproc_stack(f, STACK_SIZE.load(Relaxed))
+}
+
+/// newproc with a stack of `stacksize` bytes (see stack::parse_stack_size's bounds).
+pub fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
+    if size_of::<F>() > FNBUF_SIZE || align_of::<F>() > 16 {
         let b = alloc::boxed::Box::new(f);
-        newproc_inline(b);
+        newproc_inline(b, stacksize);
     } else {
-        newproc_inline(f);
+        newproc_inline(f, stacksize);
     }
 }
 
-fn newproc_inline<F: FnOnce() + Send + 'static>(f: F) {
+fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
     // SAFETY: the current M holds a P (every goroutine runs with one; g0 at boot has
     // p0), and newproc1 returns a fresh runnable G that no queue holds yet.
     unsafe {
-        let pp = (*(*getg()).m).p;
-        let newg = newproc1(f, pp);
+        let pp = (*getm()).p;
+        let newg = newproc1(f, pp, stacksize);
         runqput(&*pp, newg, true);
+    }
+    if MAIN_STARTED.load(Relaxed) {
+        wakep();
     }
 }
 
 /// newproc1 makes a runnable G for f: a G from the free list or a new one, with f
-/// copied to the top of its stack and a gobuf that enters gostart::<F>, which returns
-/// into goexit. The caller owns pp.
-unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P) -> *mut G {
-    const { assert!(size_of::<F>() <= MAX_INLINE_CLOSURE + 64) };
+/// in its fnbuf and a gobuf that enters gostart::<F> (on the stack execute will
+/// attach), which returns into goexit. The caller owns pp.
+unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: usize) -> *mut G {
+    const { assert!(size_of::<F>() <= FNBUF_SIZE && align_of::<F>() <= 16) };
     // SAFETY: the caller owns pp; newg is dead or new, so it is ours alone.
     unsafe {
         let mut newg = gfget(pp);
         if newg.is_null() {
-            newg = malg(STACK_SIZE.load(Relaxed));
+            newg = malg(0);
+            allgadd(newg);
         }
-        let hi = (*newg).stack.hi;
-        // The closure at the top, aligned; below it, goexit+1 as the return address,
-        // so that SP % 16 == 8 at gostart's entry, as after a call.
-        let fptr = (hi - size_of::<F>()) & !(align_of::<F>().max(16) - 1);
-        ptr::write(fptr as *mut F, f);
-        let sp = (fptr & !15) - 8;
-        *(sp as *mut usize) = gort_goexit as *const () as usize + 1;
         let g = &mut *newg;
+        let fptr = g.fnbuf.0.as_mut_ptr() as *mut F;
+        ptr::write(fptr, f);
+        g.stacksize = stacksize;
         g.sched = Gobuf::new();
-        g.sched.sp = sp;
         g.sched.pc = gostart::<F> as *const () as usize;
         g.sched.g = newg;
-        g.sched.ctxt = fptr;
+        g.sched.ctxt = fptr as usize;
+        g.startfn = core::any::type_name::<F>();
         g.goid = (*sched()).goidgen.fetch_add(1, Relaxed) + 1;
         g.atomicstatus.store(GRUNNABLE, Release);
         newg
@@ -550,7 +873,7 @@ pub extern "C" fn newproc_main() {
     newproc(main);
     // SAFETY: boot is single-threaded; newproc just put goroutine 1 in p0.runnext.
     unsafe {
-        let pp = (*(*getg()).m).p;
+        let pp = (*getm()).p;
         MAIN_G.store((*pp).runnext.load(Relaxed), Release);
     }
 }
@@ -558,11 +881,11 @@ pub extern "C" fn newproc_main() {
 /// runtime main: the body of goroutine 1. Runs the user's main; returning from it
 /// leaves through goexit, and goexit0 ends the process.
 fn main() {
-    // SAFETY: getg() is goroutine 1 and its m is valid while it runs.
-    if unsafe { (*getg()).m } != m0() {
+    if getm() != m0() {
         throw("runtime.main not on m0");
     }
     MAIN_STARTED.store(true, Release);
+    crate::debug::start_schedtrace();
     #[cfg(not(test))]
     {
         extern "Rust" {
@@ -576,52 +899,479 @@ fn main() {
 /// mstart0: the Rust side of mstart, on g0 with g0.sched.sp recorded. Never returns.
 pub extern "C" fn mstart0() -> ! {
     minit();
+    mstart1()
+}
+
+/// mstart1: run the M's start function, take the P newm gave it, and schedule.
+fn mstart1() -> ! {
+    let mp = getm();
+    // SAFETY: on g0 of mp, before it runs anything else; nextp was set by the M
+    // that created this one and is ours now.
+    unsafe {
+        if let Some(f) = (*mp).mstartfn {
+            f();
+        }
+        if mp != m0() {
+            let pp = (*mp).nextp;
+            (*mp).nextp = ptr::null_mut();
+            acquirep(pp);
+        }
+    }
     schedule()
 }
 
-/// minit: per-thread setup on the new M's own thread (signal stack and mask come
-/// with the signal handling).
-fn minit() {}
-
-/// schedule: one round of the scheduler: find a runnable goroutine and run it.
-/// Runs on g0; never returns.
-pub fn schedule() -> ! {
-    // SAFETY: on g0 of an M that holds a P (the single-M runtime never gives it up).
+/// minit: per-thread setup on the M's own thread: its kernel tid, its signal stack,
+/// and the signal mask it should run with.
+fn minit() {
+    let mp = getm();
+    // SAFETY: on mp's own thread; procid and sigmask are its own.
     unsafe {
-        let mp = (*getg()).m;
-        let pp = (*mp).p;
-        if pp.is_null() {
-            throw("schedule: no P");
+        (*mp).procid.store(crate::sys_linux::gettid(), Relaxed);
+        if mp != m0() {
+            crate::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
         }
-        let s = sched();
-        // Check the global runnable queue once in a while to ensure fairness.
-        // Otherwise two goroutines can completely occupy the local runqueue by
-        // constantly respawning each other.
-        if (*pp).schedtick.is_multiple_of(61) && (*s).runqsize > 0 {
-            (*s).lock.lock();
-            let gp = globrunqget(pp, 1);
-            (*s).lock.unlock();
-            if !gp.is_null() {
-                execute(gp, false);
-            }
-        }
-        if let Some((gp, inherit)) = runqget(&*pp) {
-            execute(gp, inherit);
-        }
-        (*s).lock.lock();
-        let gp = globrunqget(pp, 0);
-        (*s).lock.unlock();
-        if !gp.is_null() {
-            execute(gp, false);
-        }
-        // Nothing is runnable, and with one M nothing else can make work appear.
-        checkdead()
     }
 }
 
-/// checkdead: every goroutine is blocked and nothing can wake one.
-fn checkdead() -> ! {
-    throw("all goroutines are asleep - deadlock!")
+/// mspinning: the start function of Ms started to spin for work.
+fn mspinning() {
+    // SAFETY: on the new M's g0; spinning is its own.
+    unsafe { (*getm()).spinning.store(true, Relaxed) };
+}
+
+/// allocm: a new M with its g0 (a G with a G0_STACK_SIZE stack). Runs on any g.
+fn allocm(f: Option<fn()>) -> *mut M {
+    let mut mp = alloc::boxed::Box::new(M::new());
+    mp.mstartfn = f;
+    let g0 = malg(G0_STACK_SIZE);
+    let mp = alloc::boxed::Box::into_raw(mp);
+    // SAFETY: g0 and mp are new and ours.
+    unsafe {
+        (*g0).m = mp;
+        (*g0).stackguard1 = (*g0).stackguard0;
+        (*g0).atomicstatus.store(GRUNNING, Relaxed);
+        (*mp).g0 = g0;
+    }
+    mp
+}
+
+/// newm creates a new M that will start by running f (if any) and then take pp.
+/// id is an id from mReserveID, or -1. Runs on any g with a P.
+fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
+    systemstack(|| {
+        let mp = allocm(f);
+        // SAFETY: mp is new; mcommoninit publishes it on allm; newosproc starts it.
+        unsafe {
+            (*mp).nextp = pp;
+            mcommoninit(mp, id);
+            newosproc(mp);
+        }
+    })
+}
+
+/// Go's cloneFlags, plus CLONE_SETTLS:
+const CLONE_VM: usize = 0x100; // share memory
+const CLONE_FS: usize = 0x200; // share cwd, etc
+const CLONE_FILES: usize = 0x400; // share fd table
+const CLONE_SIGHAND: usize = 0x800; // share sig handler table
+const CLONE_SYSVSEM: usize = 0x40000; // share SysV semaphore undo lists
+const CLONE_SETTLS: usize = 0x80000; // the new thread's FS base: &mp.tls[1]
+const CLONE_THREAD: usize = 0x10000; // revisit - okay for now
+
+/// newosproc starts mp's OS thread on mp.g0's stack, entering mstart with FS set to
+/// &mp.tls[1]. All signals are blocked around the clone so that the new thread
+/// takes none before minit has set it up.
+///
+/// # Safety
+/// mp is a fully set up M (allocm, mcommoninit) with no thread yet.
+unsafe fn newosproc(mp: *mut M) {
+    const FLAGS: usize = CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_SYSVSEM
+        | CLONE_THREAD
+        | CLONE_SETTLS;
+    // SAFETY: the child runs gort_mstart on g0's own stack top with its own TLS; the
+    // parent's frames are never touched by it.
+    unsafe {
+        let stk = (*(*mp).g0).stack.hi;
+        let old = crate::sys_linux::sigprocmask_set(!0);
+        let ret = gort_clone(FLAGS, stk, mp, (*mp).g0, gort_mstart);
+        crate::sys_linux::sigprocmask_set(old);
+        if ret < 0 {
+            crate::eprintln!(
+                "runtime: failed to create new OS thread (have {} already; errno={})",
+                mcount(),
+                -ret
+            );
+            if ret == -crate::sys_linux::EAGAIN {
+                crate::eprintln!("runtime: may need to increase max user processes (ulimit -u)");
+            }
+            throw("newosproc");
+        }
+    }
+}
+
+/// startm schedules some M to run pp (creating an M if necessary). If pp is null,
+/// tries to get an idle P; if there is none, does nothing. If spinning, the M starts
+/// spinning (and the caller has already incremented nmspinning). Must not hold
+/// sched.lock.
+fn startm(mut pp: *mut P, spinning: bool) {
+    let s = sched();
+    // SAFETY: sched.lock protects pidle and midle; the P and M we take are ours to
+    // hand over.
+    unsafe {
+        (*s).lock.lock();
+        if pp.is_null() {
+            if spinning {
+                throw("startm: P required for spinning=true");
+            }
+            pp = pidleget();
+            if pp.is_null() {
+                (*s).lock.unlock();
+                return;
+            }
+        }
+        let nmp = mget();
+        if nmp.is_null() {
+            // No M is available, we must drop sched.lock and call newm. However, we
+            // already own a P to assign to the M. Once sched.lock is released,
+            // another G (e.g., in a syscall) could find no idle P and no idle M and
+            // call checkdead, so reserve the M's id (counted as running) first.
+            let id = m_reserve_id();
+            (*s).lock.unlock();
+            newm(if spinning { Some(mspinning) } else { None }, pp, id);
+            return;
+        }
+        (*s).lock.unlock();
+        if (*nmp).spinning.load(Relaxed) {
+            throw("startm: m is spinning");
+        }
+        if !(*nmp).nextp.is_null() {
+            throw("startm: m has p");
+        }
+        if spinning && !runqempty(&*pp) {
+            throw("startm: p has runnable gs");
+        }
+        // The caller incremented nmspinning, so set m.spinning in the new M.
+        (*nmp).spinning.store(spinning, Relaxed);
+        (*nmp).nextp = pp;
+        (*nmp).park.wakeup();
+    }
+}
+
+/// handoffp hands off pp from a blocking or exiting M. Always runs without a P.
+///
+/// # Safety
+/// pp was released by the caller (releasep) and is owned by nobody else.
+pub unsafe fn handoffp(pp: *mut P) {
+    let s = sched();
+    // SAFETY: pp is ours to give away; sched fields under sched.lock.
+    unsafe {
+        // if it has local work, start it straight away
+        if !runqempty(&*pp) || (*s).runqsize != 0 {
+            startm(pp, false);
+            return;
+        }
+        // no local work, check that there are no spinning/idle M's,
+        // otherwise our help is not required
+        if (*s).nmspinning.load(Relaxed) + (*s).npidle.load(Relaxed) as u32 == 0
+            && (*s)
+                .nmspinning
+                .compare_exchange(0, 1, AcqRel, Relaxed)
+                .is_ok()
+        {
+            startm(pp, true);
+            return;
+        }
+        (*s).lock.lock();
+        if (*s).gcwaiting.load(Relaxed) {
+            (*pp).status.store(PGCSTOP, Relaxed);
+            (*s).stopwait -= 1;
+            if (*s).stopwait == 0 {
+                (*s).stopnote.wakeup();
+            }
+            (*s).lock.unlock();
+            return;
+        }
+        if (*s).runqsize != 0 {
+            (*s).lock.unlock();
+            startm(pp, false);
+            return;
+        }
+        pidleput(pp);
+        (*s).lock.unlock();
+    }
+}
+
+/// wakep tries to add one more P to execute G's. Called when a G is made runnable
+/// (newproc, ready). Runs on any g.
+pub fn wakep() {
+    let s = sched();
+    // SAFETY: nmspinning/npidle are atomics; startm takes sched.lock itself.
+    unsafe {
+        // Be conservative about spinning threads, only start one if none exist
+        // already, and only when there is an idle P for it.
+        if (*s).npidle.load(Relaxed) == 0 {
+            return;
+        }
+        if (*s).nmspinning.load(Relaxed) != 0
+            || (*s)
+                .nmspinning
+                .compare_exchange(0, 1, AcqRel, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        (*s).lock.lock();
+        let pp = pidleget();
+        if pp.is_null() {
+            if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+                throw("wakep: negative nmspinning");
+            }
+            (*s).lock.unlock();
+            return;
+        }
+        (*s).lock.unlock();
+        startm(pp, true);
+    }
+}
+
+/// stopm stops execution of the current M until new work is available, then
+/// returns with a P acquired. Runs on g0 without a P.
+fn stopm() {
+    let mp = getm();
+    let s = sched();
+    // SAFETY: on mp's g0; mput under sched.lock; after the wakeup, nextp was set by
+    // the waker (startm) before notewakeup.
+    unsafe {
+        if !(*mp).p.is_null() {
+            throw("stopm holding p");
+        }
+        if (*mp).spinning.load(Relaxed) {
+            throw("stopm spinning");
+        }
+        (*s).lock.lock();
+        mput(mp);
+        (*s).lock.unlock();
+        mpark(mp);
+        acquirep((*mp).nextp);
+        (*mp).nextp = ptr::null_mut();
+    }
+}
+
+/// mpark: sleep on the M's park note until startm (or start_the_world) wakes it.
+fn mpark(mp: *mut M) {
+    // SAFETY: only this M sleeps on its own note.
+    unsafe {
+        (*mp).park.sleep();
+        (*mp).park.clear();
+    }
+}
+
+/// resetspinning: the M found work while spinning: stop spinning and, as it may be
+/// the last spinner, wake another M to keep looking.
+fn resetspinning() {
+    let mp = getm();
+    let s = sched();
+    // SAFETY: spinning is this M's; nmspinning is atomic.
+    unsafe {
+        if !(*mp).spinning.load(Relaxed) {
+            throw("resetspinning: not a spinning m");
+        }
+        (*mp).spinning.store(false, Relaxed);
+        let n = (*s).nmspinning.fetch_sub(1, AcqRel) as i32 - 1;
+        if n < 0 {
+            throw("resetspinning: negative nmspinning");
+        }
+    }
+    // M wakeup policy is deliberately somewhat conservative, so check if we need to
+    // wakeup another P here.
+    wakep();
+}
+
+/// schedule: one round of the scheduler: find a runnable goroutine and run it.
+/// Runs on g0 of an M holding a P; never returns.
+pub fn schedule() -> ! {
+    let mp = getm();
+    // SAFETY: on g0 of mp; mp's P is its own.
+    unsafe {
+        if (*mp).locks != 0 {
+            throw("schedule: holding locks");
+        }
+        loop {
+            let pp = (*mp).p;
+            if (*mp).spinning.load(Relaxed) && !runqempty(&*pp) {
+                throw("schedule: spinning with local work");
+            }
+            let (gp, inherit) = findrunnable(); // blocks until work is available
+                                                // This thread is going to run a goroutine and is not spinning anymore,
+                                                // so if it was marked as spinning we need to reset it now and
+                                                // potentially start a new spinning M.
+            if (*mp).spinning.load(Relaxed) {
+                resetspinning();
+            }
+            if gp.is_null() {
+                continue;
+            }
+            execute(gp, inherit);
+        }
+    }
+}
+
+/// findrunnable finds a runnable goroutine to execute: from the local queue, the
+/// global queue, or other Ps (stealing), parking the M when there is nothing.
+/// Returns with the M holding a P. Runs on g0.
+fn findrunnable() -> (*mut G, bool) {
+    let mp = getm();
+    let s = sched();
+    // SAFETY: on g0 of mp; mp owns its P; shared state under sched.lock or atomic.
+    unsafe {
+        'top: loop {
+            let pp = (*mp).p;
+            if (*s).gcwaiting.load(Acquire) {
+                gcstopm();
+                continue 'top;
+            }
+            // Check the global runnable queue once in a while to ensure fairness.
+            // Otherwise two goroutines can completely occupy the local runqueue by
+            // constantly respawning each other.
+            if (*pp).schedtick.is_multiple_of(61) && (*s).runqsize > 0 {
+                (*s).lock.lock();
+                let gp = globrunqget(pp, 1);
+                (*s).lock.unlock();
+                if !gp.is_null() {
+                    return (gp, false);
+                }
+            }
+            // local runq
+            if let Some((gp, inherit)) = runqget(&*pp) {
+                return (gp, inherit);
+            }
+            // global runq
+            if (*s).runqsize != 0 {
+                (*s).lock.lock();
+                let gp = globrunqget(pp, 0);
+                (*s).lock.unlock();
+                if !gp.is_null() {
+                    return (gp, false);
+                }
+            }
+            // Spinning Ms: steal work from other Ps.
+            //
+            // Limit the number of spinning Ms to half the number of busy Ps. This is
+            // necessary to prevent excessive CPU consumption when GOMAXPROCS>>1 but
+            // the program parallelism is low.
+            let procs = gomaxprocs() as i32;
+            if (*mp).spinning.load(Relaxed)
+                || 2 * ((*s).nmspinning.load(Relaxed) as i32) < procs - (*s).npidle.load(Relaxed)
+            {
+                if !(*mp).spinning.load(Relaxed) {
+                    (*mp).spinning.store(true, Relaxed);
+                    (*s).nmspinning.fetch_add(1, AcqRel);
+                }
+                if let Some(gp) = steal_work(pp) {
+                    STEALS.fetch_add(1, Relaxed);
+                    return (gp, false);
+                }
+                if (*s).gcwaiting.load(Acquire) {
+                    continue 'top;
+                }
+            }
+
+            // We have nothing to do. Return P and block.
+            (*s).lock.lock();
+            if (*s).gcwaiting.load(Relaxed) {
+                (*s).lock.unlock();
+                continue 'top;
+            }
+            if (*s).runqsize != 0 {
+                let gp = globrunqget(pp, 0);
+                (*s).lock.unlock();
+                return (gp, false);
+            }
+            if releasep() != pp {
+                throw("findrunnable: wrong p");
+            }
+            pidleput(pp);
+            (*s).lock.unlock();
+
+            // Delicate dance: thread transitions from spinning to non-spinning
+            // state, potentially concurrently with submission of new work. We must
+            // drop nmspinning first and then check all sources again (with
+            // StoreLoad memory barrier in between). If we do it the other way
+            // around, another thread can submit work after we've checked all
+            // sources but before we drop nmspinning; as a result nobody will unpark
+            // a thread to run the work.
+            if (*mp).spinning.load(Relaxed) {
+                (*mp).spinning.store(false, Relaxed);
+                if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+                    throw("findrunnable: negative nmspinning");
+                }
+                core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+                // Check all runqueues once again.
+                let pp2 = check_runqs_no_p();
+                if !pp2.is_null() {
+                    acquirep(pp2);
+                    (*mp).spinning.store(true, Relaxed);
+                    (*s).nmspinning.fetch_add(1, AcqRel);
+                    continue 'top;
+                }
+            }
+            stopm();
+        }
+    }
+}
+
+/// check_runqs_no_p: after dropping its P, look once more at every P's run queue
+/// and the global queue; if any has work, take an idle P and return it (else null).
+unsafe fn check_runqs_no_p() -> *mut P {
+    let s = sched();
+    // SAFETY: run queues are read lock-free (runqempty); pidleget under sched.lock.
+    unsafe {
+        let mut work = (*s).runqsize != 0;
+        if !work {
+            for i in 0..allp_len() {
+                if !runqempty(&*allp(i)) {
+                    work = true;
+                    break;
+                }
+            }
+        }
+        if !work {
+            return ptr::null_mut();
+        }
+        (*s).lock.lock();
+        let pp = pidleget();
+        (*s).lock.unlock();
+        pp
+    }
+}
+
+/// steal_work attempts to steal a runnable goroutine from any P. Runs on g0 of a
+/// spinning M that owns pp.
+unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
+    // SAFETY: runqsteal only CASes other Ps' heads; pp is ours.
+    unsafe {
+        let order = &raw const STEAL_ORDER;
+        for i in 0..STEAL_TRIES {
+            let steal_runnext = i == STEAL_TRIES - 1;
+            for pos in (*order).start(fastrand()) {
+                if (*sched()).gcwaiting.load(Relaxed) {
+                    return None;
+                }
+                let p2 = allp(pos as usize);
+                if p2 == pp || p2.is_null() {
+                    continue;
+                }
+                if let Some(gp) = runqsteal(&*pp, &*p2, steal_runnext) {
+                    return Some(gp);
+                }
+            }
+        }
+        None
+    }
 }
 
 /// execute runs gp on the current M. If inherit, gp inherits the remaining time slice
@@ -629,7 +1379,10 @@ fn checkdead() -> ! {
 unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
     // SAFETY: on g0; gp is runnable and was just taken off a queue, so it is ours.
     unsafe {
-        let mp = (*getg()).m;
+        let mp = getm();
+        if (*gp).stack.lo == 0 {
+            stack_attach((*mp).p, gp);
+        }
         (*mp).curg = gp;
         (*gp).m = mp;
         (*gp).atomicstatus.store(GRUNNING, Relaxed);
@@ -638,6 +1391,151 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
         }
         gort_gogo(&(*gp).sched)
     }
+}
+
+/// dropg removes the association between the M and its current goroutine.
+/// Runs on g0.
+fn dropg() {
+    let mp = getm();
+    // SAFETY: on g0 of mp; curg is owner-only.
+    unsafe {
+        let gp = (*mp).curg;
+        if !gp.is_null() {
+            (*gp).m = ptr::null_mut();
+        }
+        (*mp).curg = ptr::null_mut();
+    }
+}
+
+/// gopark puts the current goroutine into a waiting state and calls unlockf(gp,
+/// lock) on g0, after the goroutine is off its stack. If unlockf returns false, the
+/// goroutine is resumed at once. Whoever makes the goroutine runnable again calls
+/// goready. Must be called on a user goroutine.
+///
+/// # Safety
+/// unlockf must be safe to call with lock on g0 (it must not park or allocate
+/// heavily); the caller must arrange for a later goready (or accept sleeping forever).
+pub unsafe fn gopark(
+    unlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
+    lock: *mut u8,
+    reason: &'static str,
+) {
+    let mp = getm();
+    // SAFETY: waitlock/waitunlockf are owner-only M state, read by park_m on this M.
+    unsafe {
+        let gp = (*mp).curg;
+        let status = (*gp).atomicstatus.load(Relaxed);
+        if status != GRUNNING {
+            throw("gopark: bad g status");
+        }
+        (*mp).waitlock = lock;
+        (*mp).waitunlockf = unlockf;
+        (*gp).waitreason = reason;
+    }
+    mcall(park_m);
+}
+
+/// Unlock function for goparkunlock: releases a runtime Mutex.
+unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
+    // SAFETY: lock is the Mutex the parking goroutine held (goparkunlock's contract).
+    unsafe { (*(lock as *const crate::lock_futex::Mutex)).unlock() };
+    true
+}
+
+/// goparkunlock parks the goroutine and releases lock once it is off its stack.
+///
+/// # Safety
+/// The caller holds lock; someone will goready the goroutine later.
+pub unsafe fn goparkunlock(lock: &crate::lock_futex::Mutex, reason: &'static str) {
+    // SAFETY: forwarded contract.
+    unsafe { gopark(Some(parkunlock_c), lock as *const _ as *mut u8, reason) }
+}
+
+/// park continuation on g0.
+extern "C" fn park_m(gp: *mut G) -> ! {
+    let mp = getm();
+    // SAFETY: on g0; gp was this M's curg and is now off its stack.
+    unsafe {
+        (*gp).atomicstatus.store(GWAITING, Release);
+        dropg();
+        if let Some(f) = (*mp).waitunlockf.take() {
+            let lock = core::mem::replace(&mut (*mp).waitlock, ptr::null_mut());
+            if !f(gp, lock) {
+                (*gp).atomicstatus.store(GRUNNABLE, Relaxed);
+                execute(gp, true); // Schedule it back, never returns.
+            }
+        }
+    }
+    schedule()
+}
+
+/// goready marks gp (which is parked) runnable and puts it in the current P's
+/// runnext, waking an idle P if there is one. Runs on any g whose M holds a P.
+///
+/// # Safety
+/// gp is parked (GWAITING) and no one else will ready it.
+pub unsafe fn goready(gp: *mut G) {
+    // SAFETY: forwarded contract; the current M holds a P.
+    unsafe { ready(gp, true) }
+}
+
+unsafe fn ready(gp: *mut G, next: bool) {
+    // SAFETY: gp is parked and ours to ready; the current M's P is its own.
+    unsafe {
+        // Mark runnable. The CAS also orders: what the waker wrote before (param)
+        // is visible to whoever runs gp.
+        if (*gp)
+            .atomicstatus
+            .compare_exchange(GWAITING, GRUNNABLE, AcqRel, Relaxed)
+            .is_err()
+        {
+            crate::eprintln!(
+                "runtime: goroutine {} has status {}",
+                (*gp).goid,
+                gstatus_name((*gp).atomicstatus.load(Relaxed))
+            );
+            throw("bad g->status in ready");
+        }
+        let pp = (*getm()).p;
+        runqput(&*pp, gp, next);
+    }
+    wakep();
+}
+
+/// gosched yields the processor, allowing other goroutines to run. The current
+/// goroutine goes to the global queue, as in Go.
+pub fn gosched() {
+    mcall(gosched_m);
+}
+
+extern "C" fn gosched_m(gp: *mut G) -> ! {
+    let s = sched();
+    // SAFETY: on g0; gp was this M's curg and is off its stack.
+    unsafe {
+        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        dropg();
+        (*s).lock.lock();
+        globrunqput(gp);
+        (*s).lock.unlock();
+    }
+    schedule()
+}
+
+/// goyield is like gosched, but puts the goroutine on the current P's local run
+/// queue instead of the global one (used after a direct handoff).
+pub fn goyield() {
+    mcall(goyield_m);
+}
+
+extern "C" fn goyield_m(gp: *mut G) -> ! {
+    // SAFETY: on g0; gp was this M's curg and is off its stack; the P is ours.
+    unsafe {
+        let pp = (*getm()).p;
+        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        dropg();
+        runqput(&*pp, gp, false);
+    }
+    schedule()
 }
 
 /// goexit1: the goroutine's function returned (we came from goexit). Finish it on g0.
@@ -651,14 +1549,15 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
     // SAFETY: on g0; gp was the current goroutine and has returned, so nothing runs
     // on its stack any more.
     unsafe {
-        let mp = (*getg()).m;
+        let mp = getm();
         (*gp).atomicstatus.store(GDEAD, Relaxed);
-        (*gp).m = ptr::null_mut();
-        (*mp).curg = ptr::null_mut();
+        (*gp).waitreason = "";
+        dropg();
         if gp == main_g() {
             // runtime.main returned: the program is done (Go's exit(0)).
             crate::sys_linux::exit_group(0);
         }
+        stack_detach((*mp).p, gp);
         gfput((*mp).p, gp);
     }
     schedule()
@@ -667,6 +1566,228 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
 /// Called from mcall when it is used on g0.
 pub extern "C" fn badmcall() -> ! {
     throw("runtime: mcall called on m->g0 stack")
+}
+
+/// start_sysmon starts the monitor thread: an M without a P, not counted by
+/// checkdead, that prints the scheduler trace (GODEBUG=schedtrace). Runs on a
+/// goroutine.
+pub fn start_sysmon() {
+    newm(Some(sysmon), ptr::null_mut(), -1);
+}
+
+fn sysmon() {
+    let s = sched();
+    // SAFETY: nmsys under sched.lock.
+    unsafe {
+        (*s).lock.lock();
+        (*s).nmsys += 1;
+        checkdead();
+        (*s).lock.unlock();
+    }
+    crate::debug::sysmon_loop()
+}
+
+/// stop_the_world stops all Ps from running goroutines: on return, only the calling
+/// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine.
+pub fn stop_the_world() {
+    systemstack(|| {
+        let s = sched();
+        let mp = getm();
+        // SAFETY: sched.lock protects stopwait/pidle; gcwaiting makes every other M
+        // give up its P in gcstopm.
+        unsafe {
+            (*s).lock.lock();
+            (*s).stopwait = gomaxprocs() as i32;
+            (*s).gcwaiting.store(true, Release);
+            // stop current P
+            (*(*mp).p).status.store(PGCSTOP, Relaxed);
+            (*s).stopwait -= 1;
+            // stop idle Ps
+            loop {
+                let pp = pidleget();
+                if pp.is_null() {
+                    break;
+                }
+                (*pp).status.store(PGCSTOP, Relaxed);
+                (*s).stopwait -= 1;
+            }
+            let wait = (*s).stopwait > 0;
+            (*s).lock.unlock();
+            // Spinning and idle Ms notice gcwaiting when they next look for work;
+            // running goroutines when they next enter the scheduler.
+            if wait {
+                (*s).stopnote.sleep();
+                (*s).stopnote.clear();
+            }
+            if (*s).stopwait != 0 {
+                throw("stopTheWorld: not stopped");
+            }
+            for i in 0..allp_len() {
+                if (*allp(i)).status.load(Relaxed) != PGCSTOP {
+                    throw("stopTheWorld: not stopped (status != _Pgcstop)");
+                }
+            }
+        }
+    })
+}
+
+/// start_the_world restarts the world with `procs` Ps (0: unchanged). Runs on the
+/// goroutine that stopped it.
+pub fn start_the_world(procs: i32) {
+    systemstack(|| {
+        let s = sched();
+        // SAFETY: the world is stopped and we hold sched.lock for procresize; each P
+        // in the returned list is ours to hand to an M.
+        unsafe {
+            (*s).lock.lock();
+            let n = if procs > 0 {
+                procs
+            } else {
+                gomaxprocs() as i32
+            };
+            let mut p1 = procresize(n);
+            (*s).gcwaiting.store(false, Release);
+            (*s).lock.unlock();
+            while !p1.is_null() {
+                let pp = p1;
+                p1 = (*pp).link;
+                if !(*pp).m.is_null() {
+                    let mp = (*pp).m;
+                    (*pp).m = ptr::null_mut();
+                    if !(*mp).nextp.is_null() {
+                        throw("startTheWorld: inconsistent mp->nextp");
+                    }
+                    (*mp).nextp = pp;
+                    (*mp).park.wakeup();
+                } else {
+                    // Start M to run P. Do not start another M below.
+                    newm(None, pp, -1);
+                }
+            }
+        }
+        // Wakeup an additional proc in case we have excessive runnable goroutines
+        // in local queues or in the global queue.
+        wakep();
+    })
+}
+
+/// gcstopm: stop the current M for stop-the-world; returns when the world restarts
+/// and this M has a P again. Runs on g0.
+fn gcstopm() {
+    let s = sched();
+    let mp = getm();
+    // SAFETY: on g0 of mp; stopwait under sched.lock.
+    unsafe {
+        if !(*s).gcwaiting.load(Relaxed) {
+            throw("gcstopm: not waiting for gc");
+        }
+        if (*mp).spinning.load(Relaxed) {
+            (*mp).spinning.store(false, Relaxed);
+            // OK to just drop nmspinning here, startTheWorld will unpark threads as
+            // necessary.
+            if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+                throw("gcstopm: negative nmspinning");
+            }
+        }
+        let pp = releasep();
+        (*s).lock.lock();
+        (*pp).status.store(PGCSTOP, Relaxed);
+        (*s).stopwait -= 1;
+        if (*s).stopwait == 0 {
+            (*s).stopnote.wakeup();
+        }
+        (*s).lock.unlock();
+    }
+    stopm();
+}
+
+/// gomaxprocs(n): set the number of Ps to n (if n > 0) and return the previous
+/// value. Stops the world to resize.
+pub fn set_gomaxprocs(n: i32) -> i32 {
+    let old = gomaxprocs() as i32;
+    if n <= 0 || n == old {
+        return old;
+    }
+    let n = n.min(MAX_GOMAXPROCS as i32);
+    stop_the_world();
+    start_the_world(n);
+    old
+}
+
+/// checkdead: check for deadlock situation. The check is based on the number of
+/// running M's; if 0, the program is deadlocked. sched.lock must be held.
+unsafe fn checkdead() {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock; G statuses are atomic.
+    unsafe {
+        let run = mcount() - (*s).nmidle as i64 - (*s).nmidlelocked as i64 - (*s).nmsys as i64;
+        if run > 0 {
+            return;
+        }
+        if run < 0 {
+            crate::eprintln!(
+                "runtime: checkdead: nmidle={} nmidlelocked={} mcount={} nmsys={}",
+                (*s).nmidle,
+                (*s).nmidlelocked,
+                mcount(),
+                (*s).nmsys
+            );
+            throw("checkdead: inconsistent counts");
+        }
+        let mut grunning = 0;
+        for gp in allgs() {
+            match (*gp).atomicstatus.load(Acquire) {
+                GWAITING => grunning += 1,
+                GRUNNABLE | GRUNNING | GSYSCALL => {
+                    crate::eprintln!(
+                        "runtime: checkdead: find g {} in status {}",
+                        (*gp).goid,
+                        (*gp).atomicstatus.load(Relaxed)
+                    );
+                    throw("checkdead: runnable g");
+                }
+                _ => {}
+            }
+        }
+        if grunning == 0 {
+            throw("no goroutines (main called runtime.Goexit) - deadlock!");
+        }
+        fatal_with_goroutines("all goroutines are asleep - deadlock!");
+    }
+}
+
+/// Print "fatal error: msg", then each goroutine that exists, as Go's traceback
+/// headers ("goroutine N [reason]:"), and exit 2.
+pub fn fatal_with_goroutines(msg: &str) -> ! {
+    use core::fmt::Write;
+    let mut w = crate::print::FdWriter::new(2);
+    let _ = writeln!(w, "fatal error: {msg}");
+    for gp in allgs_in_creation_order() {
+        // SAFETY: Gs are never freed; fields read are informational.
+        unsafe {
+            let st = (*gp).atomicstatus.load(Relaxed);
+            if st == GDEAD || st == GIDLE {
+                continue;
+            }
+            let wr = (*gp).waitreason;
+            let reason = if st == GWAITING && !wr.is_empty() {
+                wr
+            } else {
+                gstatus_name(st)
+            };
+            let _ = writeln!(w, "\ngoroutine {} [{}]:", (*gp).goid, reason);
+        }
+    }
+    w.flush();
+    crate::sys_linux::exit_group(2)
+}
+
+/// allgs sorted by goid (the list itself is newest first).
+fn allgs_in_creation_order() -> alloc::vec::Vec<*mut G> {
+    let mut v: alloc::vec::Vec<*mut G> = allgs().collect();
+    // SAFETY: Gs are never freed.
+    v.sort_unstable_by_key(|&g| unsafe { (*g).goid });
+    v
 }
 
 /// randomOrder/randomEnum: an enumeration of all Ps in a pseudo-random order that

@@ -17,7 +17,8 @@
 //! at most one queue; nothing is lost or run twice (the stress test checks both).
 
 use core::ptr;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use crate::proc::globrunqputbatch;
 use crate::runtime2::{G, P, RUNQ_SIZE};
@@ -177,6 +178,7 @@ mod tests {
 
     #[test]
     fn overflow_spills_half_to_global() {
+        let _serial = crate::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
         let pp = Box::new(P::new(0));
         let v = gs(RUNQ_SIZE + 1);
         for &g in &v {
@@ -200,5 +202,188 @@ mod tests {
             (0..=RUNQ_SIZE as u64).collect::<Vec<_>>(),
             "nothing lost or duplicated"
         );
+    }
+}
+
+/// runqgrab: take about half of pp's runnable Gs into batch[batch_head..] (a ring of
+/// RUNQ_SIZE, indexed mod RUNQ_SIZE) and return how many. If steal_runnext, pp's
+/// runnext may be taken too (only when the ring is empty). Executed by a thief: any
+/// M other than pp's owner.
+pub fn runqgrab(
+    pp: &P,
+    batch: &[AtomicPtr<G>; RUNQ_SIZE],
+    batch_head: u32,
+    steal_runnext: bool,
+) -> u32 {
+    loop {
+        let h = pp.runqhead.load(Acquire); // synchronize with other consumers
+        let t = pp.runqtail.load(Acquire); // synchronize with the producer
+        let mut n = t.wrapping_sub(h);
+        n -= n / 2;
+        if n == 0 {
+            if steal_runnext {
+                // Try to steal from pp.runnext.
+                let next = pp.runnext.load(Acquire);
+                if !next.is_null() {
+                    // pp's owner likely just readied this G and is about to run
+                    // (and block) on its own; taking it at once would bounce it
+                    // between Ps. Go sleeps ~3us here when pp is running; a
+                    // spin-yield of similar length keeps the same courtesy.
+                    if pp.status.load(Relaxed) == crate::runtime2::PRUNNING {
+                        for _ in 0..100 {
+                            core::hint::spin_loop();
+                        }
+                    }
+                    if pp
+                        .runnext
+                        .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    batch[(batch_head % N) as usize].store(next, Relaxed);
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        if n > N / 2 {
+            // read inconsistent h and t
+            continue;
+        }
+        for i in 0..n {
+            let g = pp.runq[(h.wrapping_add(i) % N) as usize].load(Relaxed);
+            batch[(batch_head.wrapping_add(i) % N) as usize].store(g, Relaxed);
+        }
+        if pp
+            .runqhead
+            .compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed)
+            .is_ok()
+        {
+            return n;
+        }
+    }
+}
+
+/// runqsteal: steal half of the elements from p2's local run queue and put them onto
+/// pp's; return one of the stolen Gs (or None). Executed by pp's owner.
+pub fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
+    let t = pp.runqtail.load(Relaxed);
+    let mut n = runqgrab(p2, &pp.runq, t, steal_runnext);
+    if n == 0 {
+        return None;
+    }
+    n -= 1;
+    let gp = pp.runq[(t.wrapping_add(n) % N) as usize].load(Relaxed);
+    if n == 0 {
+        return Some(gp);
+    }
+    let h = pp.runqhead.load(Acquire);
+    if t.wrapping_sub(h).wrapping_add(n) >= N {
+        crate::runtime1::throw("runqsteal: runq overflow");
+    }
+    pp.runqtail.store(t.wrapping_add(n), Release); // publish the stolen Gs
+    Some(gp)
+}
+
+#[cfg(test)]
+mod stress {
+    //! Many threads hammer one P's queue: its owner puts and gets while thieves steal
+    //! into their own Ps. Every G must come out exactly once.
+    use super::*;
+    extern crate std;
+    use std::boxed::Box;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::vec::Vec;
+
+    struct SendP(*mut P);
+    // SAFETY: the test gives each P exactly one owner thread; others only steal.
+    unsafe impl Send for SendP {}
+    unsafe impl Sync for SendP {}
+
+    #[test]
+    fn owner_and_thieves_lose_nothing() {
+        let _serial = crate::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        const TOTAL: u64 = 400_000;
+        const THIEVES: usize = 3;
+        let victim = Arc::new(SendP(Box::into_raw(Box::new(P::new(0)))));
+        let seen: Arc<Vec<AtomicU64>> = Arc::new((0..TOTAL).map(|_| AtomicU64::new(0)).collect());
+        let done = Arc::new(AtomicBool::new(false));
+        let record = |seen: &Vec<AtomicU64>, g: *mut G| {
+            // SAFETY: every G is a leaked Box that stays valid for the whole test.
+            let id = unsafe { (*g).goid };
+            seen[id as usize].fetch_add(1, Ordering::Relaxed);
+        };
+        let thieves: Vec<_> = (0..THIEVES)
+            .map(|i| {
+                let (victim, seen, done) = (victim.clone(), seen.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mine = Box::new(P::new(1 + i as i32));
+                    let mut stolen = 0u64;
+                    loop {
+                        let finished = done.load(Ordering::Acquire);
+                        // SAFETY: the victim P outlives the threads.
+                        let v = unsafe { &*victim.0 };
+                        if let Some(g) = runqsteal(&mine, v, stolen.is_multiple_of(2)) {
+                            record(&seen, g);
+                            stolen += 1;
+                            while let Some((g, _)) = runqget(&mine) {
+                                record(&seen, g);
+                                stolen += 1;
+                            }
+                        } else if finished {
+                            break;
+                        }
+                    }
+                    stolen
+                })
+            })
+            .collect();
+        // The owner: bursts of puts (some to runnext), then a few gets.
+        // SAFETY: this thread is the victim's only owner.
+        let v = unsafe { &*victim.0 };
+        let mut next_id = 0u64;
+        let mut owner_got = 0u64;
+        let mut rng = 0x2545F4914F6CDD1Du64;
+        while next_id < TOTAL {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let burst = 1 + rng % 200;
+            for _ in 0..burst.min(TOTAL - next_id) {
+                let mut g = Box::new(G::new());
+                g.goid = next_id;
+                next_id += 1;
+                // SAFETY: a fresh G in no queue.
+                unsafe { runqput(v, Box::into_raw(g), rng.is_multiple_of(5)) };
+            }
+            for _ in 0..rng % 50 {
+                if let Some((g, _)) = runqget(v) {
+                    record(&seen, g);
+                    owner_got += 1;
+                }
+            }
+        }
+        while let Some((g, _)) = runqget(v) {
+            record(&seen, g);
+            owner_got += 1;
+        }
+        done.store(true, Ordering::Release);
+        let stolen: u64 = thieves.into_iter().map(|t| t.join().unwrap()).sum();
+        let global = crate::proc::globrunq_drain_for_test();
+        for &g in &global {
+            record(&seen, g);
+        }
+        assert_eq!(owner_got + stolen + global.len() as u64, TOTAL);
+        for (id, c) in seen.iter().enumerate() {
+            assert_eq!(
+                c.load(Ordering::Relaxed),
+                1,
+                "G {id} seen {} times",
+                c.load(Ordering::Relaxed)
+            );
+        }
+        assert!(stolen > 0, "the thieves never stole anything");
     }
 }

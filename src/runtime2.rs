@@ -11,7 +11,7 @@
 
 use core::mem::offset_of;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64};
 
 use crate::lock_futex::{Mutex, Note};
 
@@ -113,7 +113,29 @@ pub struct G {
     pub goid: u64,
     /// Link in a run queue or free list: owned by whoever owns that list.
     pub schedlink: *mut G,
+    /// Next G on the allgs list. Written once before publication.
+    pub alllink: *mut G,
+    /// Why the G is waiting (Go's waitReason text), while GWAITING. Owner only.
+    pub waitreason: &'static str,
+    /// Wake-up word for whoever readies the G (sema ticket, chan success). Set by the
+    /// waker before goready, read by the G after it resumes.
+    pub param: usize,
+    /// The G's entry closure type name, for tracebacks. Set by newproc1.
+    pub startfn: &'static str,
+    /// Stack size this G gets when it first runs (its stack is attached lazily, in
+    /// execute, and given back when it exits). Set by newproc1.
+    pub stacksize: usize,
+    /// The entry closure of a G that has not started yet (moved onto its stack by
+    /// gostart). Written by newproc1, read once by gostart.
+    pub fnbuf: FnBuf,
 }
+
+/// Inline room for a goroutine's closure: spawning needs no allocation for closures
+/// up to this size (larger ones are boxed).
+#[repr(C, align(16))]
+pub struct FnBuf(pub [core::mem::MaybeUninit<u8>; FNBUF_SIZE]);
+
+pub const FNBUF_SIZE: usize = 96;
 
 impl G {
     pub const fn new() -> G {
@@ -126,6 +148,12 @@ impl G {
             atomicstatus: AtomicU32::new(GIDLE),
             goid: 0,
             schedlink: ptr::null_mut(),
+            alllink: ptr::null_mut(),
+            waitreason: "",
+            param: 0,
+            startfn: "",
+            stacksize: 0,
+            fnbuf: FnBuf([core::mem::MaybeUninit::uninit(); FNBUF_SIZE]),
         }
     }
 }
@@ -157,6 +185,19 @@ pub struct M {
     pub schedlink: *mut M,
     /// fastrand state (wyrand). Owner only.
     pub fastrand: u64,
+    /// Function run by mstart before schedule (mspinning for spinning Ms). Set by
+    /// newm before the thread starts.
+    pub mstartfn: Option<fn()>,
+    /// gopark's unlock function and its argument, run on g0 by park_m after the G is
+    /// off its stack. Owner only.
+    pub waitunlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
+    pub waitlock: *mut u8,
+    /// Kernel thread id. Written by the thread itself in minit.
+    pub procid: AtomicI64,
+    /// The signal mask to restore in minit (Go's sigmask). Set by newm.
+    pub sigmask: u64,
+    /// Number of signals/syscalls in flight that forbid preemption; unused for now.
+    pub locks: i32,
 }
 
 impl M {
@@ -173,6 +214,12 @@ impl M {
             alllink: ptr::null_mut(),
             schedlink: ptr::null_mut(),
             fastrand: 0,
+            mstartfn: None,
+            waitunlockf: None,
+            waitlock: ptr::null_mut(),
+            procid: AtomicI64::new(0),
+            sigmask: 0,
+            locks: 0,
         }
     }
 }
@@ -208,9 +255,14 @@ pub struct P {
     /// A G to run next, ahead of the queue (the G readied by the running one).
     /// Owner writes; stealers may CAS it to null when taking it.
     pub runnext: AtomicPtr<G>,
-    /// Free dead Gs (with stacks) for reuse by newproc. Owner only.
+    /// Free dead Gs (with stacks) for reuse by newproc. Owner only; the count is
+    /// atomic only so that num_goroutine may read it from elsewhere.
     pub gfree: *mut G,
-    pub gfreecnt: i32,
+    pub gfreecnt: AtomicI32,
+    /// Free default-size goroutine stacks (stack.rs), linked through the word at
+    /// each stack's top. Owner only.
+    pub stackcache: usize,
+    pub stackcachecnt: u32,
 }
 
 impl P {
@@ -226,7 +278,9 @@ impl P {
             runq: [const { AtomicPtr::new(ptr::null_mut()) }; RUNQ_SIZE],
             runnext: AtomicPtr::new(ptr::null_mut()),
             gfree: ptr::null_mut(),
-            gfreecnt: 0,
+            gfreecnt: AtomicI32::new(0),
+            stackcache: 0,
+            stackcachecnt: 0,
         }
     }
 }
@@ -240,8 +294,12 @@ pub struct Schedt {
     /// Idle Ms waiting for work. sched.lock.
     pub midle: *mut M,
     pub nmidle: i32,
-    /// Next M id to hand out (mReserveID). sched.lock.
+    /// Idle Ms locked to a G (always 0: LockOSThread does not exist yet). sched.lock.
+    pub nmidlelocked: i32,
+    /// Next M id to hand out (mReserveID); also the number of Ms made. sched.lock.
     pub mnext: i64,
+    /// Ms that are not counted for deadlock detection (none yet). sched.lock.
+    pub nmsys: i32,
     /// Maximum number of Ms allowed (Go: 10000). sched.lock.
     pub maxmcount: i32,
     /// Idle Ps. sched.lock; npidle is also read atomically without it.
@@ -253,9 +311,15 @@ pub struct Schedt {
     pub runqhead: *mut G,
     pub runqtail: *mut G,
     pub runqsize: i32,
-    /// Global free G list. sched.lock.
+    /// Global free G list. sched.lock; ngfree is atomic for num_goroutine.
     pub gfree: *mut G,
-    pub ngfree: i32,
+    pub ngfree: AtomicI32,
+    /// Stop-the-world: set while the world is (being) stopped; Ms that see it give
+    /// up their P in gcstopm. stopwait counts Ps still to stop (sched.lock), and the
+    /// stopper sleeps on stopnote until it reaches 0.
+    pub gcwaiting: AtomicBool,
+    pub stopwait: i32,
+    pub stopnote: Note,
 }
 
 // SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
@@ -269,7 +333,9 @@ impl Schedt {
             goidgen: AtomicU64::new(0),
             midle: ptr::null_mut(),
             nmidle: 0,
+            nmidlelocked: 0,
             mnext: 0,
+            nmsys: 0,
             maxmcount: 0,
             pidle: ptr::null_mut(),
             npidle: AtomicI32::new(0),
@@ -278,7 +344,10 @@ impl Schedt {
             runqtail: ptr::null_mut(),
             runqsize: 0,
             gfree: ptr::null_mut(),
-            ngfree: 0,
+            ngfree: AtomicI32::new(0),
+            gcwaiting: AtomicBool::new(false),
+            stopwait: 0,
+            stopnote: Note::new(),
         }
     }
 }

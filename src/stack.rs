@@ -1,10 +1,25 @@
-//! Goroutine stacks, after the role of Go's stack.go (but fixed-size, not copying):
-//! each stack is its own anonymous mapping, committed lazily by the kernel as it is
-//! touched, with an inaccessible guard page below it so that an overflow faults
-//! instead of silently corrupting a neighbour.
+//! Goroutine stacks, after the role of Go's stack.go (but fixed-size, not copying).
 //!
-//! Stacks stay with their dead G on the free lists (gfput/gfget), so a goroutine
-//! that exits hands its stack to the next one spawned without a system call.
+//! A stack is a range of anonymous memory, committed lazily by the kernel page by
+//! page as the goroutine touches it, with an inaccessible guard page below it so that
+//! an overflow faults (and the signal handler reports it) instead of silently
+//! corrupting a neighbour.
+//!
+//! Stacks of the default size are carved from chunks of CHUNK_STACKS stacks, one
+//! mmap per chunk. The guard pages are installed with MADV_GUARD_INSTALL (Linux
+//! 6.13+), which marks page-table entries and keeps the chunk one mapping, so a
+//! million guarded stacks cost a million page-table markers, not two million
+//! mappings. Where that is missing (older kernels; qemu-user, which accepts any
+//! madvise and does nothing), `stackinit`'s probe finds out and guards fall back to
+//! mprotect, which splits the mapping: two mappings per stack, so vm.max_map_count
+//! (65530 by default) caps the process near 32k stacks, and exceeding it is reported
+//! as such.
+//!
+//! Stacks stay with their dead G on the free lists (gfput/gfget), so a goroutine that
+//! exits hands its stack to the next one spawned without a system call; stacks of
+//! other sizes (per-spawn sizes) are mapped and unmapped individually.
+
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 use crate::runtime2::Stack;
 use crate::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
@@ -12,38 +27,328 @@ use crate::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 /// Default goroutine stack size: 256 KiB of address space, of which only the pages a
 /// goroutine touches cost memory.
 pub const DEFAULT_STACK_SIZE: usize = 256 << 10;
+/// Bounds for GORT_STACKSIZE and per-spawn sizes.
+pub const MIN_STACK_SIZE: usize = 16 << 10;
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+/// Stacks per chunk mapping.
+const CHUNK_STACKS: usize = 64;
+
+const MADV_GUARD_INSTALL: usize = 102;
+const GUARD_UNKNOWN: u8 = 0;
+const GUARD_MADVISE: u8 = 1;
+const GUARD_MPROTECT: u8 = 2;
+/// How guard pages are made; decided by the probe in stackinit.
+static GUARD_MODE: AtomicU8 = AtomicU8::new(GUARD_UNKNOWN);
+/// Stacks made so far (for the vm.max_map_count message).
+static NSTACKS: AtomicUsize = AtomicUsize::new(0);
+
+/// The chunk being carved, protected by CHUNK's spin lock: [next, end).
+struct Chunk {
+    next: usize,
+    end: usize,
+    /// Stack size the chunk is carved for.
+    size: usize,
+}
+
+static CHUNK: spin::Mutex<Chunk> = spin::Mutex::new(Chunk {
+    next: 0,
+    end: 0,
+    size: 0,
+});
 
 /// Bytes of inaccessible guard below each stack.
 pub fn guard_size() -> usize {
     crate::os_linux::physpagesize().max(4096)
 }
 
-/// stackalloc: a fresh stack of `size` bytes (a multiple of the page size) with a
-/// guard page below. Dies with "out of memory" when the kernel refuses.
-pub fn stackalloc(size: usize) -> Stack {
-    let guard = guard_size();
-    let total = size + guard;
-    let r = sys_linux::mmap_anon(total, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+/// Whether guard pages are page-table markers (MADV_GUARD_INSTALL) rather than
+/// separate mappings.
+pub fn guards_are_markers() -> bool {
+    GUARD_MODE.load(Relaxed) == GUARD_MADVISE
+}
+
+/// stackinit: choose the guard mechanism (probe) and read GORT_STACKSIZE (bytes,
+/// with an optional k/m/g suffix). A malformed or out-of-range value is a fatal
+/// error that says what is accepted. Runs once during schedinit, after mallocinit.
+pub fn stackinit() {
+    GUARD_MODE.store(
+        if probe_guard_install() {
+            GUARD_MADVISE
+        } else {
+            GUARD_MPROTECT
+        },
+        Relaxed,
+    );
+    if let Some(v) = crate::runtime1::getenv(b"GORT_STACKSIZE") {
+        match parse_stack_size(v) {
+            Some(n) => crate::proc::STACK_SIZE.store(n, Relaxed),
+            None => crate::runtime1::fatal_fmt(format_args!(
+                "GORT_STACKSIZE={:?} is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)",
+                core::str::from_utf8(v).unwrap_or("(not UTF-8)")
+            )),
+        }
+    }
+}
+
+/// Does MADV_GUARD_INSTALL really guard? It must succeed, and then the kernel must
+/// refuse to read the guarded page on our behalf: write(2) from it into a pipe gives
+/// EFAULT. (qemu-user returns 0 from madvise and then copies the page happily.)
+fn probe_guard_install() -> bool {
+    let page = guard_size();
+    let r = sys_linux::mmap_anon(2 * page, PROT_READ | PROT_WRITE, 0);
     if sys_linux::is_err(r) {
-        crate::eprintln!(
-            "runtime: cannot allocate {size}-byte goroutine stack: mmap failed with errno {}",
-            -r
-        );
-        crate::runtime1::throw("out of memory");
+        return false;
     }
     let base = r as usize;
-    // SAFETY: the guard page is the lowest page of the mapping we just made; nothing
-    // uses it.
-    let r = unsafe { sys_linux::mprotect(base, guard, PROT_NONE) };
-    if sys_linux::is_err(r) {
-        crate::eprintln!(
-            "runtime: cannot install stack guard page: mprotect failed with errno {}",
-            -r
-        );
-        crate::runtime1::throw("out of memory");
+    let mut works = false;
+    // SAFETY: the page is ours; madvise only changes how it may be accessed.
+    if unsafe { sys_linux::madvise(base, page, MADV_GUARD_INSTALL) } == 0 {
+        let mut fds = [0i32; 2];
+        if sys_linux::pipe2(&mut fds) == 0 {
+            // SAFETY: the kernel reads (tries to) one byte at base; a guard makes it
+            // fail with EFAULT instead of faulting us.
+            let n = unsafe { sys_linux::write_raw(fds[1], base as *const u8, 1) };
+            works = n == -sys_linux::EFAULT;
+            sys_linux::close(fds[0]);
+            sys_linux::close(fds[1]);
+        }
     }
+    // SAFETY: nothing else uses the probe mapping.
+    unsafe { sys_linux::munmap(base, 2 * page) };
+    works
+}
+
+/// Parse a stack size: decimal bytes with an optional k/K (KiB), m/M (MiB) or g/G
+/// (GiB) suffix, within [MIN_STACK_SIZE, MAX_STACK_SIZE], rounded up to 4 KiB.
+pub fn parse_stack_size(v: &[u8]) -> Option<usize> {
+    let (digits, mul) = match v.last()? {
+        b'k' | b'K' => (&v[..v.len() - 1], 1usize << 10),
+        b'm' | b'M' => (&v[..v.len() - 1], 1 << 20),
+        b'g' | b'G' => (&v[..v.len() - 1], 1 << 30),
+        _ => (v, 1),
+    };
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0usize, |n, &c| n * 10 + (c - b'0') as usize)
+        .checked_mul(mul)?;
+    (MIN_STACK_SIZE..=MAX_STACK_SIZE)
+        .contains(&n)
+        .then(|| n.next_multiple_of(4096))
+}
+
+/// stackalloc: a stack of `size` bytes (a multiple of the page size) with a guard
+/// page below. Stacks of the default size come from chunks. Dies with a clear
+/// message when the kernel refuses. Runs on any g.
+pub fn stackalloc(size: usize) -> Stack {
+    let guard = guard_size();
+    let slot = size + guard;
+    let base = if size == crate::proc::STACK_SIZE.load(Relaxed) {
+        let mut c = CHUNK.lock();
+        if c.size != size || c.next + slot > c.end {
+            let len = slot * CHUNK_STACKS;
+            let r = sys_linux::mmap_anon(len, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+            if sys_linux::is_err(r) {
+                drop(c);
+                stack_oom(size, r);
+            }
+            *c = Chunk {
+                next: r as usize,
+                end: r as usize + len,
+                size,
+            };
+        }
+        let b = c.next;
+        c.next += slot;
+        b
+    } else {
+        let r = sys_linux::mmap_anon(slot, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+        if sys_linux::is_err(r) {
+            stack_oom(size, r);
+        }
+        r as usize
+    };
+    install_guard(base, guard);
+    NSTACKS.fetch_add(1, Relaxed);
     Stack {
         lo: base + guard,
-        hi: base + total,
+        hi: base + slot,
+    }
+}
+
+/// stackfree: give back a stack that stackalloc made with a non-default size (a
+/// default-size stack stays with its G). Nothing may use it afterwards.
+///
+/// # Safety
+/// The stack is unused and came from stackalloc with a size other than the chunked one.
+pub unsafe fn stackfree(stk: Stack) {
+    let guard = guard_size();
+    // SAFETY: the caller guarantees nobody uses [lo - guard, hi).
+    unsafe { sys_linux::munmap(stk.lo - guard, stk.hi - stk.lo + guard) };
+    NSTACKS.fetch_sub(1, Relaxed);
+}
+
+fn install_guard(base: usize, guard: usize) {
+    let r = if GUARD_MODE.load(Relaxed) == GUARD_MADVISE {
+        // SAFETY: base is the guard page of a stack nobody uses yet.
+        unsafe { sys_linux::madvise(base, guard, MADV_GUARD_INSTALL) }
+    } else {
+        // SAFETY: as above.
+        unsafe { sys_linux::mprotect(base, guard, PROT_NONE) }
+    };
+    if sys_linux::is_err(r) {
+        if r == -sys_linux::ENOMEM && !guards_are_markers() {
+            crate::eprintln!(
+                "runtime: cannot install the guard page of goroutine stack {}: the process has reached \
+                 vm.max_map_count mappings (this kernel has no MADV_GUARD_INSTALL, so each stack costs two; \
+                 raise vm.max_map_count, or use Linux 6.13+)",
+                NSTACKS.load(Relaxed) + 1
+            );
+        } else {
+            crate::eprintln!("runtime: cannot install stack guard page: errno {}", -r);
+        }
+        crate::runtime1::throw("out of memory");
+    }
+}
+
+#[cold]
+fn stack_oom(size: usize, r: isize) -> ! {
+    crate::eprintln!(
+        "runtime: cannot allocate {size}-byte goroutine stack ({} stacks exist): mmap failed with errno {}",
+        NSTACKS.load(Relaxed),
+        -r
+    );
+    crate::runtime1::throw("out of memory")
+}
+
+/// Free default-size stacks shared by all Ps, linked through the word at each
+/// stack's top; the spin lock is taken only when a P's cache over- or underflows.
+struct Pool {
+    head: usize,
+    n: usize,
+}
+
+static POOL: spin::Mutex<Pool> = spin::Mutex::new(Pool { head: 0, n: 0 });
+/// A P keeps at most this many free stacks; beyond it, half go to the pool.
+const STACKCACHE_MAX: u32 = 64;
+
+/// The link word of a free stack whose top is hi.
+fn link(hi: usize) -> *mut usize {
+    (hi - 8) as *mut usize
+}
+
+/// stackcache_get: a stack of the current default size for a G about to run on
+/// pp: from pp's cache, else the shared pool, else a new one. Runs on g0; the caller
+/// owns pp.
+///
+/// # Safety
+/// The caller owns pp.
+pub unsafe fn stackcache_get(pp: *mut crate::runtime2::P) -> Stack {
+    let size = crate::proc::STACK_SIZE.load(Relaxed);
+    // SAFETY: pp's cache is owner-only; pooled stacks are free, so their link words
+    // are ours to read.
+    unsafe {
+        if (*pp).stackcache == 0 {
+            let mut pool = POOL.lock();
+            let mut n = 0;
+            while pool.head != 0 && n < STACKCACHE_MAX / 2 {
+                let hi = pool.head;
+                pool.head = *link(hi);
+                pool.n -= 1;
+                *link(hi) = (*pp).stackcache;
+                (*pp).stackcache = hi;
+                n += 1;
+            }
+            (*pp).stackcachecnt += n;
+        }
+        let hi = (*pp).stackcache;
+        if hi == 0 {
+            return stackalloc(size);
+        }
+        (*pp).stackcache = *link(hi);
+        (*pp).stackcachecnt -= 1;
+        Stack { lo: hi - size, hi }
+    }
+}
+
+/// stackcache_put: give back the default-size stack of a G that exited on pp.
+///
+/// # Safety
+/// The caller owns pp; nothing runs on stk any more.
+pub unsafe fn stackcache_put(pp: *mut crate::runtime2::P, stk: Stack) {
+    // SAFETY: stk is free (its G exited) so its top word may hold our link; pp's
+    // cache is owner-only.
+    unsafe {
+        *link(stk.hi) = (*pp).stackcache;
+        (*pp).stackcache = stk.hi;
+        (*pp).stackcachecnt += 1;
+        if (*pp).stackcachecnt > STACKCACHE_MAX {
+            let mut pool = POOL.lock();
+            while (*pp).stackcachecnt > STACKCACHE_MAX / 2 {
+                let hi = (*pp).stackcache;
+                (*pp).stackcache = *link(hi);
+                (*pp).stackcachecnt -= 1;
+                *link(hi) = pool.head;
+                pool.head = hi;
+                pool.n += 1;
+            }
+        }
+    }
+}
+
+/// Move all of a dying P's cached stacks to the shared pool (procresize).
+///
+/// # Safety
+/// The world is stopped and pp is being destroyed.
+pub unsafe fn stackcache_release(pp: *mut crate::runtime2::P) {
+    let mut pool = POOL.lock();
+    // SAFETY: as above; the cached stacks are free.
+    unsafe {
+        while (*pp).stackcache != 0 {
+            let hi = (*pp).stackcache;
+            (*pp).stackcache = *link(hi);
+            *link(hi) = pool.head;
+            pool.head = hi;
+            pool.n += 1;
+        }
+        (*pp).stackcachecnt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_sizes() {
+        assert_eq!(parse_stack_size(b"65536"), Some(65536));
+        assert_eq!(parse_stack_size(b"64k"), Some(65536));
+        assert_eq!(parse_stack_size(b"64K"), Some(65536));
+        assert_eq!(parse_stack_size(b"1m"), Some(1 << 20));
+        assert_eq!(parse_stack_size(b"1g"), Some(1 << 30));
+        assert_eq!(
+            parse_stack_size(b"20000"),
+            Some(20480),
+            "rounded up to pages"
+        );
+        for bad in [
+            &b""[..],
+            b"k",
+            b"abc",
+            b"-1",
+            b"1.5m",
+            b"8k",
+            b"2g",
+            b"99999999999999999",
+        ] {
+            assert_eq!(
+                parse_stack_size(bad),
+                None,
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+        }
     }
 }

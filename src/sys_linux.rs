@@ -10,6 +10,7 @@ use syscalls::raw::{syscall1, syscall2, syscall3, syscall4, syscall6};
 use syscalls::Sysno;
 
 pub const EINTR: isize = 4;
+pub const EFAULT: isize = 14;
 pub const EAGAIN: isize = 11;
 pub const ENOMEM: isize = 12;
 
@@ -47,6 +48,32 @@ pub fn write(fd: i32, buf: &[u8]) -> isize {
             buf.len(),
         ) as isize
     }
+}
+
+/// write(2) from a raw pointer (for probes that hand the kernel bad addresses on
+/// purpose). Returns bytes written or -errno.
+///
+/// # Safety
+/// If [p, p+n) is readable, the kernel reads it; an unreadable range gives EFAULT.
+pub unsafe fn write_raw(fd: i32, p: *const u8, n: usize) -> isize {
+    // SAFETY: the kernel validates the user range itself.
+    unsafe { syscall3(Sysno::write as usize, fd as usize, p as usize, n) as isize }
+}
+
+/// pipe2(O_CLOEXEC) into fds.
+pub fn pipe2(fds: &mut [i32; 2]) -> isize {
+    // SAFETY: the kernel writes two ints into fds.
+    unsafe { syscall2(Sysno::pipe2 as usize, fds.as_mut_ptr() as usize, O_CLOEXEC) as isize }
+}
+
+/// madvise(2).
+///
+/// # Safety
+/// Advice like MADV_DONTNEED or MADV_GUARD_INSTALL changes what the memory holds or
+/// allows: nothing may rely on the old contents or access.
+pub unsafe fn madvise(addr: usize, len: usize, advice: usize) -> isize {
+    // SAFETY: the caller guarantees the range may take the advice.
+    unsafe { syscall3(Sysno::madvise as usize, addr, len, advice) as isize }
 }
 
 /// read(2) into buf. Returns bytes read or -errno.
@@ -184,6 +211,75 @@ pub fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
             n as usize,
         ) as isize
     }
+}
+
+/// gettid(2): the calling thread's kernel id.
+pub fn gettid() -> i64 {
+    // SAFETY: no memory effects.
+    unsafe { syscalls::raw::syscall0(Sysno::gettid as usize) as i64 }
+}
+
+/// rt_sigprocmask(SIG_SETMASK, mask): set the thread's blocked signals (bit n-1 for
+/// signal n); returns the previous mask.
+pub fn sigprocmask_set(mask: u64) -> u64 {
+    let mut old: u64 = 0;
+    // SAFETY: the kernel reads 8 bytes from `mask` and writes 8 into `old`.
+    unsafe {
+        syscall4(
+            Sysno::rt_sigprocmask as usize,
+            2, // SIG_SETMASK
+            &mask as *const u64 as usize,
+            &mut old as *mut u64 as usize,
+            8,
+        );
+    }
+    old
+}
+
+/// The thread's current blocked-signal mask.
+pub fn sigprocmask_get() -> u64 {
+    let mut old: u64 = 0;
+    // SAFETY: a null new set only reads the mask into `old`.
+    unsafe {
+        syscall4(
+            Sysno::rt_sigprocmask as usize,
+            0,
+            0,
+            &mut old as *mut u64 as usize,
+            8,
+        );
+    }
+    old
+}
+
+/// nanosleep(2) for ns nanoseconds (restarted on EINTR with what remains).
+pub fn nanosleep(ns: u64) {
+    let mut req = [ns / 1_000_000_000, ns % 1_000_000_000];
+    loop {
+        let mut rem = [0u64; 2];
+        // SAFETY: the kernel reads req and writes rem, both live 16-byte timespecs.
+        let r = unsafe {
+            syscall2(
+                Sysno::nanosleep as usize,
+                req.as_ptr() as usize,
+                rem.as_mut_ptr() as usize,
+            ) as isize
+        };
+        if r != -EINTR {
+            return;
+        }
+        req = rem;
+    }
+}
+
+/// clock_gettime(CLOCK_MONOTONIC) in nanoseconds.
+pub fn nanotime_syscall() -> i64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: the kernel writes one timespec into ts.
+    unsafe {
+        syscall2(Sysno::clock_gettime as usize, 1, ts.as_mut_ptr() as usize);
+    }
+    ts[0] * 1_000_000_000 + ts[1]
 }
 
 /// sched_yield(2).

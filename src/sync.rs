@@ -1,0 +1,390 @@
+//! Goroutine-aware locks, after Go's sync package: a blocked goroutine parks (on a
+//! semaphore, sema.rs), never its thread.
+//!
+//! - `RawMutex` is Go's sync.Mutex, state machine and all: a CAS fast path; brief
+//!   spinning while the holder is running on another P; then parking, FIFO. A waiter
+//!   that has waited over 1 ms switches the mutex to starvation mode, where unlock
+//!   hands ownership straight to the first waiter (no barging) until the queue is
+//!   short again. Unlocking an unlocked RawMutex is fatal, as in Go.
+//! - `Mutex<T>` wraps a RawMutex around data with a guard.
+//! - `WaitGroup` is Go's: a 64-bit state (counter high, waiters low) and a semaphore.
+
+use core::cell::UnsafeCell;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering::*};
+
+use crate::sema::{semacquire, semacquire1, semrelease, semrelease1};
+
+const MUTEX_LOCKED: i32 = 1; // mutex is locked
+const MUTEX_WOKEN: i32 = 2; // a waiter was woken and is competing
+const MUTEX_STARVING: i32 = 4; // ownership is handed off to waiters
+const MUTEX_WAITER_SHIFT: i32 = 3; // the rest is the number of waiters
+const STARVATION_THRESHOLD_NS: i64 = 1_000_000;
+const ACTIVE_SPIN: i32 = 4;
+const ACTIVE_SPIN_CNT: u32 = 30;
+
+/// Go's sync.Mutex without data: lock() and unlock() may be called from different
+/// goroutines.
+pub struct RawMutex {
+    state: AtomicI32,
+    sema: AtomicU32,
+}
+
+impl RawMutex {
+    pub const fn new() -> RawMutex {
+        RawMutex {
+            state: AtomicI32::new(0),
+            sema: AtomicU32::new(0),
+        }
+    }
+
+    /// Lock, parking the goroutine while another holds it.
+    #[inline]
+    pub fn lock(&self) {
+        // Fast path: grab unlocked mutex.
+        if self
+            .state
+            .compare_exchange(0, MUTEX_LOCKED, Acquire, Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        self.lock_slow();
+    }
+
+    /// Try to lock without waiting.
+    pub fn try_lock(&self) -> bool {
+        let old = self.state.load(Relaxed);
+        if old & (MUTEX_LOCKED | MUTEX_STARVING) != 0 {
+            return false;
+        }
+        self.state
+            .compare_exchange(old, old | MUTEX_LOCKED, Acquire, Relaxed)
+            .is_ok()
+    }
+
+    #[cold]
+    fn lock_slow(&self) {
+        let mut wait_start: i64 = 0;
+        let mut starving = false;
+        let mut awoke = false;
+        let mut iter = 0;
+        let mut old = self.state.load(Relaxed);
+        loop {
+            // Don't spin in starvation mode, ownership is handed off to waiters so
+            // we won't be able to acquire the mutex anyway.
+            if old & (MUTEX_LOCKED | MUTEX_STARVING) == MUTEX_LOCKED && can_spin(iter) {
+                // Active spinning makes sense. Try to set mutexWoken flag to inform
+                // Unlock to not wake other blocked goroutines.
+                if !awoke
+                    && old & MUTEX_WOKEN == 0
+                    && old >> MUTEX_WAITER_SHIFT != 0
+                    && self
+                        .state
+                        .compare_exchange(old, old | MUTEX_WOKEN, Relaxed, Relaxed)
+                        .is_ok()
+                {
+                    awoke = true;
+                }
+                for _ in 0..ACTIVE_SPIN_CNT {
+                    core::hint::spin_loop();
+                }
+                iter += 1;
+                old = self.state.load(Relaxed);
+                continue;
+            }
+            let mut new = old;
+            // Don't try to acquire starving mutex, new arriving goroutines must queue.
+            if old & MUTEX_STARVING == 0 {
+                new |= MUTEX_LOCKED;
+            }
+            if old & (MUTEX_LOCKED | MUTEX_STARVING) != 0 {
+                new += 1 << MUTEX_WAITER_SHIFT;
+            }
+            // The current goroutine switches mutex to starvation mode. But if the
+            // mutex is currently unlocked, don't do the switch: Unlock expects that
+            // a starving mutex has waiters.
+            if starving && old & MUTEX_LOCKED != 0 {
+                new |= MUTEX_STARVING;
+            }
+            if awoke {
+                // The goroutine has been woken from sleep, so we need to reset the
+                // flag in either case.
+                if new & MUTEX_WOKEN == 0 {
+                    crate::runtime1::throw("sync: inconsistent mutex state");
+                }
+                new &= !MUTEX_WOKEN;
+            }
+            if self
+                .state
+                .compare_exchange(old, new, Acquire, Relaxed)
+                .is_ok()
+            {
+                if old & (MUTEX_LOCKED | MUTEX_STARVING) == 0 {
+                    break; // locked the mutex with CAS
+                }
+                // If we were already waiting before, queue at the front of the queue.
+                let lifo = wait_start != 0;
+                if wait_start == 0 {
+                    wait_start = crate::sys_linux::nanotime_syscall();
+                }
+                semacquire1(&self.sema, lifo, "semacquire");
+                starving = starving
+                    || crate::sys_linux::nanotime_syscall() - wait_start > STARVATION_THRESHOLD_NS;
+                old = self.state.load(Acquire);
+                if old & MUTEX_STARVING != 0 {
+                    // If this goroutine was woken and mutex is in starvation mode,
+                    // ownership was handed off to us but mutex is in somewhat
+                    // inconsistent state: mutexLocked is not set and we are still
+                    // accounted as waiter. Fix that.
+                    if old & (MUTEX_LOCKED | MUTEX_WOKEN) != 0 || old >> MUTEX_WAITER_SHIFT == 0 {
+                        crate::runtime1::throw("sync: inconsistent mutex state");
+                    }
+                    let mut delta = MUTEX_LOCKED - (1 << MUTEX_WAITER_SHIFT);
+                    if !starving || old >> MUTEX_WAITER_SHIFT == 1 {
+                        // Exit starvation mode. Critical to do it here and consider
+                        // wait time: starvation mode is so inefficient that two
+                        // goroutines can go lock-step infinitely once they switch
+                        // mutex to starvation mode.
+                        delta -= MUTEX_STARVING;
+                    }
+                    self.state.fetch_add(delta, Acquire);
+                    break;
+                }
+                awoke = true;
+                iter = 0;
+            } else {
+                old = self.state.load(Relaxed);
+            }
+        }
+    }
+
+    /// Unlock. Fatal ("sync: unlock of unlocked mutex") if it is not locked.
+    #[inline]
+    pub fn unlock(&self) {
+        // Fast path: drop lock bit.
+        let new = self.state.fetch_sub(MUTEX_LOCKED, Release) - MUTEX_LOCKED;
+        if new != 0 {
+            // Outlined slow path to allow inlining the fast path.
+            self.unlock_slow(new);
+        }
+    }
+
+    #[cold]
+    fn unlock_slow(&self, new: i32) {
+        if (new + MUTEX_LOCKED) & MUTEX_LOCKED == 0 {
+            crate::runtime1::throw("sync: unlock of unlocked mutex");
+        }
+        if new & MUTEX_STARVING == 0 {
+            let mut old = new;
+            loop {
+                // If there are no waiters or a goroutine has already been woken or
+                // grabbed the lock, no need to wake anyone. In starvation mode
+                // ownership is directly handed off from unlocking goroutine to the
+                // next waiter.
+                if old >> MUTEX_WAITER_SHIFT == 0
+                    || old & (MUTEX_LOCKED | MUTEX_WOKEN | MUTEX_STARVING) != 0
+                {
+                    return;
+                }
+                // Grab the right to wake someone.
+                let new = (old - (1 << MUTEX_WAITER_SHIFT)) | MUTEX_WOKEN;
+                if self
+                    .state
+                    .compare_exchange(old, new, Release, Relaxed)
+                    .is_ok()
+                {
+                    semrelease1(&self.sema, false);
+                    return;
+                }
+                old = self.state.load(Relaxed);
+            }
+        } else {
+            // Starving mode: handoff mutex ownership to the next waiter, and yield
+            // our time slice so that the next waiter can start to run immediately.
+            semrelease1(&self.sema, true);
+        }
+    }
+}
+
+/// sync_runtime_canSpin: spin only on a multicore machine with GOMAXPROCS > 1, at
+/// least one other running P, and an empty local run queue (else we had better run
+/// that work instead).
+fn can_spin(iter: i32) -> bool {
+    if iter >= ACTIVE_SPIN || crate::os_linux::ncpu() <= 1 {
+        return false;
+    }
+    let s = crate::proc::sched();
+    // SAFETY: atomics only; the current M's P is its own.
+    unsafe {
+        let procs = crate::proc::gomaxprocs() as i32;
+        if procs <= (*s).npidle.load(Relaxed) + (*s).nmspinning.load(Relaxed) as i32 + 1 {
+            return false;
+        }
+        let pp = (*crate::proc::getm()).p;
+        !pp.is_null() && crate::runq::runqempty(&*pp)
+    }
+}
+
+/// A mutual-exclusion lock protecting a T, for goroutines (Go's sync.Mutex).
+pub struct Mutex<T: ?Sized> {
+    raw: RawMutex,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the RawMutex gives one goroutine at a time access to data, as std's Mutex.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    pub const fn new(v: T) -> Mutex<T> {
+        Mutex {
+            raw: RawMutex::new(),
+            data: UnsafeCell::new(v),
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Lock, parking the goroutine while another holds the lock.
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.raw.lock();
+        MutexGuard { m: self }
+    }
+
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.raw.try_lock().then_some(MutexGuard { m: self })
+    }
+
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+/// Access to a locked Mutex's data; unlocks when dropped.
+pub struct MutexGuard<'a, T: ?Sized> {
+    m: &'a Mutex<T>,
+}
+
+// SAFETY: a guard only hands out &T across threads, like std's.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: we hold the lock.
+        unsafe { &*self.m.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: we hold the lock, exclusively.
+        unsafe { &mut *self.m.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.m.raw.unlock();
+    }
+}
+
+/// Waits for a collection of goroutines to finish (Go's sync.WaitGroup).
+pub struct WaitGroup {
+    /// High 32 bits: the counter; low 32 bits: the number of waiters.
+    state: AtomicU64,
+    sema: AtomicU32,
+}
+
+impl WaitGroup {
+    pub const fn new() -> WaitGroup {
+        WaitGroup {
+            state: AtomicU64::new(0),
+            sema: AtomicU32::new(0),
+        }
+    }
+
+    /// Add delta (possibly negative) to the counter. When it reaches zero, every
+    /// goroutine blocked in wait is released. A negative counter panics.
+    #[track_caller]
+    pub fn add(&self, delta: i32) {
+        let state = self
+            .state
+            .fetch_add(((delta as i64) << 32) as u64, AcqRel)
+            .wrapping_add(((delta as i64) << 32) as u64);
+        let v = (state >> 32) as i32;
+        let w = state as u32;
+        if v < 0 {
+            panic!("sync: negative WaitGroup counter");
+        }
+        if w != 0 && delta > 0 && v == delta {
+            panic!("sync: WaitGroup misuse: Add called concurrently with Wait");
+        }
+        if v > 0 || w == 0 {
+            return;
+        }
+        // This goroutine has set counter to 0 when waiters > 0. Now there can't be
+        // concurrent mutations of state: Adds must not happen concurrently with Wait,
+        // Wait does not increment waiters if it sees counter == 0.
+        if self.state.load(Acquire) != state {
+            panic!("sync: WaitGroup misuse: Add called concurrently with Wait");
+        }
+        // Reset waiters count to 0.
+        self.state.store(0, Release);
+        for _ in 0..w {
+            semrelease(&self.sema);
+        }
+    }
+
+    /// Decrement the counter by one.
+    #[track_caller]
+    pub fn done(&self) {
+        self.add(-1)
+    }
+
+    /// Block until the counter is zero.
+    #[track_caller]
+    pub fn wait(&self) {
+        let mut state = self.state.load(Acquire);
+        loop {
+            let v = (state >> 32) as i32;
+            if v == 0 {
+                // Counter is 0, no need to wait.
+                return;
+            }
+            // Increment waiters count.
+            match self
+                .state
+                .compare_exchange(state, state + 1, AcqRel, Acquire)
+            {
+                Ok(_) => {
+                    semacquire(&self.sema);
+                    if self.state.load(Acquire) != 0 {
+                        panic!("sync: WaitGroup is reused before previous Wait has returned");
+                    }
+                    return;
+                }
+                Err(s) => state = s,
+            }
+        }
+    }
+}
+
+impl Default for WaitGroup {
+    fn default() -> Self {
+        WaitGroup::new()
+    }
+}
