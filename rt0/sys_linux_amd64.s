@@ -55,3 +55,29 @@ gort_clone:
     syscall
     ud2
     .size   gort_clone, .-gort_clone
+
+# sigtramp(DI = sig, SI = info, DX = ucontext): the entry of every signal handler.
+# The kernel (or qemu-user 7.2, which enters misaligned by 8) gives no alignment
+# promise we can trust, so realign SP to 16 before calling the Rust handler. Runs on
+# the M's signal stack (sigaltstack).
+    .globl  gort_sigtramp
+    .type   gort_sigtramp,@function
+gort_sigtramp:
+    pushq   %rbp                            # save the interrupted BP
+    movq    %rsp, %rbp                      # BP = SP, to undo the alignment below
+    andq    $~15, %rsp                      # 16-byte align for the call
+    call    {sighandler}                    # sighandler(sig, info, ctx)
+    movq    %rbp, %rsp                      # undo the alignment
+    popq    %rbp                            # restore BP
+    ret                                     # to sa_restorer: sigreturn
+    .size   gort_sigtramp, .-gort_sigtramp
+
+# sigreturn: the sa_restorer of every handler: rt_sigreturn restores the interrupted
+# context from the frame the kernel pushed. Never returns.
+    .globl  gort_sigreturn
+    .type   gort_sigreturn,@function
+gort_sigreturn:
+    movl    ${sys_rt_sigreturn}, %eax       # AX = SYS_rt_sigreturn
+    syscall                                 # rt_sigreturn()
+    ud2                                     # not reached
+    .size   gort_sigreturn, .-gort_sigreturn

@@ -57,6 +57,14 @@ pub fn m_id() -> i64 {
     unsafe { (*proc::getm()).id }
 }
 
+/// The number of goroutines parked (waiting) right now.
+pub fn num_waiting() -> usize {
+    proc::allgs()
+        // SAFETY: Gs are never freed; the status is atomic.
+        .filter(|&gp| unsafe { (*gp).atomicstatus.load(Relaxed) } == GWAITING)
+        .count()
+}
+
 /// How many times an M found work by stealing from another P.
 pub fn steals() -> u64 {
     proc::STEALS.load(Relaxed)
@@ -162,7 +170,7 @@ pub fn schedtrace(detail: bool) {
                 pp.is_null() && cur.is_null()
             );
         }
-        for gp in proc::allgs() {
+        for gp in proc::allgs_in_creation_order() {
             let st = (*gp).atomicstatus.load(Relaxed);
             if st == GDEAD {
                 continue;

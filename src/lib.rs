@@ -29,6 +29,7 @@ pub mod runq;
 pub mod runtime1;
 pub mod runtime2;
 pub mod sema;
+pub mod signal_linux;
 pub mod stack;
 pub mod sync;
 pub mod sys_linux;
@@ -75,5 +76,7 @@ core::arch::global_asm!(
     m_tls = const OFF_M_TLS,
     sys_clone = const syscalls::Sysno::clone as usize,
     sys_exit = const syscalls::Sysno::exit as usize,
+    sys_rt_sigreturn = const syscalls::Sysno::rt_sigreturn as usize,
+    sighandler = sym signal_linux::sighandler,
     options(att_syntax)
 );

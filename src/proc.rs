@@ -927,6 +927,7 @@ fn minit() {
     // SAFETY: on mp's own thread; procid and sigmask are its own.
     unsafe {
         (*mp).procid.store(crate::sys_linux::gettid(), Relaxed);
+        crate::signal_linux::minit_signals(mp);
         if mp != m0() {
             crate::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
         }
@@ -1783,7 +1784,7 @@ pub fn fatal_with_goroutines(msg: &str) -> ! {
 }
 
 /// allgs sorted by goid (the list itself is newest first).
-fn allgs_in_creation_order() -> alloc::vec::Vec<*mut G> {
+pub fn allgs_in_creation_order() -> alloc::vec::Vec<*mut G> {
     let mut v: alloc::vec::Vec<*mut G> = allgs().collect();
     // SAFETY: Gs are never freed.
     v.sort_unstable_by_key(|&g| unsafe { (*g).goid });

@@ -282,6 +282,25 @@ pub fn nanotime_syscall() -> i64 {
     ts[0] * 1_000_000_000 + ts[1]
 }
 
+/// rt_sigaction(2) with the kernel's struct sigaction (8-byte mask).
+///
+/// # Safety
+/// act/oldact are 0 or point at kernel sigaction structs; the handler installed must
+/// be safe to run at any instruction.
+pub unsafe fn rt_sigaction(sig: usize, act: usize, oldact: usize) -> isize {
+    // SAFETY: the caller guarantees the pointers and the handler.
+    unsafe { syscall4(Sysno::rt_sigaction as usize, sig, act, oldact, 8) as isize }
+}
+
+/// sigaltstack(2) with a new stack_t and no old one.
+///
+/// # Safety
+/// ss points at a stack_t whose memory stays the thread's signal stack.
+pub unsafe fn sigaltstack(ss: usize) -> isize {
+    // SAFETY: the caller guarantees ss.
+    unsafe { syscall2(Sysno::sigaltstack as usize, ss, 0) as isize }
+}
+
 /// sched_yield(2).
 pub fn osyield() {
     // SAFETY: no memory effects.

@@ -114,3 +114,244 @@ fn misuse_gives_go_messages_and_exit_2() {
         );
     }
 }
+
+#[test]
+fn gomaxprocs_changes_under_load_lose_nothing() {
+    for mode in MODES {
+        for procs in PROCS {
+            let r = run_procs(mode, "procs", &["16", "20000"], procs);
+            r.assert_exit(0);
+            assert_eq!(r.get("work"), r.get("want"), "{mode:?} {procs:?}");
+            assert_eq!(r.get("work"), "320000");
+            assert_eq!(
+                r.get("helpers"),
+                r.get("helpers.want"),
+                "{mode:?} {procs:?}"
+            );
+            assert_eq!(r.get("changes.enough"), "true");
+        }
+    }
+}
+
+#[test]
+fn stack_overflow_is_fatal_with_go_messages() {
+    for mode in MODES {
+        for (how, goid) in [("overflow", 1), ("overflow-goroutine", 2)] {
+            let r = run(mode, "fault", &[how]);
+            r.assert_exit(2);
+            assert!(
+                r.stderr.starts_with(
+                    "runtime: goroutine stack exceeds 262144-byte limit\nruntime: sp="
+                ),
+                "{mode:?} {how}: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("\nfatal error: stack overflow\n"),
+                "{mode:?} {how}: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr
+                    .contains("[signal SIGSEGV: segmentation violation code="),
+                "{}",
+                r.stderr
+            );
+            assert!(
+                r.stderr
+                    .ends_with(&format!("\ngoroutine {goid} [running]:\n")),
+                "{}",
+                r.stderr
+            );
+        }
+        // The limit follows GORT_STACKSIZE.
+        let r = run_env(
+            mode,
+            "fault",
+            &["overflow-goroutine"],
+            &[("GORT_STACKSIZE", "64k")],
+        );
+        r.assert_exit(2);
+        assert!(
+            r.stderr
+                .starts_with("runtime: goroutine stack exceeds 65536-byte limit\n"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_gort_stacksize_is_a_clear_fatal_error() {
+    for mode in MODES {
+        for bad in ["abc", "8k", "2g", "", "12q"] {
+            let r = run_env(mode, "hello", &[], &[("GORT_STACKSIZE", bad)]);
+            r.assert_exit(2);
+            assert_eq!(r.stdout, "");
+            assert_eq!(
+                r.stderr,
+                format!(
+                    "fatal error: GORT_STACKSIZE={bad:?} is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)\n"
+                )
+            );
+        }
+        let r = run_env(mode, "goroutines", &["1000"], &[("GORT_STACKSIZE", "16k")]);
+        r.assert_exit(0);
+        assert_eq!(r.get("sum"), "499500");
+    }
+}
+
+#[test]
+fn faults_become_go_panics() {
+    for mode in MODES {
+        let r = run(mode, "fault", &["nil"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr.starts_with(
+                "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x"
+            ),
+            "{mode:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.ends_with("]\n\ngoroutine 1 [running]:\n"),
+            "{}",
+            r.stderr
+        );
+
+        let r = run(mode, "fault", &["wild"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr.starts_with(
+                "unexpected fault address 0x7dead0000000\nfatal error: fault\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x7dead0000000 pc=0x"
+            ),
+            "{mode:?}: {}",
+            r.stderr
+        );
+
+        let r = run(mode, "fault", &["divide"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr.starts_with("panic: runtime error: integer divide by zero\n[signal SIGFPE: floating-point exception code=0x1 addr=0x"),
+            "{mode:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// A million goroutines parked at once, then released: native only (under qemu-user
+/// stacks need mprotect guards, two mappings each, and vm.max_map_count stops that
+/// near 32k); slow but bounded.
+#[test]
+fn a_million_goroutines_park_and_wake() {
+    let mut cmd = command(Mode::Native, "park", &["1000000"]);
+    cmd.env_remove("GORT_STACKSIZE");
+    let r = run_cmd(cmd, std::time::Duration::from_secs(180));
+    r.assert_exit(0);
+    assert_eq!(r.get("started"), "1000000");
+    assert_eq!(r.get("goroutines"), "1000001");
+    assert_eq!(r.get("finished"), "1000000");
+    // Resident memory per parked goroutine: within one page plus the G.
+    assert!(r.num("rss.per_goroutine") <= 4096 + 1024, "{}", r.stdout);
+}
+
+#[test]
+fn parked_goroutines_under_qemu() {
+    for procs in PROCS {
+        let r = run_procs(Mode::Qemu, "park", &["10000"], procs);
+        r.assert_exit(0);
+        assert_eq!(r.get("finished"), "10000");
+    }
+}
+
+fn assert_sched_line(line: &str, procs: usize) {
+    // SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=2 spinningthreads=0 idlethreads=1 runqueue=0 [0 0]
+    let rest = line
+        .strip_prefix("SCHED ")
+        .unwrap_or_else(|| panic!("not a SCHED line: {line}"));
+    let (ms, rest) = rest.split_once("ms: ").unwrap();
+    ms.parse::<u64>().unwrap();
+    let mut fields = rest.split(' ');
+    for key in [
+        "gomaxprocs",
+        "idleprocs",
+        "threads",
+        "spinningthreads",
+        "idlethreads",
+        "runqueue",
+    ] {
+        let f = fields.next().unwrap();
+        let v = f
+            .strip_prefix(&format!("{key}="))
+            .unwrap_or_else(|| panic!("{key} in {line}"));
+        let v: usize = v.parse().unwrap();
+        if key == "gomaxprocs" {
+            assert_eq!(v, procs, "{line}");
+        }
+    }
+    let queues: Vec<&str> = fields.collect();
+    assert_eq!(queues.len(), procs, "one run queue length per P: {line}");
+    assert!(
+        queues[0].starts_with('[') && queues[procs - 1].ends_with(']'),
+        "{line}"
+    );
+}
+
+#[test]
+fn schedtrace_in_go_format() {
+    for mode in MODES {
+        let r = run_env(mode, "schedtrace", &[], &[("GOMAXPROCS", "3")]);
+        r.assert_exit(0);
+        assert_eq!(r.stdout, "ok\n");
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_sched_line(lines[0], 3);
+        assert!(
+            lines[1].starts_with("SCHED ")
+                && lines[1].contains(" gcwaiting=0 nmidlelocked=0 stopwait=0"),
+            "{}",
+            r.stderr
+        );
+        for p in 0..3 {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(&format!("  P{p}: status="))),
+                "P{p}: {}",
+                r.stderr
+            );
+        }
+        assert!(
+            lines.iter().any(|l| l.starts_with("  M0: p=")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("  G1: status=2() m=")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            lines.contains(&"  G2: status=4(semacquire) m=-1 lockedm=-1"),
+            "{}",
+            r.stderr
+        );
+
+        // GODEBUG=schedtrace=N prints it every N ms from the monitor thread.
+        let r = run_env(
+            mode,
+            "cpu",
+            &["1", "120"],
+            &[("GODEBUG", "schedtrace=20"), ("GOMAXPROCS", "2")],
+        );
+        r.assert_exit(0);
+        let sched: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("SCHED "))
+            .collect();
+        assert!(sched.len() >= 3, "{mode:?}: {}", r.stderr);
+        for l in sched {
+            assert_sched_line(l, 2);
+        }
+    }
+}

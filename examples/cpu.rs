@@ -1,0 +1,78 @@
+//! `cpu G MS`: G goroutines each spin for MS milliseconds of their own CPU time
+//! (measured per thread), then main reports wall time and the process's CPU time.
+//! With G <= GOMAXPROCS they should run in parallel; idle Ps must not burn CPU.
+//! `cpu idle MS`: goroutines come and go, then main blocks MS ms in a system call
+//! (the other threads idle) and reports the CPU the process used meanwhile.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use gort::sync::WaitGroup;
+use syscalls::{syscall, Sysno};
+
+gort::main!(main);
+
+fn clock(id: usize) -> u64 {
+    let mut ts = [0u64; 2];
+    // SAFETY: the kernel writes one timespec into ts.
+    unsafe { syscall!(Sysno::clock_gettime, id, ts.as_mut_ptr()).unwrap() };
+    ts[0] * 1_000_000_000 + ts[1]
+}
+const MONOTONIC: usize = 1;
+const PROCESS_CPU: usize = 2;
+const THREAD_CPU: usize = 3;
+
+fn spin_for(ns: u64) {
+    let start = clock(THREAD_CPU);
+    let mut x = 0u64;
+    while clock(THREAD_CPU) - start < ns {
+        for i in 0..1000 {
+            x = core::hint::black_box(x.wrapping_add(i));
+        }
+    }
+}
+
+fn main() {
+    let mode = gort::env::args()
+        .nth(1)
+        .and_then(|a| a.to_str())
+        .unwrap_or("1");
+    let ms: u64 = gort::env::args()
+        .nth(2)
+        .and_then(|a| a.to_str()?.parse().ok())
+        .unwrap_or(300);
+    if mode == "idle" {
+        let wg = Arc::new(WaitGroup::new());
+        for _ in 0..100 {
+            wg.add(1);
+            let w = wg.clone();
+            gort::go(move || w.done());
+        }
+        wg.wait();
+        let (w0, c0) = (clock(MONOTONIC), clock(PROCESS_CPU));
+        let ts = [ms / 1000, (ms % 1000) * 1_000_000];
+        // SAFETY: a plain nanosleep on this thread, with a valid timespec.
+        unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), 0).unwrap() };
+        let (w1, c1) = (clock(MONOTONIC), clock(PROCESS_CPU));
+        gort::println!("wall_ms={}", (w1 - w0) / 1_000_000);
+        gort::println!("cpu_ms={}", (c1 - c0) / 1_000_000);
+        return;
+    }
+    let g: u64 = mode.parse().unwrap_or(1);
+    let wg = Arc::new(WaitGroup::new());
+    let (w0, c0) = (clock(MONOTONIC), clock(PROCESS_CPU));
+    for _ in 0..g {
+        wg.add(1);
+        let w = wg.clone();
+        gort::go(move || {
+            spin_for(ms * 1_000_000);
+            w.done();
+        });
+    }
+    wg.wait();
+    let (w1, c1) = (clock(MONOTONIC), clock(PROCESS_CPU));
+    gort::println!("wall_ms={}", (w1 - w0) / 1_000_000);
+    gort::println!("cpu_ms={}", (c1 - c0) / 1_000_000);
+}

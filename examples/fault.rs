@@ -1,0 +1,64 @@
+//! Faults that must become Go's messages, one per argument: `overflow` (unbounded
+//! recursion in main), `overflow-goroutine` (the same in another goroutine), `nil`
+//! (a read through a null pointer), `wild` (a read of an unmapped address), `divide`
+//! (an integer division by zero done by the CPU).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use gort::sync::WaitGroup;
+
+gort::main!(main);
+
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn recurse(n: u64) -> u64 {
+    let buf = [n; 100];
+    core::hint::black_box(&buf);
+    recurse(n + 1).wrapping_add(buf[7])
+}
+
+fn main() {
+    let how = gort::env::args()
+        .nth(1)
+        .and_then(|a| a.to_str())
+        .unwrap_or("");
+    gort::println!("fault: {how}");
+    match how {
+        "overflow" => {
+            gort::println!("{}", recurse(0));
+        }
+        "overflow-goroutine" => {
+            let wg = Arc::new(WaitGroup::new());
+            wg.add(1);
+            let w = wg.clone();
+            gort::go(move || {
+                gort::println!("{}", recurse(0));
+                w.done();
+            });
+            wg.wait();
+        }
+        "nil" => {
+            let p: *const u64 = core::hint::black_box(core::ptr::null());
+            // SAFETY: none: this is the fault under test.
+            gort::println!("{}", unsafe { core::ptr::read_volatile(p) });
+        }
+        "wild" => {
+            let p: *const u64 = core::hint::black_box(0x7dea_d000_0000 as *const u64);
+            // SAFETY: none: this is the fault under test.
+            gort::println!("{}", unsafe { core::ptr::read_volatile(p) });
+        }
+        "divide" => {
+            let d: u64 = core::hint::black_box(0);
+            let q: u64;
+            // SAFETY: none: a #DE from `div` by zero is the fault under test.
+            unsafe {
+                core::arch::asm!("div {d}", d = in(reg) d, inout("rax") 7u64 => q, inout("rdx") 0u64 => _);
+            }
+            gort::println!("{q}");
+        }
+        _ => gort::eprintln!("usage: fault overflow|overflow-goroutine|nil|wild|divide"),
+    }
+}
