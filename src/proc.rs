@@ -1783,12 +1783,10 @@ pub fn fatal_with_goroutines(msg: &str) -> ! {
     crate::sys_linux::exit_group(2)
 }
 
-/// allgs sorted by goid (the list itself is newest first).
-pub fn allgs_in_creation_order() -> alloc::vec::Vec<*mut G> {
-    let mut v: alloc::vec::Vec<*mut G> = allgs().collect();
-    // SAFETY: Gs are never freed.
-    v.sort_unstable_by_key(|&g| unsafe { (*g).goid });
-    v
+/// allgs in the order the Gs were made (Go's allgs order; the list is newest first).
+pub fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
+    let v: alloc::vec::Vec<*mut G> = allgs().collect();
+    v.into_iter().rev()
 }
 
 /// randomOrder/randomEnum: an enumeration of all Ps in a pseudo-random order that

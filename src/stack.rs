@@ -10,14 +10,16 @@
 //! 6.13+), which marks page-table entries and keeps the chunk one mapping, so a
 //! million guarded stacks cost a million page-table markers, not two million
 //! mappings. Where that is missing (older kernels; qemu-user, which accepts any
-//! madvise and does nothing), `stackinit`'s probe finds out and guards fall back to
-//! mprotect, which splits the mapping: two mappings per stack, so vm.max_map_count
-//! (65530 by default) caps the process near 32k stacks, and exceeding it is reported
-//! as such.
+//! madvise and does nothing), a probe on the first guard page the process makes
+//! finds out, and guards fall back to mprotect, which splits the mapping: two
+//! mappings per stack, so vm.max_map_count (65530 by default) caps the process near
+//! 32k stacks, and exceeding it is reported as such.
 //!
-//! Stacks stay with their dead G on the free lists (gfput/gfget), so a goroutine that
-//! exits hands its stack to the next one spawned without a system call; stacks of
-//! other sizes (per-spawn sizes) are mapped and unmapped individually.
+//! A goroutine gets its stack when it first runs (proc.rs stack_attach) and gives it
+//! back when it exits: free default-size stacks sit in per-P caches over a shared
+//! pool, so spawning reuses a warm stack without a system call, and goroutines that
+//! are created but not yet started cost no stack. Stacks of other sizes (per-spawn
+//! sizes) are mapped and unmapped individually.
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
@@ -71,51 +73,29 @@ pub fn guards_are_markers() -> bool {
 /// with an optional k/m/g suffix). A malformed or out-of-range value is a fatal
 /// error that says what is accepted. Runs once during schedinit, after mallocinit.
 pub fn stackinit() {
-    GUARD_MODE.store(
-        if probe_guard_install() {
-            GUARD_MADVISE
-        } else {
-            GUARD_MPROTECT
-        },
-        Relaxed,
-    );
     if let Some(v) = crate::runtime1::getenv(b"GORT_STACKSIZE") {
         match parse_stack_size(v) {
             Some(n) => crate::proc::STACK_SIZE.store(n, Relaxed),
             None => crate::runtime1::fatal_fmt(format_args!(
-                "GORT_STACKSIZE={:?} is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)",
-                core::str::from_utf8(v).unwrap_or("(not UTF-8)")
+                "GORT_STACKSIZE=\"{}\" is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)",
+                v.escape_ascii()
             )),
         }
     }
 }
 
-/// Does MADV_GUARD_INSTALL really guard? It must succeed, and then the kernel must
-/// refuse to read the guarded page on our behalf: write(2) from it into a pipe gives
-/// EFAULT. (qemu-user returns 0 from madvise and then copies the page happily.)
-fn probe_guard_install() -> bool {
-    let page = guard_size();
-    let r = sys_linux::mmap_anon(2 * page, PROT_READ | PROT_WRITE, 0);
-    if sys_linux::is_err(r) {
-        return false;
+/// The probe, run on the first guard page made: does MADV_GUARD_INSTALL really guard?
+/// It must succeed, and then the kernel must refuse to read the guarded page on our
+/// behalf: rt_sigprocmask(SIG_BLOCK, page) gives EFAULT. (qemu-user returns 0 from
+/// any madvise and then reads the page happily; blocking the empty set it holds
+/// changes nothing.) Returns whether the page is now guarded.
+fn probe_guard_install(page: usize, len: usize) -> bool {
+    // SAFETY: the page is a fresh, unused guard page; madvise only changes how it may
+    // be accessed, and SIG_BLOCK of a zeroed set blocks nothing.
+    unsafe {
+        sys_linux::madvise(page, len, MADV_GUARD_INSTALL) == 0
+            && sys_linux::sigprocmask_block_from(page) == -sys_linux::EFAULT
     }
-    let base = r as usize;
-    let mut works = false;
-    // SAFETY: the page is ours; madvise only changes how it may be accessed.
-    if unsafe { sys_linux::madvise(base, page, MADV_GUARD_INSTALL) } == 0 {
-        let mut fds = [0i32; 2];
-        if sys_linux::pipe2(&mut fds) == 0 {
-            // SAFETY: the kernel reads (tries to) one byte at base; a guard makes it
-            // fail with EFAULT instead of faulting us.
-            let n = unsafe { sys_linux::write_raw(fds[1], base as *const u8, 1) };
-            works = n == -sys_linux::EFAULT;
-            sys_linux::close(fds[0]);
-            sys_linux::close(fds[1]);
-        }
-    }
-    // SAFETY: nothing else uses the probe mapping.
-    unsafe { sys_linux::munmap(base, 2 * page) };
-    works
 }
 
 /// Parse a stack size: decimal bytes with an optional k/K (KiB), m/M (MiB) or g/G
@@ -191,6 +171,13 @@ pub unsafe fn stackfree(stk: Stack) {
 }
 
 fn install_guard(base: usize, guard: usize) {
+    if GUARD_MODE.load(Relaxed) == GUARD_UNKNOWN {
+        let works = probe_guard_install(base, guard);
+        GUARD_MODE.store(if works { GUARD_MADVISE } else { GUARD_MPROTECT }, Relaxed);
+        if works {
+            return;
+        }
+    }
     let r = if GUARD_MODE.load(Relaxed) == GUARD_MADVISE {
         // SAFETY: base is the guard page of a stack nobody uses yet.
         unsafe { sys_linux::madvise(base, guard, MADV_GUARD_INSTALL) }

@@ -50,22 +50,6 @@ pub fn write(fd: i32, buf: &[u8]) -> isize {
     }
 }
 
-/// write(2) from a raw pointer (for probes that hand the kernel bad addresses on
-/// purpose). Returns bytes written or -errno.
-///
-/// # Safety
-/// If [p, p+n) is readable, the kernel reads it; an unreadable range gives EFAULT.
-pub unsafe fn write_raw(fd: i32, p: *const u8, n: usize) -> isize {
-    // SAFETY: the kernel validates the user range itself.
-    unsafe { syscall3(Sysno::write as usize, fd as usize, p as usize, n) as isize }
-}
-
-/// pipe2(O_CLOEXEC) into fds.
-pub fn pipe2(fds: &mut [i32; 2]) -> isize {
-    // SAFETY: the kernel writes two ints into fds.
-    unsafe { syscall2(Sysno::pipe2 as usize, fds.as_mut_ptr() as usize, O_CLOEXEC) as isize }
-}
-
 /// madvise(2).
 ///
 /// # Safety
@@ -100,6 +84,19 @@ pub fn open_rdonly(path: &core::ffi::CStr) -> isize {
             O_RDONLY | O_CLOEXEC,
             0,
         ) as isize
+    }
+}
+
+/// Whether path exists (faccessat(AT_FDCWD, path, F_OK)).
+pub fn exists(path: &core::ffi::CStr) -> bool {
+    // SAFETY: path is NUL-terminated and lives across the call.
+    unsafe {
+        syscall3(
+            Sysno::faccessat as usize,
+            -100isize as usize,
+            path.as_ptr() as usize,
+            0,
+        ) == 0
     }
 }
 
@@ -234,6 +231,25 @@ pub fn sigprocmask_set(mask: u64) -> u64 {
         );
     }
     old
+}
+
+/// rt_sigprocmask(SIG_BLOCK, set at p): add the 8-byte set stored at p to the
+/// blocked signals. Used as a probe: the kernel reads p itself, so an unreadable page
+/// gives EFAULT instead of a fault in the caller.
+///
+/// # Safety
+/// If p is readable, it must hold a signal set the caller means to block.
+pub unsafe fn sigprocmask_block_from(p: usize) -> isize {
+    // SAFETY: the kernel validates p; the caller vouches for the contents.
+    unsafe {
+        syscall4(
+            Sysno::rt_sigprocmask as usize,
+            0, /* SIG_BLOCK */
+            p,
+            0,
+            8,
+        ) as isize
+    }
 }
 
 /// The thread's current blocked-signal mask.
