@@ -85,16 +85,18 @@ pub fn stackinit() {
 }
 
 /// The probe, run on the first guard page made: does MADV_GUARD_INSTALL really guard?
-/// It must succeed, and then the kernel must refuse to read the guarded page on our
-/// behalf: rt_sigprocmask(SIG_BLOCK, page) gives EFAULT. (qemu-user returns 0 from
-/// any madvise and then reads the page happily; blocking the empty set it holds
-/// changes nothing.) Returns whether the page is now guarded.
+/// It must succeed, and then the kernel must refuse to write the guarded page on our
+/// behalf: clock_gettime into it gives EFAULT. (qemu-user returns 0 from any madvise
+/// and then writes the page happily; the page becomes an mprotect guard right after,
+/// so what was written there does not matter. A probe that made the kernel *read*
+/// the page would crash tools like valgrind, which read syscall inputs themselves.)
+/// Returns whether the page is now guarded.
 fn probe_guard_install(page: usize, len: usize) -> bool {
     // SAFETY: the page is a fresh, unused guard page; madvise only changes how it may
-    // be accessed, and SIG_BLOCK of a zeroed set blocks nothing.
+    // be accessed, and a timespec written there is never read.
     unsafe {
         sys_linux::madvise(page, len, MADV_GUARD_INSTALL) == 0
-            && sys_linux::sigprocmask_block_from(page) == -sys_linux::EFAULT
+            && sys_linux::clock_gettime_raw(page) == -sys_linux::EFAULT
     }
 }
 

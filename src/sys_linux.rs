@@ -233,23 +233,14 @@ pub fn sigprocmask_set(mask: u64) -> u64 {
     old
 }
 
-/// rt_sigprocmask(SIG_BLOCK, set at p): add the 8-byte set stored at p to the
-/// blocked signals. Used as a probe: the kernel reads p itself, so an unreadable page
-/// gives EFAULT instead of a fault in the caller.
+/// clock_gettime(CLOCK_MONOTONIC) into the timespec at p; -EFAULT if p cannot be
+/// written (a probe: the kernel checks p itself).
 ///
 /// # Safety
-/// If p is readable, it must hold a signal set the caller means to block.
-pub unsafe fn sigprocmask_block_from(p: usize) -> isize {
-    // SAFETY: the kernel validates p; the caller vouches for the contents.
-    unsafe {
-        syscall4(
-            Sysno::rt_sigprocmask as usize,
-            0, /* SIG_BLOCK */
-            p,
-            0,
-            8,
-        ) as isize
-    }
+/// If p is writable, 16 bytes there are overwritten.
+pub unsafe fn clock_gettime_raw(p: usize) -> isize {
+    // SAFETY: the kernel validates p; the caller accepts the write.
+    unsafe { syscall2(Sysno::clock_gettime as usize, 1, p) as isize }
 }
 
 /// The thread's current blocked-signal mask.
