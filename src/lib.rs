@@ -19,6 +19,7 @@
 extern crate alloc;
 
 pub mod api;
+pub mod chan;
 pub mod debug;
 pub mod lock_futex;
 pub mod malloc;
@@ -28,6 +29,7 @@ pub mod proc;
 pub mod runq;
 pub mod runtime1;
 pub mod runtime2;
+pub mod select;
 pub mod sema;
 pub mod signal_linux;
 pub mod stack;
@@ -38,6 +40,7 @@ pub mod sys_linux;
 mod entry;
 
 pub use api::{env, exit, go, goid, gomaxprocs, gosched, num_cpu, num_goroutine};
+pub use chan::{chan, Chan};
 
 use runtime2::*;
 

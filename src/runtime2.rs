@@ -125,6 +125,9 @@ pub struct G {
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
     pub stacksize: usize,
+    /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
+    /// skip its sudogs. Reset by the goroutine itself after it wakes.
+    pub selectdone: AtomicU32,
     /// The entry closure of a G that has not started yet (moved onto its stack by
     /// gostart). Written by newproc1, read once by gostart.
     pub fnbuf: FnBuf,
@@ -153,6 +156,7 @@ impl G {
             param: 0,
             startfn: "",
             stacksize: 0,
+            selectdone: AtomicU32::new(0),
             fnbuf: FnBuf([core::mem::MaybeUninit::uninit(); FNBUF_SIZE]),
         }
     }
