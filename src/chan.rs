@@ -576,6 +576,11 @@ impl<T> Chan<T> {
         }
     }
 
+    /// The number of handles to this channel (clones alive), 0 for nil.
+    pub fn handles(&self) -> usize {
+        self.c.as_ref().map_or(0, Arc::strong_count)
+    }
+
     pub fn is_nil(&self) -> bool {
         self.c.is_none()
     }

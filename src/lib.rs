@@ -35,6 +35,8 @@ pub mod signal_linux;
 pub mod stack;
 pub mod sync;
 pub mod sys_linux;
+pub mod time;
+pub mod vdso_linux;
 
 #[cfg(not(test))]
 mod entry;

@@ -48,8 +48,11 @@
 
 use core::mem::{align_of, size_of};
 use core::ptr;
+use core::sync::atomic::Ordering::SeqCst;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+};
 
 use crate::runq::{runqempty, runqget, runqput, runqsteal};
 use crate::runtime1::throw;
@@ -86,8 +89,16 @@ static MAIN_G: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
 static mut STEAL_ORDER: RandomOrder = RandomOrder::new();
 /// The signal mask m0 started with; new Ms restore it in minit.
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
-/// Ms created with a spinning start (for tests of stealing): counts steals.
+/// How often an M found work by stealing (for tests of stealing).
 pub static STEALS: AtomicU64 = AtomicU64::new(0);
+/// The timer sleeper: at most one idle M sleeps on TIMER_WAKE (a futex generation
+/// counter) until TIMER_UNTIL, the earliest timer when it went to sleep. addtimer
+/// wakes it if the new timer is earlier (wake_timer_sleeper). SeqCst throughout:
+/// a sleeper sets TIMER_SLEEPING then reads the timers; an adder pushes its timer
+/// then reads TIMER_SLEEPING, so one of them sees the other.
+static TIMER_SLEEPING: AtomicBool = AtomicBool::new(false);
+static TIMER_UNTIL: AtomicI64 = AtomicI64::new(0);
+static TIMER_WAKE: AtomicU32 = AtomicU32::new(0);
 
 /// Size of the stack given to new goroutines.
 pub static STACK_SIZE: AtomicUsize = AtomicUsize::new(crate::stack::DEFAULT_STACK_SIZE);
@@ -262,6 +273,7 @@ pub extern "C" fn schedinit() {
         let s = sched();
         (*s).maxmcount = 10000;
         crate::HEAP.init(); // mallocinit
+        crate::vdso_linux::vdsoinit(crate::os_linux::VDSO_BASE.load(Relaxed));
         crate::stack::stackinit();
         mcommoninit((*gp).m, -1);
         INIT_SIGMASK.store(crate::sys_linux::sigprocmask_get(), Relaxed);
@@ -441,6 +453,8 @@ unsafe fn p_destroy(pp: *mut P) {
             globrunqputhead(next);
         }
         crate::stack::stackcache_release(pp);
+        // move timers to the P of the M resizing
+        (*pp).timers.move_to(&(*(*getm()).p).timers);
         // gfpurge
         let s = sched();
         while !(*pp).gfree.is_null() {
@@ -1235,6 +1249,11 @@ fn findrunnable() -> (*mut G, bool) {
                 gcstopm();
                 continue 'top;
             }
+            // Run the timers that are due (they ready goroutines onto our queue).
+            let w = (*pp).timers.timer0_when.load(SeqCst);
+            if w != 0 && w <= crate::vdso_linux::nanotime() {
+                crate::time::run_timers(pp, crate::vdso_linux::nanotime());
+            }
             // Check the global runnable queue once in a while to ensure fairness.
             // Otherwise two goroutines can completely occupy the local runqueue by
             // constantly respawning each other.
@@ -1320,8 +1339,74 @@ fn findrunnable() -> (*mut G, bool) {
                     continue 'top;
                 }
             }
+            // Timers pending: one idle M sleeps until the earliest is due, then takes
+            // an idle P to run it (Go's netpoll-with-timeout, without the poller).
+            if timer_sleep() {
+                (*s).lock.lock();
+                let pp2 = pidleget();
+                (*s).lock.unlock();
+                if !pp2.is_null() {
+                    acquirep(pp2);
+                    continue 'top;
+                }
+            }
             stopm();
         }
+    }
+}
+
+/// The earliest timer across all Ps (0: none).
+fn earliest_timer() -> i64 {
+    let mut best = 0i64;
+    for i in 0..allp_len() {
+        // SAFETY: Ps are never freed; timer0_when is atomic.
+        let w = unsafe { (*allp(i)).timers.timer0_when.load(SeqCst) };
+        if w != 0 && (best == 0 || w < best) {
+            best = w;
+        }
+    }
+    best
+}
+
+/// timer_sleep: if timers are pending and no other M is their sleeper, sleep on the
+/// timer futex until the earliest is due (or an earlier one is added). Returns
+/// whether this M slept (and should now go and run timers). Runs on g0 without a P.
+fn timer_sleep() -> bool {
+    if earliest_timer() == 0
+        || TIMER_SLEEPING
+            .compare_exchange(false, true, SeqCst, SeqCst)
+            .is_err()
+    {
+        return false;
+    }
+    let gen = TIMER_WAKE.load(SeqCst);
+    // Read the timers after announcing ourselves: an addtimer from now on wakes us.
+    let when = earliest_timer();
+    let mut slept = false;
+    if when != 0 {
+        TIMER_UNTIL.store(when, SeqCst);
+        let delay = when - crate::vdso_linux::nanotime();
+        if delay > 0 {
+            crate::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
+        }
+        slept = true;
+    }
+    TIMER_UNTIL.store(0, SeqCst);
+    TIMER_SLEEPING.store(false, SeqCst);
+    slept
+}
+
+/// A timer due at `when` was added: make sure some M will run it in time: wake the
+/// timer sleeper if it sleeps past `when`, or wake an idle P if there is no sleeper.
+pub fn wake_timer_sleeper(when: i64) {
+    if TIMER_SLEEPING.load(SeqCst) {
+        let until = TIMER_UNTIL.load(SeqCst);
+        if until == 0 || when < until {
+            TIMER_WAKE.fetch_add(1, SeqCst);
+            crate::sys_linux::futex_wake(&TIMER_WAKE, 1);
+        }
+    } else {
+        wakep();
     }
 }
 
@@ -1365,6 +1450,13 @@ unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
                 let p2 = allp(pos as usize);
                 if p2 == pp || p2.is_null() {
                     continue;
+                }
+                // On the last pass, run p2's due timers too (they ready goroutines
+                // onto our queue): timers are stolen with work.
+                if steal_runnext && crate::time::run_timers(p2, crate::vdso_linux::nanotime()) {
+                    if let Some((gp, _)) = runqget(&*pp) {
+                        return Some(gp);
+                    }
                 }
                 if let Some(gp) = runqsteal(&*pp, &*p2, steal_runnext) {
                     return Some(gp);
@@ -1752,6 +1844,13 @@ unsafe fn checkdead() {
         }
         if grunning == 0 {
             throw("no goroutines (main called runtime.Goexit) - deadlock!");
+        }
+        // There are no goroutines running, so we can look at the P's: a pending
+        // timer will wake someone.
+        for i in 0..allp_len() {
+            if !(*allp(i)).timers.is_empty() {
+                return;
+            }
         }
         fatal_with_goroutines("all goroutines are asleep - deadlock!");
     }

@@ -263,6 +263,9 @@ pub struct P {
     /// atomic only so that num_goroutine may read it from elsewhere.
     pub gfree: *mut G,
     pub gfreecnt: AtomicI32,
+    /// Timers of this P (time.rs), under their own lock: any M may add to or run
+    /// them.
+    pub timers: crate::time::Timers,
     /// Free default-size goroutine stacks (stack.rs), linked through the word at
     /// each stack's top. Owner only.
     pub stackcache: usize,
@@ -283,6 +286,7 @@ impl P {
             runnext: AtomicPtr::new(ptr::null_mut()),
             gfree: ptr::null_mut(),
             gfreecnt: AtomicI32::new(0),
+            timers: crate::time::Timers::new(),
             stackcache: 0,
             stackcachecnt: 0,
         }

@@ -197,6 +197,22 @@ pub fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isize {
     }
 }
 
+/// futex(FUTEX_WAIT_PRIVATE) with a relative timeout of ns nanoseconds. Returns 0
+/// or -errno (ETIMEDOUT, EAGAIN, EINTR).
+pub fn futex_wait_timeout(addr: &core::sync::atomic::AtomicU32, val: u32, ns: i64) -> isize {
+    let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+    // SAFETY: addr is a live u32; ts is a valid relative timespec.
+    unsafe {
+        syscall4(
+            Sysno::futex as usize,
+            addr.as_ptr() as usize,
+            FUTEX_WAIT_PRIVATE,
+            val as usize,
+            ts.as_ptr() as usize,
+        ) as isize
+    }
+}
+
 /// futex(FUTEX_WAKE_PRIVATE): wake up to n waiters on addr.
 pub fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
     // SAFETY: wake only reads the address as a key.
