@@ -254,3 +254,138 @@ pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
 pub fn semrelease(addr: &AtomicU32) {
     semrelease1(addr, false)
 }
+
+/// A waiter on a notifyList, on its own stack.
+struct NotifyWaiter {
+    g: *mut G,
+    ticket: u32,
+    next: *mut NotifyWaiter,
+}
+
+/// Go's notifyList, the ticket-based wait list under sync.Cond: a waiter takes a
+/// ticket (notify_list_add) before unlocking the user's mutex, then waits for it
+/// (notify_list_wait); signal wakes the oldest ticket, broadcast all. A ticket
+/// notified before its holder waits makes the wait return at once, so no wake-up
+/// is lost between the unlock and the park.
+pub struct NotifyList {
+    /// Ticket of the next waiter. Atomic, taken outside the lock.
+    wait: core::sync::atomic::AtomicU32,
+    /// Ticket of the next waiter to be notified. Written under lock, read atomically.
+    notify: core::sync::atomic::AtomicU32,
+    lock: Mutex,
+    /// Waiters, in arrival order. Protected by lock.
+    head: core::cell::UnsafeCell<*mut NotifyWaiter>,
+}
+
+// SAFETY: head and the waiters it reaches are only touched with lock held.
+unsafe impl Sync for NotifyList {}
+unsafe impl Send for NotifyList {}
+
+/// Ticket comparison that survives wrap-around.
+fn less(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+impl NotifyList {
+    pub const fn new() -> NotifyList {
+        NotifyList {
+            wait: AtomicU32::new(0),
+            notify: AtomicU32::new(0),
+            lock: Mutex::new(),
+            head: core::cell::UnsafeCell::new(ptr::null_mut()),
+        }
+    }
+
+    /// notifyListAdd: take a ticket for a later wait.
+    pub fn add(&self) -> u32 {
+        self.wait.fetch_add(1, SeqCst)
+    }
+
+    /// notifyListWait: park until ticket t is notified (or return at once if it
+    /// already was). Runs on a goroutine.
+    pub fn wait(&self, t: u32) {
+        self.lock.lock();
+        // Return right away if this ticket has already been notified.
+        if less(t, self.notify.load(SeqCst)) {
+            self.lock.unlock();
+            return;
+        }
+        let mut w = NotifyWaiter {
+            g: ptr::null_mut(),
+            ticket: t,
+            next: ptr::null_mut(),
+        };
+        // SAFETY: the list is ours under the lock; w stays on our stack while we are
+        // parked and is unlinked by the notifier before it readies us.
+        unsafe {
+            w.g = (*getm()).curg;
+            let mut p: *mut *mut NotifyWaiter = self.head.get();
+            while !(*p).is_null() {
+                p = &raw mut (**p).next;
+            }
+            *p = &mut w;
+            goparkunlock(&self.lock, "sync.Cond.Wait");
+        }
+    }
+
+    /// notifyListNotifyAll: wake every waiter.
+    pub fn notify_all(&self) {
+        // Fast-path: if there are no new waiters since the last notification we
+        // don't need to acquire the lock.
+        if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
+            return;
+        }
+        self.lock.lock();
+        // SAFETY: under the lock we take the whole list; its waiters stay parked until
+        // we ready them, after the unlock.
+        unsafe {
+            let mut s = core::mem::replace(&mut *self.head.get(), ptr::null_mut());
+            self.notify.store(self.wait.load(SeqCst), SeqCst);
+            self.lock.unlock();
+            while !s.is_null() {
+                let next = (*s).next;
+                let g = (*s).g;
+                goready(g);
+                s = next;
+            }
+        }
+    }
+
+    /// notifyListNotifyOne: wake the waiter with the oldest unnotified ticket.
+    pub fn notify_one(&self) {
+        if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
+            return;
+        }
+        self.lock.lock();
+        let t = self.notify.load(SeqCst);
+        if t == self.wait.load(SeqCst) {
+            self.lock.unlock();
+            return;
+        }
+        // Update the next notify ticket number: a waiter with ticket t that has not
+        // parked yet will see it and return without parking.
+        self.notify.store(t.wrapping_add(1), SeqCst);
+        // SAFETY: list surgery under the lock; the waiter found stays parked until
+        // goready, after the unlock.
+        unsafe {
+            let mut p: *mut *mut NotifyWaiter = self.head.get();
+            while !(*p).is_null() {
+                let s = *p;
+                if (*s).ticket == t {
+                    *p = (*s).next;
+                    self.lock.unlock();
+                    goready((*s).g);
+                    return;
+                }
+                p = &raw mut (*s).next;
+            }
+        }
+        self.lock.unlock();
+    }
+}
+
+impl Default for NotifyList {
+    fn default() -> Self {
+        NotifyList::new()
+    }
+}

@@ -8,6 +8,10 @@
 //!   short again. Unlocking an unlocked RawMutex is fatal, as in Go.
 //! - `Mutex<T>` wraps a RawMutex around data with a guard.
 //! - `WaitGroup` is Go's: a 64-bit state (counter high, waiters low) and a semaphore.
+//! - `RwLock<T>` is Go's RWMutex: writer-preferring (a waiting writer makes new
+//!   readers wait), readers and the writer parked on semaphores.
+//! - `Once` is Go's: a done flag and a mutex for the slow path.
+//! - `Cond` is Go's, on a ticket-based notifyList (sema.rs).
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
@@ -386,5 +390,259 @@ impl WaitGroup {
 impl Default for WaitGroup {
     fn default() -> Self {
         WaitGroup::new()
+    }
+}
+
+const RWMUTEX_MAX_READERS: i32 = 1 << 30;
+
+/// Go's sync.RWMutex without data. Writer-preferring: once a writer is waiting,
+/// new readers wait until it has had the lock.
+pub struct RawRwLock {
+    w: RawMutex,             // held if there are pending writers
+    writer_sem: AtomicU32,   // semaphore for writers to wait for completing readers
+    reader_sem: AtomicU32,   // semaphore for readers to wait for completing writers
+    reader_count: AtomicI32, // number of pending readers (negative: a writer is in)
+    reader_wait: AtomicI32,  // number of departing readers
+}
+
+impl RawRwLock {
+    pub const fn new() -> RawRwLock {
+        RawRwLock {
+            w: RawMutex::new(),
+            writer_sem: AtomicU32::new(0),
+            reader_sem: AtomicU32::new(0),
+            reader_count: AtomicI32::new(0),
+            reader_wait: AtomicI32::new(0),
+        }
+    }
+
+    /// Lock for reading.
+    pub fn read_lock(&self) {
+        if self.reader_count.fetch_add(1, AcqRel) + 1 < 0 {
+            // A writer is pending, wait for it.
+            semacquire1(&self.reader_sem, false, "semacquire");
+        }
+    }
+
+    /// Undo one read_lock. Fatal if not read-locked.
+    pub fn read_unlock(&self) {
+        let r = self.reader_count.fetch_sub(1, AcqRel) - 1;
+        if r < 0 {
+            if r + 1 == 0 || r + 1 == -RWMUTEX_MAX_READERS {
+                crate::runtime1::throw("sync: RUnlock of unlocked RWMutex");
+            }
+            // A writer is pending.
+            if self.reader_wait.fetch_sub(1, AcqRel) - 1 == 0 {
+                // The last reader unblocks the writer.
+                semrelease1(&self.writer_sem, false);
+            }
+        }
+    }
+
+    /// Lock for writing: waits for other writers, then for the readers in.
+    pub fn write_lock(&self) {
+        // First, resolve competition with other writers.
+        self.w.lock();
+        // Announce to readers there is a pending writer.
+        let r = self.reader_count.fetch_sub(RWMUTEX_MAX_READERS, AcqRel);
+        // Wait for active readers.
+        if r != 0 && self.reader_wait.fetch_add(r, AcqRel) + r != 0 {
+            semacquire1(&self.writer_sem, false, "semacquire");
+        }
+    }
+
+    /// Undo write_lock. Fatal if not write-locked.
+    pub fn write_unlock(&self) {
+        // Announce to readers there is no active writer.
+        let r = self.reader_count.fetch_add(RWMUTEX_MAX_READERS, AcqRel) + RWMUTEX_MAX_READERS;
+        if r >= RWMUTEX_MAX_READERS {
+            crate::runtime1::throw("sync: Unlock of unlocked RWMutex");
+        }
+        // Unblock blocked readers, if any.
+        for _ in 0..r {
+            semrelease1(&self.reader_sem, false);
+        }
+        // Allow other writers to proceed.
+        self.w.unlock();
+    }
+}
+
+impl Default for RawRwLock {
+    fn default() -> Self {
+        RawRwLock::new()
+    }
+}
+
+/// A reader-writer lock protecting a T, for goroutines (Go's sync.RWMutex).
+pub struct RwLock<T: ?Sized> {
+    raw: RawRwLock,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: readers share &T (T: Sync), the writer gets &mut T alone, as std's RwLock.
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+impl<T> RwLock<T> {
+    pub const fn new(v: T) -> RwLock<T> {
+        RwLock {
+            raw: RawRwLock::new(),
+            data: UnsafeCell::new(v),
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Shared access; parks while a writer holds or waits for the lock.
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.raw.read_lock();
+        RwLockReadGuard { l: self }
+    }
+
+    /// Exclusive access; parks until the writer before it and all readers are out.
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        self.raw.write_lock();
+        RwLockWriteGuard { l: self }
+    }
+
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    l: &'a RwLock<T>,
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: we hold a read lock: no writer has access.
+        unsafe { &*self.l.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.l.raw.read_unlock();
+    }
+}
+
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    l: &'a RwLock<T>,
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: we hold the write lock.
+        unsafe { &*self.l.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: we hold the write lock, exclusively.
+        unsafe { &mut *self.l.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.l.raw.write_unlock();
+    }
+}
+
+/// Runs a function exactly once (Go's sync.Once).
+pub struct Once {
+    done: AtomicU32,
+    m: RawMutex,
+}
+
+impl Once {
+    pub const fn new() -> Once {
+        Once {
+            done: AtomicU32::new(0),
+            m: RawMutex::new(),
+        }
+    }
+
+    /// Call f if no call_once on this Once has run it yet; every caller returns
+    /// only after f has returned.
+    pub fn call_once<F: FnOnce()>(&self, f: F) {
+        // The fast path is a load: done is set (Release) only after f returned, so
+        // seeing it (Acquire) means f's effects are visible.
+        if self.done.load(Acquire) == 0 {
+            self.do_slow(f);
+        }
+    }
+
+    #[cold]
+    fn do_slow<F: FnOnce()>(&self, f: F) {
+        self.m.lock();
+        if self.done.load(Relaxed) == 0 {
+            f();
+            self.done.store(1, Release);
+        }
+        self.m.unlock();
+    }
+
+    pub fn is_completed(&self) -> bool {
+        self.done.load(Acquire) != 0
+    }
+}
+
+impl Default for Once {
+    fn default() -> Self {
+        Once::new()
+    }
+}
+
+/// A condition variable for goroutines (Go's sync.Cond), used with a Mutex<T>.
+pub struct Cond {
+    notify: crate::sema::NotifyList,
+}
+
+impl Cond {
+    pub const fn new() -> Cond {
+        Cond {
+            notify: crate::sema::NotifyList::new(),
+        }
+    }
+
+    /// Atomically unlock the guard's mutex and park; relock before returning. As in
+    /// Go, wake-ups can come without the condition holding: wait in a loop.
+    pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let t = self.notify.add();
+        let m = guard.m;
+        drop(guard);
+        self.notify.wait(t);
+        m.lock()
+    }
+
+    /// Wake one waiting goroutine, if any (Go's Signal).
+    pub fn notify_one(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Wake all waiting goroutines (Go's Broadcast).
+    pub fn notify_all(&self) {
+        self.notify.notify_all();
+    }
+}
+
+impl Default for Cond {
+    fn default() -> Self {
+        Cond::new()
     }
 }

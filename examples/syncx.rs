@@ -1,0 +1,175 @@
+//! RwLock, Once and Cond, one scenario per argument, printing `key=value` results:
+//! `rwlock` (readers share, writers exclude, nothing lost), `writer-first` (a waiting
+//! writer goes before later readers), `once`, `cond` (signal wakes one, broadcast
+//! all), `runlock` (RUnlock of an unlocked RWMutex: fatal).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use gort::sync::{Cond, Mutex, Once, RawRwLock, RwLock, WaitGroup};
+use gort::{gosched, println};
+
+gort::main!(main);
+
+fn main() {
+    match gort::env::args()
+        .nth(1)
+        .and_then(|a| a.to_str())
+        .unwrap_or("")
+    {
+        "rwlock" => {
+            // A pair that writers keep equal; readers check it and overlap.
+            let l = Arc::new(RwLock::new((0u64, 0u64)));
+            let broken = Arc::new(AtomicU64::new(0));
+            let inside = Arc::new(AtomicU64::new(0));
+            let max_inside = Arc::new(AtomicU64::new(0));
+            let wg = Arc::new(WaitGroup::new());
+            for _ in 0..2 {
+                let (l, wg) = (l.clone(), wg.clone());
+                wg.add(1);
+                gort::go(move || {
+                    for _ in 0..10_000 {
+                        let mut g = l.write();
+                        g.0 += 1;
+                        if g.0 % 100 == 0 {
+                            gosched(); // hold the write lock across a reschedule
+                        }
+                        g.1 += 1;
+                    }
+                    wg.done();
+                });
+            }
+            for _ in 0..8 {
+                let (l, wg, broken, inside, max_inside) = (
+                    l.clone(),
+                    wg.clone(),
+                    broken.clone(),
+                    inside.clone(),
+                    max_inside.clone(),
+                );
+                wg.add(1);
+                gort::go(move || {
+                    for _ in 0..2_000 {
+                        let g = l.read();
+                        let n = inside.fetch_add(1, Relaxed) + 1;
+                        max_inside.fetch_max(n, Relaxed);
+                        gosched(); // hold the read lock across a reschedule
+                        if g.0 != g.1 {
+                            broken.fetch_add(1, Relaxed);
+                        }
+                        inside.fetch_sub(1, Relaxed);
+                    }
+                    wg.done();
+                });
+            }
+            wg.wait();
+            let g = l.read();
+            println!("rwlock.value={} {}", g.0, g.1);
+            println!("rwlock.broken={}", broken.load(Relaxed));
+            println!("rwlock.readers_overlapped={}", max_inside.load(Relaxed) > 1);
+        }
+        "writer-first" => {
+            let l = Arc::new(RawRwLock::new());
+            let log = Arc::new(Mutex::new(Vec::new()));
+            l.read_lock(); // main reads
+            let wg = Arc::new(WaitGroup::new());
+            let (l2, log2, wg2) = (l.clone(), log.clone(), wg.clone());
+            wg.add(1);
+            gort::go(move || {
+                l2.write_lock(); // waits for main's read lock
+                log2.lock().push("writer");
+                l2.write_unlock();
+                wg2.done();
+            });
+            while gort::debug::num_waiting() < 1 {
+                gosched();
+            }
+            let (l3, log3, wg3) = (l.clone(), log.clone(), wg.clone());
+            wg.add(1);
+            gort::go(move || {
+                l3.read_lock(); // a later reader: must wait for the writer
+                log3.lock().push("late reader");
+                l3.read_unlock();
+                wg3.done();
+            });
+            while gort::debug::num_waiting() < 2 {
+                gosched();
+            }
+            log.lock().push("main unlocks");
+            l.read_unlock();
+            wg.wait();
+            println!("writer-first.order={}", log.lock().join(","));
+        }
+        "once" => {
+            let once = Arc::new(Once::new());
+            let calls = Arc::new(AtomicU64::new(0));
+            let after = Arc::new(AtomicU64::new(0));
+            let wg = Arc::new(WaitGroup::new());
+            for _ in 0..100 {
+                let (once, calls, after, wg) =
+                    (once.clone(), calls.clone(), after.clone(), wg.clone());
+                wg.add(1);
+                gort::go(move || {
+                    once.call_once(|| {
+                        gosched();
+                        calls.fetch_add(1, Relaxed);
+                    });
+                    // Everyone returns only after the call has happened.
+                    after.fetch_add(calls.load(Relaxed), Relaxed);
+                    wg.done();
+                });
+            }
+            wg.wait();
+            println!("once.calls={}", calls.load(Relaxed));
+            println!("once.saw_call={}", after.load(Relaxed));
+        }
+        "cond" => {
+            let m = Arc::new(Mutex::new(0u32)); // a "generation" counter
+            let c = Arc::new(Cond::new());
+            let woken = Arc::new(AtomicU64::new(0));
+            let wg = Arc::new(WaitGroup::new());
+            for _ in 0..10 {
+                let (m, c, woken, wg) = (m.clone(), c.clone(), woken.clone(), wg.clone());
+                wg.add(1);
+                gort::go(move || {
+                    let mut g = m.lock();
+                    let start = *g;
+                    while *g == start {
+                        g = c.wait(g);
+                    }
+                    woken.fetch_add(1, Relaxed);
+                    drop(g);
+                    wg.done();
+                });
+            }
+            while gort::debug::num_waiting() < 10 {
+                gosched();
+            }
+            // Signal: exactly one waiter wakes (the others see no change and wait).
+            *m.lock() += 1;
+            c.notify_one();
+            while woken.load(Relaxed) < 1 {
+                gosched();
+            }
+            for _ in 0..100 {
+                gosched();
+            }
+            println!("cond.after_signal={}", woken.load(Relaxed));
+            // The 9 others were back waiting on the old generation... they rechecked
+            // only if woken; broadcast wakes them all.
+            *m.lock() += 1;
+            c.notify_all();
+            wg.wait();
+            println!("cond.after_broadcast={}", woken.load(Relaxed));
+        }
+        "runlock" => {
+            let l = RawRwLock::new();
+            l.read_unlock();
+        }
+        other => gort::eprintln!("unknown scenario {other:?}"),
+    }
+}

@@ -1,0 +1,67 @@
+//! RwLock, Once and Cond (examples/syncx.rs), natively and under qemu-x86_64, with
+//! GOMAXPROCS=1 and the default: they park goroutines, never threads.
+
+mod common;
+
+use common::*;
+
+const PROCS: [Option<&str>; 2] = [Some("1"), None];
+
+fn each(args: &[&str], check: impl Fn(&Run)) {
+    for mode in MODES {
+        for procs in PROCS {
+            let r = match procs {
+                Some(p) => run_env(mode, "syncx", args, &[("GOMAXPROCS", p)]),
+                None => run(mode, "syncx", args),
+            };
+            check(&r);
+        }
+    }
+}
+
+#[test]
+fn rwlock_readers_share_and_writers_exclude() {
+    each(&["rwlock"], |r| {
+        r.assert_exit(0);
+        assert_eq!(r.get("rwlock.value"), "20000 20000");
+        assert_eq!(r.get("rwlock.broken"), "0");
+        assert_eq!(r.get("rwlock.readers_overlapped"), "true");
+    });
+}
+
+#[test]
+fn rwlock_prefers_a_waiting_writer() {
+    each(&["writer-first"], |r| {
+        r.assert_exit(0);
+        assert_eq!(
+            r.get("writer-first.order"),
+            "main unlocks,writer,late reader"
+        );
+    });
+}
+
+#[test]
+fn once_runs_exactly_once_before_anyone_returns() {
+    each(&["once"], |r| {
+        r.assert_exit(0);
+        assert_eq!(r.get("once.calls"), "1");
+        assert_eq!(r.get("once.saw_call"), "100");
+    });
+}
+
+#[test]
+fn cond_signal_wakes_one_broadcast_wakes_all() {
+    each(&["cond"], |r| {
+        r.assert_exit(0);
+        assert_eq!(r.get("cond.after_signal"), "1");
+        assert_eq!(r.get("cond.after_broadcast"), "10");
+    });
+}
+
+#[test]
+fn runlock_of_unlocked_rwmutex_is_fatal() {
+    each(&["runlock"], |r| {
+        r.assert_exit(2);
+        assert_eq!(r.stderr, "fatal error: sync: RUnlock of unlocked RWMutex\n");
+    });
+}
