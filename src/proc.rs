@@ -693,17 +693,57 @@ pub fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
     v
 }
 
-/// malg allocates a new G, with a stack of `stacksize` bytes if stacksize > 0 (g0s);
-/// goroutines get theirs when they first run (execute). Runs on any g.
+/// malg allocates a new G with a stack of `stacksize` bytes (an M's g0); goroutines
+/// come from galloc and get their stacks when they first run. Runs on any g.
 fn malg(stacksize: usize) -> *mut G {
     let mut g = alloc::boxed::Box::new(G::new());
-    if stacksize > 0 {
-        g.stack = crate::stack::stackalloc(stacksize);
-        g.stackguard0 = g.stack.lo + STACK_GUARD;
-    }
+    g.stack = crate::stack::stackalloc(stacksize);
+    g.stackguard0 = g.stack.lo + STACK_GUARD;
     g.stackguard1 = usize::MAX; // only g0 and signal stacks may run C-like code
     g.atomicstatus.store(GDEAD, Relaxed);
     alloc::boxed::Box::into_raw(g)
+}
+
+/// Gs per slab: Gs are never freed (Go keeps them on allgs), so they are carved from
+/// slabs instead of being allocated one by one.
+const GSLAB: usize = 128;
+
+/// galloc: a new G (dead, no stack) from pp's slab, allocating a new slab when it is
+/// used up. The caller owns pp.
+unsafe fn galloc(pp: *mut P) -> *mut G {
+    // SAFETY: the caller owns pp; slab memory is fresh and never freed, and each G
+    // in it is handed out once.
+    unsafe {
+        if (*pp).gslab_n == 0 {
+            let layout = core::alloc::Layout::array::<G>(GSLAB).unwrap();
+            let slab = alloc::alloc::alloc(layout) as *mut G;
+            if slab.is_null() {
+                throw("out of memory");
+            }
+            // Fault the whole slab in with one system call instead of a page fault
+            // per page as Gs are handed out (MADV_POPULATE_WRITE, Linux 5.14+; where
+            // it is unknown the pages simply fault in later).
+            let page = crate::os_linux::physpagesize().max(4096);
+            let start = (slab as usize).next_multiple_of(page);
+            let end = (slab as usize + layout.size()) & !(page - 1);
+            if end > start {
+                crate::sys_linux::madvise(
+                    start,
+                    end - start,
+                    crate::sys_linux::MADV_POPULATE_WRITE,
+                );
+            }
+            (*pp).gslab = slab;
+            (*pp).gslab_n = GSLAB as u32;
+        }
+        let gp = (*pp).gslab;
+        (*pp).gslab = gp.add(1);
+        (*pp).gslab_n -= 1;
+        gp.write(G::new());
+        (*gp).stackguard1 = usize::MAX;
+        (*gp).atomicstatus.store(GDEAD, Relaxed);
+        gp
+    }
 }
 
 /// Attach a stack to gp before it first runs: from pp's stack cache for the default
@@ -864,7 +904,7 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: us
     unsafe {
         let mut newg = gfget(pp);
         if newg.is_null() {
-            newg = malg(0);
+            newg = galloc(pp);
             allgadd(newg);
         }
         let g = &mut *newg;

@@ -266,6 +266,10 @@ pub struct P {
     /// Timers of this P (time.rs), under their own lock: any M may add to or run
     /// them.
     pub timers: crate::time::Timers,
+    /// Fresh Gs carved from the P's current slab (proc.rs galloc): gslab_n of them
+    /// left from gslab on. Owner only.
+    pub gslab: *mut G,
+    pub gslab_n: u32,
     /// Free default-size goroutine stacks (stack.rs), linked through the word at
     /// each stack's top. Owner only.
     pub stackcache: usize,
@@ -287,6 +291,8 @@ impl P {
             gfree: ptr::null_mut(),
             gfreecnt: AtomicI32::new(0),
             timers: crate::time::Timers::new(),
+            gslab: ptr::null_mut(),
+            gslab_n: 0,
             stackcache: 0,
             stackcachecnt: 0,
         }

@@ -20,6 +20,7 @@ pub const PROT_WRITE: usize = 2;
 pub const MAP_PRIVATE: usize = 0x02;
 pub const MAP_ANONYMOUS: usize = 0x20;
 pub const MAP_NORESERVE: usize = 0x4000;
+pub const MADV_POPULATE_WRITE: usize = 23;
 
 pub const ARCH_SET_FS: usize = 0x1002;
 pub const ARCH_GET_FS: usize = 0x1003;
