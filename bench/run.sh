@@ -6,9 +6,17 @@
 # harness bench/startup.c) into target/bench/, running the benchmarks, printing the results
 # and writing them to bench/RESULTS.md.
 #
-# Usage:  bash bench/run.sh [BENCHMARK ...]      (default: all of BENCHMARKS below)
+# Usage:  bash bench/run.sh [BENCHMARK ...]      (default: all of BENCHMARKS below; a run of
+#                                                only some writes target/bench/RESULTS.md
+#                                                and leaves bench/RESULTS.md alone)
 # Knobs (environment):
 #   BENCH_ROUNDS=2000 BENCH_WARMUP=50   timed / discarded rounds of the start-up benchmark
+#   BENCH_RUNS=5                        runs per side of the scheduler benchmarks (spawn,
+#                                       yield, mutex, parked at 100,000), gort and Go
+#                                       alternating; the median and the minimum are reported
+#   BENCH_RUNS_BIG=3                    runs per side of parked at 1,000,000 (~5-15 s each)
+#   BENCH_TIMEOUT=300                   seconds one benchmark program may run before it
+#                                       counts as hung (and the suite fails)
 #   BENCH_GORT_HELLO=PATH               use PATH instead of building gort's hello; ONLY for
 #                                       testing this script (RESULTS.md then says STAND-IN)
 #
@@ -16,11 +24,15 @@
 # script fails only if something cannot be built or a program misbehaves (wrong output,
 # non-zero exit, crash), because then there is nothing meaningful to report.
 #
-# Adding a benchmark NAME (e.g. goroutine spawn, yield, mutex, channels):
-#   1. the gort program examples/NAME.rs and its Go twin bench/go/NAME/main.go;
-#   2. a function bench_NAME below that builds both (build_gort_example NAME, build_go NAME),
-#      measures them and appends a markdown section to "$SECTIONS" (see bench_hello; the
-#      helpers measure_startup / record_size / emit_table / out do the common work);
+# Adding a benchmark NAME (e.g. channels):
+#   1. the gort program bench/NAME.rs (it may `mod common;` for bench/common.rs: clock,
+#      arguments, RSS), registered at the end of Cargo.toml as [[example]] bench_NAME with
+#      path bench/NAME.rs, and its Go twin bench/go/NAME/main.go. Both print the same one
+#      line KEY=NUMBER (e.g. ns_per_op=12.3) and exit 0; on a wrong result they exit non-zero;
+#   2. a function bench_NAME below that builds both (build_gort_example bench_NAME,
+#      build_go NAME), measures them and appends a markdown section to "$SECTIONS" (see
+#      bench_hello and bench_spawn; the helpers measure_startup / measure_runs /
+#      record_size / emit_table / aim_line / out do the common work) and its aim to AIMS;
 #   3. NAME added to BENCHMARKS.
 set -euo pipefail
 
@@ -32,9 +44,15 @@ RESULTS=$ROOT/bench/RESULTS.md   # the report, rewritten on every full run
 SECTIONS=$OUT/sections.md        # benchmark sections, collected before RESULTS.md is written
 ROUNDS=${BENCH_ROUNDS:-2000}
 WARMUP=${BENCH_WARMUP:-50}
+RUNS=${BENCH_RUNS:-5}
+RUNS_BIG=${BENCH_RUNS_BIG:-3}
+TIMEOUT=${BENCH_TIMEOUT:-300}
 
 # The benchmarks, in report order; each NAME has a function bench_NAME.
-BENCHMARKS=(hello)
+BENCHMARKS=(hello spawn yield mutex parked)
+
+# The aims of the benchmarks that ran, one markdown line each, for the report's header.
+AIMS=()
 
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
@@ -143,6 +161,61 @@ measure_startup() {
 # record_size BENCH LABEL PATH: file size in bytes.
 record_size() { SIZE[$1/$2]=$(stat -c %s "$3"); }
 
+# The environment the benchmark programs run in: the runtimes' defaults, whatever the
+# caller's shell has set (GOMAXPROCS is read by gort and Go alike).
+RUN_ENV=(env -u GOMAXPROCS -u GODEBUG -u GOGC -u GOMEMLIMIT -u GORT_STACKSIZE)
+
+# run_value KEY PATH ARG...: run PATH ARG... (at most $TIMEOUT s), which must exit 0 and
+# print exactly one line KEY=NUMBER on stdout; prints NUMBER. Anything else is fatal.
+run_value() {
+    local key=$1 status=0 line
+    shift
+    local cmd="$*"
+    timeout --kill-after=10 "$TIMEOUT" "${RUN_ENV[@]}" "$@" >"$OUT/run.out" 2>"$OUT/run.err" || status=$?
+    if [[ $status -ne 0 ]]; then
+        [[ -s $OUT/run.err ]] && sed 's/^/    stderr: /' "$OUT/run.err" | tail -n 20 >&2
+        [[ $status -eq 124 ]] && die "'$cmd' did not finish within ${TIMEOUT}s (hung?)"
+        [[ $status -eq 137 ]] && die "'$cmd' was killed (SIGKILL: out of memory, or still running" \
+            "${TIMEOUT}s + 10s after timeout's SIGTERM)"
+        [[ $status -gt 128 ]] && die "'$cmd' was killed by signal $((status - 128))"
+        die "'$cmd' exited with status $status (expected 0)"
+    fi
+    line=$(cat "$OUT/run.out")
+    [[ $line =~ ^$key=[0-9]+(\.[0-9]+)?$ ]] \
+        || die "'$cmd' printed [$(head -c 200 "$OUT/run.out")], expected one line '$key=NUMBER'"
+    printf '%s\n' "${line#"$key="}"
+}
+
+# measure_runs ROW KEY RUNS LABEL=PATH... -- ARG...: RUNS rounds, each running every
+# PATH ARG... once in turn (gort, Go, gort, Go, ...), so that drift and noise hit both
+# alike. Records the median and minimum of each LABEL's KEY in MEDIAN/MIN[ROW/LABEL] and
+# all its values, in run order, in VALUES[ROW/LABEL].
+# shellcheck disable=SC2034  # MIN is read through a nameref in emit_table
+declare -A MIN VALUES
+measure_runs() {
+    local row=$1 key=$2 runs=$3 progs=() p label path i v
+    shift 3
+    while [[ $1 != -- ]]; do progs+=("$1"); shift; done
+    shift
+    log "$row: $runs runs each of ${progs[*]} (args: ${*:-none}), interleaved"
+    for p in "${progs[@]}"; do VALUES[$row/${p%%=*}]=""; done
+    for ((i = 1; i <= runs; i++)); do
+        for p in "${progs[@]}"; do
+            label=${p%%=*} path=${p#*=}
+            v=$(run_value "$key" "$path" "$@") || exit 1
+            log "$row: run $i/$runs $label: $key=$v"
+            VALUES[$row/$label]+="${VALUES[$row/$label]:+ }$v"
+        done
+    done
+    for p in "${progs[@]}"; do
+        label=${p%%=*}
+        # shellcheck disable=SC2086  # the values are a space-separated list of numbers
+        read -r "MEDIAN[$row/$label]" "MIN[$row/$label]" < <(printf '%s\n' ${VALUES[$row/$label]} | sort -g | awk '
+            { v[NR] = $1 }
+            END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1] }')
+    done
+}
+
 # ---------------------------------------------------------------------------------------
 # Report helpers
 # ---------------------------------------------------------------------------------------
@@ -155,7 +228,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 == 0) print "—
 
 # emit_table BENCH LABEL... -- ROW...: markdown table, one column per LABEL, then the ratio
 # of the first LABEL (gort) to each other one. A ROW is "TITLE|ARRAY" (a measurement array
-# above) or "TITLE|ARRAY|kib" (bytes shown in KiB).
+# above), "TITLE|ARRAY|kib" (bytes shown in KiB) or "TITLE|ARRAY|UNIT|KEY" (values read
+# from ARRAY[KEY/LABEL] instead of ARRAY[BENCH/LABEL]; UNIT may be empty).
 emit_table() {
     local bench=$1 labels=() rows=() l r title arr unit v line sep
     shift
@@ -168,10 +242,11 @@ emit_table() {
     out "$line"
     out "$sep"
     for r in "${rows[@]}"; do
-        IFS='|' read -r title arr unit <<<"$r"
+        local key=
+        IFS='|' read -r title arr unit key <<<"$r"
         local -n a=$arr
         local raw=()
-        for l in "${labels[@]}"; do raw+=("${a[$bench/$l]:-}"); done
+        for l in "${labels[@]}"; do raw+=("${a[${key:-$bench}/$l]:-}"); done
         line="| $title |"
         for v in "${raw[@]}"; do
             [[ $unit == kib && -n $v ]] && v=$(awk -v b="$v" 'BEGIN { printf "%.1f", b / 1024 }')
@@ -184,12 +259,31 @@ emit_table() {
     done
 }
 
+# aim_line TEXT MET RATIO_OR_VALUE: one "- aim TEXT: **met** (VALUE)" line of a section;
+# MET is an awk condition on the variables a and b, given with "-v a=… -v b=…" after it.
+# Usage: aim_line "spawn ≤ ½ of Go's time (median)" 'a <= 0.5 * b' "$(ratio A B)" A B
+aim_line() {
+    local text=$1 cond=$2 shown=$3 a=$4 b=${5:-0} met
+    met=$(awk -v a="$a" -v b="$b" "BEGIN { if (a == \"\" || b == \"\") print \"not measured\"; else print (($cond) ? \"met\" : \"NOT met\") }")
+    out "- aim $text: **$met** ($shown)"
+}
+
+# runs_line ROW WHAT LABEL...: the individual values behind ROW, in run order, as
+# "- all runs WHAT, in order: …" (WHAT may be empty).
+runs_line() {
+    local row=$1 l line="all runs${2:+ $2}, in order:"
+    shift 2
+    for l in "$@"; do line+=" $l ${VALUES[$row/$l]// /, };"; done
+    out "- ${line%;}"
+}
+
 # ---------------------------------------------------------------------------------------
 # Benchmarks: each bench_NAME builds what it needs and appends one section to $SECTIONS
 # ---------------------------------------------------------------------------------------
 
 # hello: start-up time and binary size of "hello, world" in gort, Go and the asm floor.
 bench_hello() {
+    AIMS+=("hello: gort's hello is ≤ 64 KiB, and its start-up is within 1.5× of the floor (a bare \`_start\` → \`write\` → \`exit_group\` program).")
     local gort
     if [[ -n ${BENCH_GORT_HELLO:-} ]]; then
         gort=$(realpath "$BENCH_GORT_HELLO")
@@ -234,6 +328,133 @@ bench_hello() {
     out ""
 }
 
+# build_pair NAME: build gort's bench/NAME.rs (example bench_NAME) and its Go twin
+# bench/go/NAME; sets GORT_EXE and GO_EXE.
+build_pair() {
+    build_gort_example "bench_$1"
+    build_go "$1"
+    GO_EXE=$OUT/$1-go
+}
+
+# how_run RUNS: the sentence on how the scheduler benchmarks run, shared by their sections.
+how_run() {
+    echo "$1 runs per side, gort and Go alternating (gort, Go, gort, Go, …); median and minimum per side," \
+        "ratios gort/Go; default settings (GOMAXPROCS, GODEBUG, GOGC, GOMEMLIMIT, GORT_STACKSIZE unset)."
+}
+
+# thousands N: N with thousands separators (1000000 -> 1,000,000).
+thousands() { sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"; }
+
+# spawn: create and finish 1,000,000 goroutines, joined by a WaitGroup.
+bench_spawn() {
+    local n=1000000
+    AIMS+=("spawn: creating and finishing a goroutine takes at most half of Go's time.")
+    build_pair spawn
+    measure_runs spawn ns_per_goroutine "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$n"
+
+    out "## spawn: goroutine creation and exit"
+    out ""
+    out "Main starts $(thousands $n) goroutines, calling \`wg.add(1)\` before each spawn; each goroutine" \
+        "only calls \`wg.done()\`; main then waits on the WaitGroup (a static \`gort::sync::WaitGroup\`" \
+        "in gort's \`bench/spawn.rs\`, a package-level \`sync.WaitGroup\` in \`bench/go/spawn\`)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the first spawn until" \
+        "\`wait\` returns, divided by $(thousands $n), in ns per goroutine. $(how_run "$RUNS")"
+    out ""
+    emit_table spawn gort Go -- "median (ns/goroutine)|MEDIAN" "min (ns/goroutine)|MIN"
+    out ""
+    runs_line spawn "" gort Go
+    aim_line "spawn ≤ ½ of Go's time (median)" 'a <= 0.5 * b' \
+        "$(ratio "${MEDIAN[spawn/gort]}" "${MEDIAN[spawn/Go]}")" "${MEDIAN[spawn/gort]}" "${MEDIAN[spawn/Go]}"
+    out ""
+}
+
+# yield: two goroutines ping-pong through gosched on one P.
+bench_yield() {
+    local k=1000000
+    AIMS+=("yield: a goroutine switch (gosched) takes at most half of Go's time.")
+    build_pair yield
+    measure_runs yield ns_per_switch "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$k"
+
+    out "## yield: goroutine switch"
+    out ""
+    out "The program sets GOMAXPROCS to 1 (\`gort::gomaxprocs(1)\` / \`runtime.GOMAXPROCS(1)\`)," \
+        "then two goroutines each call \`gort::gosched()\` / \`runtime.Gosched()\` $(thousands $k) times," \
+        "so every call switches to the other; main waits for both on a WaitGroup" \
+        "(\`bench/yield.rs\`, \`bench/go/yield\`)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the first spawn until" \
+        "both are done, divided by the $(thousands $((2 * k))) gosched calls, in ns per switch. $(how_run "$RUNS")"
+    out ""
+    emit_table yield gort Go -- "median (ns/switch)|MEDIAN" "min (ns/switch)|MIN"
+    out ""
+    runs_line yield "" gort Go
+    aim_line "yield ≤ ½ of Go's time (median)" 'a <= 0.5 * b' \
+        "$(ratio "${MEDIAN[yield/gort]}" "${MEDIAN[yield/Go]}")" "${MEDIAN[yield/gort]}" "${MEDIAN[yield/Go]}"
+    out ""
+}
+
+# mutex: 8 goroutines contending on one mutex.
+bench_mutex() {
+    local g=8 m=1000000
+    AIMS+=("mutex: a contended lock/unlock is faster than Go's sync.Mutex.")
+    build_pair mutex
+    measure_runs mutex ns_per_op "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$g" "$m"
+
+    out "## mutex: contended lock"
+    out ""
+    out "$g goroutines each do $(thousands $m) lock / increment / unlock on one mutex (a static" \
+        "\`gort::sync::Mutex<u64>\` in \`bench/mutex.rs\`; a \`sync.Mutex\` and a \`uint64\` in" \
+        "\`bench/go/mutex\`), at the default GOMAXPROCS ($(nproc) here). Both check the final" \
+        "count is exactly $(thousands $((g * m))) and exit 1 otherwise (the suite then fails)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the first spawn until" \
+        "all $g are done, divided by $(thousands $((g * m))), in ns per lock/unlock. $(how_run "$RUNS")"
+    out ""
+    emit_table mutex gort Go -- "median (ns/op)|MEDIAN" "min (ns/op)|MIN"
+    out ""
+    runs_line mutex "" gort Go
+    aim_line "mutex faster than Go (median)" 'a < b' \
+        "$(ratio "${MEDIAN[mutex/gort]}" "${MEDIAN[mutex/Go]}")" "${MEDIAN[mutex/gort]}" "${MEDIAN[mutex/Go]}"
+    out ""
+}
+
+# parked: resident memory per parked goroutine, at 100,000 and 1,000,000.
+bench_parked() {
+    local aim=$((4096 + 350)) n row
+    AIMS+=("parked: a parked goroutine costs at most one page (4096 B) of stack plus the G (~350 B) of resident memory, ≤ $aim B.")
+    build_pair parked
+    measure_runs parked-100k bytes_per_goroutine "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- 100000
+    measure_runs parked-1M bytes_per_goroutine "$RUNS_BIG" gort="$GORT_EXE" Go="$GO_EXE" -- 1000000
+
+    out "## parked: memory per parked goroutine"
+    out ""
+    out "Main spawns N goroutines; each calls \`started.done()\` and parks in \`gate.wait()\`" \
+        "(static \`gort::sync::WaitGroup\`s in \`bench/parked.rs\`, package-level \`sync.WaitGroup\`s" \
+        "in \`bench/go/parked\`). Once \`started.wait()\` returns, all N are parked; then the gate" \
+        "opens and main waits for all N to finish (the program fails if they do not)."
+    out ""
+    out "**How it was measured:** resident set size from \`/proc/self/statm\` (field 2, pages ×" \
+        "4096), read the same way in both, once before the first spawn and once with all N" \
+        "parked; the value is the difference divided by N, in bytes per goroutine. Nothing is" \
+        "freed in the window: gort has no GC, and the Go twin calls neither \`runtime.GC()\` nor" \
+        "\`debug.FreeOSMemory()\` (Go's own GC may run as usual). $(how_run "$RUNS")" \
+        "At N = 1,000,000: $RUNS_BIG runs per side (each takes seconds and GBs)."
+    out ""
+    emit_table parked gort Go -- \
+        "N = 100,000: median (B/goroutine)|MEDIAN||parked-100k" "N = 100,000: min (B/goroutine)|MIN||parked-100k" \
+        "N = 1,000,000: median (B/goroutine)|MEDIAN||parked-1M" "N = 1,000,000: min (B/goroutine)|MIN||parked-1M"
+    out ""
+    runs_line parked-100k "at N = 100,000" gort Go
+    runs_line parked-1M "at N = 1,000,000" gort Go
+    for row in parked-100k parked-1M; do
+        n=${row#parked-}
+        aim_line "parked at N = $n ≤ $aim B/goroutine (median)" 'a <= b' \
+            "${MEDIAN[$row/gort]} B" "${MEDIAN[$row/gort]}" "$aim"
+    done
+    out ""
+}
+
 # ---------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------
@@ -248,7 +469,9 @@ header() {
 
 Written by \`bash bench/run.sh\` (\`make bench\`); do not edit by hand.
 
-**Aims:** gort's hello is ≤ 64 KiB, and its start-up is within 1.5× of the floor (a bare \`_start\` → \`write\` → \`exit_group\` program).
+**Aims** (from the issues; each section says whether it is met — a benchmark reports, it never fails on a number):
+
+$(printf -- '- %s\n' "${AIMS[@]}")
 
 | | |
 |---|---|
@@ -258,6 +481,7 @@ Written by \`bash bench/run.sh\` (\`make bench\`); do not edit by hand.
 | rustc | $(rustc --version) |
 | Go | $(go version) |
 | gcc | $(gcc --version | head -n1) |
+| builds | gort: \`cargo build --release\`; Go: \`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'\` |
 
 EOF
 }
@@ -268,11 +492,18 @@ main() {
     for n in "${names[@]}"; do
         declare -F "bench_$n" >/dev/null || die "unknown benchmark '$n' (have: ${BENCHMARKS[*]})"
     done
+    local knob
+    for knob in BENCH_ROUNDS=$ROUNDS BENCH_WARMUP=$WARMUP BENCH_RUNS=$RUNS BENCH_RUNS_BIG=$RUNS_BIG BENCH_TIMEOUT=$TIMEOUT; do
+        [[ ${knob#*=} =~ ^[0-9]+$ && ${knob#*=} -gt 0 ]] || [[ $knob == BENCH_WARMUP=0 ]] \
+            || die "$knob: expected a positive integer"
+    done
     mkdir -p "$OUT"
     ensure_tools
     build_harness
     : >"$SECTIONS"
     for n in "${names[@]}"; do bench_"$n"; done
+    # A partial run must not replace the full report with a part of it.
+    [[ $# -eq 0 ]] || RESULTS=$OUT/RESULTS.md
     { header; cat "$SECTIONS"; } >"$OUT/RESULTS.md.tmp"
     mv "$OUT/RESULTS.md.tmp" "$RESULTS"
     echo

@@ -1,0 +1,49 @@
+// bench/go/yield/main.go — the Go twin of bench/yield.rs: with GOMAXPROCS=1, two
+// goroutines each call runtime.Gosched() K times (default 1,000,000). Prints
+// ns_per_switch= (wall time / 2K).
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+var wg sync.WaitGroup
+
+func arg(i int, def int) int {
+	if len(os.Args) <= i {
+		return def
+	}
+	v, err := strconv.Atoi(os.Args[i])
+	if err != nil || v <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
+		os.Exit(1)
+	}
+	return v
+}
+
+func main() {
+	k := arg(1, 1_000_000)
+	runtime.GOMAXPROCS(1)
+	if runtime.GOMAXPROCS(0) != 1 {
+		fmt.Fprintln(os.Stderr, "bench: GOMAXPROCS is not 1")
+		os.Exit(1)
+	}
+	t0 := time.Now()
+	wg.Add(2)
+	for j := 0; j < 2; j++ {
+		go func() {
+			for i := 0; i < k; i++ {
+				runtime.Gosched()
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	fmt.Printf("ns_per_switch=%.1f\n", float64(el.Nanoseconds())/float64(2*k))
+}
