@@ -9,7 +9,7 @@
 //! mmap per chunk. The guard pages are installed with MADV_GUARD_INSTALL (Linux
 //! 6.13+), which marks page-table entries and keeps the chunk one mapping, so a
 //! million guarded stacks cost a million page-table markers, not two million
-//! mappings. Where that is missing (older kernels; qemu-user, which accepts any
+//! mappings; where process_madvise takes it (6.15+), one call guards a whole chunk. Where that is missing (older kernels; qemu-user, which accepts any
 //! madvise and does nothing), a probe on the first guard page the process makes
 //! finds out, and guards fall back to mprotect, which splits the mapping: two
 //! mappings per stack, so vm.max_map_count (65530 by default) caps the process near
@@ -50,12 +50,15 @@ struct Chunk {
     end: usize,
     /// Stack size the chunk is carved for.
     size: usize,
+    /// All the chunk's guard pages were installed when it was made.
+    guarded: bool,
 }
 
 static CHUNK: spin::Mutex<Chunk> = spin::Mutex::new(Chunk {
     next: 0,
     end: 0,
     size: 0,
+    guarded: false,
 });
 
 /// Bytes of inaccessible guard below each stack.
@@ -140,19 +143,23 @@ pub fn stackalloc(size: usize) -> Stack {
                 next: r as usize,
                 end: r as usize + len,
                 size,
+                guarded: guards_are_markers() && guard_chunk(r as usize, slot, guard),
             };
         }
         let b = c.next;
         c.next += slot;
+        if !c.guarded {
+            install_guard(b, guard);
+        }
         b
     } else {
         let r = sys_linux::mmap_anon(slot, PROT_READ | PROT_WRITE, MAP_NORESERVE);
         if sys_linux::is_err(r) {
             stack_oom(size, r);
         }
+        install_guard(r as usize, guard);
         r as usize
     };
-    install_guard(base, guard);
     NSTACKS.fetch_add(1, Relaxed);
     Stack {
         lo: base + guard,
@@ -170,6 +177,19 @@ pub unsafe fn stackfree(stk: Stack) {
     // SAFETY: the caller guarantees nobody uses [lo - guard, hi).
     unsafe { sys_linux::munmap(stk.lo - guard, stk.hi - stk.lo + guard) };
     NSTACKS.fetch_sub(1, Relaxed);
+}
+
+/// Install every guard page of a fresh chunk with one process_madvise(PIDFD_SELF,
+/// MADV_GUARD_INSTALL) over all of them (Linux 6.15+), instead of a madvise per
+/// stack. False if the kernel refuses (the guards are then installed one by one).
+fn guard_chunk(base: usize, slot: usize, guard: usize) -> bool {
+    let mut iov = [[0usize; 2]; CHUNK_STACKS];
+    for (i, v) in iov.iter_mut().enumerate() {
+        *v = [base + i * slot, guard];
+    }
+    // SAFETY: each iovec names a guard page of the fresh chunk, which nobody uses.
+    let r = unsafe { sys_linux::process_madvise_self(&iov, MADV_GUARD_INSTALL) };
+    r == (CHUNK_STACKS * guard) as isize
 }
 
 fn install_guard(base: usize, guard: usize) {

@@ -51,6 +51,26 @@ pub fn write(fd: i32, buf: &[u8]) -> isize {
     }
 }
 
+/// process_madvise(PIDFD_SELF, iov, advice): advise on many ranges of our own memory
+/// in one call. Returns the bytes advised or -errno.
+///
+/// # Safety
+/// As madvise, for every range in iov.
+pub unsafe fn process_madvise_self(iov: &[[usize; 2]], advice: usize) -> isize {
+    const PIDFD_SELF: isize = -10000; // PIDFD_SELF_THREAD: this thread's own mm
+                                      // SAFETY: the kernel reads iov.len() iovecs ({base, len} pairs) from iov.
+    unsafe {
+        syscalls::raw::syscall5(
+            Sysno::process_madvise as usize,
+            PIDFD_SELF as usize,
+            iov.as_ptr() as usize,
+            iov.len(),
+            advice,
+            0,
+        ) as isize
+    }
+}
+
 /// madvise(2).
 ///
 /// # Safety
