@@ -1,6 +1,8 @@
 //! `cpu G MS`: G goroutines each spin for MS milliseconds of their own CPU time
 //! (measured per thread), then main reports wall time and the process's CPU time.
 //! With G <= GOMAXPROCS they should run in parallel; idle Ps must not burn CPU.
+//! `cpu blocking MS`: one goroutine blocks its thread in a system call for MS ms
+//! (gort::blocking) while another runs: prints the order they finished in.
 //! `cpu idle MS`: goroutines come and go, then main blocks MS ms in a system call
 //! (the other threads idle) and reports the CPU the process used meanwhile.
 #![no_std]
@@ -43,6 +45,37 @@ fn main() {
         .nth(2)
         .and_then(|a| a.to_str()?.parse().ok())
         .unwrap_or(300);
+    if mode == "blocking" {
+        // One goroutine blocks its thread for MS in a system call (through
+        // gort::blocking); on GOMAXPROCS=1 another goroutine must still run meanwhile.
+        let wg = Arc::new(WaitGroup::new());
+        wg.add(2);
+        let log = Arc::new(gort::sync::Mutex::new(alloc::vec::Vec::new()));
+        let entering = Arc::new(core::sync::atomic::AtomicBool::new(false));
+        let (w, l, e) = (wg.clone(), log.clone(), entering.clone());
+        gort::go(move || {
+            let ts = [ms / 1000, (ms % 1000) * 1_000_000];
+            e.store(true, core::sync::atomic::Ordering::Release);
+            // SAFETY: a plain nanosleep with a valid timespec.
+            gort::blocking(|| unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), 0).unwrap() });
+            l.lock().push("sleeper");
+            w.done();
+        });
+        // Start the worker only once the sleeper is (about to be) in its system call:
+        // without the hand-off, nothing else could run until the sleeper wakes.
+        while !entering.load(core::sync::atomic::Ordering::Acquire) {
+            gort::gosched();
+        }
+        let (w, l) = (wg.clone(), log.clone());
+        gort::go(move || {
+            spin_for(20_000_000);
+            l.lock().push("worker");
+            w.done();
+        });
+        wg.wait();
+        gort::println!("order={}", log.lock().join(","));
+        return;
+    }
     if mode == "idle" {
         let wg = Arc::new(WaitGroup::new());
         for _ in 0..100 {

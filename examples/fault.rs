@@ -1,6 +1,7 @@
 //! Faults that must become Go's messages, one per argument: `overflow` (unbounded
 //! recursion in main), `overflow-goroutine` (the same in another goroutine), `nil`
-//! (a read through a null pointer), `wild` (a read of an unmapped address), `divide`
+//! (a read through a null pointer), `overflow-small` (overflow of a goroutine spawned
+//! with a 32 KiB stack), `deep` (deep recursion in a goroutine spawned with 8 MiB), `wild` (a read of an unmapped address), `divide`
 //! (an integer division by zero done by the CPU).
 #![no_std]
 #![no_main]
@@ -20,6 +21,16 @@ fn recurse(n: u64) -> u64 {
     recurse(n + 1).wrapping_add(buf[7])
 }
 
+#[inline(never)]
+fn bounded(n: u64) -> u64 {
+    let buf = [n; 100];
+    core::hint::black_box(&buf);
+    if n == 0 {
+        return 0;
+    }
+    bounded(n - 1).wrapping_add(buf[7]) - n + 1
+}
+
 fn main() {
     let how = gort::env::args()
         .nth(1)
@@ -36,6 +47,28 @@ fn main() {
             let w = wg.clone();
             gort::go(move || {
                 gort::println!("{}", recurse(0));
+                w.done();
+            });
+            wg.wait();
+        }
+        "overflow-small" => {
+            // A goroutine given a 32 KiB stack overflows at 32 KiB.
+            let wg = Arc::new(WaitGroup::new());
+            wg.add(1);
+            let w = wg.clone();
+            gort::go_with_stack(32 << 10, move || {
+                gort::println!("{}", recurse(0));
+                w.done();
+            });
+            wg.wait();
+        }
+        "deep" => {
+            // 2,000 frames of ~800 bytes overflow the default 256 KiB but fit in 8 MiB.
+            let wg = Arc::new(WaitGroup::new());
+            wg.add(1);
+            let w = wg.clone();
+            gort::go_with_stack(8 << 20, move || {
+                gort::println!("deep={}", bounded(2000));
                 w.done();
             });
             wg.wait();
@@ -59,6 +92,8 @@ fn main() {
             }
             gort::println!("{q}");
         }
-        _ => gort::eprintln!("usage: fault overflow|overflow-goroutine|nil|wild|divide"),
+        _ => gort::eprintln!(
+            "usage: fault overflow|overflow-goroutine|overflow-small|deep|nil|wild|divide"
+        ),
     }
 }

@@ -41,6 +41,27 @@ pub fn go<F: FnOnce() + Send + 'static>(f: F) {
     crate::proc::newproc(f)
 }
 
+/// Start a goroutine with a stack of `stack_size` bytes instead of the default
+/// (GORT_STACKSIZE, else 256 KiB), rounded up to 4 KiB. Panics unless 16 KiB <=
+/// stack_size <= 1 GiB.
+#[track_caller]
+pub fn go_with_stack<F: FnOnce() + Send + 'static>(stack_size: usize, f: F) {
+    if !(crate::stack::MIN_STACK_SIZE..=crate::stack::MAX_STACK_SIZE).contains(&stack_size) {
+        panic!("gort: goroutine stack size {stack_size} out of range (16 KiB to 1 GiB)");
+    }
+    crate::proc::newproc_stack(f, stack_size.next_multiple_of(4096))
+}
+
+/// Run f, which may block its thread in the kernel (a system call that waits), without
+/// holding up other goroutines: the P is handed to another thread for the duration
+/// (Go's entersyscallblock/exitsyscall). Returns f's result.
+pub fn blocking<R, F: FnOnce() -> R>(f: F) -> R {
+    crate::proc::entersyscallblock();
+    let r = f();
+    crate::proc::exitsyscall();
+    r
+}
+
 /// Yield the processor, allowing other goroutines to run (Go's runtime.Gosched).
 #[inline]
 pub fn gosched() {

@@ -22,7 +22,7 @@ static START_NANOS: AtomicI64 = AtomicI64::new(0);
 /// parsedebugvars: read GODEBUG (comma-separated name=value). Unknown names and
 /// malformed values are ignored, as in Go. Runs during schedinit.
 pub fn parsedebugvars() {
-    START_NANOS.store(crate::sys_linux::nanotime_syscall(), Relaxed);
+    START_NANOS.store(crate::vdso_linux::nanotime(), Relaxed);
     if let Some(v) = crate::runtime1::getenv(b"GODEBUG") {
         for (key, val) in parse_godebug(v) {
             let Some(n) = crate::runtime1::atoi32(val) else {
@@ -93,7 +93,7 @@ pub fn sysmon_loop() -> ! {
 /// racy snapshot, as in Go.
 pub fn schedtrace(detail: bool) {
     let mut w = FdWriter::new(2);
-    let now = crate::sys_linux::nanotime_syscall();
+    let now = crate::vdso_linux::nanotime();
     let s = sched();
     // SAFETY: only reads; Ps, Ms and Gs are never freed. Non-atomic fields are read
     // without sched.lock, as Go's schedtrace does without detail; the values are

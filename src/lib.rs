@@ -41,7 +41,9 @@ pub mod vdso_linux;
 #[cfg(not(test))]
 mod entry;
 
-pub use api::{env, exit, go, goid, gomaxprocs, gosched, num_cpu, num_goroutine};
+pub use api::{
+    blocking, env, exit, go, go_with_stack, goid, gomaxprocs, gosched, num_cpu, num_goroutine,
+};
 pub use chan::{chan, Chan};
 
 use runtime2::*;

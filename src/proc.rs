@@ -1671,6 +1671,71 @@ extern "C" fn goyield_m(gp: *mut G) -> ! {
     schedule()
 }
 
+/// entersyscallblock: the goroutine is about to block its thread in the kernel. Its P
+/// is handed off (handoffp) so the other goroutines keep running; the M goes on
+/// without a P until exitsyscall. Runs on a goroutine.
+pub fn entersyscallblock() {
+    let gp = getg();
+    // SAFETY: gp is the running goroutine; the P is released on g0 and given away.
+    unsafe {
+        (*gp).atomicstatus.store(GSYSCALL, Release);
+    }
+    systemstack(|| {
+        // SAFETY: on g0 of the M that holds the P: release it, then hand it off.
+        unsafe { handoffp(releasep()) }
+    });
+}
+
+/// exitsyscall: the blocking call returned; get a P to go on running. If there is
+/// an idle P, take it and continue on this thread; otherwise queue the goroutine on
+/// the global run queue and park the thread (exitsyscall0). Runs on a goroutine.
+pub fn exitsyscall() {
+    let s = sched();
+    let gp = getg();
+    // SAFETY: this M has no P; pidle is under sched.lock.
+    unsafe {
+        (*s).lock.lock();
+        let pp = if (*s).gcwaiting.load(Relaxed) {
+            ptr::null_mut()
+        } else {
+            pidleget()
+        };
+        (*s).lock.unlock();
+        if !pp.is_null() {
+            acquirep(pp);
+            (*gp).atomicstatus.store(GRUNNING, Release);
+            return;
+        }
+    }
+    mcall(exitsyscall0);
+}
+
+/// exitsyscall slow path, on g0: no idle P, so queue gp globally and stop the M.
+extern "C" fn exitsyscall0(gp: *mut G) -> ! {
+    let s = sched();
+    // SAFETY: on g0; gp is off its stack; the global queue is under sched.lock.
+    unsafe {
+        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        dropg();
+        (*s).lock.lock();
+        let pp = if (*s).gcwaiting.load(Relaxed) {
+            ptr::null_mut()
+        } else {
+            pidleget()
+        };
+        if pp.is_null() {
+            globrunqput(gp);
+        }
+        (*s).lock.unlock();
+        if !pp.is_null() {
+            acquirep(pp);
+            execute(gp, false); // Never returns.
+        }
+    }
+    stopm();
+    schedule()
+}
+
 /// goexit1: the goroutine's function returned (we came from goexit). Finish it on g0.
 pub extern "C" fn goexit1() -> ! {
     mcall(goexit0);

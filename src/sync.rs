@@ -130,11 +130,11 @@ impl RawMutex {
                 // If we were already waiting before, queue at the front of the queue.
                 let lifo = wait_start != 0;
                 if wait_start == 0 {
-                    wait_start = crate::sys_linux::nanotime_syscall();
+                    wait_start = crate::vdso_linux::nanotime();
                 }
                 semacquire1(&self.sema, lifo, "semacquire");
                 starving = starving
-                    || crate::sys_linux::nanotime_syscall() - wait_start > STARVATION_THRESHOLD_NS;
+                    || crate::vdso_linux::nanotime() - wait_start > STARVATION_THRESHOLD_NS;
                 old = self.state.load(Acquire);
                 if old & MUTEX_STARVING != 0 {
                     // If this goroutine was woken and mutex is in starvation mode,

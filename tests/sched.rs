@@ -355,3 +355,38 @@ fn schedtrace_in_go_format() {
         }
     }
 }
+
+#[test]
+fn stack_size_per_spawn() {
+    for mode in MODES {
+        let r = run(mode, "fault", &["overflow-small"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr
+                .starts_with("runtime: goroutine stack exceeds 32768-byte limit\n"),
+            "{mode:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("\nfatal error: stack overflow\n"),
+            "{}",
+            r.stderr
+        );
+        // Recursion that overflows the default 256 KiB fits in a spawn-time 8 MiB.
+        let r = run(mode, "fault", &["deep"]);
+        r.assert_exit(0);
+        assert_eq!(r.get("deep"), "2000", "{mode:?}");
+    }
+}
+
+#[test]
+fn a_blocking_system_call_hands_off_its_p() {
+    for mode in MODES {
+        for procs in PROCS {
+            let r = run_procs(mode, "cpu", &["blocking", "300"], procs);
+            r.assert_exit(0);
+            // The worker needs the only P while the sleeper's thread is in nanosleep.
+            assert_eq!(r.get("order"), "worker,sleeper", "{mode:?} {procs:?}");
+        }
+    }
+}
