@@ -1,18 +1,31 @@
 //! Helpers shared by the scheduler benchmarks in bench/ (included with `mod common;`):
-//! the monotonic clock, integer arguments, resident memory and a loud failure.
+//! the monotonic and process CPU clocks, integer arguments, resident memory and a loud
+//! failure.
 #![allow(dead_code)] // each benchmark uses only some of these
 
 use syscalls::{syscall, Sysno};
 
 const CLOCK_MONOTONIC: usize = 1;
+const CLOCK_PROCESS_CPUTIME_ID: usize = 2;
+
+/// Clock `clock` in nanoseconds, read with the clock_gettime system call.
+fn clock_ns(clock: usize) -> u64 {
+    let mut ts = [0u64; 2];
+    // SAFETY: clock_gettime writes one struct timespec (two 64-bit words) into ts.
+    unsafe { syscall!(Sysno::clock_gettime, clock, ts.as_mut_ptr()) }
+        .unwrap_or_else(|_| fail("clock_gettime failed"));
+    ts[0] * 1_000_000_000 + ts[1]
+}
 
 /// CLOCK_MONOTONIC in nanoseconds (Go's time.Now().Sub uses the same clock).
 pub fn now_ns() -> u64 {
-    let mut ts = [0u64; 2];
-    // SAFETY: clock_gettime writes one struct timespec (two 64-bit words) into ts.
-    unsafe { syscall!(Sysno::clock_gettime, CLOCK_MONOTONIC, ts.as_mut_ptr()) }
-        .unwrap_or_else(|_| fail("clock_gettime failed"));
-    ts[0] * 1_000_000_000 + ts[1]
+    clock_ns(CLOCK_MONOTONIC)
+}
+
+/// CPU time of the whole process (all threads), CLOCK_PROCESS_CPUTIME_ID, in nanoseconds;
+/// the Go twins read the same clock with the same system call.
+pub fn cpu_ns() -> u64 {
+    clock_ns(CLOCK_PROCESS_CPUTIME_ID)
 }
 
 /// Argument i as a positive integer, or default when absent; anything else fails.

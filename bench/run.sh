@@ -49,7 +49,7 @@ RUNS_BIG=${BENCH_RUNS_BIG:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 
 # The benchmarks, in report order; each NAME has a function bench_NAME.
-BENCHMARKS=(hello spawn yield mutex parked)
+BENCHMARKS=(hello spawn yield mutex parked pingpong chanbuf select timers)
 
 # The aims of the benchmarks that ran, one markdown line each, for the report's header.
 AIMS=()
@@ -167,10 +167,13 @@ RUN_ENV=(env -u GOMAXPROCS -u GODEBUG -u GOGC -u GOMEMLIMIT -u GORT_STACKSIZE)
 
 # run_value KEY PATH ARG...: run PATH ARG... (at most $TIMEOUT s), which must exit 0 and
 # print exactly one line KEY=NUMBER on stdout; prints NUMBER. Anything else is fatal.
+# KEY may be a comma-separated list KEY1,KEY2,...: then PATH must print exactly one line
+# KEYi=NUMBER per key, in that order, and the NUMBERs are printed separated by spaces.
 run_value() {
-    local key=$1 status=0 line
+    local key=$1 status=0 line keys=() want='' k vals=()
     shift
     local cmd="$*"
+    IFS=, read -ra keys <<<"$key"
     timeout --kill-after=10 "$TIMEOUT" "${RUN_ENV[@]}" "$@" >"$OUT/run.out" 2>"$OUT/run.err" || status=$?
     if [[ $status -ne 0 ]]; then
         [[ -s $OUT/run.err ]] && sed 's/^/    stderr: /' "$OUT/run.err" | tail -n 20 >&2
@@ -180,39 +183,51 @@ run_value() {
         [[ $status -gt 128 ]] && die "'$cmd' was killed by signal $((status - 128))"
         die "'$cmd' exited with status $status (expected 0)"
     fi
+    for k in "${keys[@]}"; do want+="${want:+$'\n'}$k=[0-9]+(\.[0-9]+)?"; done
     line=$(cat "$OUT/run.out")
-    [[ $line =~ ^$key=[0-9]+(\.[0-9]+)?$ ]] \
-        || die "'$cmd' printed [$(head -c 200 "$OUT/run.out")], expected one line '$key=NUMBER'"
-    printf '%s\n' "${line#"$key="}"
+    [[ $line =~ ^$want$ ]] \
+        || die "'$cmd' printed [$(head -c 200 "$OUT/run.out")], expected $(printf "'%s=NUMBER' " "${keys[@]}")(one line each)"
+    # "K1=V1\nK2=V2" -> "V1 V2"
+    while IFS= read -r k; do vals+=("${k#*=}"); done <<<"$line"
+    printf '%s\n' "${vals[*]}"
 }
 
 # measure_runs ROW KEY RUNS LABEL=PATH... -- ARG...: RUNS rounds, each running every
 # PATH ARG... once in turn (gort, Go, gort, Go, ...), so that drift and noise hit both
-# alike. Records the median and minimum of each LABEL's KEY in MEDIAN/MIN[ROW/LABEL] and
-# all its values, in run order, in VALUES[ROW/LABEL].
-# shellcheck disable=SC2034  # MIN is read through a nameref in emit_table
-declare -A MIN VALUES
+# alike. Records the median, minimum and maximum of each LABEL's KEY in
+# MEDIAN/MIN/MAX[ROW/LABEL] and all its values, in run order, in VALUES[ROW/LABEL]. With
+# several keys (KEY1,KEY2,...; see run_value) each key's values go to row ROW.KEYi
+# instead (MEDIAN[ROW.KEYi/LABEL], …).
+# shellcheck disable=SC2034  # MIN and MAX are read through a nameref in emit_table
+declare -A MIN MAX VALUES
 measure_runs() {
-    local row=$1 key=$2 runs=$3 progs=() p label path i v
+    local row=$1 key=$2 runs=$3 progs=() p label path i v k j keys=() vals=() rows=() r
     shift 3
     while [[ $1 != -- ]]; do progs+=("$1"); shift; done
     shift
+    IFS=, read -ra keys <<<"$key"
+    if [[ ${#keys[@]} -eq 1 ]]; then rows=("$row"); else for k in "${keys[@]}"; do rows+=("$row.$k"); done; fi
     log "$row: $runs runs each of ${progs[*]} (args: ${*:-none}), interleaved"
-    for p in "${progs[@]}"; do VALUES[$row/${p%%=*}]=""; done
+    for p in "${progs[@]}"; do for r in "${rows[@]}"; do VALUES[$r/${p%%=*}]=""; done; done
     for ((i = 1; i <= runs; i++)); do
         for p in "${progs[@]}"; do
             label=${p%%=*} path=${p#*=}
             v=$(run_value "$key" "$path" "$@") || exit 1
-            log "$row: run $i/$runs $label: $key=$v"
-            VALUES[$row/$label]+="${VALUES[$row/$label]:+ }$v"
+            read -ra vals <<<"$v"
+            for j in "${!keys[@]}"; do
+                log "$row: run $i/$runs $label: ${keys[j]}=${vals[j]}"
+                VALUES[${rows[j]}/$label]+="${VALUES[${rows[j]}/$label]:+ }${vals[j]}"
+            done
         done
     done
-    for p in "${progs[@]}"; do
-        label=${p%%=*}
-        # shellcheck disable=SC2086  # the values are a space-separated list of numbers
-        read -r "MEDIAN[$row/$label]" "MIN[$row/$label]" < <(printf '%s\n' ${VALUES[$row/$label]} | sort -g | awk '
-            { v[NR] = $1 }
-            END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1] }')
+    for r in "${rows[@]}"; do
+        for p in "${progs[@]}"; do
+            label=${p%%=*}
+            # shellcheck disable=SC2086  # the values are a space-separated list of numbers
+            read -r "MEDIAN[$r/$label]" "MIN[$r/$label]" "MAX[$r/$label]" < <(printf '%s\n' ${VALUES[$r/$label]} | sort -g | awk '
+                { v[NR] = $1 }
+                END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }')
+        done
     done
 }
 
@@ -452,6 +467,120 @@ bench_parked() {
         aim_line "parked at N = $n ≤ $aim B/goroutine (median)" 'a <= b' \
             "${MEDIAN[$row/gort]} B" "${MEDIAN[$row/gort]}" "$aim"
     done
+    out ""
+}
+
+# pingpong: an unbuffered round trip between two goroutines.
+bench_pingpong() {
+    local n=1000000
+    AIMS+=("pingpong: an unbuffered channel round trip between two goroutines takes at most half of Go's time.")
+    build_pair pingpong
+    measure_runs pingpong ns_per_roundtrip "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$n"
+
+    out "## pingpong: unbuffered round trip"
+    out ""
+    out "Main sends i on the unbuffered channel a; an echo goroutine (\`for v in &a { b.send(v + 1) }\` /" \
+        "\`for v := range a { b <- v + 1 }\`) sends i + 1 back on the unbuffered channel b; main" \
+        "receives it and checks it is i + 1 (the program exits 1 otherwise). $(thousands $n) round" \
+        "trips at the default GOMAXPROCS ($(nproc) here) (\`bench/pingpong.rs\`, \`bench/go/pingpong\`)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the echo goroutine is" \
+        "spawned until the last reply is received, divided by $(thousands $n), in ns per round trip" \
+        "(two channel handoffs). $(how_run "$RUNS")"
+    out ""
+    emit_table pingpong gort Go -- "median (ns/round trip)|MEDIAN" "min (ns/round trip)|MIN"
+    out ""
+    runs_line pingpong "" gort Go
+    aim_line "pingpong ≤ ½ of Go's time (median)" 'a <= 0.5 * b' \
+        "$(ratio "${MEDIAN[pingpong/gort]}" "${MEDIAN[pingpong/Go]}")" "${MEDIAN[pingpong/gort]}" "${MEDIAN[pingpong/Go]}"
+    out ""
+}
+
+# chanbuf: one producer, one consumer over a channel of capacity 128.
+bench_chanbuf() {
+    local n=10000000
+    AIMS+=("chanbuf: an item through a buffered channel (capacity 128, one producer, one consumer) takes at most half of Go's time.")
+    build_pair chanbuf
+    measure_runs chanbuf ns_per_item "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$n"
+
+    out "## chanbuf: buffered channel throughput"
+    out ""
+    out "A producer goroutine sends 0, 1, …, $(thousands $((n - 1))) on a channel of capacity 128" \
+        "and closes it; main receives until it is closed and drained (\`for v in &c\` /" \
+        "\`for v := range c\`), summing, and checks the count is $(thousands $n) and the sum" \
+        "exactly $(thousands $((n * (n - 1) / 2))) (the program exits 1 otherwise). Default GOMAXPROCS" \
+        "($(nproc) here) (\`bench/chanbuf.rs\`, \`bench/go/chanbuf\`)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the producer is spawned" \
+        "until the channel is drained, divided by $(thousands $n), in ns per item. $(how_run "$RUNS")"
+    out ""
+    emit_table chanbuf gort Go -- "median (ns/item)|MEDIAN" "min (ns/item)|MIN"
+    out ""
+    runs_line chanbuf "" gort Go
+    aim_line "chanbuf ≤ ½ of Go's time (median)" 'a <= 0.5 * b' \
+        "$(ratio "${MEDIAN[chanbuf/gort]}" "${MEDIAN[chanbuf/Go]}")" "${MEDIAN[chanbuf/gort]}" "${MEDIAN[chanbuf/Go]}"
+    out ""
+}
+
+# select: main selects over two unbuffered channels fed by one producer each.
+bench_select() {
+    local n=1000000
+    AIMS+=("select: a two-case select loop — reported, no stated aim.")
+    build_pair select
+    measure_runs select ns_per_select "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$n"
+
+    out "## select: two-case select loop"
+    out ""
+    out "Two producer goroutines each send 1, 2, …, $(thousands $((n / 2))) on their own" \
+        "**unbuffered** channel, a and b; main runs a two-case select" \
+        "(\`gort::select! { recv(a) -> v => …, recv(b) -> v => … }\` / \`select { case v, ok = <-a: … case v, ok = <-b: … }\`)" \
+        "$(thousands $n) times, counting and summing per channel, and checks each channel gave exactly" \
+        "$(thousands $((n / 2))) values with the exact sum (the program exits 1 otherwise). Default" \
+        "GOMAXPROCS ($(nproc) here) (\`bench/select.rs\`, \`bench/go/select\`)."
+    out ""
+    out "**How it was measured:** wall time (CLOCK_MONOTONIC) from before the first producer is" \
+        "spawned until the last select returns, divided by $(thousands $n), in ns per select. $(how_run "$RUNS")"
+    out ""
+    emit_table select gort Go -- "median (ns/select)|MEDIAN" "min (ns/select)|MIN"
+    out ""
+    runs_line select "" gort Go
+    out "- no stated aim: reported only ($(ratio "${MEDIAN[select/gort]}" "${MEDIAN[select/Go]}") of Go's time, median)"
+    out ""
+}
+
+# timers: 10,000 goroutines sleeping 1 ms, 100 times each.
+bench_timers() {
+    local n=10000 ms=1 rounds=100
+    AIMS+=("timers: many sleeping goroutines — reported, no stated aim (more wake-ups per second and less CPU per wall second are better).")
+    build_pair timers
+    measure_runs timers wakeups_per_sec,cpu_per_wall "$RUNS" gort="$GORT_EXE" Go="$GO_EXE" -- "$n" "$ms" "$rounds"
+
+    out "## timers: many sleeping goroutines"
+    out ""
+    out "$(thousands $n) goroutines each sleep $ms ms (\`gort::time::sleep\` / \`time.Sleep\`)" \
+        "$rounds times, counting their wake-ups in an atomic; main waits on a WaitGroup and checks" \
+        "the count is exactly $(thousands $((n * rounds))) (the program exits 1 otherwise). Default" \
+        "GOMAXPROCS ($(nproc) here) (\`bench/timers.rs\`, \`bench/go/timers\`)."
+    out ""
+    out "**How it was measured:** over the window from before the first spawn until \`wait\`" \
+        "returns: wake-ups per second = $(thousands $((n * rounds))) / wall time (CLOCK_MONOTONIC)," \
+        "**higher is better** (the ideal, every sleep exactly $ms ms, is about" \
+        "$(thousands $((n * 1000 / ms))) per second); CPU / wall = process CPU time of all threads" \
+        "(clock_gettime(CLOCK_PROCESS_CPUTIME_ID) by system call in both) / wall time, **lower is" \
+        "better** (1.00 = one CPU busy the whole time). Both numbers come from the same run." \
+        "$(how_run "$RUNS")"
+    out ""
+    emit_table timers gort Go -- \
+        "median wake-ups/s (higher is better)|MEDIAN||timers.wakeups_per_sec" \
+        "best (max) wake-ups/s|MAX||timers.wakeups_per_sec" \
+        "median CPU / wall (lower is better)|MEDIAN||timers.cpu_per_wall" \
+        "best (min) CPU / wall|MIN||timers.cpu_per_wall"
+    out ""
+    runs_line timers.wakeups_per_sec "of wake-ups/s" gort Go
+    runs_line timers.cpu_per_wall "of CPU / wall" gort Go
+    out "- no stated aim: reported only (gort/Go median: wake-ups/s" \
+        "$(ratio "${MEDIAN[timers.wakeups_per_sec/gort]}" "${MEDIAN[timers.wakeups_per_sec/Go]}"), CPU / wall" \
+        "$(ratio "${MEDIAN[timers.cpu_per_wall/gort]}" "${MEDIAN[timers.cpu_per_wall/Go]}"))"
     out ""
 }
 

@@ -1,0 +1,46 @@
+// bench/go/pingpong/main.go — the Go twin of bench/pingpong.rs: main sends i on the
+// unbuffered channel a; an echo goroutine receives it and sends i+1 on the unbuffered
+// channel b; main receives it and checks it is i+1 (exits 1 if not). N round trips
+// (default 1,000,000) at the default GOMAXPROCS; then a is closed. Prints
+// ns_per_roundtrip= (wall time / N).
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+func arg(i int, def int) int {
+	if len(os.Args) <= i {
+		return def
+	}
+	v, err := strconv.Atoi(os.Args[i])
+	if err != nil || v <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
+		os.Exit(1)
+	}
+	return v
+}
+
+func main() {
+	n := uint64(arg(1, 1_000_000))
+	a, b := make(chan uint64), make(chan uint64)
+	t0 := time.Now()
+	go func() {
+		for v := range a {
+			b <- v + 1
+		}
+	}()
+	for i := uint64(0); i < n; i++ {
+		a <- i
+		if v := <-b; v != i+1 {
+			fmt.Fprintln(os.Stderr, "bench: pingpong: wrong reply")
+			os.Exit(1)
+		}
+	}
+	el := time.Since(t0)
+	close(a)
+	fmt.Printf("ns_per_roundtrip=%.1f\n", float64(el.Nanoseconds())/float64(n))
+}
