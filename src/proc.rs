@@ -722,11 +722,13 @@ unsafe fn galloc(pp: *mut P) -> *mut G {
             }
             // Fault the whole slab in with one system call instead of a page fault
             // per page as Gs are handed out (MADV_POPULATE_WRITE, Linux 5.14+; where
-            // it is unknown the pages simply fault in later).
+            // it is unknown the pages simply fault in later). Not the process's first
+            // slab: a program that starts few goroutines should not pay for 128.
+            static SLABS: AtomicUsize = AtomicUsize::new(0);
             let page = crate::os_linux::physpagesize().max(4096);
             let start = (slab as usize).next_multiple_of(page);
             let end = (slab as usize + layout.size()) & !(page - 1);
-            if end > start {
+            if end > start && SLABS.fetch_add(1, Relaxed) > 0 {
                 crate::sys_linux::madvise(
                     start,
                     end - start,
