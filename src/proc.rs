@@ -457,6 +457,7 @@ unsafe fn p_destroy(pp: *mut P) {
         (*pp).timers.move_to(&(*(*getm()).p).timers);
         // gfpurge
         let s = sched();
+        (*s).gfree_lock.lock();
         while !(*pp).gfree.is_null() {
             let g = (*pp).gfree;
             (*pp).gfree = (*g).schedlink;
@@ -465,6 +466,7 @@ unsafe fn p_destroy(pp: *mut P) {
             (*s).gfree = g;
             (*s).ngfree.fetch_add(1, Relaxed);
         }
+        (*s).gfree_lock.unlock();
         (*pp).status.store(PDEAD, Relaxed);
     }
 }
@@ -813,7 +815,7 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
         let mut n = (*pp).gfreecnt.load(Relaxed) + 1;
         if n >= GFREE_LOCAL_MAX {
             let s = sched();
-            (*s).lock.lock();
+            (*s).gfree_lock.lock();
             while n >= GFREE_LOCAL_MAX / 2 {
                 let g = (*pp).gfree;
                 (*pp).gfree = (*g).schedlink;
@@ -822,7 +824,7 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
                 (*s).gfree = g;
                 (*s).ngfree.fetch_add(1, Relaxed);
             }
-            (*s).lock.unlock();
+            (*s).gfree_lock.unlock();
         }
         (*pp).gfreecnt.store(n, Relaxed);
     }
@@ -831,12 +833,12 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
 /// gfget takes a dead G from pp's free list, refilling it from the global list when
 /// empty. Returns null when there is none. The caller owns pp.
 unsafe fn gfget(pp: *mut P) -> *mut G {
-    // SAFETY: the caller owns pp; the global list is under sched.lock.
+    // SAFETY: the caller owns pp; the global list is under sched.gfree_lock.
     unsafe {
         let mut n = (*pp).gfreecnt.load(Relaxed);
         let s = sched();
         if (*pp).gfree.is_null() && (*s).ngfree.load(Relaxed) > 0 {
-            (*s).lock.lock();
+            (*s).gfree_lock.lock();
             while n < GFREE_LOCAL_MAX / 2 && !(*s).gfree.is_null() {
                 let g = (*s).gfree;
                 (*s).gfree = (*g).schedlink;
@@ -845,7 +847,7 @@ unsafe fn gfget(pp: *mut P) -> *mut G {
                 (*pp).gfree = g;
                 n += 1;
             }
-            (*s).lock.unlock();
+            (*s).gfree_lock.unlock();
         }
         let gp = (*pp).gfree;
         if !gp.is_null() {

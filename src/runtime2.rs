@@ -325,7 +325,10 @@ pub struct Schedt {
     pub runqhead: *mut G,
     pub runqtail: *mut G,
     pub runqsize: i32,
-    /// Global free G list. sched.lock; ngfree is atomic for num_goroutine.
+    /// Global free G list, under its own lock (Go's sched.gFree.lock) so that
+    /// spawning and exiting goroutines do not contend with the run queue's lock.
+    /// Lock order: sched.lock before gfree_lock. ngfree is atomic for num_goroutine.
+    pub gfree_lock: Mutex,
     pub gfree: *mut G,
     pub ngfree: AtomicI32,
     /// Stop-the-world: set while the world is (being) stopped; Ms that see it give
@@ -357,6 +360,7 @@ impl Schedt {
             runqhead: ptr::null_mut(),
             runqtail: ptr::null_mut(),
             runqsize: 0,
+            gfree_lock: Mutex::new(),
             gfree: ptr::null_mut(),
             ngfree: AtomicI32::new(0),
             gcwaiting: AtomicBool::new(false),
