@@ -7,26 +7,15 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"time"
+
+	"gortbench/benchutil"
 )
 
 const capacity = 128
 
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
-
 func main() {
-	n := uint64(arg(1, 10_000_000))
+	n := uint64(benchutil.Arg(1, 10_000_000))
 	c := make(chan uint64, capacity)
 	t0 := time.Now()
 	go func() {

@@ -7,9 +7,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
+
+	"gortbench/benchutil"
 )
 
 var (
@@ -18,20 +19,8 @@ var (
 	wg    sync.WaitGroup
 )
 
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
-
 func main() {
-	g, m := arg(1, 8), arg(2, 1_000_000)
+	g, m := benchutil.Arg(1, 8), benchutil.Arg(2, 1_000_000)
 	t0 := time.Now()
 	wg.Add(g)
 	for j := 0; j < g; j++ {

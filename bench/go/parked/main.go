@@ -11,21 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"gortbench/benchutil"
 )
 
 var started, gate, finished sync.WaitGroup
-
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
 
 // rss is the resident set size in bytes: field 2 of /proc/self/statm (pages) × 4096.
 func rss() uint64 {
@@ -48,7 +38,7 @@ func rss() uint64 {
 }
 
 func main() {
-	n := arg(1, 100_000)
+	n := benchutil.Arg(1, 100_000)
 	gate.Add(1)
 	started.Add(n)
 	finished.Add(n)

@@ -8,24 +8,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"time"
+
+	"gortbench/benchutil"
 )
 
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
-
 func main() {
-	n := uint64(arg(1, 1_000_000))
+	n := uint64(benchutil.Arg(1, 1_000_000))
 	a, b := make(chan uint64), make(chan uint64)
 	t0 := time.Now()
 	go func() {

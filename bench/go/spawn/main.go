@@ -5,28 +5,16 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"time"
+
+	"gortbench/benchutil"
 )
 
 var wg sync.WaitGroup
 
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
-
 func main() {
-	n := arg(1, 1_000_000)
+	n := benchutil.Arg(1, 1_000_000)
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		wg.Add(1)

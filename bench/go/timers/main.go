@@ -9,12 +9,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"gortbench/benchutil"
 )
 
 const clockProcessCputimeID = 2
@@ -23,18 +24,6 @@ var (
 	wg    sync.WaitGroup
 	wakes uint64
 )
-
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
 
 // cpuNs is the process's CPU time (all threads) in nanoseconds: the clock_gettime
 // system call on CLOCK_PROCESS_CPUTIME_ID, as bench/common.rs reads it.
@@ -49,7 +38,7 @@ func cpuNs() int64 {
 }
 
 func main() {
-	n, ms, rounds := arg(1, 10_000), arg(2, 1), arg(3, 100)
+	n, ms, rounds := benchutil.Arg(1, 10_000), benchutil.Arg(2, 1), benchutil.Arg(3, 100)
 	d := time.Duration(ms) * time.Millisecond
 	t0, c0 := time.Now(), cpuNs()
 	wg.Add(n)

@@ -7,27 +7,16 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
+
+	"gortbench/benchutil"
 )
 
 var wg sync.WaitGroup
 
-func arg(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	v, err := strconv.Atoi(os.Args[i])
-	if err != nil || v <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: arguments must be positive integers")
-		os.Exit(1)
-	}
-	return v
-}
-
 func main() {
-	k := arg(1, 1_000_000)
+	k := benchutil.Arg(1, 1_000_000)
 	runtime.GOMAXPROCS(1)
 	if runtime.GOMAXPROCS(0) != 1 {
 		fmt.Fprintln(os.Stderr, "bench: GOMAXPROCS is not 1")
