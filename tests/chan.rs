@@ -5,20 +5,6 @@ mod common;
 
 use common::*;
 
-const PROCS: [Option<&str>; 2] = [Some("1"), None];
-
-fn each(name: &str, args: &[&str], check: impl Fn(&Run, Mode, Option<&str>)) {
-    for mode in MODES {
-        for procs in PROCS {
-            let r = match procs {
-                Some(p) => run_env(mode, name, args, &[("GOMAXPROCS", p)]),
-                None => run(mode, name, args),
-            };
-            check(&r, mode, procs);
-        }
-    }
-}
-
 #[test]
 fn prime_sieve_gives_the_first_100_primes() {
     let want: Vec<u64> = (2u64..)

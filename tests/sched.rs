@@ -6,15 +6,6 @@ mod common;
 
 use common::*;
 
-const PROCS: [Option<&str>; 2] = [Some("1"), None];
-
-fn run_procs(mode: Mode, name: &str, args: &[&str], procs: Option<&str>) -> Run {
-    match procs {
-        Some(p) => run_env(mode, name, args, &[("GOMAXPROCS", p)]),
-        None => run(mode, name, args),
-    }
-}
-
 #[test]
 fn hundred_thousand_goroutines_sum_exactly() {
     for mode in MODES {

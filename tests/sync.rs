@@ -5,23 +5,9 @@ mod common;
 
 use common::*;
 
-const PROCS: [Option<&str>; 2] = [Some("1"), None];
-
-fn each(args: &[&str], check: impl Fn(&Run)) {
-    for mode in MODES {
-        for procs in PROCS {
-            let r = match procs {
-                Some(p) => run_env(mode, "syncx", args, &[("GOMAXPROCS", p)]),
-                None => run(mode, "syncx", args),
-            };
-            check(&r);
-        }
-    }
-}
-
 #[test]
 fn rwlock_readers_share_and_writers_exclude() {
-    each(&["rwlock"], |r| {
+    each("syncx", &["rwlock"], |r, _, _| {
         r.assert_exit(0);
         assert_eq!(r.get("rwlock.value"), "20000 20000");
         assert_eq!(r.get("rwlock.broken"), "0");
@@ -31,7 +17,7 @@ fn rwlock_readers_share_and_writers_exclude() {
 
 #[test]
 fn rwlock_prefers_a_waiting_writer() {
-    each(&["writer-first"], |r| {
+    each("syncx", &["writer-first"], |r, _, _| {
         r.assert_exit(0);
         assert_eq!(
             r.get("writer-first.order"),
@@ -42,7 +28,7 @@ fn rwlock_prefers_a_waiting_writer() {
 
 #[test]
 fn once_runs_exactly_once_before_anyone_returns() {
-    each(&["once"], |r| {
+    each("syncx", &["once"], |r, _, _| {
         r.assert_exit(0);
         assert_eq!(r.get("once.calls"), "1");
         assert_eq!(r.get("once.saw_call"), "100");
@@ -51,7 +37,7 @@ fn once_runs_exactly_once_before_anyone_returns() {
 
 #[test]
 fn cond_signal_wakes_one_broadcast_wakes_all() {
-    each(&["cond"], |r| {
+    each("syncx", &["cond"], |r, _, _| {
         r.assert_exit(0);
         assert_eq!(r.get("cond.after_signal"), "1");
         assert_eq!(r.get("cond.after_broadcast"), "10");
@@ -60,7 +46,7 @@ fn cond_signal_wakes_one_broadcast_wakes_all() {
 
 #[test]
 fn runlock_of_unlocked_rwmutex_is_fatal() {
-    each(&["runlock"], |r| {
+    each("syncx", &["runlock"], |r, _, _| {
         r.assert_exit(2);
         assert_eq!(r.stderr, "fatal error: sync: RUnlock of unlocked RWMutex\n");
     });

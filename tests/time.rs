@@ -6,24 +6,10 @@ mod common;
 
 use common::*;
 
-const PROCS: [Option<&str>; 2] = [Some("1"), None];
-
-fn each(args: &[&str], check: impl Fn(&Run, Mode, Option<&str>)) {
-    for mode in MODES {
-        for procs in PROCS {
-            let r = match procs {
-                Some(p) => run_env(mode, "timers", args, &[("GOMAXPROCS", p)]),
-                None => run(mode, "timers", args),
-            };
-            r.assert_exit(0);
-            check(&r, mode, procs);
-        }
-    }
-}
-
 #[test]
 fn sleep_lasts_at_least_its_duration() {
-    each(&["sleep", "50"], |r, mode, procs| {
+    each("timers", &["sleep", "50"], |r, mode, procs| {
+        r.assert_exit(0);
         let slept = r.num("slept_us");
         assert!(
             slept >= 50_000,
@@ -38,7 +24,8 @@ fn sleep_lasts_at_least_its_duration() {
 
 #[test]
 fn ten_thousand_sleepers_all_wake() {
-    each(&["sleepers", "10000", "20"], |r, mode, procs| {
+    each("timers", &["sleepers", "10000", "20"], |r, mode, procs| {
+        r.assert_exit(0);
         assert_eq!(r.get("woke"), "10000", "{mode:?} {procs:?}");
         assert_eq!(
             r.get("early"),
@@ -50,7 +37,8 @@ fn ten_thousand_sleepers_all_wake() {
 
 #[test]
 fn after_is_a_select_timeout() {
-    each(&["after"], |r, _, _| {
+    each("timers", &["after"], |r, _, _| {
+        r.assert_exit(0);
         assert_eq!(r.get("after.result"), "timeout");
         assert_eq!(r.get("after.waited_ms_at_least_30"), "true");
         assert_eq!(r.get("after.value_first"), "9");
@@ -59,7 +47,8 @@ fn after_is_a_select_timeout() {
 
 #[test]
 fn tick_ticks_in_order() {
-    each(&["tick"], |r, _, _| {
+    each("timers", &["tick"], |r, _, _| {
+        r.assert_exit(0);
         assert_eq!(r.get("tick.count"), "5");
         assert_eq!(r.get("tick.ordered"), "true");
         assert_eq!(r.get("tick.elapsed_ms_at_least_50"), "true");
@@ -68,7 +57,8 @@ fn tick_ticks_in_order() {
 
 #[test]
 fn a_sleeping_goroutine_is_not_a_deadlock() {
-    each(&["deadlock-free"], |r, _, _| {
+    each("timers", &["deadlock-free"], |r, _, _| {
+        r.assert_exit(0);
         assert_eq!(r.stdout, "woke=true\n");
         assert_eq!(r.stderr, "");
     });
@@ -76,7 +66,8 @@ fn a_sleeping_goroutine_is_not_a_deadlock() {
 
 #[test]
 fn a_timer_load_completes() {
-    each(&["load", "2000", "1", "20"], |r, _, _| {
+    each("timers", &["load", "2000", "1", "20"], |r, _, _| {
+        r.assert_exit(0);
         assert_eq!(r.get("wakeups"), "40000");
     });
 }

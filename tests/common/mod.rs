@@ -197,3 +197,24 @@ pub fn assert_static_elf(path: &std::path::Path) {
         assert!(ptype != 2, "PT_DYNAMIC present: {}", path.display());
     }
 }
+
+/// GOMAXPROCS settings every scheduler-facing test runs under: 1, and the default.
+pub const PROCS: [Option<&str>; 2] = [Some("1"), None];
+
+/// Run example `name` with args in mode, with GOMAXPROCS=procs (None: unset).
+pub fn run_procs(mode: Mode, name: &str, args: &[&str], procs: Option<&str>) -> Run {
+    match procs {
+        Some(p) => run_env(mode, name, args, &[("GOMAXPROCS", p)]),
+        None => run(mode, name, args),
+    }
+}
+
+/// Run example `name` natively and under qemu, each with every PROCS setting, and
+/// check each run.
+pub fn each(name: &str, args: &[&str], check: impl Fn(&Run, Mode, Option<&str>)) {
+    for mode in MODES {
+        for procs in PROCS {
+            check(&run_procs(mode, name, args, procs), mode, procs);
+        }
+    }
+}
