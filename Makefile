@@ -3,7 +3,7 @@
 #   make run     build examples/hello (release, static, freestanding) and run it
 #   make test    unit tests on the host + every example natively and under qemu-x86_64
 #   make bench   start-up, size (and later scheduler/channel) figures beside Go
-#   make lint    cargo fmt --check and clippy with warnings as errors
+#   make lint    cargo fmt --check, clippy and rustdoc with warnings as errors
 
 CARGO    ?= cargo
 EXAMPLES := target/x86_64-unknown-linux-gnu/release/examples
@@ -31,6 +31,7 @@ integration: deps build
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --lib --examples --tests -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 
 test: lint unit integration
 

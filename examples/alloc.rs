@@ -55,5 +55,4 @@ fn main() {
         }
     }
     println!("words checked={total}");
-    println!("heap.committed.mib={}", gort::HEAP.committed() >> 20);
 }

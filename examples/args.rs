@@ -16,12 +16,12 @@ fn main() {
         line.extend_from_slice(alloc::format!("arg[{i}]=").as_bytes());
         line.extend_from_slice(a.as_bytes());
         line.push(b'\n');
-        gort::print::write_all(1, &line);
+        gort::io::stdout().write_all(&line).unwrap();
         if a.to_str().is_none() {
             println!("arg[{i}] lossy={a}");
         }
     }
-    println!("environ={}", gort::runtime1::environ().count());
+    println!("environ={}", env::vars_bytes().count());
     if let Some(names) = env::var("GORT_SHOW") {
         for name in names.split(',') {
             match env::var(name) {

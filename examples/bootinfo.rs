@@ -7,19 +7,9 @@ use gort::println;
 
 gort::main!(main);
 
-fn status_name(s: u32) -> &'static str {
-    match s {
-        gort::runtime2::PIDLE => "idle",
-        gort::runtime2::PRUNNING => "running",
-        gort::runtime2::PSYSCALL => "syscall",
-        gort::runtime2::PGCSTOP => "gcstop",
-        gort::runtime2::PDEAD => "dead",
-        _ => "unknown",
-    }
-}
-
 fn main() {
-    let b = gort::debug::boot_info();
+    // Boot introspection is an unstable, hidden entry point kept for this test program.
+    let b = gort::debug::unstable::boot_info();
     println!("argc={}", b.argc);
     println!("entry.sp={:#x}", b.entry_sp);
     println!("g0.stack.hi={:#x}", b.g0_stack_hi);
@@ -37,7 +27,7 @@ fn main() {
     println!("gomaxprocs={}", b.gomaxprocs);
     println!("allp.len={}", b.allp_len);
     println!("idleprocs={}", b.idleprocs);
-    println!("p0.status={}", status_name(b.p0_status));
+    println!("p0.status={}", b.p0_status);
     println!("p0.m={}", b.p0_m);
     print_allm(&b.allm[..b.allm_len]);
     println!("stealorder.count={}", b.steal_order_count);

@@ -213,7 +213,7 @@ fn main() {
                     wg.done();
                 });
             }
-            while gort::debug::num_waiting() < 10 {
+            while gort::debug::unstable::num_waiting() < 10 {
                 gort::gosched();
             }
             d.close();
@@ -301,7 +301,7 @@ fn main() {
             let c = chan::<u32>(0);
             let c2 = c.clone();
             gort::go(move || {
-                while gort::debug::num_waiting() < 1 {
+                while gort::debug::unstable::num_waiting() < 1 {
                     gort::gosched();
                 }
                 c2.close();

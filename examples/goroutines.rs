@@ -1,6 +1,11 @@
 //! `goroutines [N]`: N goroutines (default 100000) each add their index to one
 //! counter, joined by a WaitGroup. Prints the sum (which must be N*(N-1)/2), the
 //! number of distinct threads that ran them, and how often work was stolen.
+//!
+//! Then a phase that can only finish by stealing: main queues 64 goroutines on its
+//! own P and spins, never blocking, until all 64 have run; with GOMAXPROCS >= 2 an
+//! idle P must steal them (`spin.done=64`, and `steals` above 0). Skipped (0) at
+//! GOMAXPROCS=1.
 #![no_std]
 #![no_main]
 
@@ -27,7 +32,7 @@ fn main() {
         gort::go(move || {
             sum.fetch_add(i, Relaxed);
             ran.fetch_add(1, Relaxed);
-            ms.fetch_or(1 << (gort::debug::m_id() as u64 % 64), Relaxed);
+            ms.fetch_or(1 << (gort::debug::unstable::m_id() as u64 % 64), Relaxed);
             if i % 7 == 0 {
                 gort::gosched();
             }
@@ -40,5 +45,20 @@ fn main() {
     gort::println!("want={}", n * (n - 1) / 2);
     gort::println!("threads.used={}", ms.load(Relaxed).count_ones());
     gort::println!("gomaxprocs={}", gort::gomaxprocs(0));
-    gort::println!("steals={}", gort::debug::steals());
+    // 64 fit in main's local run queue; main keeps its P busy, so the other Ps can
+    // only get them by stealing.
+    let done = Arc::new(AtomicU64::new(0));
+    let n_spin = if gort::gomaxprocs(0) >= 2 { 64 } else { 0 };
+    for _ in 0..n_spin {
+        let done = done.clone();
+        gort::go(move || {
+            done.fetch_add(1, Relaxed);
+        });
+    }
+    let t0 = gort::time::Instant::now();
+    while done.load(Relaxed) < n_spin && t0.elapsed() < core::time::Duration::from_secs(20) {
+        core::hint::spin_loop();
+    }
+    gort::println!("spin.done={}", done.load(Relaxed));
+    gort::println!("steals={}", gort::debug::unstable::steals());
 }

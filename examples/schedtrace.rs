@@ -22,7 +22,7 @@ fn main() {
         d.done();
     });
     // Let the goroutine run and park.
-    while gort::debug::num_waiting() < 1 {
+    while gort::debug::unstable::num_waiting() < 1 {
         gort::gosched();
     }
     gort::debug::schedtrace(false);

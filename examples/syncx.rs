@@ -85,7 +85,7 @@ fn main() {
                 l2.write_unlock();
                 wg2.done();
             });
-            while gort::debug::num_waiting() < 1 {
+            while gort::debug::unstable::num_waiting() < 1 {
                 gosched();
             }
             let (l3, log3, wg3) = (l.clone(), log.clone(), wg.clone());
@@ -96,7 +96,7 @@ fn main() {
                 l3.read_unlock();
                 wg3.done();
             });
-            while gort::debug::num_waiting() < 2 {
+            while gort::debug::unstable::num_waiting() < 2 {
                 gosched();
             }
             log.lock().push("main unlocks");
@@ -146,7 +146,7 @@ fn main() {
                     wg.done();
                 });
             }
-            while gort::debug::num_waiting() < 10 {
+            while gort::debug::unstable::num_waiting() < 10 {
                 gosched();
             }
             // Signal: exactly one waiter wakes (the others see no change and wait).

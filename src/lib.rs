@@ -1,89 +1,183 @@
 //! gort: Go's runtime design for freestanding Rust programs on Linux x86-64.
 //!
-//! The crate owns the process from its first instruction: `_start` (rt0/) follows Go's
-//! rt0_go, the scheduler follows proc.go with Go's G/M/P structures (runtime2.rs), and
-//! user code runs as goroutines. See README.md for the boot path and DESIGN.md in the
-//! project's shared folder for the contracts.
+//! A gort program is a `#![no_std] #![no_main]` binary whose `fn main()` runs as
+//! goroutine 1 of an M:N scheduler with Go's G/M/P design. The crate owns the process
+//! from its first instruction (`_start` follows Go's `rt0_go`); there is no libc.
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! gort::main!(main);
+//! fn main() {
+//!     let c = gort::chan::<u64>(0);
+//!     let tx = c.clone();
+//!     gort::go(move || tx.send(42));
+//!     gort::println!("got {:?}", c.recv());
+//! }
+//! ```
+//!
+//! # Packages
+//!
+//! The public surface is laid out as Go's standard library is:
+//!
+//! - the crate root is Go's package `runtime` as users see it: [`go`], [`gosched`],
+//!   [`gomaxprocs`], [`num_goroutine`], [`num_cpu`], [`goid`], [`exit`], [`blocking`],
+//!   and the [`main!`] macro that names the program's entry;
+//! - [`chan`](mod@chan) and [`select!`]: Go's channels and select statement;
+//! - [`sync`]: goroutine-aware locks (a blocked goroutine parks, its thread does not);
+//! - [`time`]: the monotonic clock, sleeping, timeouts and tickers;
+//! - [`env`](mod@env): arguments and environment (Go's `os.Args`, `os.Getenv`);
+//! - [`io`]: standard output and error as byte streams;
+//! - [`debug`]: Go's `runtime/debug` and the scheduler trace;
+//! - [`print!`], [`println!`], [`eprint!`], [`eprintln!`]: formatted output that never
+//!   allocates and never interleaves lines from different goroutines.
+//!
+//! Everything else (the scheduler, stacks, timers, the heap, signals, system calls)
+//! lives in a private `runtime` module whose files carry the names of Go's
+//! `src/runtime` files; none of it is reachable from user code.
+//!
+//! # Errors
+//!
+//! As in Go, a panic in any goroutine prints `panic: MESSAGE` and
+//! `goroutine N [running]:` and exits with status 2; the runtime's own fatal errors
+//! print `fatal error: MESSAGE` and exit 2 (`all goroutines are asleep - deadlock!`,
+//! `out of memory`, `stack overflow`, ...). There is no unwinding: programs build with
+//! `panic = "abort"`.
+//!
+//! # Preemption
+//!
+//! Goroutines switch when they block (channels, locks, sleeps, `gosched`), and exit.
+//! A channel operation or lock that succeeds at once does not switch. A goroutine
+//! that computes without blocking keeps its P; the other Ps go on running the other
+//! goroutines, stealing its queue and running its timers.
 //!
 //! The crate is `no_std` except under `cfg(test)`, where the host's std runs the unit
 //! tests of the pure logic. The pieces only a freestanding program may have (the entry
-//! point, the panic handler, the global allocator, mem* functions) are compiled only
-//! outside tests; integration tests are std programs that run the examples.
+//! point, the panic handler, the global allocator, the `mem*` functions) are compiled
+//! only outside tests; integration tests are std programs that run the examples.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
-#![allow(clippy::missing_safety_doc)]
-// Runtime structures have `const fn new` for their statics; Default would add nothing.
-#![allow(clippy::new_without_default)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
-pub mod api;
+mod runtime;
+
 pub mod chan;
 pub mod debug;
-pub mod lock_futex;
-pub mod malloc;
-pub mod os_linux;
-pub mod print;
-pub mod proc;
-pub mod runq;
-pub mod runtime1;
-pub mod runtime2;
-pub mod select;
-pub mod sema;
-pub mod signal_linux;
-pub mod stack;
+pub mod env;
+pub mod io;
 pub mod sync;
-pub mod sys_linux;
 pub mod time;
-pub mod vdso_linux;
 
-#[cfg(not(test))]
-mod entry;
+mod print;
+mod select;
 
-pub use api::{
-    blocking, env, exit, go, go_with_stack, goid, gomaxprocs, gosched, num_cpu, num_goroutine,
-};
 pub use chan::{chan, Chan};
 
-use runtime2::*;
+use runtime::proc;
 
-/// The heap (malloc.rs). It is the global allocator only in freestanding programs.
-pub static HEAP: malloc::GortHeap = malloc::GortHeap::new();
+/// What the exported macros expand to. Not part of the API: names and signatures
+/// change without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::print::_print;
+    pub use crate::select::{block_forever_select, selectgo, RecvArm, Scase, SendArm};
+}
 
-// The goroutine switch (gogo, mcall, mstart, goexit).
-core::arch::global_asm!(
-    include_str!("../rt0/asm_amd64.s"),
-    g_sched = const OFF_G_SCHED,
-    g_m = const OFF_G_M,
-    m_g0 = const OFF_M_G0,
-    gobuf_sp = const OFF_GOBUF_SP,
-    gobuf_pc = const OFF_GOBUF_PC,
-    gobuf_g = const OFF_GOBUF_G,
-    gobuf_ctxt = const OFF_GOBUF_CTXT,
-    gobuf_bp = const OFF_GOBUF_BP,
-    gobuf_rbx = const OFF_GOBUF_RBX,
-    gobuf_r12 = const OFF_GOBUF_R12,
-    gobuf_r13 = const OFF_GOBUF_R13,
-    gobuf_r14 = const OFF_GOBUF_R14,
-    gobuf_r15 = const OFF_GOBUF_R15,
-    gobuf_fpcsr = const OFF_GOBUF_FPCSR,
-    badmcall = sym proc::badmcall,
-    mstart0 = sym proc::mstart0,
-    goexit1 = sym proc::goexit1,
-    options(att_syntax)
-);
+/// Declare the program's `fn main()`. The runtime boots, runs it as goroutine 1, and
+/// exits 0 when it returns (other goroutines do not keep the program alive, as in Go).
+///
+/// ```ignore
+/// #![no_std]
+/// #![no_main]
+/// gort::main!(main);
+/// fn main() { gort::println!("hello, world"); }
+/// ```
+#[macro_export]
+macro_rules! main {
+    ($f:path) => {
+        #[no_mangle]
+        #[doc(hidden)]
+        pub fn gort_user_main() {
+            $f()
+        }
+    };
+}
 
-// settls.
-core::arch::global_asm!(
-    include_str!("../rt0/sys_linux_amd64.s"),
-    arch_set_fs = const sys_linux::ARCH_SET_FS,
-    sys_arch_prctl = const syscalls::Sysno::arch_prctl as usize,
-    settls_failed = sym runtime1::settls_failed,
-    m_tls = const OFF_M_TLS,
-    sys_clone = const syscalls::Sysno::clone as usize,
-    sys_exit = const syscalls::Sysno::exit as usize,
-    sys_rt_sigreturn = const syscalls::Sysno::rt_sigreturn as usize,
-    sighandler = sym signal_linux::sighandler,
-    options(att_syntax)
-);
+/// End the process now with `code`, from any goroutine. Deferred work does not run
+/// and other goroutines stop where they are (Go's `os.Exit`).
+pub fn exit(code: i32) -> ! {
+    runtime::sys_linux::exit_group(code)
+}
+
+/// The current goroutine's id: goroutine 1 runs `main`, and every goroutine started
+/// later gets the next number (Go's goid, as tracebacks show it).
+pub fn goid() -> u64 {
+    proc::curgoid()
+}
+
+/// Start a goroutine running `f` (Go's `go f()`). It may run on any thread, now or
+/// later; the caller goes on at once. The goroutine gets the default stack size
+/// (`GORT_STACKSIZE`, else 256 KiB of address space of which only touched pages cost
+/// memory).
+#[inline]
+pub fn go<F: FnOnce() + Send + 'static>(f: F) {
+    proc::newproc(f)
+}
+
+/// Start a goroutine with a stack of `stack_size` bytes instead of the default,
+/// rounded up to 4 KiB.
+///
+/// # Panics
+///
+/// Unless 16 KiB <= `stack_size` <= 1 GiB.
+#[track_caller]
+pub fn go_with_stack<F: FnOnce() + Send + 'static>(stack_size: usize, f: F) {
+    use runtime::stack::{MAX_STACK_SIZE, MIN_STACK_SIZE};
+    if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&stack_size) {
+        panic!("gort: goroutine stack size {stack_size} out of range (16 KiB to 1 GiB)");
+    }
+    proc::newproc_stack(f, stack_size.next_multiple_of(4096))
+}
+
+/// Run `f`, which may block its thread in the kernel (a system call that waits),
+/// without holding up other goroutines: the P is handed to another thread for the
+/// duration (Go's `entersyscallblock`/`exitsyscall`). Returns `f`'s result.
+///
+/// `f` runs on the calling goroutine's stack but without a P: it must not use gort
+/// itself (channels, `go`, `sleep`, locks that may park).
+pub fn blocking<R, F: FnOnce() -> R>(f: F) -> R {
+    proc::entersyscallblock();
+    let r = f();
+    proc::exitsyscall();
+    r
+}
+
+/// Yield the processor, allowing other goroutines to run (Go's `runtime.Gosched`).
+/// The calling goroutine goes to the back of the global run queue.
+#[inline]
+pub fn gosched() {
+    proc::gosched()
+}
+
+/// The number of goroutines that currently exist (Go's `runtime.NumGoroutine`).
+pub fn num_goroutine() -> usize {
+    proc::gcount()
+}
+
+/// Set GOMAXPROCS, the number of goroutines that may run in parallel, to `n` and
+/// return the previous value; `n <= 0` only queries (Go's `runtime.GOMAXPROCS`).
+/// Values above 1024 are clamped. Changing it stops the world: goroutines queued on
+/// removed Ps move to the global queue, nothing is lost.
+pub fn gomaxprocs(n: i32) -> i32 {
+    proc::set_gomaxprocs(n)
+}
+
+/// The number of CPUs the runtime uses by default: the CPUs this process may run on
+/// (its affinity mask), lowered by a cgroup v2 CPU quota (Go's `runtime.NumCPU`, with
+/// the quota as Go 1.25 reads it).
+pub fn num_cpu() -> usize {
+    runtime::os_linux::ncpu()
+}

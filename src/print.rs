@@ -1,94 +1,17 @@
-//! Output for the runtime and for users: print!/println!/eprint!/eprintln! and the
-//! runtime's own messages (fatal errors, panics).
+//! `print!`, `println!`, `eprint!`, `eprintln!`: formatted output for goroutines.
 //!
 //! A call formats into a 4 KiB buffer on the caller's stack and hands it to the kernel
-//! in one write(2), so lines printed by different goroutines never interleave (4 KiB is
-//! also PIPE_BUF, the most a pipe writes atomically). Longer output is written in
-//! 4 KiB pieces. Nothing here allocates, so it is safe on g0, in the allocator's
-//! failure path and in the panic handler.
+//! in one `write(2)`, so lines printed by different goroutines never interleave (4 KiB
+//! is also `PIPE_BUF`, the most a pipe writes atomically). Longer output is written in
+//! 4 KiB pieces. Nothing here allocates. Write errors (a closed pipe) are ignored, as
+//! Go's `fmt.Print` ignores them.
 
 use core::fmt;
-use core::mem::MaybeUninit;
 
-use crate::sys_linux::{self, EAGAIN, EINTR};
+use crate::runtime::print::{write_all, FdWriter};
 
-const BUF_SIZE: usize = 4096;
-
-/// Write all of `b` to fd, retrying on partial writes and EINTR. Other errors (a closed
-/// pipe, a full disk) end the attempt: there is nowhere left to report them.
-pub fn write_all(fd: i32, mut b: &[u8]) {
-    while !b.is_empty() {
-        let n = sys_linux::write(fd, b);
-        if n == -EINTR || n == -EAGAIN {
-            continue;
-        }
-        if n <= 0 {
-            return;
-        }
-        b = &b[n as usize..];
-    }
-}
-
-/// A fmt::Write sink that buffers up to BUF_SIZE bytes, then writes.
-pub struct FdWriter {
-    fd: i32,
-    len: usize,
-    buf: MaybeUninit<[u8; BUF_SIZE]>,
-}
-
-impl FdWriter {
-    #[inline]
-    pub fn new(fd: i32) -> FdWriter {
-        FdWriter {
-            fd,
-            len: 0,
-            buf: MaybeUninit::uninit(),
-        }
-    }
-
-    fn filled(&self) -> &[u8] {
-        // SAFETY: the first `len` bytes were written by write_str.
-        unsafe { core::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.len) }
-    }
-
-    /// Write out what is buffered.
-    pub fn flush(&mut self) {
-        if self.len > 0 {
-            write_all(self.fd, self.filled());
-            self.len = 0;
-        }
-    }
-
-    pub fn write_bytes(&mut self, mut s: &[u8]) {
-        while !s.is_empty() {
-            if self.len == BUF_SIZE {
-                self.flush();
-            }
-            let n = s.len().min(BUF_SIZE - self.len);
-            // SAFETY: len + n <= BUF_SIZE, and s does not overlap our own buffer.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    s.as_ptr(),
-                    (self.buf.as_mut_ptr() as *mut u8).add(self.len),
-                    n,
-                );
-            }
-            self.len += n;
-            s = &s[n..];
-        }
-    }
-}
-
-impl fmt::Write for FdWriter {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.write_bytes(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// Format `args` to fd in (for output up to 4 KiB) one write. Used by the macros.
-#[doc(hidden)]
+/// Format `args` to fd in (for output up to 4 KiB) one write: the body of the print
+/// macros.
 pub fn _print(fd: i32, args: fmt::Arguments) {
     if let Some(s) = args.as_str() {
         write_all(fd, s.as_bytes());
@@ -99,32 +22,34 @@ pub fn _print(fd: i32, args: fmt::Arguments) {
     w.flush();
 }
 
-/// Print to standard output.
+/// Print to standard output (one `write(2)` for up to 4 KiB of output; never
+/// allocates).
 #[macro_export]
 macro_rules! print {
-    ($($arg:tt)*) => { $crate::print::_print(1, ::core::format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::__private::_print(1, ::core::format_args!($($arg)*)) };
 }
 
 /// Print to standard output, with a newline.
 #[macro_export]
 macro_rules! println {
-    () => { $crate::print::_print(1, ::core::format_args!("\n")) };
+    () => { $crate::__private::_print(1, ::core::format_args!("\n")) };
     ($($arg:tt)*) => {
-        $crate::print::_print(1, ::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
+        $crate::__private::_print(1, ::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
     };
 }
 
-/// Print to standard error.
+/// Print to standard error (one `write(2)` for up to 4 KiB of output; never
+/// allocates).
 #[macro_export]
 macro_rules! eprint {
-    ($($arg:tt)*) => { $crate::print::_print(2, ::core::format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::__private::_print(2, ::core::format_args!($($arg)*)) };
 }
 
 /// Print to standard error, with a newline.
 #[macro_export]
 macro_rules! eprintln {
-    () => { $crate::print::_print(2, ::core::format_args!("\n")) };
+    () => { $crate::__private::_print(2, ::core::format_args!("\n")) };
     ($($arg:tt)*) => {
-        $crate::print::_print(2, ::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
+        $crate::__private::_print(2, ::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
     };
 }

@@ -17,7 +17,7 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering::*};
 
-use crate::sema::{semacquire, semacquire1, semrelease, semrelease1};
+use crate::runtime::sema::{semacquire, semacquire1, semrelease, semrelease1};
 
 const MUTEX_LOCKED: i32 = 1; // mutex is locked
 const MUTEX_WOKEN: i32 = 2; // a waiter was woken and is competing
@@ -27,14 +27,15 @@ const STARVATION_THRESHOLD_NS: i64 = 1_000_000;
 const ACTIVE_SPIN: i32 = 4;
 const ACTIVE_SPIN_CNT: u32 = 30;
 
-/// Go's sync.Mutex without data: lock() and unlock() may be called from different
-/// goroutines.
+/// Go's sync.Mutex without data: `lock` and `unlock` may be called from different
+/// goroutines, as in Go. Prefer [`Mutex<T>`], whose guard cannot be misused.
 pub struct RawMutex {
     state: AtomicI32,
     sema: AtomicU32,
 }
 
 impl RawMutex {
+    /// An unlocked mutex.
     pub const fn new() -> RawMutex {
         RawMutex {
             state: AtomicI32::new(0),
@@ -115,7 +116,7 @@ impl RawMutex {
                 // The goroutine has been woken from sleep, so we need to reset the
                 // flag in either case.
                 if new & MUTEX_WOKEN == 0 {
-                    crate::runtime1::throw("sync: inconsistent mutex state");
+                    crate::runtime::runtime1::throw("sync: inconsistent mutex state");
                 }
                 new &= !MUTEX_WOKEN;
             }
@@ -130,11 +131,12 @@ impl RawMutex {
                 // If we were already waiting before, queue at the front of the queue.
                 let lifo = wait_start != 0;
                 if wait_start == 0 {
-                    wait_start = crate::vdso_linux::nanotime();
+                    wait_start = crate::runtime::vdso_linux::nanotime();
                 }
                 semacquire1(&self.sema, lifo, "semacquire");
                 starving = starving
-                    || crate::vdso_linux::nanotime() - wait_start > STARVATION_THRESHOLD_NS;
+                    || crate::runtime::vdso_linux::nanotime() - wait_start
+                        > STARVATION_THRESHOLD_NS;
                 old = self.state.load(Acquire);
                 if old & MUTEX_STARVING != 0 {
                     // If this goroutine was woken and mutex is in starvation mode,
@@ -142,7 +144,7 @@ impl RawMutex {
                     // inconsistent state: mutexLocked is not set and we are still
                     // accounted as waiter. Fix that.
                     if old & (MUTEX_LOCKED | MUTEX_WOKEN) != 0 || old >> MUTEX_WAITER_SHIFT == 0 {
-                        crate::runtime1::throw("sync: inconsistent mutex state");
+                        crate::runtime::runtime1::throw("sync: inconsistent mutex state");
                     }
                     let mut delta = MUTEX_LOCKED - (1 << MUTEX_WAITER_SHIFT);
                     if !starving || old >> MUTEX_WAITER_SHIFT == 1 {
@@ -177,7 +179,7 @@ impl RawMutex {
     #[cold]
     fn unlock_slow(&self, new: i32) {
         if (new + MUTEX_LOCKED) & MUTEX_LOCKED == 0 {
-            crate::runtime1::throw("sync: unlock of unlocked mutex");
+            crate::runtime::runtime1::throw("sync: unlock of unlocked mutex");
         }
         if new & MUTEX_STARVING == 0 {
             let mut old = new;
@@ -211,22 +213,28 @@ impl RawMutex {
     }
 }
 
+impl Default for RawMutex {
+    fn default() -> Self {
+        RawMutex::new()
+    }
+}
+
 /// sync_runtime_canSpin: spin only on a multicore machine with GOMAXPROCS > 1, at
 /// least one other running P, and an empty local run queue (else we had better run
 /// that work instead).
 fn can_spin(iter: i32) -> bool {
-    if iter >= ACTIVE_SPIN || crate::os_linux::ncpu() <= 1 {
+    if iter >= ACTIVE_SPIN || crate::runtime::os_linux::ncpu() <= 1 {
         return false;
     }
-    let s = crate::proc::sched();
+    let s = crate::runtime::proc::sched();
     // SAFETY: atomics only; the current M's P is its own.
     unsafe {
-        let procs = crate::proc::gomaxprocs() as i32;
+        let procs = crate::runtime::proc::gomaxprocs() as i32;
         if procs <= (*s).npidle.load(Relaxed) + (*s).nmspinning.load(Relaxed) as i32 + 1 {
             return false;
         }
-        let pp = (*crate::proc::getm()).p;
-        !pp.is_null() && crate::runq::runqempty(&*pp)
+        let pp = (*crate::runtime::proc::getm()).p;
+        !pp.is_null() && crate::runtime::runq::runqempty(&*pp)
     }
 }
 
@@ -241,6 +249,7 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
+    /// An unlocked mutex holding `v`.
     pub const fn new(v: T) -> Mutex<T> {
         Mutex {
             raw: RawMutex::new(),
@@ -248,6 +257,7 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// The data, consuming the mutex.
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -261,10 +271,12 @@ impl<T: ?Sized> Mutex<T> {
         MutexGuard { m: self }
     }
 
+    /// Lock if nobody holds the lock now (Go's `TryLock`).
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         self.raw.try_lock().then_some(MutexGuard { m: self })
     }
 
+    /// The data, through a unique borrow: no locking needed.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
@@ -314,6 +326,7 @@ pub struct WaitGroup {
 }
 
 impl WaitGroup {
+    /// A WaitGroup with a zero counter.
     pub const fn new() -> WaitGroup {
         WaitGroup {
             state: AtomicU64::new(0),
@@ -396,7 +409,8 @@ impl Default for WaitGroup {
 const RWMUTEX_MAX_READERS: i32 = 1 << 30;
 
 /// Go's sync.RWMutex without data. Writer-preferring: once a writer is waiting,
-/// new readers wait until it has had the lock.
+/// new readers wait until it has had the lock. Prefer [`RwLock<T>`]. Unlocking what
+/// is not locked is fatal, as in Go.
 pub struct RawRwLock {
     w: RawMutex,             // held if there are pending writers
     writer_sem: AtomicU32,   // semaphore for writers to wait for completing readers
@@ -406,6 +420,7 @@ pub struct RawRwLock {
 }
 
 impl RawRwLock {
+    /// An unlocked RWMutex.
     pub const fn new() -> RawRwLock {
         RawRwLock {
             w: RawMutex::new(),
@@ -429,7 +444,7 @@ impl RawRwLock {
         let r = self.reader_count.fetch_sub(1, AcqRel) - 1;
         if r < 0 {
             if r + 1 == 0 || r + 1 == -RWMUTEX_MAX_READERS {
-                crate::runtime1::throw("sync: RUnlock of unlocked RWMutex");
+                crate::runtime::runtime1::throw("sync: RUnlock of unlocked RWMutex");
             }
             // A writer is pending.
             if self.reader_wait.fetch_sub(1, AcqRel) - 1 == 0 {
@@ -456,7 +471,7 @@ impl RawRwLock {
         // Announce to readers there is no active writer.
         let r = self.reader_count.fetch_add(RWMUTEX_MAX_READERS, AcqRel) + RWMUTEX_MAX_READERS;
         if r >= RWMUTEX_MAX_READERS {
-            crate::runtime1::throw("sync: Unlock of unlocked RWMutex");
+            crate::runtime::runtime1::throw("sync: Unlock of unlocked RWMutex");
         }
         // Unblock blocked readers, if any.
         for _ in 0..r {
@@ -484,6 +499,7 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {
+    /// An unlocked lock holding `v`.
     pub const fn new(v: T) -> RwLock<T> {
         RwLock {
             raw: RawRwLock::new(),
@@ -491,6 +507,7 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// The data, consuming the lock.
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -509,6 +526,7 @@ impl<T: ?Sized> RwLock<T> {
         RwLockWriteGuard { l: self }
     }
 
+    /// The data, through a unique borrow: no locking needed.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
@@ -520,6 +538,7 @@ impl<T: Default> Default for RwLock<T> {
     }
 }
 
+/// Shared access to a read-locked RwLock's data; read-unlocks when dropped.
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     l: &'a RwLock<T>,
 }
@@ -538,6 +557,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     }
 }
 
+/// Exclusive access to a write-locked RwLock's data; unlocks when dropped.
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     l: &'a RwLock<T>,
 }
@@ -570,6 +590,7 @@ pub struct Once {
 }
 
 impl Once {
+    /// A Once that has not run.
     pub const fn new() -> Once {
         Once {
             done: AtomicU32::new(0),
@@ -597,6 +618,7 @@ impl Once {
         self.m.unlock();
     }
 
+    /// Whether a call_once has completed.
     pub fn is_completed(&self) -> bool {
         self.done.load(Acquire) != 0
     }
@@ -608,15 +630,16 @@ impl Default for Once {
     }
 }
 
-/// A condition variable for goroutines (Go's sync.Cond), used with a Mutex<T>.
+/// A condition variable for goroutines (Go's sync.Cond), used with a [`Mutex<T>`].
 pub struct Cond {
-    notify: crate::sema::NotifyList,
+    notify: crate::runtime::sema::NotifyList,
 }
 
 impl Cond {
+    /// A condition variable with no waiters.
     pub const fn new() -> Cond {
         Cond {
-            notify: crate::sema::NotifyList::new(),
+            notify: crate::runtime::sema::NotifyList::new(),
         }
     }
 

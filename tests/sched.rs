@@ -33,6 +33,11 @@ fn goroutines_spawned_by_one_run_on_other_threads() {
             "{mode:?}: all ran on one M:\n{}",
             r.stdout
         );
+        assert_eq!(
+            r.get("spin.done"),
+            "64",
+            "{mode:?}: goroutines queued behind a busy P never ran"
+        );
         assert!(
             r.num("steals") > 0,
             "{mode:?}: no work was stolen:\n{}",

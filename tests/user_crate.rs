@@ -38,10 +38,10 @@ target = "x86_64-unknown-linux-gnu"
 rustflags = ["-C", "relocation-model=static"]
 "#;
 
-#[test]
-fn a_user_crate_builds_and_runs() {
+/// Set up a user crate in target/NAME exactly as README.md says, with main.rs.
+fn user_crate(name: &str, main_rs: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target/user-crate");
+    let dir = root.join("target").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join(".cargo")).unwrap();
     let manifest = format!(
@@ -53,18 +53,28 @@ fn a_user_crate_builds_and_runs() {
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::write(dir.join("build.rs"), BUILD_RS).unwrap();
     std::fs::write(dir.join(".cargo/config.toml"), CONFIG).unwrap();
-    std::fs::write(dir.join("src/main.rs"), MAIN_RS).unwrap();
+    std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();
     // gort's own lock file pins the same dependency versions, so no index is needed.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    dir
+}
 
+/// Run cargo SUBCOMMAND --release --quiet in dir; the output.
+fn cargo(dir: &std::path::Path, sub: &str) -> std::process::Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--quiet"])
-        .current_dir(&dir)
+    Command::new(cargo)
+        .args([sub, "--release", "--quiet"])
+        .current_dir(dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .output()
-        .expect("run cargo");
+        .expect("run cargo")
+}
+
+#[test]
+fn a_user_crate_builds_and_runs() {
+    let dir = user_crate("user-crate", MAIN_RS);
+    let out = cargo(&dir, "build");
     assert!(
         out.status.success(),
         "user crate build failed:\n{}",
@@ -87,6 +97,72 @@ fn a_user_crate_builds_and_runs() {
         assert_eq!(
             r.stdout, "hello from a user crate, goroutine 1\nsum=55\n",
             "{mode:?}"
+        );
+    }
+}
+
+/// A program using most of the public surface: it must compile.
+const PUBLIC_PROBE: &str = r#"#![no_std]
+#![no_main]
+gort::main!(main);
+fn main() {
+    let c = gort::chan::<u32>(1);
+    let d: gort::Chan<u32> = gort::Chan::nil();
+    gort::select! {
+        send(c, 1) => {},
+        recv(d) -> _v => {},
+        recv(gort::time::after(gort::time::Duration::from_millis(1))) -> _t => {},
+        default => {},
+    }
+    let m = gort::sync::Mutex::new(0u32);
+    *m.lock() += c.try_recv().unwrap_or(0);
+    let wg = gort::sync::WaitGroup::new();
+    wg.add(1);
+    wg.done();
+    wg.wait();
+    gort::go(|| {});
+    gort::gosched();
+    let _ = (gort::goid(), gort::num_goroutine(), gort::num_cpu(), gort::gomaxprocs(0));
+    let _ = gort::env::var("HOME");
+    let _ = gort::io::stdout().write_all(b"x\n");
+    gort::debug::schedtrace(false);
+    gort::time::sleep(gort::time::Duration::from_millis(1));
+}
+"#;
+
+/// Programs that name runtime internals: each must fail to compile, naming the item.
+const INTERNAL_PROBES: [(&str, &str); 5] = [
+    ("gort::proc::schedule()", "proc"),
+    ("gort::runtime::proc::schedule()", "runtime"),
+    ("let _ = &gort::HEAP;", "HEAP"),
+    ("let _ = gort::runq::runqempty;", "runq"),
+    ("let _ = unsafe { &gort::M0 };", "M0"),
+];
+
+#[test]
+fn runtime_internals_are_unreachable_and_the_public_api_compiles() {
+    let dir = user_crate("probe-crate", PUBLIC_PROBE);
+    let out = cargo(&dir, "check");
+    assert!(
+        out.status.success(),
+        "the public-API probe does not compile:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (body, name) in INTERNAL_PROBES {
+        let src = format!("#![no_std]\n#![no_main]\ngort::main!(main);\nfn main() {{ {body} }}\n");
+        std::fs::write(dir.join("src/main.rs"), src).unwrap();
+        let out = cargo(&dir, "check");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "`{body}` compiled: a runtime internal is reachable"
+        );
+        assert!(
+            err.contains(name)
+                && (err.contains("private")
+                    || err.contains("could not find")
+                    || err.contains("cannot find")),
+            "`{body}`: unexpected error:\n{err}"
         );
     }
 }

@@ -20,15 +20,15 @@ use core::ptr;
 use core::sync::atomic::AtomicPtr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use crate::proc::globrunqputbatch;
-use crate::runtime2::{G, P, RUNQ_SIZE};
+use crate::runtime::proc::globrunqputbatch;
+use crate::runtime::runtime2::{G, P, RUNQ_SIZE};
 
 const N: u32 = RUNQ_SIZE as u32;
 
 /// runqempty reports whether pp has no Gs on its local run queue. It never returns
 /// true spuriously: head, tail and runnext are read as one snapshot (tail re-checked),
 /// because a G can move from runnext into the ring (runqput) while we look.
-pub fn runqempty(pp: &P) -> bool {
+pub(crate) fn runqempty(pp: &P) -> bool {
     loop {
         let head = pp.runqhead.load(Acquire);
         let tail = pp.runqtail.load(Acquire);
@@ -45,7 +45,7 @@ pub fn runqempty(pp: &P) -> bool {
 ///
 /// # Safety
 /// gp is a valid, runnable G in no other queue; the caller owns pp.
-pub unsafe fn runqput(pp: &P, mut gp: *mut G, next: bool) {
+pub(crate) unsafe fn runqput(pp: &P, mut gp: *mut G, next: bool) {
     if next {
         let old = pp.runnext.swap(gp, Relaxed);
         if old.is_null() {
@@ -80,7 +80,7 @@ unsafe fn runqputslow(pp: &P, gp: *mut G, h: u32, t: u32) -> bool {
     // First, grab a batch from the local queue.
     let n = t.wrapping_sub(h) / 2;
     if n != N / 2 {
-        crate::runtime1::throw("runqputslow: queue is not full");
+        crate::runtime::runtime1::throw("runqputslow: queue is not full");
     }
     for (i, b) in batch.iter_mut().enumerate().take(n as usize) {
         *b = pp.runq[(h.wrapping_add(i as u32) % N) as usize].load(Relaxed);
@@ -108,7 +108,7 @@ unsafe fn runqputslow(pp: &P, gp: *mut G, h: u32, t: u32) -> bool {
 
 /// runqget: a G from the local runnable queue, and whether it should inherit the
 /// time slice (it came from runnext). Executed only by the owner P.
-pub fn runqget(pp: &P) -> Option<(*mut G, bool)> {
+pub(crate) fn runqget(pp: &P) -> Option<(*mut G, bool)> {
     // If there's a runnext, it's the next G to run. Only we set it non-null, but a
     // thief may CAS it to null, so take it by CAS too.
     let next = pp.runnext.load(Relaxed);
@@ -140,7 +140,7 @@ pub fn runqget(pp: &P) -> Option<(*mut G, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime2::G;
+    use crate::runtime::runtime2::G;
     extern crate std;
     use std::boxed::Box;
     use std::vec::Vec;
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn overflow_spills_half_to_global() {
-        let _serial = crate::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        let _serial = crate::runtime::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
         let pp = Box::new(P::new(0));
         let v = gs(RUNQ_SIZE + 1);
         for &g in &v {
@@ -189,7 +189,7 @@ mod tests {
             .map(|(g, _)| g)
             .collect();
         assert_eq!(local.len(), RUNQ_SIZE / 2);
-        let global = crate::proc::globrunq_drain_for_test();
+        let global = crate::runtime::proc::globrunq_drain_for_test();
         assert_eq!(global.len(), RUNQ_SIZE / 2 + 1);
         let mut all: Vec<u64> = local
             .iter()
@@ -209,7 +209,7 @@ mod tests {
 /// RUNQ_SIZE, indexed mod RUNQ_SIZE) and return how many. If steal_runnext, pp's
 /// runnext may be taken too (only when the ring is empty). Executed by a thief: any
 /// M other than pp's owner.
-pub fn runqgrab(
+pub(crate) fn runqgrab(
     pp: &P,
     batch: &[AtomicPtr<G>; RUNQ_SIZE],
     batch_head: u32,
@@ -229,7 +229,7 @@ pub fn runqgrab(
                     // (and block) on its own; taking it at once would bounce it
                     // between Ps. Go sleeps ~3us here when pp is running; a
                     // spin-yield of similar length keeps the same courtesy.
-                    if pp.status.load(Relaxed) == crate::runtime2::PRUNNING {
+                    if pp.status.load(Relaxed) == crate::runtime::runtime2::PRUNNING {
                         for _ in 0..100 {
                             core::hint::spin_loop();
                         }
@@ -267,7 +267,7 @@ pub fn runqgrab(
 
 /// runqsteal: steal half of the elements from p2's local run queue and put them onto
 /// pp's; return one of the stolen Gs (or None). Executed by pp's owner.
-pub fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
+pub(crate) fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
     let t = pp.runqtail.load(Relaxed);
     let mut n = runqgrab(p2, &pp.runq, t, steal_runnext);
     if n == 0 {
@@ -280,7 +280,7 @@ pub fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
     }
     let h = pp.runqhead.load(Acquire);
     if t.wrapping_sub(h).wrapping_add(n) >= N {
-        crate::runtime1::throw("runqsteal: runq overflow");
+        crate::runtime::runtime1::throw("runqsteal: runq overflow");
     }
     pp.runqtail.store(t.wrapping_add(n), Release); // publish the stolen Gs
     Some(gp)
@@ -304,7 +304,7 @@ mod stress {
 
     #[test]
     fn owner_and_thieves_lose_nothing() {
-        let _serial = crate::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        let _serial = crate::runtime::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
         const TOTAL: u64 = 400_000;
         const THIEVES: usize = 3;
         let victim = Arc::new(SendP(Box::into_raw(Box::new(P::new(0)))));
@@ -371,7 +371,7 @@ mod stress {
         }
         done.store(true, Ordering::Release);
         let stolen: u64 = thieves.into_iter().map(|t| t.join().unwrap()).sum();
-        let global = crate::proc::globrunq_drain_for_test();
+        let global = crate::runtime::proc::globrunq_drain_for_test();
         for &g in &global {
             record(&seen, g);
         }

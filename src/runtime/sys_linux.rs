@@ -9,37 +9,37 @@
 use syscalls::raw::{syscall1, syscall2, syscall3, syscall4, syscall6};
 use syscalls::Sysno;
 
-pub const EINTR: isize = 4;
-pub const EFAULT: isize = 14;
-pub const EAGAIN: isize = 11;
-pub const ENOMEM: isize = 12;
+pub(crate) const EINTR: isize = 4;
+pub(crate) const EFAULT: isize = 14;
+pub(crate) const EAGAIN: isize = 11;
+pub(crate) const ENOMEM: isize = 12;
 
-pub const PROT_NONE: usize = 0;
-pub const PROT_READ: usize = 1;
-pub const PROT_WRITE: usize = 2;
-pub const MAP_PRIVATE: usize = 0x02;
-pub const MAP_ANONYMOUS: usize = 0x20;
-pub const MAP_NORESERVE: usize = 0x4000;
-pub const MADV_POPULATE_WRITE: usize = 23;
+pub(crate) const PROT_NONE: usize = 0;
+pub(crate) const PROT_READ: usize = 1;
+pub(crate) const PROT_WRITE: usize = 2;
+pub(crate) const MAP_PRIVATE: usize = 0x02;
+pub(crate) const MAP_ANONYMOUS: usize = 0x20;
+pub(crate) const MAP_NORESERVE: usize = 0x4000;
+pub(crate) const MADV_POPULATE_WRITE: usize = 23;
 
-pub const ARCH_SET_FS: usize = 0x1002;
-pub const ARCH_GET_FS: usize = 0x1003;
+pub(crate) const ARCH_SET_FS: usize = 0x1002;
+pub(crate) const ARCH_GET_FS: usize = 0x1003;
 
-pub const O_RDONLY: usize = 0;
-pub const O_CLOEXEC: usize = 0o2000000;
+pub(crate) const O_RDONLY: usize = 0;
+pub(crate) const O_CLOEXEC: usize = 0o2000000;
 
-pub const FUTEX_WAIT_PRIVATE: usize = 128;
-pub const FUTEX_WAKE_PRIVATE: usize = 129;
+pub(crate) const FUTEX_WAIT_PRIVATE: usize = 128;
+pub(crate) const FUTEX_WAKE_PRIVATE: usize = 129;
 
 /// A raw return value that is an error: -4095..=-1.
 #[inline]
-pub fn is_err(r: isize) -> bool {
+pub(crate) fn is_err(r: isize) -> bool {
     (-4095..0).contains(&r)
 }
 
 /// write(2). Returns bytes written or -errno.
 #[inline]
-pub fn write(fd: i32, buf: &[u8]) -> isize {
+pub(crate) fn write(fd: i32, buf: &[u8]) -> isize {
     // SAFETY: the kernel only reads buf.len() bytes from a live slice.
     unsafe {
         syscall3(
@@ -56,7 +56,7 @@ pub fn write(fd: i32, buf: &[u8]) -> isize {
 ///
 /// # Safety
 /// As madvise, for every range in iov.
-pub unsafe fn process_madvise_self(iov: &[[usize; 2]], advice: usize) -> isize {
+pub(crate) unsafe fn process_madvise_self(iov: &[[usize; 2]], advice: usize) -> isize {
     const PIDFD_SELF: isize = -10000; // PIDFD_SELF_THREAD: this thread's own mm
                                       // SAFETY: the kernel reads iov.len() iovecs ({base, len} pairs) from iov.
     unsafe {
@@ -76,14 +76,14 @@ pub unsafe fn process_madvise_self(iov: &[[usize; 2]], advice: usize) -> isize {
 /// # Safety
 /// Advice like MADV_DONTNEED or MADV_GUARD_INSTALL changes what the memory holds or
 /// allows: nothing may rely on the old contents or access.
-pub unsafe fn madvise(addr: usize, len: usize, advice: usize) -> isize {
+pub(crate) unsafe fn madvise(addr: usize, len: usize, advice: usize) -> isize {
     // SAFETY: the caller guarantees the range may take the advice.
     unsafe { syscall3(Sysno::madvise as usize, addr, len, advice) as isize }
 }
 
 /// read(2) into buf. Returns bytes read or -errno.
 #[inline]
-pub fn read(fd: i32, buf: &mut [u8]) -> isize {
+pub(crate) fn read(fd: i32, buf: &mut [u8]) -> isize {
     // SAFETY: the kernel writes at most buf.len() bytes into a live, exclusive slice.
     unsafe {
         syscall3(
@@ -96,7 +96,7 @@ pub fn read(fd: i32, buf: &mut [u8]) -> isize {
 }
 
 /// open(2) of a NUL-terminated path, read-only. Returns the fd or -errno.
-pub fn open_rdonly(path: &core::ffi::CStr) -> isize {
+pub(crate) fn open_rdonly(path: &core::ffi::CStr) -> isize {
     // SAFETY: path is NUL-terminated and lives across the call.
     unsafe {
         syscall3(
@@ -109,7 +109,7 @@ pub fn open_rdonly(path: &core::ffi::CStr) -> isize {
 }
 
 /// Whether path exists (faccessat(AT_FDCWD, path, F_OK)).
-pub fn exists(path: &core::ffi::CStr) -> bool {
+pub(crate) fn exists(path: &core::ffi::CStr) -> bool {
     // SAFETY: path is NUL-terminated and lives across the call.
     unsafe {
         syscall3(
@@ -121,13 +121,13 @@ pub fn exists(path: &core::ffi::CStr) -> bool {
     }
 }
 
-pub fn close(fd: i32) -> isize {
+pub(crate) fn close(fd: i32) -> isize {
     // SAFETY: closing a descriptor has no memory effects on this process.
     unsafe { syscall1(Sysno::close as usize, fd as usize) as isize }
 }
 
 /// exit_group(2): ends every thread of the process.
-pub fn exit_group(code: i32) -> ! {
+pub(crate) fn exit_group(code: i32) -> ! {
     // SAFETY: exit_group does not return and touches no memory.
     unsafe {
         syscall1(Sysno::exit_group as usize, code as usize);
@@ -142,7 +142,7 @@ pub fn exit_group(code: i32) -> ! {
 }
 
 /// mmap(2) of anonymous private memory. Returns the address or -errno.
-pub fn mmap_anon(len: usize, prot: usize, extra_flags: usize) -> isize {
+pub(crate) fn mmap_anon(len: usize, prot: usize, extra_flags: usize) -> isize {
     // SAFETY: an anonymous mapping at a kernel-chosen address cannot overlap memory
     // this program uses.
     unsafe {
@@ -162,7 +162,7 @@ pub fn mmap_anon(len: usize, prot: usize, extra_flags: usize) -> isize {
 ///
 /// # Safety
 /// Nothing may use [addr, addr+len) afterwards.
-pub unsafe fn munmap(addr: usize, len: usize) -> isize {
+pub(crate) unsafe fn munmap(addr: usize, len: usize) -> isize {
     // SAFETY: the caller guarantees the range is dead.
     unsafe { syscall2(Sysno::munmap as usize, addr, len) as isize }
 }
@@ -171,13 +171,13 @@ pub unsafe fn munmap(addr: usize, len: usize) -> isize {
 ///
 /// # Safety
 /// Removing access from memory in use makes its next access fault.
-pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> isize {
+pub(crate) unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> isize {
     // SAFETY: the caller guarantees the range may take the new protection.
     unsafe { syscall3(Sysno::mprotect as usize, addr, len, prot) as isize }
 }
 
 /// arch_prctl(ARCH_GET_FS): the current thread's FS base.
-pub fn get_fs() -> usize {
+pub(crate) fn get_fs() -> usize {
     let mut fs: usize = 0;
     // SAFETY: the kernel writes one usize into `fs`, which lives across the call.
     unsafe {
@@ -191,7 +191,7 @@ pub fn get_fs() -> usize {
 }
 
 /// sched_getaffinity(0) into mask. Returns the bytes written or -errno.
-pub fn sched_getaffinity(mask: &mut [u8]) -> isize {
+pub(crate) fn sched_getaffinity(mask: &mut [u8]) -> isize {
     // SAFETY: the kernel writes at most mask.len() bytes into the exclusive slice.
     unsafe {
         syscall3(
@@ -205,7 +205,7 @@ pub fn sched_getaffinity(mask: &mut [u8]) -> isize {
 
 /// futex(FUTEX_WAIT_PRIVATE): sleep while *addr == val. Returns 0 or -errno
 /// (EAGAIN when *addr != val, EINTR on a signal).
-pub fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isize {
+pub(crate) fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isize {
     // SAFETY: addr is a live u32; a null timeout means no timeout.
     unsafe {
         syscall4(
@@ -220,7 +220,7 @@ pub fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isize {
 
 /// futex(FUTEX_WAIT_PRIVATE) with a relative timeout of ns nanoseconds. Returns 0
 /// or -errno (ETIMEDOUT, EAGAIN, EINTR).
-pub fn futex_wait_timeout(addr: &core::sync::atomic::AtomicU32, val: u32, ns: i64) -> isize {
+pub(crate) fn futex_wait_timeout(addr: &core::sync::atomic::AtomicU32, val: u32, ns: i64) -> isize {
     let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
     // SAFETY: addr is a live u32; ts is a valid relative timespec.
     unsafe {
@@ -235,7 +235,7 @@ pub fn futex_wait_timeout(addr: &core::sync::atomic::AtomicU32, val: u32, ns: i6
 }
 
 /// futex(FUTEX_WAKE_PRIVATE): wake up to n waiters on addr.
-pub fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
+pub(crate) fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
     // SAFETY: wake only reads the address as a key.
     unsafe {
         syscall3(
@@ -248,14 +248,14 @@ pub fn futex_wake(addr: &core::sync::atomic::AtomicU32, n: u32) -> isize {
 }
 
 /// gettid(2): the calling thread's kernel id.
-pub fn gettid() -> i64 {
+pub(crate) fn gettid() -> i64 {
     // SAFETY: no memory effects.
     unsafe { syscalls::raw::syscall0(Sysno::gettid as usize) as i64 }
 }
 
 /// rt_sigprocmask(SIG_SETMASK, mask): set the thread's blocked signals (bit n-1 for
 /// signal n); returns the previous mask.
-pub fn sigprocmask_set(mask: u64) -> u64 {
+pub(crate) fn sigprocmask_set(mask: u64) -> u64 {
     let mut old: u64 = 0;
     // SAFETY: the kernel reads 8 bytes from `mask` and writes 8 into `old`.
     unsafe {
@@ -275,13 +275,13 @@ pub fn sigprocmask_set(mask: u64) -> u64 {
 ///
 /// # Safety
 /// If p is writable, 16 bytes there are overwritten.
-pub unsafe fn clock_gettime_raw(p: usize) -> isize {
+pub(crate) unsafe fn clock_gettime_raw(p: usize) -> isize {
     // SAFETY: the kernel validates p; the caller accepts the write.
     unsafe { syscall2(Sysno::clock_gettime as usize, 1, p) as isize }
 }
 
 /// The thread's current blocked-signal mask.
-pub fn sigprocmask_get() -> u64 {
+pub(crate) fn sigprocmask_get() -> u64 {
     let mut old: u64 = 0;
     // SAFETY: a null new set only reads the mask into `old`.
     unsafe {
@@ -297,7 +297,7 @@ pub fn sigprocmask_get() -> u64 {
 }
 
 /// nanosleep(2) for ns nanoseconds (restarted on EINTR with what remains).
-pub fn nanosleep(ns: u64) {
+pub(crate) fn nanosleep(ns: u64) {
     let mut req = [ns / 1_000_000_000, ns % 1_000_000_000];
     loop {
         let mut rem = [0u64; 2];
@@ -317,7 +317,7 @@ pub fn nanosleep(ns: u64) {
 }
 
 /// clock_gettime(CLOCK_MONOTONIC) in nanoseconds.
-pub fn nanotime_syscall() -> i64 {
+pub(crate) fn nanotime_syscall() -> i64 {
     let mut ts = [0i64; 2];
     // SAFETY: the kernel writes one timespec into ts.
     unsafe {
@@ -331,7 +331,7 @@ pub fn nanotime_syscall() -> i64 {
 /// # Safety
 /// act/oldact are 0 or point at kernel sigaction structs; the handler installed must
 /// be safe to run at any instruction.
-pub unsafe fn rt_sigaction(sig: usize, act: usize, oldact: usize) -> isize {
+pub(crate) unsafe fn rt_sigaction(sig: usize, act: usize, oldact: usize) -> isize {
     // SAFETY: the caller guarantees the pointers and the handler.
     unsafe { syscall4(Sysno::rt_sigaction as usize, sig, act, oldact, 8) as isize }
 }
@@ -340,13 +340,13 @@ pub unsafe fn rt_sigaction(sig: usize, act: usize, oldact: usize) -> isize {
 ///
 /// # Safety
 /// ss points at a stack_t whose memory stays the thread's signal stack.
-pub unsafe fn sigaltstack(ss: usize) -> isize {
+pub(crate) unsafe fn sigaltstack(ss: usize) -> isize {
     // SAFETY: the caller guarantees ss.
     unsafe { syscall2(Sysno::sigaltstack as usize, ss, 0) as isize }
 }
 
 /// sched_yield(2).
-pub fn osyield() {
+pub(crate) fn osyield() {
     // SAFETY: no memory effects.
     unsafe {
         syscalls::raw::syscall0(Sysno::sched_yield as usize);

@@ -23,15 +23,15 @@
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
-use crate::runtime2::Stack;
-use crate::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
+use crate::runtime::runtime2::Stack;
+use crate::runtime::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 
 /// Default goroutine stack size: 256 KiB of address space, of which only the pages a
 /// goroutine touches cost memory.
-pub const DEFAULT_STACK_SIZE: usize = 256 << 10;
+pub(crate) const DEFAULT_STACK_SIZE: usize = 256 << 10;
 /// Bounds for GORT_STACKSIZE and per-spawn sizes.
-pub const MIN_STACK_SIZE: usize = 16 << 10;
-pub const MAX_STACK_SIZE: usize = 1 << 30;
+pub(crate) const MIN_STACK_SIZE: usize = 16 << 10;
+pub(crate) const MAX_STACK_SIZE: usize = 1 << 30;
 /// Stacks per chunk mapping.
 const CHUNK_STACKS: usize = 64;
 
@@ -62,24 +62,24 @@ static CHUNK: spin::Mutex<Chunk> = spin::Mutex::new(Chunk {
 });
 
 /// Bytes of inaccessible guard below each stack.
-pub fn guard_size() -> usize {
-    crate::os_linux::physpagesize().max(4096)
+pub(crate) fn guard_size() -> usize {
+    crate::runtime::os_linux::physpagesize().max(4096)
 }
 
 /// Whether guard pages are page-table markers (MADV_GUARD_INSTALL) rather than
 /// separate mappings.
-pub fn guards_are_markers() -> bool {
+pub(crate) fn guards_are_markers() -> bool {
     GUARD_MODE.load(Relaxed) == GUARD_MADVISE
 }
 
 /// stackinit: choose the guard mechanism (probe) and read GORT_STACKSIZE (bytes,
 /// with an optional k/m/g suffix). A malformed or out-of-range value is a fatal
 /// error that says what is accepted. Runs once during schedinit, after mallocinit.
-pub fn stackinit() {
-    if let Some(v) = crate::runtime1::getenv(b"GORT_STACKSIZE") {
+pub(crate) fn stackinit() {
+    if let Some(v) = crate::runtime::runtime1::getenv(b"GORT_STACKSIZE") {
         match parse_stack_size(v) {
-            Some(n) => crate::proc::STACK_SIZE.store(n, Relaxed),
-            None => crate::runtime1::fatal_fmt(format_args!(
+            Some(n) => crate::runtime::proc::STACK_SIZE.store(n, Relaxed),
+            None => crate::runtime::runtime1::fatal_fmt(format_args!(
                 "GORT_STACKSIZE=\"{}\" is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)",
                 v.escape_ascii()
             )),
@@ -105,7 +105,7 @@ fn probe_guard_install(page: usize, len: usize) -> bool {
 
 /// Parse a stack size: decimal bytes with an optional k/K (KiB), m/M (MiB) or g/G
 /// (GiB) suffix, within [MIN_STACK_SIZE, MAX_STACK_SIZE], rounded up to 4 KiB.
-pub fn parse_stack_size(v: &[u8]) -> Option<usize> {
+pub(crate) fn parse_stack_size(v: &[u8]) -> Option<usize> {
     let (digits, mul) = match v.last()? {
         b'k' | b'K' => (&v[..v.len() - 1], 1usize << 10),
         b'm' | b'M' => (&v[..v.len() - 1], 1 << 20),
@@ -127,10 +127,10 @@ pub fn parse_stack_size(v: &[u8]) -> Option<usize> {
 /// stackalloc: a stack of `size` bytes (a multiple of the page size) with a guard
 /// page below. Stacks of the default size come from chunks. Dies with a clear
 /// message when the kernel refuses. Runs on any g.
-pub fn stackalloc(size: usize) -> Stack {
+pub(crate) fn stackalloc(size: usize) -> Stack {
     let guard = guard_size();
     let slot = size + guard;
-    let base = if size == crate::proc::STACK_SIZE.load(Relaxed) {
+    let base = if size == crate::runtime::proc::STACK_SIZE.load(Relaxed) {
         let mut c = CHUNK.lock();
         if c.size != size || c.next + slot > c.end {
             let len = slot * CHUNK_STACKS;
@@ -172,7 +172,7 @@ pub fn stackalloc(size: usize) -> Stack {
 ///
 /// # Safety
 /// The stack is unused and came from stackalloc with a size other than the chunked one.
-pub unsafe fn stackfree(stk: Stack) {
+pub(crate) unsafe fn stackfree(stk: Stack) {
     let guard = guard_size();
     // SAFETY: the caller guarantees nobody uses [lo - guard, hi).
     unsafe { sys_linux::munmap(stk.lo - guard, stk.hi - stk.lo + guard) };
@@ -218,7 +218,7 @@ fn install_guard(base: usize, guard: usize) {
         } else {
             crate::eprintln!("runtime: cannot install stack guard page: errno {}", -r);
         }
-        crate::runtime1::throw("out of memory");
+        crate::runtime::runtime1::throw("out of memory");
     }
 }
 
@@ -229,7 +229,7 @@ fn stack_oom(size: usize, r: isize) -> ! {
         NSTACKS.load(Relaxed),
         -r
     );
-    crate::runtime1::throw("out of memory")
+    crate::runtime::runtime1::throw("out of memory")
 }
 
 /// Free default-size stacks shared by all Ps, linked through the word at each
@@ -254,8 +254,8 @@ fn link(hi: usize) -> *mut usize {
 ///
 /// # Safety
 /// The caller owns pp.
-pub unsafe fn stackcache_get(pp: *mut crate::runtime2::P) -> Stack {
-    let size = crate::proc::STACK_SIZE.load(Relaxed);
+pub(crate) unsafe fn stackcache_get(pp: *mut crate::runtime::runtime2::P) -> Stack {
+    let size = crate::runtime::proc::STACK_SIZE.load(Relaxed);
     // SAFETY: pp's cache is owner-only; pooled stacks are free, so their link words
     // are ours to read.
     unsafe {
@@ -286,7 +286,7 @@ pub unsafe fn stackcache_get(pp: *mut crate::runtime2::P) -> Stack {
 ///
 /// # Safety
 /// The caller owns pp; nothing runs on stk any more.
-pub unsafe fn stackcache_put(pp: *mut crate::runtime2::P, stk: Stack) {
+pub(crate) unsafe fn stackcache_put(pp: *mut crate::runtime::runtime2::P, stk: Stack) {
     // SAFETY: stk is free (its G exited) so its top word may hold our link; pp's
     // cache is owner-only.
     unsafe {
@@ -311,7 +311,7 @@ pub unsafe fn stackcache_put(pp: *mut crate::runtime2::P, stk: Stack) {
 ///
 /// # Safety
 /// The world is stopped and pp is being destroyed.
-pub unsafe fn stackcache_release(pp: *mut crate::runtime2::P) {
+pub(crate) unsafe fn stackcache_release(pp: *mut crate::runtime::runtime2::P) {
     let mut pool = POOL.lock();
     // SAFETY: as above; the cached stacks are free.
     unsafe {

@@ -54,14 +54,14 @@ use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
 };
 
-use crate::runq::{runqempty, runqget, runqput, runqsteal};
-use crate::runtime1::throw;
-use crate::runtime2::*;
+use crate::runtime::runq::{runqempty, runqget, runqput, runqsteal};
+use crate::runtime::runtime1::throw;
+use crate::runtime::runtime2::*;
 
 /// m0 and g0: the first thread and its scheduling goroutine, set up by rt0_go.
 /// Reached only through raw pointers (`m0()`, `g0()`): they are shared with assembly.
-pub static mut M0: M = M::new();
-pub static mut G0: G = G::new();
+pub(crate) static mut M0: M = M::new();
+pub(crate) static mut G0: G = G::new();
 /// The scheduler. Reached through `sched()`; fields are protected as Schedt says.
 static mut SCHED: Schedt = Schedt::new();
 
@@ -90,7 +90,7 @@ static mut STEAL_ORDER: RandomOrder = RandomOrder::new();
 /// The signal mask m0 started with; new Ms restore it in minit.
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
 /// How often an M found work by stealing (for tests of stealing).
-pub static STEALS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static STEALS: AtomicU64 = AtomicU64::new(0);
 /// The timer sleeper: at most one idle M sleeps on TIMER_WAKE (a futex generation
 /// counter) until TIMER_UNTIL, the earliest timer when it went to sleep. addtimer
 /// wakes it if the new timer is earlier (wake_timer_sleeper). SeqCst throughout:
@@ -101,7 +101,8 @@ static TIMER_UNTIL: AtomicI64 = AtomicI64::new(0);
 static TIMER_WAKE: AtomicU32 = AtomicU32::new(0);
 
 /// Size of the stack given to new goroutines.
-pub static STACK_SIZE: AtomicUsize = AtomicUsize::new(crate::stack::DEFAULT_STACK_SIZE);
+pub(crate) static STACK_SIZE: AtomicUsize =
+    AtomicUsize::new(crate::runtime::stack::DEFAULT_STACK_SIZE);
 /// Bytes below stackguard0 that runtime code may still use (Go's _StackGuard).
 const STACK_GUARD: usize = 928;
 /// g0 stack of Ms other than m0.
@@ -111,62 +112,41 @@ const GFREE_LOCAL_MAX: i32 = 64;
 /// Steal attempts over all Ps before an M gives up (Go: stealTries).
 const STEAL_TRIES: usize = 4;
 
-pub fn m0() -> *mut M {
+pub(crate) fn m0() -> *mut M {
     &raw mut M0
 }
 
-pub fn g0() -> *mut G {
+pub(crate) fn g0() -> *mut G {
     &raw mut G0
 }
 
-pub fn sched() -> *mut Schedt {
+pub(crate) fn sched() -> *mut Schedt {
     &raw mut SCHED
 }
 
-// The switching primitives of rt0/asm_amd64.s and sys_linux_amd64.s. The assembly
-// reaches G and M only through the offset_of! constants, so their Rust-only fields
-// (closures, &str) do not matter to it.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn gort_gogo(buf: *const Gobuf) -> !;
-    fn gort_mcall(f: extern "C" fn(*mut G) -> !);
-    fn gort_systemstack(f: unsafe extern "C" fn(*mut u8), arg: *mut u8);
-    fn gort_goexit();
-    fn gort_mstart();
-    fn gort_clone(
-        flags: usize,
-        stk: usize,
-        mp: *mut M,
-        gp: *mut G,
-        f: unsafe extern "C" fn(),
-    ) -> isize;
-}
-
-/// getg: the current goroutine, read from -8(FS) afresh on every call (the asm is not
-/// `pure`, so the compiler cannot reuse an earlier read across a switch of Ms).
-#[inline(always)]
-pub fn getg() -> *mut G {
-    let g: *mut G;
-    // SAFETY: after rt0_go's settls, FS points at the current M's tls[1] on every
-    // thread the runtime runs, so -8(FS) is tls[0], the current g.
-    unsafe {
-        core::arch::asm!("mov {}, qword ptr fs:[-8]", out(reg) g, options(nostack, preserves_flags, readonly));
-    }
-    g
-}
+pub(crate) use super::asm_amd64::getg;
+use super::asm_amd64::{
+    gort_clone, gort_goexit, gort_gogo, gort_mcall, gort_mstart, gort_systemstack,
+};
 
 /// The current M.
 #[inline(always)]
-pub fn getm() -> *mut M {
+pub(crate) fn getm() -> *mut M {
     // SAFETY: every g the runtime runs has a valid m while it runs.
     unsafe { (*getg()).m }
+}
+
+/// The running goroutine's id.
+pub(crate) fn curgoid() -> u64 {
+    // SAFETY: getg() is the running goroutine, valid while it runs.
+    unsafe { (*getg()).goid }
 }
 
 /// mcall switches from the current goroutine to g0 and calls f(g) there; f must not
 /// return. The goroutine continues after mcall when something gogo's to it.
 /// Must be called on a user goroutine, never on g0.
 #[inline]
-pub fn mcall(f: extern "C" fn(*mut G) -> !) {
+pub(crate) fn mcall(f: extern "C" fn(*mut G) -> !) {
     // SAFETY: gort_mcall saves the callee-saved context of this call site in
     // g.sched, so when gogo resumes it, this call returns normally.
     unsafe { gort_mcall(f) }
@@ -174,7 +154,7 @@ pub fn mcall(f: extern "C" fn(*mut G) -> !) {
 
 /// systemstack runs f on the current M's g0 stack and returns its result. f must
 /// not park or switch goroutines. On g0 already, f is simply called.
-pub fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
+pub(crate) fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
     unsafe extern "C" fn tramp<R, F: FnOnce() -> R>(arg: *mut u8) {
         // SAFETY: arg is the (Option<F>, Option<R>) of our caller, alive during the call.
         let c = unsafe { &mut *(arg as *mut (Option<F>, Option<R>)) };
@@ -187,7 +167,7 @@ pub fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
 }
 
 /// fastrand: a per-M pseudo-random number (wyrand). Runs on the M it is called on.
-pub fn fastrand() -> u32 {
+pub(crate) fn fastrand() -> u32 {
     // SAFETY: fastrand is owner-only M state; we are on that M.
     unsafe {
         let mp = getm();
@@ -199,21 +179,21 @@ pub fn fastrand() -> u32 {
 }
 
 /// The number of Ps.
-pub fn gomaxprocs() -> usize {
+pub(crate) fn gomaxprocs() -> usize {
     GOMAXPROCS.load(Relaxed) as usize
 }
 
 /// The P with index i (i < MAX_GOMAXPROCS; null if never made).
-pub fn allp(i: usize) -> *mut P {
+pub(crate) fn allp(i: usize) -> *mut P {
     ALLP[i].load(Acquire)
 }
 
-pub fn allp_len() -> usize {
+pub(crate) fn allp_len() -> usize {
     ALLP_LEN.load(Acquire)
 }
 
 /// Iterate the allm list.
-pub fn allm() -> impl Iterator<Item = *mut M> {
+pub(crate) fn allm() -> impl Iterator<Item = *mut M> {
     let mut mp = ALLM.load(Acquire);
     core::iter::from_fn(move || {
         if mp.is_null() {
@@ -227,7 +207,7 @@ pub fn allm() -> impl Iterator<Item = *mut M> {
 }
 
 /// Iterate the allgs list (every G ever made, including dead ones).
-pub fn allgs() -> impl Iterator<Item = *mut G> {
+pub(crate) fn allgs() -> impl Iterator<Item = *mut G> {
     let mut gp = ALLG.load(Acquire);
     core::iter::from_fn(move || {
         if gp.is_null() {
@@ -240,13 +220,13 @@ pub fn allgs() -> impl Iterator<Item = *mut G> {
     })
 }
 
-pub fn main_g() -> *mut G {
+pub(crate) fn main_g() -> *mut G {
     MAIN_G.load(Acquire)
 }
 
 /// gcount: the number of goroutines that exist (not dead), approximately, as Go's:
 /// all Gs minus those on free lists.
-pub fn gcount() -> usize {
+pub(crate) fn gcount() -> usize {
     let mut n = ALLGLEN.load(Relaxed) as i64;
     // SAFETY: only atomics are read; Ps are never freed.
     unsafe {
@@ -266,21 +246,21 @@ pub fn gcount() -> usize {
 ///   make & queue new G
 ///   call runtime·mstart
 /// The new G calls runtime·main.
-pub extern "C" fn schedinit() {
+pub(crate) extern "C" fn schedinit() {
     let gp = getg();
     // SAFETY: single-threaded boot on m0; gp is g0, whose m rt0_go set to m0.
     unsafe {
         let s = sched();
         (*s).maxmcount = 10000;
-        crate::HEAP.init(); // mallocinit
-        crate::vdso_linux::vdsoinit(crate::os_linux::VDSO_BASE.load(Relaxed));
-        crate::stack::stackinit();
+        crate::runtime::malloc::HEAP.init(); // mallocinit
+        crate::runtime::vdso_linux::vdsoinit(crate::runtime::os_linux::VDSO_BASE.load(Relaxed));
+        crate::runtime::stack::stackinit();
         mcommoninit((*gp).m, -1);
-        INIT_SIGMASK.store(crate::sys_linux::sigprocmask_get(), Relaxed);
-        crate::debug::parsedebugvars();
-        let procs = crate::runtime1::gomaxprocs_from_env(
-            crate::runtime1::getenv(b"GOMAXPROCS"),
-            crate::os_linux::ncpu(),
+        INIT_SIGMASK.store(crate::runtime::sys_linux::sigprocmask_get(), Relaxed);
+        crate::runtime::debug::parsedebugvars();
+        let procs = crate::runtime::runtime1::gomaxprocs_from_env(
+            crate::runtime::runtime1::getenv(b"GOMAXPROCS"),
+            crate::runtime::os_linux::ncpu(),
         );
         (*s).lock.lock();
         let runnable = procresize(procs as i32);
@@ -296,14 +276,14 @@ pub extern "C" fn schedinit() {
 ///
 /// # Safety
 /// mp is a valid M not yet on allm.
-pub unsafe fn mcommoninit(mp: *mut M, id: i64) {
+pub(crate) unsafe fn mcommoninit(mp: *mut M, id: i64) {
     let s = sched();
     // SAFETY: sched.lock guards mnext, maxmcount and the allm prepend; mp is ours
     // until it is published on allm.
     unsafe {
         (*s).lock.lock();
         (*mp).id = if id >= 0 { id } else { m_reserve_id() };
-        let seed = crate::os_linux::STARTUP_RANDOM.load(Relaxed);
+        let seed = crate::runtime::os_linux::STARTUP_RANDOM.load(Relaxed);
         let mut r = if seed != 0 {
             ptr::read_unaligned(seed as *const u64)
         } else {
@@ -353,7 +333,7 @@ unsafe fn checkmcount() {
 }
 
 /// Set the maximum number of Ms (Go's debug.SetMaxThreads); returns the old one.
-pub fn set_max_threads(n: i32) -> i32 {
+pub(crate) fn set_max_threads(n: i32) -> i32 {
     let s = sched();
     // SAFETY: maxmcount is protected by sched.lock, which we hold.
     unsafe {
@@ -452,7 +432,7 @@ unsafe fn p_destroy(pp: *mut P) {
         if !next.is_null() {
             globrunqputhead(next);
         }
-        crate::stack::stackcache_release(pp);
+        crate::runtime::stack::stackcache_release(pp);
         // move timers to the P of the M resizing
         (*pp).timers.move_to(&(*(*getm()).p).timers);
         // gfpurge
@@ -475,7 +455,7 @@ unsafe fn p_destroy(pp: *mut P) {
 ///
 /// # Safety
 /// pp is idle and owned by nobody.
-pub unsafe fn acquirep(pp: *mut P) {
+pub(crate) unsafe fn acquirep(pp: *mut P) {
     // SAFETY: forwarded.
     unsafe { wirep(pp) };
 }
@@ -626,7 +606,7 @@ unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
 ///
 /// # Safety
 /// head..tail is a schedlink-linked list of n runnable Gs owned by the caller.
-pub unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
+pub(crate) unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
     let s = sched();
     // SAFETY: sched.lock protects the global queue; the batch is the caller's.
     unsafe {
@@ -677,10 +657,10 @@ unsafe fn globrunq_pop() -> *mut G {
 
 /// Serializes the unit tests that use the global run queue.
 #[cfg(test)]
-pub static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[cfg(test)]
-pub fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
+pub(crate) fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
     let s = sched();
     let mut v = alloc::vec::Vec::new();
     // SAFETY: the test is the only user of the global queue.
@@ -699,7 +679,7 @@ pub fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
 /// come from galloc and get their stacks when they first run. Runs on any g.
 fn malg(stacksize: usize) -> *mut G {
     let mut g = alloc::boxed::Box::new(G::new());
-    g.stack = crate::stack::stackalloc(stacksize);
+    g.stack = crate::runtime::stack::stackalloc(stacksize);
     g.stackguard0 = g.stack.lo + STACK_GUARD;
     g.stackguard1 = usize::MAX; // only g0 and signal stacks may run C-like code
     g.atomicstatus.store(GDEAD, Relaxed);
@@ -727,14 +707,14 @@ unsafe fn galloc(pp: *mut P) -> *mut G {
             // it is unknown the pages simply fault in later). Not the process's first
             // slab: a program that starts few goroutines should not pay for 128.
             static SLABS: AtomicUsize = AtomicUsize::new(0);
-            let page = crate::os_linux::physpagesize().max(4096);
+            let page = crate::runtime::os_linux::physpagesize().max(4096);
             let start = (slab as usize).next_multiple_of(page);
             let end = (slab as usize + layout.size()) & !(page - 1);
             if end > start && SLABS.fetch_add(1, Relaxed) > 0 {
-                crate::sys_linux::madvise(
+                crate::runtime::sys_linux::madvise(
                     start,
                     end - start,
-                    crate::sys_linux::MADV_POPULATE_WRITE,
+                    crate::runtime::sys_linux::MADV_POPULATE_WRITE,
                 );
             }
             (*pp).gslab = slab;
@@ -759,9 +739,9 @@ unsafe fn stack_attach(pp: *mut P, gp: *mut G) {
     unsafe {
         let size = (*gp).stacksize;
         let stk = if size == STACK_SIZE.load(Relaxed) {
-            crate::stack::stackcache_get(pp)
+            crate::runtime::stack::stackcache_get(pp)
         } else {
-            crate::stack::stackalloc(size)
+            crate::runtime::stack::stackalloc(size)
         };
         (*gp).stack = stk;
         (*gp).stackguard0 = stk.lo + STACK_GUARD;
@@ -780,9 +760,9 @@ unsafe fn stack_detach(pp: *mut P, gp: *mut G) {
             return;
         }
         if stk.hi - stk.lo == STACK_SIZE.load(Relaxed) {
-            crate::stack::stackcache_put(pp, stk);
+            crate::runtime::stack::stackcache_put(pp, stk);
         } else {
-            crate::stack::stackfree(stk);
+            crate::runtime::stack::stackfree(stk);
         }
         (*gp).stack = Stack::default();
     }
@@ -872,12 +852,12 @@ unsafe extern "C" fn gostart<F: FnOnce()>(arg: *mut u8) {
 
 /// newproc creates a goroutine running f, puts it on the current P's runnext and
 /// wakes an idle P if there is one. Runs on any g whose M holds a P.
-pub fn newproc<F: FnOnce() + Send + 'static>(f: F) {
+pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
     newproc_stack(f, STACK_SIZE.load(Relaxed))
 }
 
 /// newproc with a stack of `stacksize` bytes (see stack::parse_stack_size's bounds).
-pub fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
+pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
     if size_of::<F>() > FNBUF_SIZE || align_of::<F>() > 16 {
         let b = alloc::boxed::Box::new(f);
         newproc_inline(b, stacksize);
@@ -927,7 +907,7 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: us
 }
 
 /// newproc(runtime main): goroutine 1. Called by rt0_go on g0 of m0.
-pub extern "C" fn newproc_main() {
+pub(crate) extern "C" fn newproc_main() {
     newproc(main);
     // SAFETY: boot is single-threaded; newproc just put goroutine 1 in p0.runnext.
     unsafe {
@@ -943,7 +923,7 @@ fn main() {
         throw("runtime.main not on m0");
     }
     MAIN_STARTED.store(true, Release);
-    crate::debug::start_schedtrace();
+    crate::runtime::debug::start_schedtrace();
     #[cfg(not(test))]
     {
         extern "Rust" {
@@ -955,7 +935,7 @@ fn main() {
 }
 
 /// mstart0: the Rust side of mstart, on g0 with g0.sched.sp recorded. Never returns.
-pub extern "C" fn mstart0() -> ! {
+pub(crate) extern "C" fn mstart0() -> ! {
     minit();
     mstart1()
 }
@@ -984,10 +964,12 @@ fn minit() {
     let mp = getm();
     // SAFETY: on mp's own thread; procid and sigmask are its own.
     unsafe {
-        (*mp).procid.store(crate::sys_linux::gettid(), Relaxed);
-        crate::signal_linux::minit_signals(mp);
+        (*mp)
+            .procid
+            .store(crate::runtime::sys_linux::gettid(), Relaxed);
+        crate::runtime::signal_linux::minit_signals(mp);
         if mp != m0() {
-            crate::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
+            crate::runtime::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
         }
     }
 }
@@ -1055,16 +1037,16 @@ unsafe fn newosproc(mp: *mut M) {
     // parent's frames are never touched by it.
     unsafe {
         let stk = (*(*mp).g0).stack.hi;
-        let old = crate::sys_linux::sigprocmask_set(!0);
+        let old = crate::runtime::sys_linux::sigprocmask_set(!0);
         let ret = gort_clone(FLAGS, stk, mp, (*mp).g0, gort_mstart);
-        crate::sys_linux::sigprocmask_set(old);
+        crate::runtime::sys_linux::sigprocmask_set(old);
         if ret < 0 {
             crate::eprintln!(
                 "runtime: failed to create new OS thread (have {} already; errno={})",
                 mcount(),
                 -ret
             );
-            if ret == -crate::sys_linux::EAGAIN {
+            if ret == -crate::runtime::sys_linux::EAGAIN {
                 crate::eprintln!("runtime: may need to increase max user processes (ulimit -u)");
             }
             throw("newosproc");
@@ -1124,7 +1106,7 @@ fn startm(mut pp: *mut P, spinning: bool) {
 ///
 /// # Safety
 /// pp was released by the caller (releasep) and is owned by nobody else.
-pub unsafe fn handoffp(pp: *mut P) {
+pub(crate) unsafe fn handoffp(pp: *mut P) {
     let s = sched();
     // SAFETY: pp is ours to give away; sched fields under sched.lock.
     unsafe {
@@ -1166,7 +1148,7 @@ pub unsafe fn handoffp(pp: *mut P) {
 
 /// wakep tries to add one more P to execute G's. Called when a G is made runnable
 /// (newproc, ready). Runs on any g.
-pub fn wakep() {
+pub(crate) fn wakep() {
     let s = sched();
     // SAFETY: nmspinning/npidle are atomics; startm takes sched.lock itself.
     unsafe {
@@ -1252,7 +1234,7 @@ fn resetspinning() {
 
 /// schedule: one round of the scheduler: find a runnable goroutine and run it.
 /// Runs on g0 of an M holding a P; never returns.
-pub fn schedule() -> ! {
+pub(crate) fn schedule() -> ! {
     let mp = getm();
     // SAFETY: on g0 of mp; mp's P is its own.
     unsafe {
@@ -1295,8 +1277,8 @@ fn findrunnable() -> (*mut G, bool) {
             }
             // Run the timers that are due (they ready goroutines onto our queue).
             let w = (*pp).timers.timer0_when.load(SeqCst);
-            if w != 0 && w <= crate::vdso_linux::nanotime() {
-                crate::time::run_timers(pp, crate::vdso_linux::nanotime());
+            if w != 0 && w <= crate::runtime::vdso_linux::nanotime() {
+                crate::runtime::time::run_timers(pp, crate::runtime::vdso_linux::nanotime());
             }
             // Check the global runnable queue once in a while to ensure fairness.
             // Otherwise two goroutines can completely occupy the local runqueue by
@@ -1429,9 +1411,9 @@ fn timer_sleep() -> bool {
     let mut slept = false;
     if when != 0 {
         TIMER_UNTIL.store(when, SeqCst);
-        let delay = when - crate::vdso_linux::nanotime();
+        let delay = when - crate::runtime::vdso_linux::nanotime();
         if delay > 0 {
-            crate::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
+            crate::runtime::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
         }
         slept = true;
     }
@@ -1442,12 +1424,12 @@ fn timer_sleep() -> bool {
 
 /// A timer due at `when` was added: make sure some M will run it in time: wake the
 /// timer sleeper if it sleeps past `when`, or wake an idle P if there is no sleeper.
-pub fn wake_timer_sleeper(when: i64) {
+pub(crate) fn wake_timer_sleeper(when: i64) {
     if TIMER_SLEEPING.load(SeqCst) {
         let until = TIMER_UNTIL.load(SeqCst);
         if until == 0 || when < until {
             TIMER_WAKE.fetch_add(1, SeqCst);
-            crate::sys_linux::futex_wake(&TIMER_WAKE, 1);
+            crate::runtime::sys_linux::futex_wake(&TIMER_WAKE, 1);
         }
     } else {
         wakep();
@@ -1497,7 +1479,9 @@ unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
                 }
                 // On the last pass, run p2's due timers too (they ready goroutines
                 // onto our queue): timers are stolen with work.
-                if steal_runnext && crate::time::run_timers(p2, crate::vdso_linux::nanotime()) {
+                if steal_runnext
+                    && crate::runtime::time::run_timers(p2, crate::runtime::vdso_linux::nanotime())
+                {
                     if let Some((gp, _)) = runqget(&*pp) {
                         return Some(gp);
                     }
@@ -1552,7 +1536,7 @@ fn dropg() {
 /// # Safety
 /// unlockf must be safe to call with lock on g0 (it must not park or allocate
 /// heavily); the caller must arrange for a later goready (or accept sleeping forever).
-pub unsafe fn gopark(
+pub(crate) unsafe fn gopark(
     unlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
     lock: *mut u8,
     reason: &'static str,
@@ -1575,7 +1559,7 @@ pub unsafe fn gopark(
 /// Unlock function for goparkunlock: releases a runtime Mutex.
 unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
     // SAFETY: lock is the Mutex the parking goroutine held (goparkunlock's contract).
-    unsafe { (*(lock as *const crate::lock_futex::Mutex)).unlock() };
+    unsafe { (*(lock as *const crate::runtime::lock_futex::Mutex)).unlock() };
     true
 }
 
@@ -1583,7 +1567,7 @@ unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
 ///
 /// # Safety
 /// The caller holds lock; someone will goready the goroutine later.
-pub unsafe fn goparkunlock(lock: &crate::lock_futex::Mutex, reason: &'static str) {
+pub(crate) unsafe fn goparkunlock(lock: &crate::runtime::lock_futex::Mutex, reason: &'static str) {
     // SAFETY: forwarded contract.
     unsafe { gopark(Some(parkunlock_c), lock as *const _ as *mut u8, reason) }
 }
@@ -1611,7 +1595,7 @@ extern "C" fn park_m(gp: *mut G) -> ! {
 ///
 /// # Safety
 /// gp is parked (GWAITING) and no one else will ready it.
-pub unsafe fn goready(gp: *mut G) {
+pub(crate) unsafe fn goready(gp: *mut G) {
     // SAFETY: forwarded contract; the current M holds a P.
     unsafe { ready(gp, true) }
 }
@@ -1641,7 +1625,7 @@ unsafe fn ready(gp: *mut G, next: bool) {
 
 /// gosched yields the processor, allowing other goroutines to run. The current
 /// goroutine goes to the global queue, as in Go.
-pub fn gosched() {
+pub(crate) fn gosched() {
     mcall(gosched_m);
 }
 
@@ -1660,7 +1644,7 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
 
 /// goyield is like gosched, but puts the goroutine on the current P's local run
 /// queue instead of the global one (used after a direct handoff).
-pub fn goyield() {
+pub(crate) fn goyield() {
     mcall(goyield_m);
 }
 
@@ -1678,7 +1662,7 @@ extern "C" fn goyield_m(gp: *mut G) -> ! {
 /// entersyscallblock: the goroutine is about to block its thread in the kernel. Its P
 /// is handed off (handoffp) so the other goroutines keep running; the M goes on
 /// without a P until exitsyscall. Runs on a goroutine.
-pub fn entersyscallblock() {
+pub(crate) fn entersyscallblock() {
     let gp = getg();
     // SAFETY: gp is the running goroutine; the P is released on g0 and given away.
     unsafe {
@@ -1693,7 +1677,7 @@ pub fn entersyscallblock() {
 /// exitsyscall: the blocking call returned; get a P to go on running. If there is
 /// an idle P, take it and continue on this thread; otherwise queue the goroutine on
 /// the global run queue and park the thread (exitsyscall0). Runs on a goroutine.
-pub fn exitsyscall() {
+pub(crate) fn exitsyscall() {
     let s = sched();
     let gp = getg();
     // SAFETY: this M has no P; pidle is under sched.lock.
@@ -1741,7 +1725,7 @@ extern "C" fn exitsyscall0(gp: *mut G) -> ! {
 }
 
 /// goexit1: the goroutine's function returned (we came from goexit). Finish it on g0.
-pub extern "C" fn goexit1() -> ! {
+pub(crate) extern "C" fn goexit1() -> ! {
     mcall(goexit0);
     throw("goexit1: goroutine resumed after exit")
 }
@@ -1757,7 +1741,7 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
         dropg();
         if gp == main_g() {
             // runtime.main returned: the program is done (Go's exit(0)).
-            crate::sys_linux::exit_group(0);
+            crate::runtime::sys_linux::exit_group(0);
         }
         stack_detach((*mp).p, gp);
         gfput((*mp).p, gp);
@@ -1766,14 +1750,14 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
 }
 
 /// Called from mcall when it is used on g0.
-pub extern "C" fn badmcall() -> ! {
+pub(crate) extern "C" fn badmcall() -> ! {
     throw("runtime: mcall called on m->g0 stack")
 }
 
 /// start_sysmon starts the monitor thread: an M without a P, not counted by
 /// checkdead, that prints the scheduler trace (GODEBUG=schedtrace). Runs on a
 /// goroutine.
-pub fn start_sysmon() {
+pub(crate) fn start_sysmon() {
     newm(Some(sysmon), ptr::null_mut(), -1);
 }
 
@@ -1786,12 +1770,12 @@ fn sysmon() {
         checkdead();
         (*s).lock.unlock();
     }
-    crate::debug::sysmon_loop()
+    crate::runtime::debug::sysmon_loop()
 }
 
 /// stop_the_world stops all Ps from running goroutines: on return, only the calling
 /// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine.
-pub fn stop_the_world() {
+pub(crate) fn stop_the_world() {
     systemstack(|| {
         let s = sched();
         let mp = getm();
@@ -1835,7 +1819,7 @@ pub fn stop_the_world() {
 
 /// start_the_world restarts the world with `procs` Ps (0: unchanged). Runs on the
 /// goroutine that stopped it.
-pub fn start_the_world(procs: i32) {
+pub(crate) fn start_the_world(procs: i32) {
     systemstack(|| {
         let s = sched();
         // SAFETY: the world is stopped and we hold sched.lock for procresize; each P
@@ -1905,7 +1889,7 @@ fn gcstopm() {
 
 /// gomaxprocs(n): set the number of Ps to n (if n > 0) and return the previous
 /// value. Stops the world to resize.
-pub fn set_gomaxprocs(n: i32) -> i32 {
+pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
     let old = gomaxprocs() as i32;
     if n <= 0 || n == old {
         return old;
@@ -1967,9 +1951,9 @@ unsafe fn checkdead() {
 
 /// Print "fatal error: msg", then each goroutine that exists, as Go's traceback
 /// headers ("goroutine N [reason]:"), and exit 2.
-pub fn fatal_with_goroutines(msg: &str) -> ! {
+pub(crate) fn fatal_with_goroutines(msg: &str) -> ! {
     use core::fmt::Write;
-    let mut w = crate::print::FdWriter::new(2);
+    let mut w = crate::runtime::print::FdWriter::new(2);
     let _ = writeln!(w, "fatal error: {msg}");
     for gp in allgs_in_creation_order() {
         // SAFETY: Gs are never freed; fields read are informational.
@@ -1988,24 +1972,24 @@ pub fn fatal_with_goroutines(msg: &str) -> ! {
         }
     }
     w.flush();
-    crate::sys_linux::exit_group(2)
+    crate::runtime::sys_linux::exit_group(2)
 }
 
 /// allgs in the order the Gs were made (Go's allgs order; the list is newest first).
-pub fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
+pub(crate) fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
     let v: alloc::vec::Vec<*mut G> = allgs().collect();
     v.into_iter().rev()
 }
 
 /// randomOrder/randomEnum: an enumeration of all Ps in a pseudo-random order that
 /// visits each exactly once, from a start point and a stride coprime to count.
-pub struct RandomOrder {
+pub(crate) struct RandomOrder {
     count: u32,
     ncoprimes: usize,
     coprimes: [u32; MAX_GOMAXPROCS],
 }
 
-pub struct RandomEnum {
+pub(crate) struct RandomEnum {
     i: u32,
     count: u32,
     pos: u32,
@@ -2013,7 +1997,7 @@ pub struct RandomEnum {
 }
 
 impl RandomOrder {
-    pub const fn new() -> RandomOrder {
+    pub(crate) const fn new() -> RandomOrder {
         RandomOrder {
             count: 0,
             ncoprimes: 0,
@@ -2021,7 +2005,7 @@ impl RandomOrder {
         }
     }
 
-    pub fn reset(&mut self, count: u32) {
+    pub(crate) fn reset(&mut self, count: u32) {
         self.count = count;
         self.ncoprimes = 0;
         for i in 1..=count {
@@ -2032,11 +2016,11 @@ impl RandomOrder {
         }
     }
 
-    pub fn count(&self) -> u32 {
+    pub(crate) fn count(&self) -> u32 {
         self.count
     }
 
-    pub fn start(&self, i: u32) -> RandomEnum {
+    pub(crate) fn start(&self, i: u32) -> RandomEnum {
         RandomEnum {
             i: 0,
             count: self.count,
@@ -2073,7 +2057,7 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
 }
 
 /// The stealOrder count (= gomaxprocs after the last procresize).
-pub fn steal_order_count() -> u32 {
+pub(crate) fn steal_order_count() -> u32 {
     // SAFETY: written only by procresize with the world stopped; reads see the value
     // of the last procresize.
     unsafe {

@@ -22,7 +22,7 @@ const STT_FUNC: u8 = 2;
 ///
 /// # Safety
 /// base is 0 or the address of the kernel's vDSO image.
-pub unsafe fn vdsoinit(base: usize) {
+pub(crate) unsafe fn vdsoinit(base: usize) {
     if base == 0 {
         return;
     }
@@ -93,18 +93,13 @@ pub unsafe fn vdsoinit(base: usize) {
     }
 }
 
-/// Whether nanotime reads the clock through the vDSO.
-pub fn have_vdso_clock() -> bool {
-    CLOCK_GETTIME.load(Relaxed) != 0
-}
-
 /// nanotime: CLOCK_MONOTONIC in nanoseconds, through the vDSO when there is one.
 /// Runs on any stack with a few hundred bytes free; does not allocate.
 #[inline]
-pub fn nanotime() -> i64 {
+pub(crate) fn nanotime() -> i64 {
     let f = CLOCK_GETTIME.load(Relaxed);
     if f == 0 {
-        return crate::sys_linux::nanotime_syscall();
+        return crate::runtime::sys_linux::nanotime_syscall();
     }
     let mut ts = [0i64; 2];
     // SAFETY: f is the vDSO's clock_gettime(clockid_t, struct timespec *), which
@@ -112,7 +107,7 @@ pub fn nanotime() -> i64 {
     unsafe {
         let clock_gettime: extern "C" fn(i32, *mut i64) -> i32 = core::mem::transmute(f);
         if clock_gettime(1, ts.as_mut_ptr()) != 0 {
-            return crate::sys_linux::nanotime_syscall();
+            return crate::runtime::sys_linux::nanotime_syscall();
         }
     }
     ts[0] * 1_000_000_000 + ts[1]

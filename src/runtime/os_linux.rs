@@ -7,7 +7,7 @@
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::sys_linux;
+use crate::runtime::sys_linux;
 
 const AT_NULL: usize = 0;
 const AT_PAGESZ: usize = 6;
@@ -17,19 +17,19 @@ const AT_SYSINFO_EHDR: usize = 33;
 
 /// Values from the auxv and osinit. Written once on m0 during boot (args, osinit),
 /// before any other thread exists; read-only afterwards.
-pub static PHYS_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
-pub static STARTUP_RANDOM: AtomicUsize = AtomicUsize::new(0);
-pub static VDSO_BASE: AtomicUsize = AtomicUsize::new(0);
-pub static HWCAP2: AtomicUsize = AtomicUsize::new(0);
-pub static NCPU: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static PHYS_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static STARTUP_RANDOM: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static VDSO_BASE: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static HWCAP2: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static NCPU: AtomicUsize = AtomicUsize::new(0);
 /// The CPU count sched_getaffinity gave, before any cgroup quota.
-pub static NCPU_AFFINITY: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static NCPU_AFFINITY: AtomicUsize = AtomicUsize::new(0);
 
 /// sysargs: walk past envp to the auxiliary vector and record what we use.
 ///
 /// # Safety
 /// argv must be the kernel's argv with argc entries: it is followed by envp and auxv.
-pub unsafe fn sysargs(argc: i32, argv: *const *const u8) {
+pub(crate) unsafe fn sysargs(argc: i32, argv: *const *const u8) {
     // SAFETY: the kernel's layout: argv[argc] = NULL, then envp up to NULL, then auxv
     // (key, value) pairs up to AT_NULL.
     unsafe {
@@ -54,7 +54,7 @@ pub unsafe fn sysargs(argc: i32, argv: *const *const u8) {
 }
 
 /// osinit: the number of CPUs and the page size.
-pub extern "C" fn osinit() {
+pub(crate) extern "C" fn osinit() {
     let aff = getproccount();
     NCPU_AFFINITY.store(aff, Ordering::Relaxed);
     let ncpu = match cgroup_cpu_limit() {
@@ -65,15 +65,15 @@ pub extern "C" fn osinit() {
     if PHYS_PAGE_SIZE.load(Ordering::Relaxed) == 0 {
         // Go: "failed to get system page size".
         crate::eprintln!("runtime: no AT_PAGESZ in the auxiliary vector");
-        crate::runtime1::throw("failed to get system page size");
+        crate::runtime::runtime1::throw("failed to get system page size");
     }
 }
 
-pub fn ncpu() -> usize {
+pub(crate) fn ncpu() -> usize {
     NCPU.load(Ordering::Relaxed)
 }
 
-pub fn physpagesize() -> usize {
+pub(crate) fn physpagesize() -> usize {
     PHYS_PAGE_SIZE.load(Ordering::Relaxed)
 }
 
@@ -90,7 +90,7 @@ fn getproccount() -> usize {
 }
 
 /// Read a small file into buf; returns the bytes read, or None if it cannot be read.
-pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+pub(crate) fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
     let fd = sys_linux::open_rdonly(path);
     if fd < 0 {
         return None;
@@ -112,7 +112,7 @@ pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
 
 /// Parse a cgroup v2 `cpu.max` ("max 100000" or "QUOTA PERIOD") into the number of
 /// CPUs the quota allows, rounded up, at least 1. None when there is no limit.
-pub fn parse_cpu_max(s: &[u8]) -> Option<usize> {
+pub(crate) fn parse_cpu_max(s: &[u8]) -> Option<usize> {
     let s = s.strip_suffix(b"\n").unwrap_or(s);
     let mut it = s.split(|&c| c == b' ');
     let quota = it.next()?;
@@ -136,7 +136,7 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 }
 
 /// From the contents of /proc/self/cgroup, the v2 cgroup path (the "0::" line).
-pub fn cgroup_v2_path(s: &[u8]) -> Option<&[u8]> {
+pub(crate) fn cgroup_v2_path(s: &[u8]) -> Option<&[u8]> {
     s.split(|&c| c == b'\n')
         .find_map(|line| line.strip_prefix(b"0::"))
 }

@@ -6,8 +6,8 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicIsize, AtomicPtr, Ordering};
 
-use crate::print::FdWriter;
-use crate::sys_linux;
+use crate::runtime::print::FdWriter;
+use crate::runtime::sys_linux;
 
 /// argc and argv as passed by the kernel. Written once by `args` before any other
 /// thread exists; read-only afterwards.
@@ -19,26 +19,26 @@ static ARGV: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
 ///
 /// # Safety
 /// argc/argv are the kernel's, as rt0_go found them on the initial stack.
-pub unsafe extern "C" fn args(argc: i32, argv: *const *const u8) {
+pub(crate) unsafe extern "C" fn args(argc: i32, argv: *const *const u8) {
     ARGC.store(argc as isize, Ordering::Relaxed);
     ARGV.store(argv as *mut *const u8, Ordering::Relaxed);
     // SAFETY: argv is the kernel's: argc pointers, NULL, envp pointers, NULL, auxv.
-    unsafe { crate::os_linux::sysargs(argc, argv) };
+    unsafe { crate::runtime::os_linux::sysargs(argc, argv) };
 }
 
-pub fn argc() -> usize {
+pub(crate) fn argc() -> usize {
     ARGC.load(Ordering::Relaxed).max(0) as usize
 }
 
 /// The i-th argument's bytes (without the NUL). i < argc().
-pub fn argv_bytes(i: usize) -> &'static [u8] {
+pub(crate) fn argv_bytes(i: usize) -> &'static [u8] {
     debug_assert!(i < argc());
     // SAFETY: i < argc, and the kernel's strings live (unchanged) for the whole process.
     unsafe { cstr_bytes(*ARGV.load(Ordering::Relaxed).add(i)) }
 }
 
 /// envp: the pointer array after argv's NULL.
-pub fn envp() -> *const *const u8 {
+pub(crate) fn envp() -> *const *const u8 {
     let argv = ARGV.load(Ordering::Relaxed);
     if argv.is_null() {
         return core::ptr::null();
@@ -48,7 +48,7 @@ pub fn envp() -> *const *const u8 {
 }
 
 /// Iterate over "NAME=value" entries of the environment.
-pub fn environ() -> impl Iterator<Item = &'static [u8]> {
+pub(crate) fn environ() -> impl Iterator<Item = &'static [u8]> {
     let mut p = envp();
     core::iter::from_fn(move || {
         if p.is_null() {
@@ -69,7 +69,7 @@ pub fn environ() -> impl Iterator<Item = &'static [u8]> {
 }
 
 /// gogetenv: the value of the first NAME=value entry, as bytes.
-pub fn getenv(name: &[u8]) -> Option<&'static [u8]> {
+pub(crate) fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     environ().find_map(|kv| {
         (kv.len() > name.len() && kv[name.len()] == b'=' && &kv[..name.len()] == name)
             .then(|| &kv[name.len() + 1..])
@@ -78,7 +78,7 @@ pub fn getenv(name: &[u8]) -> Option<&'static [u8]> {
 
 /// # Safety
 /// p must point to a NUL-terminated string that lives for the rest of the process.
-pub unsafe fn cstr_bytes(p: *const u8) -> &'static [u8] {
+pub(crate) unsafe fn cstr_bytes(p: *const u8) -> &'static [u8] {
     let mut n = 0;
     // SAFETY: the string is NUL-terminated, so every byte up to the NUL is readable.
     unsafe {
@@ -90,7 +90,7 @@ pub unsafe fn cstr_bytes(p: *const u8) -> &'static [u8] {
 }
 
 /// Go's atoi32: optional '-', then decimal digits only, no overflow.
-pub fn atoi32(s: &[u8]) -> Option<i32> {
+pub(crate) fn atoi32(s: &[u8]) -> Option<i32> {
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         _ => (false, s),
@@ -114,24 +114,24 @@ pub fn atoi32(s: &[u8]) -> Option<i32> {
 
 /// The number of Ps for a GOMAXPROCS value: an integer > 0 is used, clamped to
 /// MAX_GOMAXPROCS; anything else (unset, empty, junk, <= 0) means ncpu.
-pub fn gomaxprocs_from_env(val: Option<&[u8]>, ncpu: usize) -> usize {
+pub(crate) fn gomaxprocs_from_env(val: Option<&[u8]>, ncpu: usize) -> usize {
     let procs = match val.and_then(atoi32) {
         Some(n) if n > 0 => n as usize,
         _ => ncpu,
     };
-    procs.clamp(1, crate::runtime2::MAX_GOMAXPROCS)
+    procs.clamp(1, crate::runtime::runtime2::MAX_GOMAXPROCS)
 }
 
 /// Print "fatal error: MSG" on stderr and exit 2: the runtime cannot go on.
 /// Safe anywhere (g0, signal-free contexts, with locks held): it does not allocate.
 #[cold]
-pub fn throw(msg: &str) -> ! {
+pub(crate) fn throw(msg: &str) -> ! {
     fatal_fmt(format_args!("{msg}"))
 }
 
 /// throw with a formatted message.
 #[cold]
-pub fn fatal_fmt(msg: core::fmt::Arguments) -> ! {
+pub(crate) fn fatal_fmt(msg: core::fmt::Arguments) -> ! {
     let mut w = FdWriter::new(2);
     let _ = writeln!(w, "fatal error: {msg}");
     w.flush();
@@ -139,7 +139,7 @@ pub fn fatal_fmt(msg: core::fmt::Arguments) -> ! {
 }
 
 /// Called from rt0 when arch_prctl(ARCH_SET_FS) fails. Runs with no TLS.
-pub extern "C" fn settls_failed(neg_errno: isize) -> ! {
+pub(crate) extern "C" fn settls_failed(neg_errno: isize) -> ! {
     crate::eprintln!(
         "runtime: arch_prctl(ARCH_SET_FS) failed: errno {}",
         -neg_errno
@@ -150,7 +150,7 @@ pub extern "C" fn settls_failed(neg_errno: isize) -> ! {
 /// Called from rt0 after settls: the FS base must now be `want` (&m0.tls[1]).
 /// Reading it back catches a kernel (or sandbox) that reported success but did
 /// nothing, before the 0x123 check would fault on a bad FS. Runs with no g yet.
-pub extern "C" fn tls_verify(want: usize) {
+pub(crate) extern "C" fn tls_verify(want: usize) {
     let got = sys_linux::get_fs();
     if got != want {
         crate::eprintln!("runtime: FS base is {got:#x} after settls, want {want:#x}");
@@ -159,7 +159,7 @@ pub extern "C" fn tls_verify(want: usize) {
 }
 
 /// Called from rt0 when the 0x123 stored through -8(FS) is not in m0.tls[0].
-pub extern "C" fn tls_check_failed(got: usize) -> ! {
+pub(crate) extern "C" fn tls_check_failed(got: usize) -> ! {
     crate::eprintln!("runtime: stored 0x123 through FS, m0.tls[0] reads {got:#x}");
     throw("TLS check failed")
 }

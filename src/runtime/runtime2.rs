@@ -9,18 +9,17 @@
 //! Assembly reaches these structures only through the `OFF_*` constants below, which
 //! come from `offset_of!`: the layout is `repr(C)` and never written by hand twice.
 
-use core::mem::offset_of;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64};
 
-use crate::lock_futex::{Mutex, Note};
+use crate::runtime::lock_futex::{Mutex, Note};
 
 /// A goroutine's stack bounds: [lo, hi).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Stack {
-    pub lo: usize,
-    pub hi: usize,
+pub(crate) struct Stack {
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
 }
 
 /// A saved execution context. Go's gobuf needs only sp, pc and bp because Go code has
@@ -31,25 +30,25 @@ pub struct Stack {
 /// only ever touched by the M that owns its G at that moment.
 #[repr(C)]
 #[derive(Debug)]
-pub struct Gobuf {
-    pub sp: usize,
-    pub pc: usize,
+pub(crate) struct Gobuf {
+    pub(crate) sp: usize,
+    pub(crate) pc: usize,
     /// The G this context belongs to: gogo installs it as the thread's g.
-    pub g: *mut G,
+    pub(crate) g: *mut G,
     /// Argument for the first entry of a fresh goroutine (loaded into rdi by gogo).
-    pub ctxt: usize,
-    pub bp: usize,
-    pub rbx: usize,
-    pub r12: usize,
-    pub r13: usize,
-    pub r14: usize,
-    pub r15: usize,
+    pub(crate) ctxt: usize,
+    pub(crate) bp: usize,
+    pub(crate) rbx: usize,
+    pub(crate) r12: usize,
+    pub(crate) r13: usize,
+    pub(crate) r14: usize,
+    pub(crate) r15: usize,
     /// MXCSR in the low 32 bits, x87 control word in the next 16 (stmxcsr/fnstcw).
-    pub fpcsr: u64,
+    pub(crate) fpcsr: u64,
 }
 
 impl Gobuf {
-    pub const fn new() -> Gobuf {
+    pub(crate) const fn new() -> Gobuf {
         Gobuf {
             sp: 0,
             pc: 0,
@@ -75,15 +74,15 @@ impl Default for Gobuf {
 }
 
 // G status, as Go's _Gidle.._Gdead.
-pub const GIDLE: u32 = 0;
-pub const GRUNNABLE: u32 = 1;
-pub const GRUNNING: u32 = 2;
-pub const GSYSCALL: u32 = 3;
-pub const GWAITING: u32 = 4;
-pub const GDEAD: u32 = 6;
+pub(crate) const GIDLE: u32 = 0;
+pub(crate) const GRUNNABLE: u32 = 1;
+pub(crate) const GRUNNING: u32 = 2;
+pub(crate) const GSYSCALL: u32 = 3;
+pub(crate) const GWAITING: u32 = 4;
+pub(crate) const GDEAD: u32 = 6;
 
 /// The name Go prints for a G status in tracebacks and scheddetail.
-pub fn gstatus_name(s: u32) -> &'static str {
+pub(crate) fn gstatus_name(s: u32) -> &'static str {
     match s {
         GIDLE => "idle",
         GRUNNABLE => "runnable",
@@ -97,51 +96,51 @@ pub fn gstatus_name(s: u32) -> &'static str {
 
 /// A goroutine.
 #[repr(C)]
-pub struct G {
+pub(crate) struct G {
     /// Stack bounds. Set when the G is created or given a stack; read by anyone.
-    pub stack: Stack,
+    pub(crate) stack: Stack,
     /// Lowest usable stack address (stack.lo plus the guard allowance). Owner only.
-    pub stackguard0: usize,
-    pub stackguard1: usize,
+    pub(crate) stackguard0: usize,
+    pub(crate) stackguard1: usize,
     /// The M running this G, or null. Owner only.
-    pub m: *mut M,
+    pub(crate) m: *mut M,
     /// Saved context while not running. Owner only (see Gobuf).
-    pub sched: Gobuf,
+    pub(crate) sched: Gobuf,
     /// One of GIDLE..GDEAD. Atomic: read by checkdead/schedtrace without locks.
-    pub atomicstatus: AtomicU32,
+    pub(crate) atomicstatus: AtomicU32,
     /// Goroutine id, unique for the process, from sched.goidgen. Immutable while alive.
-    pub goid: u64,
+    pub(crate) goid: u64,
     /// Link in a run queue or free list: owned by whoever owns that list.
-    pub schedlink: *mut G,
+    pub(crate) schedlink: *mut G,
     /// Next G on the allgs list. Written once before publication.
-    pub alllink: *mut G,
+    pub(crate) alllink: *mut G,
     /// Why the G is waiting (Go's waitReason text), while GWAITING. Owner only.
-    pub waitreason: &'static str,
+    pub(crate) waitreason: &'static str,
     /// Wake-up word for whoever readies the G (sema ticket, chan success). Set by the
     /// waker before goready, read by the G after it resumes.
-    pub param: usize,
+    pub(crate) param: usize,
     /// The G's entry closure type name, for tracebacks. Set by newproc1.
-    pub startfn: &'static str,
+    pub(crate) startfn: &'static str,
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
-    pub stacksize: usize,
+    pub(crate) stacksize: usize,
     /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
     /// skip its sudogs. Reset by the goroutine itself after it wakes.
-    pub selectdone: AtomicU32,
+    pub(crate) selectdone: AtomicU32,
     /// The entry closure of a G that has not started yet (moved onto its stack by
     /// gostart). Written by newproc1, read once by gostart.
-    pub fnbuf: FnBuf,
+    pub(crate) fnbuf: FnBuf,
 }
 
 /// Inline room for a goroutine's closure: spawning needs no allocation for closures
 /// up to this size (larger ones are boxed).
 #[repr(C, align(16))]
-pub struct FnBuf(pub [core::mem::MaybeUninit<u8>; FNBUF_SIZE]);
+pub(crate) struct FnBuf(pub [core::mem::MaybeUninit<u8>; FNBUF_SIZE]);
 
-pub const FNBUF_SIZE: usize = 96;
+pub(crate) const FNBUF_SIZE: usize = 96;
 
 impl G {
-    pub const fn new() -> G {
+    pub(crate) const fn new() -> G {
         G {
             stack: Stack { lo: 0, hi: 0 },
             stackguard0: 0,
@@ -164,48 +163,48 @@ impl G {
 
 /// An OS thread.
 #[repr(C)]
-pub struct M {
+pub(crate) struct M {
     /// Thread-local storage: FS points at tls[1], so -8(FS) is tls[0], the current g
     /// (the ELF TLS convention Go uses). Must stay the first field.
-    pub tls: [usize; 6],
+    pub(crate) tls: [usize; 6],
     /// The goroutine with the scheduling stack. Immutable after creation.
-    pub g0: *mut G,
+    pub(crate) g0: *mut G,
     /// The user goroutine currently running on this M, or null. Owner only.
-    pub curg: *mut G,
+    pub(crate) curg: *mut G,
     /// The P this M holds, or null. Owner only (plus sched.lock during stop-the-world).
-    pub p: *mut P,
+    pub(crate) p: *mut P,
     /// P to acquire when this M is woken from stopm. Written by the waker under
     /// sched.lock before notewakeup.
-    pub nextp: *mut P,
+    pub(crate) nextp: *mut P,
     /// Thread id from mReserveID. Immutable after mcommoninit.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Looking for work without a G to run. Owner writes; sched.nmspinning counts.
-    pub spinning: AtomicBool,
+    pub(crate) spinning: AtomicBool,
     /// Where this M sleeps in stopm.
-    pub park: Note,
+    pub(crate) park: Note,
     /// Next M on the allm list. Written once, under sched.lock, before publication.
-    pub alllink: *mut M,
+    pub(crate) alllink: *mut M,
     /// Next M on sched.midle. Protected by sched.lock.
-    pub schedlink: *mut M,
+    pub(crate) schedlink: *mut M,
     /// fastrand state (wyrand). Owner only.
-    pub fastrand: u64,
+    pub(crate) fastrand: u64,
     /// Function run by mstart before schedule (mspinning for spinning Ms). Set by
     /// newm before the thread starts.
-    pub mstartfn: Option<fn()>,
+    pub(crate) mstartfn: Option<fn()>,
     /// gopark's unlock function and its argument, run on g0 by park_m after the G is
     /// off its stack. Owner only.
-    pub waitunlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
-    pub waitlock: *mut u8,
+    pub(crate) waitunlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
+    pub(crate) waitlock: *mut u8,
     /// Kernel thread id. Written by the thread itself in minit.
-    pub procid: AtomicI64,
+    pub(crate) procid: AtomicI64,
     /// The signal mask to restore in minit (Go's sigmask). Set by newm.
-    pub sigmask: u64,
+    pub(crate) sigmask: u64,
     /// Number of signals/syscalls in flight that forbid preemption; unused for now.
-    pub locks: i32,
+    pub(crate) locks: i32,
 }
 
 impl M {
-    pub const fn new() -> M {
+    pub(crate) const fn new() -> M {
         M {
             tls: [0; 6],
             g0: ptr::null_mut(),
@@ -229,55 +228,67 @@ impl M {
 }
 
 // P status, as Go's _Pidle.._Pdead.
-pub const PIDLE: u32 = 0;
-pub const PRUNNING: u32 = 1;
-pub const PSYSCALL: u32 = 2;
-pub const PGCSTOP: u32 = 3;
-pub const PDEAD: u32 = 4;
+pub(crate) const PIDLE: u32 = 0;
+pub(crate) const PRUNNING: u32 = 1;
+pub(crate) const PSYSCALL: u32 = 2;
+pub(crate) const PGCSTOP: u32 = 3;
+pub(crate) const PDEAD: u32 = 4;
+
+/// The name of a P status, for tracebacks and introspection.
+pub(crate) fn pstatus_name(s: u32) -> &'static str {
+    match s {
+        PIDLE => "idle",
+        PRUNNING => "running",
+        PSYSCALL => "syscall",
+        PGCSTOP => "gcstop",
+        PDEAD => "dead",
+        _ => "unknown",
+    }
+}
 
 /// Size of a P's local run queue ring (Go: 256).
-pub const RUNQ_SIZE: usize = 256;
+pub(crate) const RUNQ_SIZE: usize = 256;
 
 /// A processor: the resource an M must hold to run goroutines.
 #[repr(C)]
-pub struct P {
+pub(crate) struct P {
     /// Index in allp. Immutable.
-    pub id: i32,
+    pub(crate) id: i32,
     /// One of PIDLE..PDEAD. Atomic: read without locks by schedtrace and stealers.
-    pub status: AtomicU32,
+    pub(crate) status: AtomicU32,
     /// Next P on sched.pidle. Protected by sched.lock.
-    pub link: *mut P,
+    pub(crate) link: *mut P,
     /// Incremented on every scheduler call. Owner only.
-    pub schedtick: u32,
+    pub(crate) schedtick: u32,
     /// The M holding this P, or null. Owner (and sched.lock during procresize).
-    pub m: *mut M,
+    pub(crate) m: *mut M,
     /// Local run queue, a lock-free ring: see runq.rs for the protocol.
     /// runqhead is advanced by the owner and by stealers (CAS); runqtail only by the owner.
-    pub runqhead: AtomicU32,
-    pub runqtail: AtomicU32,
-    pub runq: [AtomicPtr<G>; RUNQ_SIZE],
+    pub(crate) runqhead: AtomicU32,
+    pub(crate) runqtail: AtomicU32,
+    pub(crate) runq: [AtomicPtr<G>; RUNQ_SIZE],
     /// A G to run next, ahead of the queue (the G readied by the running one).
     /// Owner writes; stealers may CAS it to null when taking it.
-    pub runnext: AtomicPtr<G>,
+    pub(crate) runnext: AtomicPtr<G>,
     /// Free dead Gs (with stacks) for reuse by newproc. Owner only; the count is
     /// atomic only so that num_goroutine may read it from elsewhere.
-    pub gfree: *mut G,
-    pub gfreecnt: AtomicI32,
+    pub(crate) gfree: *mut G,
+    pub(crate) gfreecnt: AtomicI32,
     /// Timers of this P (time.rs), under their own lock: any M may add to or run
     /// them.
-    pub timers: crate::time::Timers,
+    pub(crate) timers: crate::runtime::time::Timers,
     /// Fresh Gs carved from the P's current slab (proc.rs galloc): gslab_n of them
     /// left from gslab on. Owner only.
-    pub gslab: *mut G,
-    pub gslab_n: u32,
+    pub(crate) gslab: *mut G,
+    pub(crate) gslab_n: u32,
     /// Free default-size goroutine stacks (stack.rs), linked through the word at
     /// each stack's top. Owner only.
-    pub stackcache: usize,
-    pub stackcachecnt: u32,
+    pub(crate) stackcache: usize,
+    pub(crate) stackcachecnt: u32,
 }
 
 impl P {
-    pub fn new(id: i32) -> P {
+    pub(crate) fn new(id: i32) -> P {
         P {
             id,
             status: AtomicU32::new(PGCSTOP),
@@ -290,7 +301,7 @@ impl P {
             runnext: AtomicPtr::new(ptr::null_mut()),
             gfree: ptr::null_mut(),
             gfreecnt: AtomicI32::new(0),
-            timers: crate::time::Timers::new(),
+            timers: crate::runtime::time::Timers::new(),
             gslab: ptr::null_mut(),
             gslab_n: 0,
             stackcache: 0,
@@ -300,43 +311,43 @@ impl P {
 }
 
 /// The scheduler's global state: one instance, `SCHED`.
-pub struct Schedt {
+pub(crate) struct Schedt {
     /// Protects the fields marked "sched.lock" here and in M and P.
-    pub lock: Mutex,
+    pub(crate) lock: Mutex,
     /// Next goroutine id. Atomic, no lock.
-    pub goidgen: AtomicU64,
+    pub(crate) goidgen: AtomicU64,
     /// Idle Ms waiting for work. sched.lock.
-    pub midle: *mut M,
-    pub nmidle: i32,
+    pub(crate) midle: *mut M,
+    pub(crate) nmidle: i32,
     /// Idle Ms locked to a G (always 0: LockOSThread does not exist yet). sched.lock.
-    pub nmidlelocked: i32,
+    pub(crate) nmidlelocked: i32,
     /// Next M id to hand out (mReserveID); also the number of Ms made. sched.lock.
-    pub mnext: i64,
+    pub(crate) mnext: i64,
     /// Ms that are not counted for deadlock detection (none yet). sched.lock.
-    pub nmsys: i32,
+    pub(crate) nmsys: i32,
     /// Maximum number of Ms allowed (Go: 10000). sched.lock.
-    pub maxmcount: i32,
+    pub(crate) maxmcount: i32,
     /// Idle Ps. sched.lock; npidle is also read atomically without it.
-    pub pidle: *mut P,
-    pub npidle: AtomicI32,
+    pub(crate) pidle: *mut P,
+    pub(crate) npidle: AtomicI32,
     /// Number of spinning Ms. Atomic.
-    pub nmspinning: AtomicU32,
+    pub(crate) nmspinning: AtomicU32,
     /// Global run queue. sched.lock.
-    pub runqhead: *mut G,
-    pub runqtail: *mut G,
-    pub runqsize: i32,
+    pub(crate) runqhead: *mut G,
+    pub(crate) runqtail: *mut G,
+    pub(crate) runqsize: i32,
     /// Global free G list, under its own lock (Go's sched.gFree.lock) so that
     /// spawning and exiting goroutines do not contend with the run queue's lock.
     /// Lock order: sched.lock before gfree_lock. ngfree is atomic for num_goroutine.
-    pub gfree_lock: Mutex,
-    pub gfree: *mut G,
-    pub ngfree: AtomicI32,
+    pub(crate) gfree_lock: Mutex,
+    pub(crate) gfree: *mut G,
+    pub(crate) ngfree: AtomicI32,
     /// Stop-the-world: set while the world is (being) stopped; Ms that see it give
     /// up their P in gcstopm. stopwait counts Ps still to stop (sched.lock), and the
     /// stopper sleeps on stopnote until it reaches 0.
-    pub gcwaiting: AtomicBool,
-    pub stopwait: i32,
-    pub stopnote: Note,
+    pub(crate) gcwaiting: AtomicBool,
+    pub(crate) stopwait: i32,
+    pub(crate) stopnote: Note,
 }
 
 // SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
@@ -344,7 +355,7 @@ pub struct Schedt {
 unsafe impl Sync for Schedt {}
 
 impl Schedt {
-    pub const fn new() -> Schedt {
+    pub(crate) const fn new() -> Schedt {
         Schedt {
             lock: Mutex::new(),
             goidgen: AtomicU64::new(0),
@@ -371,28 +382,4 @@ impl Schedt {
 }
 
 /// Upper bound on GOMAXPROCS (Go's _MaxGomaxprocs).
-pub const MAX_GOMAXPROCS: usize = 1024;
-
-// Offsets for the assembly in rt0/. Only these, never literals.
-pub const OFF_G_STACK_LO: usize = offset_of!(G, stack) + offset_of!(Stack, lo);
-pub const OFF_G_STACK_HI: usize = offset_of!(G, stack) + offset_of!(Stack, hi);
-pub const OFF_G_STACKGUARD0: usize = offset_of!(G, stackguard0);
-pub const OFF_G_STACKGUARD1: usize = offset_of!(G, stackguard1);
-pub const OFF_G_M: usize = offset_of!(G, m);
-pub const OFF_G_SCHED: usize = offset_of!(G, sched);
-pub const OFF_GOBUF_SP: usize = offset_of!(Gobuf, sp);
-pub const OFF_GOBUF_PC: usize = offset_of!(Gobuf, pc);
-pub const OFF_GOBUF_G: usize = offset_of!(Gobuf, g);
-pub const OFF_GOBUF_CTXT: usize = offset_of!(Gobuf, ctxt);
-pub const OFF_GOBUF_BP: usize = offset_of!(Gobuf, bp);
-pub const OFF_GOBUF_RBX: usize = offset_of!(Gobuf, rbx);
-pub const OFF_GOBUF_R12: usize = offset_of!(Gobuf, r12);
-pub const OFF_GOBUF_R13: usize = offset_of!(Gobuf, r13);
-pub const OFF_GOBUF_R14: usize = offset_of!(Gobuf, r14);
-pub const OFF_GOBUF_R15: usize = offset_of!(Gobuf, r15);
-pub const OFF_GOBUF_FPCSR: usize = offset_of!(Gobuf, fpcsr);
-pub const OFF_M_TLS: usize = offset_of!(M, tls);
-pub const OFF_M_G0: usize = offset_of!(M, g0);
-
-// The TLS convention needs tls first in M: FS = &m.tls[1], and getg() is -8(FS).
-const _: () = assert!(OFF_M_TLS == 0);
+pub(crate) const MAX_GOMAXPROCS: usize = 1024;

@@ -11,7 +11,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::sys_linux::{futex_wait, futex_wake, osyield};
+use crate::runtime::sys_linux::{futex_wait, futex_wake, osyield};
 
 const MUTEX_UNLOCKED: u32 = 0;
 const MUTEX_LOCKED: u32 = 1;
@@ -22,12 +22,12 @@ const ACTIVE_SPIN_CNT: u32 = 30;
 const PASSIVE_SPIN: u32 = 1;
 
 #[repr(C)]
-pub struct Mutex {
+pub(crate) struct Mutex {
     key: AtomicU32,
 }
 
 impl Mutex {
-    pub const fn new() -> Mutex {
+    pub(crate) const fn new() -> Mutex {
         Mutex {
             key: AtomicU32::new(MUTEX_UNLOCKED),
         }
@@ -35,7 +35,7 @@ impl Mutex {
 
     /// Acquire the lock, sleeping the thread if it is contended.
     /// Acquire ordering: everything the previous holder wrote before unlock is visible.
-    pub fn lock(&self) {
+    pub(crate) fn lock(&self) {
         // Fast path: uncontended.
         let mut v = self.key.swap(MUTEX_LOCKED, Ordering::Acquire);
         if v == MUTEX_UNLOCKED {
@@ -83,10 +83,10 @@ impl Mutex {
     }
 
     /// Release the lock. Must be held by the caller.
-    pub fn unlock(&self) {
+    pub(crate) fn unlock(&self) {
         let v = self.key.swap(MUTEX_UNLOCKED, Ordering::Release);
         if v == MUTEX_UNLOCKED {
-            crate::runtime1::throw("unlock of unlocked lock");
+            crate::runtime::runtime1::throw("unlock of unlocked lock");
         }
         if v == MUTEX_SLEEPING {
             futex_wake(&self.key, 1);
@@ -101,34 +101,34 @@ impl Default for Mutex {
 }
 
 #[repr(C)]
-pub struct Note {
+pub(crate) struct Note {
     key: AtomicU32,
 }
 
 impl Note {
-    pub const fn new() -> Note {
+    pub(crate) const fn new() -> Note {
         Note {
             key: AtomicU32::new(0),
         }
     }
 
     /// Reset the note for another sleep. No sleeper or waker may be using it.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.key.store(0, Ordering::Relaxed);
     }
 
     /// Wake the sleeper (or let the next sleep return at once). At most once per clear.
     /// Release: what the waker wrote before is visible to the woken thread.
-    pub fn wakeup(&self) {
+    pub(crate) fn wakeup(&self) {
         let old = self.key.swap(1, Ordering::Release);
         if old != 0 {
-            crate::runtime1::throw("notewakeup - double wakeup");
+            crate::runtime::runtime1::throw("notewakeup - double wakeup");
         }
         futex_wake(&self.key, 1);
     }
 
     /// Block the thread until wakeup. Runs on g0 of the sleeping M.
-    pub fn sleep(&self) {
+    pub(crate) fn sleep(&self) {
         while self.key.load(Ordering::Acquire) == 0 {
             // Spurious returns (EINTR, EAGAIN) just re-check the key.
             futex_wait(&self.key, 0);

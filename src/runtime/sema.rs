@@ -20,14 +20,14 @@
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
-use crate::lock_futex::Mutex;
-use crate::proc::{getm, goparkunlock, goready, goyield};
-use crate::runtime2::G;
+use crate::runtime::lock_futex::Mutex;
+use crate::runtime::proc::{getm, goparkunlock, goready, goyield};
+use crate::runtime::runtime2::G;
 
 const SEMTABSZ: usize = 251;
 
 /// A waiting goroutine, on its own stack.
-pub struct Sudog {
+pub(crate) struct Sudog {
     g: *mut G,
     addr: usize,
     /// Next waiter for the same address (only meaningful from the address node).
@@ -171,7 +171,7 @@ impl SemaRoot {
 
 /// semacquire: wait until *addr > 0, then decrement it. If lifo, queue at the front
 /// (a waiter that already waited once, as sync.Mutex does). Runs on a goroutine.
-pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
+pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
     // Easy case.
     if cansemacquire(addr) {
         return;
@@ -204,14 +204,14 @@ pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
     }
 }
 
-pub fn semacquire(addr: &AtomicU32) {
+pub(crate) fn semacquire(addr: &AtomicU32) {
     semacquire1(addr, false, "semacquire")
 }
 
 /// semrelease: increment *addr and wake one waiter. If handoff, the semaphore is
 /// passed directly to the waiter, which runs next on this P (sync.Mutex's
 /// starvation mode). Runs on a goroutine.
-pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
+pub(crate) fn semrelease1(addr: &AtomicU32, handoff: bool) {
     let root = semroot(addr);
     addr.fetch_add(1, SeqCst);
     // Easy case: no waiters? This check must happen after the add above, to avoid
@@ -251,7 +251,7 @@ pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
     }
 }
 
-pub fn semrelease(addr: &AtomicU32) {
+pub(crate) fn semrelease(addr: &AtomicU32) {
     semrelease1(addr, false)
 }
 
@@ -267,7 +267,7 @@ struct NotifyWaiter {
 /// (notify_list_wait); signal wakes the oldest ticket, broadcast all. A ticket
 /// notified before its holder waits makes the wait return at once, so no wake-up
 /// is lost between the unlock and the park.
-pub struct NotifyList {
+pub(crate) struct NotifyList {
     /// Ticket of the next waiter. Atomic, taken outside the lock.
     wait: core::sync::atomic::AtomicU32,
     /// Ticket of the next waiter to be notified. Written under lock, read atomically.
@@ -287,7 +287,7 @@ fn less(a: u32, b: u32) -> bool {
 }
 
 impl NotifyList {
-    pub const fn new() -> NotifyList {
+    pub(crate) const fn new() -> NotifyList {
         NotifyList {
             wait: AtomicU32::new(0),
             notify: AtomicU32::new(0),
@@ -297,13 +297,13 @@ impl NotifyList {
     }
 
     /// notifyListAdd: take a ticket for a later wait.
-    pub fn add(&self) -> u32 {
+    pub(crate) fn add(&self) -> u32 {
         self.wait.fetch_add(1, SeqCst)
     }
 
     /// notifyListWait: park until ticket t is notified (or return at once if it
     /// already was). Runs on a goroutine.
-    pub fn wait(&self, t: u32) {
+    pub(crate) fn wait(&self, t: u32) {
         self.lock.lock();
         // Return right away if this ticket has already been notified.
         if less(t, self.notify.load(SeqCst)) {
@@ -329,7 +329,7 @@ impl NotifyList {
     }
 
     /// notifyListNotifyAll: wake every waiter.
-    pub fn notify_all(&self) {
+    pub(crate) fn notify_all(&self) {
         // Fast-path: if there are no new waiters since the last notification we
         // don't need to acquire the lock.
         if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
@@ -352,7 +352,7 @@ impl NotifyList {
     }
 
     /// notifyListNotifyOne: wake the waiter with the oldest unnotified ticket.
-    pub fn notify_one(&self) {
+    pub(crate) fn notify_one(&self) {
         if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
             return;
         }

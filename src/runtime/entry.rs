@@ -1,37 +1,13 @@
-//! What only a freestanding program has: the `_start` entry (rt0/rt0_linux_amd64.s),
-//! the global allocator, the panic handler, and the mem* functions and unwinding
+//! What only a freestanding program has: the global allocator, the panic handler, and the mem* functions and unwinding
 //! symbols that libc would otherwise provide. Not compiled for the host's unit tests.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::print::FdWriter;
-use crate::runtime2::*;
-use crate::{debug, os_linux, proc, runtime1};
+use crate::runtime::print::FdWriter;
+use crate::runtime::{debug, proc, runtime1};
 
-core::arch::global_asm!(
-    include_str!("../rt0/rt0_linux_amd64.s"),
-    entry_sp = sym debug::ENTRY_SP,
-    tls_check = sym debug::TLS_CHECK,
-    g0 = sym proc::G0,
-    m0 = sym proc::M0,
-    g_stackguard0 = const OFF_G_STACKGUARD0,
-    g_stackguard1 = const OFF_G_STACKGUARD1,
-    g_stack_lo = const OFF_G_STACK_LO,
-    g_stack_hi = const OFF_G_STACK_HI,
-    g_m = const OFF_G_M,
-    m_tls = const OFF_M_TLS,
-    m_g0 = const OFF_M_G0,
-    tls_verify = sym runtime1::tls_verify,
-    tls_check_failed = sym runtime1::tls_check_failed,
-    args = sym runtime1::args,
-    osinit = sym os_linux::osinit,
-    schedinit = sym proc::schedinit,
-    newproc_main = sym proc::newproc_main,
-    options(att_syntax)
-);
-
-/// The global allocator: forwards to the heap in malloc.rs (crate::HEAP, which the
+/// The global allocator: forwards to the heap in malloc.rs (crate::runtime::malloc::HEAP, which the
 /// unit tests can use without it being their allocator).
 struct Global;
 
@@ -43,12 +19,12 @@ unsafe impl core::alloc::GlobalAlloc for Global {
     #[inline]
     unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        unsafe { crate::HEAP.alloc(layout) }
+        unsafe { crate::runtime::malloc::HEAP.alloc(layout) }
     }
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
         // SAFETY: forwarded contract.
-        unsafe { crate::HEAP.dealloc(ptr, layout) }
+        unsafe { crate::runtime::malloc::HEAP.dealloc(ptr, layout) }
     }
 }
 
@@ -79,7 +55,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         let _ = writeln!(w, "\t{}:{}:{}", loc.file(), loc.line(), loc.column());
     }
     w.flush();
-    crate::sys_linux::exit_group(2)
+    crate::runtime::sys_linux::exit_group(2)
 }
 
 // The C library functions the compiler emits calls to. `rep movsb`/`rep stosb` are
@@ -89,7 +65,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 /// # Safety
 /// As C's memcpy: n bytes readable at src, writable at dst, not overlapping.
 #[no_mangle]
-pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+pub(crate) unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // Small copies (most of them: struct moves, channel elements) use two possibly
     // overlapping loads and stores of the widest fitting size; `rep movsb` has a
     // start-up cost of tens of cycles and only wins on longer copies.
@@ -137,7 +113,7 @@ unsafe fn small_copy(dst: *mut u8, src: *const u8, n: usize) {
 /// # Safety
 /// As C's memmove: n bytes readable at src and writable at dst; they may overlap.
 #[no_mangle]
-pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+pub(crate) unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // dst is below src or past its end: a forward copy never reads a byte it
         // already overwrote.
@@ -161,7 +137,7 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 /// # Safety
 /// As C's memset: n bytes writable at dst.
 #[no_mangle]
-pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+pub(crate) unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
     // SAFETY: the caller guarantees the range; rep stosb stores al n times.
     unsafe {
         core::arch::asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _,
@@ -173,7 +149,7 @@ pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
 /// # Safety
 /// As C's memcmp: n bytes readable at a and b.
 #[no_mangle]
-pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+pub(crate) unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
     while i < n {
         // SAFETY: i < n, inside both ranges. Volatile keeps this loop from being
@@ -195,7 +171,7 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// # Safety
 /// As C's strlen: s is NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+pub(crate) unsafe extern "C" fn strlen(s: *const u8) -> usize {
     let mut n = 0;
     // SAFETY: every byte up to the NUL is readable. Volatile, as in memcmp.
     while unsafe { core::ptr::read_volatile(s.add(n)) } != 0 {
@@ -207,7 +183,7 @@ pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
 /// # Safety
 /// As C's bcmp.
 #[no_mangle]
-pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+pub(crate) unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: same contract as memcmp.
     unsafe { memcmp(a, b, n) }
 }
@@ -215,9 +191,9 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// Programs are built with panic=abort, but the precompiled core/alloc carry unwind
 /// tables that name these symbols. They are never called.
 #[no_mangle]
-pub extern "C" fn rust_eh_personality() {}
+pub(crate) extern "C" fn rust_eh_personality() {}
 
 #[no_mangle]
-pub extern "C" fn _Unwind_Resume() -> ! {
+pub(crate) extern "C" fn _Unwind_Resume() -> ! {
     runtime1::throw("_Unwind_Resume called: unwinding is not supported")
 }

@@ -16,10 +16,11 @@
 
 use core::fmt::Write;
 
-use crate::print::FdWriter;
-use crate::proc::{getg, m0};
-use crate::runtime2::{G, M};
-use crate::sys_linux;
+use crate::runtime::asm_amd64::{gort_sigreturn, gort_sigtramp};
+use crate::runtime::print::FdWriter;
+use crate::runtime::proc::{getg, m0};
+use crate::runtime::runtime2::{G, M};
+use crate::runtime::sys_linux;
 
 const SIGILL: usize = 4;
 const SIGBUS: usize = 7;
@@ -40,11 +41,6 @@ const UC_MCONTEXT: usize = 40;
 const REG_RSP: usize = 15;
 const REG_RIP: usize = 16;
 
-extern "C" {
-    fn gort_sigtramp();
-    fn gort_sigreturn();
-}
-
 /// The kernel's struct sigaction for rt_sigaction.
 #[repr(C)]
 struct SigAction {
@@ -56,7 +52,7 @@ struct SigAction {
 
 /// initsig: install the fault handlers. Runs once, on m0 in minit, before any
 /// goroutine runs; the handlers are process-wide.
-pub fn initsig() {
+pub(crate) fn initsig() {
     for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL] {
         let sa = SigAction {
             handler: gort_sigtramp as *const () as usize,
@@ -69,7 +65,7 @@ pub fn initsig() {
         let r = unsafe { sys_linux::rt_sigaction(sig, &sa as *const SigAction as usize, 0) };
         if r < 0 {
             crate::eprintln!("runtime: rt_sigaction({sig}) failed: errno {}", -r);
-            crate::runtime1::throw("initsig");
+            crate::runtime::runtime1::throw("initsig");
         }
     }
 }
@@ -78,7 +74,7 @@ pub fn initsig() {
 ///
 /// # Safety
 /// Runs on mp's own thread (its g0), once.
-pub unsafe fn minit_signals(mp: *mut M) {
+pub(crate) unsafe fn minit_signals(mp: *mut M) {
     let r = sys_linux::mmap_anon(
         SIGSTACK_SIZE,
         sys_linux::PROT_READ | sys_linux::PROT_WRITE,
@@ -86,7 +82,7 @@ pub unsafe fn minit_signals(mp: *mut M) {
     );
     if sys_linux::is_err(r) {
         crate::eprintln!("runtime: cannot allocate signal stack: errno {}", -r);
-        crate::runtime1::throw("out of memory");
+        crate::runtime::runtime1::throw("out of memory");
     }
     // stack_t: ss_sp, ss_flags (int + padding), ss_size.
     let ss: [usize; 3] = [r as usize, 0, SIGSTACK_SIZE];
@@ -94,7 +90,7 @@ pub unsafe fn minit_signals(mp: *mut M) {
     let e = unsafe { sys_linux::sigaltstack(ss.as_ptr() as usize) };
     if e < 0 {
         crate::eprintln!("runtime: sigaltstack failed: errno {}", -e);
-        crate::runtime1::throw("minit");
+        crate::runtime::runtime1::throw("minit");
     }
     if mp == m0() {
         initsig();
@@ -106,7 +102,7 @@ pub unsafe fn minit_signals(mp: *mut M) {
 ///
 /// # Safety
 /// info and ctx are the kernel's siginfo_t and ucontext_t for this signal.
-pub unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *const u8) {
+pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *const u8) {
     // SAFETY: the kernel's layouts; we only read.
     let (code, addr, pc, sp) = unsafe {
         let code = *(info.add(SI_CODE) as *const i32);
@@ -166,7 +162,7 @@ pub unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *const u8)
 unsafe fn in_guard(gp: *mut G, addr: usize) -> bool {
     // SAFETY: gp's stack bounds are valid while it runs.
     let lo = unsafe { (*gp).stack.lo };
-    lo != 0 && addr < lo && addr >= lo - crate::stack::guard_size()
+    lo != 0 && addr < lo && addr >= lo - crate::runtime::stack::guard_size()
 }
 
 fn signal_line(w: &mut FdWriter, sig: usize, code: i32, addr: usize, pc: usize) {

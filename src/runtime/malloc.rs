@@ -18,7 +18,7 @@ use core::ptr::NonNull;
 
 use linked_list_allocator::Heap;
 
-use crate::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
+use crate::runtime::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 
 /// The largest reservation tried, then halved until the kernel agrees (a low
 /// RLIMIT_AS, a strict overcommit policy).
@@ -35,12 +35,12 @@ struct Arena {
     end: usize,
 }
 
-pub struct GortHeap {
+pub(crate) struct GortHeap {
     arena: spin::Mutex<Arena>,
 }
 
 impl GortHeap {
-    pub const fn new() -> GortHeap {
+    pub(crate) const fn new() -> GortHeap {
         GortHeap {
             arena: spin::Mutex::new(Arena {
                 heap: Heap::empty(),
@@ -52,7 +52,7 @@ impl GortHeap {
     }
 
     /// mallocinit: reserve the arena. Runs once on m0 during schedinit.
-    pub fn init(&self) {
+    pub(crate) fn init(&self) {
         let mut a = self.arena.lock();
         if a.base != 0 {
             return;
@@ -74,13 +74,7 @@ impl GortHeap {
         crate::eprintln!(
             "runtime: cannot reserve arena virtual address space: mmap failed with errno {last_err}"
         );
-        crate::runtime1::throw("out of memory")
-    }
-
-    /// Bytes of address space committed to the heap so far.
-    pub fn committed(&self) -> usize {
-        let a = self.arena.lock();
-        a.committed - a.base
+        crate::runtime::runtime1::throw("out of memory")
     }
 }
 
@@ -91,7 +85,7 @@ impl Arena {
         if self.base == 0 {
             return false;
         }
-        let page = crate::os_linux::physpagesize().max(4096);
+        let page = crate::runtime::os_linux::physpagesize().max(4096);
         let have = self.committed - self.base;
         let want = need.max(have).max(COMMIT_MIN).next_multiple_of(page);
         let want = want.min(self.end - self.committed);
@@ -153,5 +147,9 @@ unsafe impl GlobalAlloc for GortHeap {
 #[cold]
 fn out_of_memory(size: usize, in_use: usize) -> ! {
     crate::eprintln!("runtime: out of memory: cannot allocate {size}-byte block ({in_use} in use)");
-    crate::runtime1::throw("out of memory")
+    crate::runtime::runtime1::throw("out of memory")
 }
+
+/// The heap. It is the global allocator only in freestanding programs (entry.rs); the
+/// unit tests can use it without it being theirs.
+pub(crate) static HEAP: GortHeap = GortHeap::new();

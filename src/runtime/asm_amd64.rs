@@ -1,0 +1,137 @@
+//! The Rust side of the assembly in rt0/ (Go's stubs.go and the glue around its
+//! asm_amd64.s): the one place that includes the assembly, the structure offsets it
+//! uses (from `offset_of!`, never literals), the declarations of its entry points,
+//! and `getg`.
+//!
+//! The assembly files:
+//! - rt0/rt0_linux_amd64.s: `_start` and `rt0_go`, the boot path (freestanding
+//!   programs only: a host test binary has its own `_start`);
+//! - rt0/asm_amd64.s: the goroutine switch (`mcall`, `gogo`, `gosave`,
+//!   `systemstack`, `mstart`, `goexit`);
+//! - rt0/sys_linux_amd64.s: `settls`, the `clone` child path, the signal trampoline
+//!   and `sigreturn`.
+//!
+//! The assembly reaches G, M and Gobuf only through the offsets below, so their
+//! Rust-only fields (closures, `&str`) do not matter to it.
+
+use core::mem::offset_of;
+
+use super::runtime2::{Gobuf, Stack, G, M};
+use super::{debug, os_linux, proc, runtime1, signal_linux, sys_linux};
+
+pub(crate) const OFF_G_STACK_LO: usize = offset_of!(G, stack) + offset_of!(Stack, lo);
+pub(crate) const OFF_G_STACK_HI: usize = offset_of!(G, stack) + offset_of!(Stack, hi);
+pub(crate) const OFF_G_STACKGUARD0: usize = offset_of!(G, stackguard0);
+pub(crate) const OFF_G_STACKGUARD1: usize = offset_of!(G, stackguard1);
+pub(crate) const OFF_G_M: usize = offset_of!(G, m);
+pub(crate) const OFF_G_SCHED: usize = offset_of!(G, sched);
+pub(crate) const OFF_GOBUF_SP: usize = offset_of!(Gobuf, sp);
+pub(crate) const OFF_GOBUF_PC: usize = offset_of!(Gobuf, pc);
+pub(crate) const OFF_GOBUF_G: usize = offset_of!(Gobuf, g);
+pub(crate) const OFF_GOBUF_CTXT: usize = offset_of!(Gobuf, ctxt);
+pub(crate) const OFF_GOBUF_BP: usize = offset_of!(Gobuf, bp);
+pub(crate) const OFF_GOBUF_RBX: usize = offset_of!(Gobuf, rbx);
+pub(crate) const OFF_GOBUF_R12: usize = offset_of!(Gobuf, r12);
+pub(crate) const OFF_GOBUF_R13: usize = offset_of!(Gobuf, r13);
+pub(crate) const OFF_GOBUF_R14: usize = offset_of!(Gobuf, r14);
+pub(crate) const OFF_GOBUF_R15: usize = offset_of!(Gobuf, r15);
+pub(crate) const OFF_GOBUF_FPCSR: usize = offset_of!(Gobuf, fpcsr);
+pub(crate) const OFF_M_TLS: usize = offset_of!(M, tls);
+pub(crate) const OFF_M_G0: usize = offset_of!(M, g0);
+
+// The TLS convention needs tls first in M: FS = &m.tls[1], and getg() is -8(FS).
+const _: () = assert!(OFF_M_TLS == 0);
+
+#[cfg(not(test))]
+core::arch::global_asm!(
+    include_str!("../../rt0/rt0_linux_amd64.s"),
+    entry_sp = sym debug::ENTRY_SP,
+    tls_check = sym debug::TLS_CHECK,
+    g0 = sym proc::G0,
+    m0 = sym proc::M0,
+    g_stackguard0 = const OFF_G_STACKGUARD0,
+    g_stackguard1 = const OFF_G_STACKGUARD1,
+    g_stack_lo = const OFF_G_STACK_LO,
+    g_stack_hi = const OFF_G_STACK_HI,
+    g_m = const OFF_G_M,
+    m_tls = const OFF_M_TLS,
+    m_g0 = const OFF_M_G0,
+    tls_verify = sym runtime1::tls_verify,
+    tls_check_failed = sym runtime1::tls_check_failed,
+    args = sym runtime1::args,
+    osinit = sym os_linux::osinit,
+    schedinit = sym proc::schedinit,
+    newproc_main = sym proc::newproc_main,
+    options(att_syntax)
+);
+
+core::arch::global_asm!(
+    include_str!("../../rt0/asm_amd64.s"),
+    include_str!("../../rt0/sys_linux_amd64.s"),
+    g_sched = const OFF_G_SCHED,
+    g_m = const OFF_G_M,
+    m_g0 = const OFF_M_G0,
+    m_tls = const OFF_M_TLS,
+    gobuf_sp = const OFF_GOBUF_SP,
+    gobuf_pc = const OFF_GOBUF_PC,
+    gobuf_g = const OFF_GOBUF_G,
+    gobuf_ctxt = const OFF_GOBUF_CTXT,
+    gobuf_bp = const OFF_GOBUF_BP,
+    gobuf_rbx = const OFF_GOBUF_RBX,
+    gobuf_r12 = const OFF_GOBUF_R12,
+    gobuf_r13 = const OFF_GOBUF_R13,
+    gobuf_r14 = const OFF_GOBUF_R14,
+    gobuf_r15 = const OFF_GOBUF_R15,
+    gobuf_fpcsr = const OFF_GOBUF_FPCSR,
+    badmcall = sym proc::badmcall,
+    mstart0 = sym proc::mstart0,
+    goexit1 = sym proc::goexit1,
+    arch_set_fs = const sys_linux::ARCH_SET_FS,
+    sys_arch_prctl = const syscalls::Sysno::arch_prctl as usize,
+    settls_failed = sym runtime1::settls_failed,
+    sys_clone = const syscalls::Sysno::clone as usize,
+    sys_exit = const syscalls::Sysno::exit as usize,
+    sys_rt_sigreturn = const syscalls::Sysno::rt_sigreturn as usize,
+    sighandler = sym signal_linux::sighandler,
+    options(att_syntax)
+);
+
+// The entry points of the assembly. Their contracts are in the .s files.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// Restore the context in buf and jump to its PC; never returns.
+    pub(crate) fn gort_gogo(buf: *const Gobuf) -> !;
+    /// Save the caller's context in g.sched and call f(g) on g0.
+    pub(crate) fn gort_mcall(f: extern "C" fn(*mut G) -> !);
+    /// Run f(arg) on g0's stack and come back.
+    pub(crate) fn gort_systemstack(f: unsafe extern "C" fn(*mut u8), arg: *mut u8);
+    /// The return address of every goroutine's entry function (its address + 1).
+    pub(crate) fn gort_goexit();
+    /// The start of every M's g0.
+    pub(crate) fn gort_mstart();
+    /// Start an OS thread on stk with FS = &mp.tls[1] and g = gp, running f.
+    pub(crate) fn gort_clone(
+        flags: usize,
+        stk: usize,
+        mp: *mut M,
+        gp: *mut G,
+        f: unsafe extern "C" fn(),
+    ) -> isize;
+    /// The entry of every signal handler (realigns SP, calls sighandler).
+    pub(crate) fn gort_sigtramp();
+    /// sa_restorer: rt_sigreturn.
+    pub(crate) fn gort_sigreturn();
+}
+
+/// getg: the current goroutine, read from -8(FS) afresh on every call (the asm is not
+/// `pure`, so the compiler cannot reuse an earlier read across a switch of Ms).
+#[inline(always)]
+pub(crate) fn getg() -> *mut G {
+    let g: *mut G;
+    // SAFETY: after rt0_go's settls, FS points at the current M's tls[1] on every
+    // thread the runtime runs, so -8(FS) is tls[0], the current g.
+    unsafe {
+        core::arch::asm!("mov {}, qword ptr fs:[-8]", out(reg) g, options(nostack, preserves_flags, readonly));
+    }
+    g
+}

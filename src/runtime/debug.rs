@@ -1,0 +1,306 @@
+//! Runtime introspection for users and tests: the boot state (`boot_info`) and Go's
+//! scheduler trace (`schedtrace`, GODEBUG=schedtrace=N,scheddetail=1).
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicI32, AtomicI64, AtomicUsize, Ordering::Relaxed};
+
+use crate::runtime::print::FdWriter;
+use crate::runtime::proc::{self, getg, sched};
+use crate::runtime::runtime2::*;
+
+/// SP at `_start` and the value read back through FS by rt0_go's 0x123 check. Written
+/// once by rt0_go (assembly, through `sym`), before any other code runs.
+pub(crate) static ENTRY_SP: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static TLS_CHECK: AtomicUsize = AtomicUsize::new(0);
+
+/// GODEBUG settings (parsedebugvars, at boot). schedtrace is in milliseconds.
+static SCHEDTRACE: AtomicI32 = AtomicI32::new(0);
+static SCHEDDETAIL: AtomicI32 = AtomicI32::new(0);
+/// nanotime at boot, for the SCHED line's "Nms" (Go: runtimeInitTime).
+static START_NANOS: AtomicI64 = AtomicI64::new(0);
+
+/// parsedebugvars: read GODEBUG (comma-separated name=value). Unknown names and
+/// malformed values are ignored, as in Go. Runs during schedinit.
+pub(crate) fn parsedebugvars() {
+    START_NANOS.store(crate::runtime::vdso_linux::nanotime(), Relaxed);
+    if let Some(v) = crate::runtime::runtime1::getenv(b"GODEBUG") {
+        for (key, val) in parse_godebug(v) {
+            let Some(n) = crate::runtime::runtime1::atoi32(val) else {
+                continue;
+            };
+            match key {
+                b"schedtrace" => SCHEDTRACE.store(n, Relaxed),
+                b"scheddetail" => SCHEDDETAIL.store(n, Relaxed),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The name=value pairs of a GODEBUG string.
+pub(crate) fn parse_godebug(v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    v.split(|&c| c == b',').filter_map(|kv| {
+        let i = kv.iter().position(|&c| c == b'=')?;
+        Some((&kv[..i], &kv[i + 1..]))
+    })
+}
+
+/// The id of the M (OS thread) running the calling goroutine.
+pub fn m_id() -> i64 {
+    // SAFETY: the running goroutine's m is valid while it runs.
+    unsafe { (*proc::getm()).id }
+}
+
+/// The number of goroutines parked (waiting) right now.
+pub fn num_waiting() -> usize {
+    proc::allgs()
+        // SAFETY: Gs are never freed; the status is atomic.
+        .filter(|&gp| unsafe { (*gp).atomicstatus.load(Relaxed) } == GWAITING)
+        .count()
+}
+
+/// How many times an M found work by stealing from another P.
+pub fn steals() -> u64 {
+    proc::STEALS.load(Relaxed)
+}
+
+/// Start the tracing monitor thread if GODEBUG asked for schedtrace (Go's sysmon
+/// prints it). Runs in runtime main.
+pub(crate) fn start_schedtrace() {
+    if SCHEDTRACE.load(Relaxed) > 0 {
+        proc::start_sysmon();
+    }
+}
+
+/// The body of sysmon while tracing: every schedtrace ms, print the trace. Runs on an
+/// M without a P, forever.
+pub(crate) fn sysmon_loop() -> ! {
+    let period = SCHEDTRACE.load(Relaxed).max(1) as u64;
+    loop {
+        crate::runtime::sys_linux::nanosleep(period * 1_000_000);
+        schedtrace(SCHEDDETAIL.load(Relaxed) > 0);
+    }
+}
+
+/// Print Go's scheduler trace now: the SCHED line, and with detail a line for each
+/// P, M and G. Safe to call from any goroutine or from sysmon; the figures are a
+/// racy snapshot, as in Go.
+pub(crate) fn schedtrace(detail: bool) {
+    let mut w = FdWriter::new(2);
+    let now = crate::runtime::vdso_linux::nanotime();
+    let s = sched();
+    // SAFETY: only reads; Ps, Ms and Gs are never freed. Non-atomic fields are read
+    // without sched.lock, as Go's schedtrace does without detail; the values are
+    // only printed.
+    unsafe {
+        (*s).lock.lock();
+        let _ = write!(
+            w,
+            "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={}",
+            (now - START_NANOS.load(Relaxed)) / 1_000_000,
+            proc::gomaxprocs(),
+            (*s).npidle.load(Relaxed),
+            (*s).mnext,
+            (*s).nmspinning.load(Relaxed),
+            (*s).nmidle,
+            (*s).runqsize
+        );
+        if detail {
+            let _ = writeln!(
+                w,
+                " gcwaiting={} nmidlelocked={} stopwait={} sysmonwait=0",
+                (*s).gcwaiting.load(Relaxed) as i32,
+                (*s).nmidlelocked,
+                (*s).stopwait
+            );
+        }
+        for i in 0..proc::allp_len() {
+            let pp = proc::allp(i);
+            let h = (*pp).runqhead.load(Relaxed);
+            let t = (*pp).runqtail.load(Relaxed);
+            let q = t.wrapping_sub(h).min(RUNQ_SIZE as u32);
+            if detail {
+                let mid = if (*pp).m.is_null() { -1 } else { (*(*pp).m).id };
+                let _ = writeln!(
+                    w,
+                    "  P{}: status={} schedtick={} syscalltick=0 m={} runqsize={} gfreecnt={} timerslen=0",
+                    i,
+                    (*pp).status.load(Relaxed),
+                    (*pp).schedtick,
+                    mid,
+                    q,
+                    (*pp).gfreecnt.load(Relaxed)
+                );
+            } else {
+                // Go's format: " [" first, then space-separated per-P queue lengths.
+                let _ = write!(w, "{}{}", if i == 0 { " [" } else { " " }, q);
+                if i == proc::allp_len() - 1 {
+                    let _ = writeln!(w, "]");
+                }
+            }
+        }
+        if !detail {
+            (*s).lock.unlock();
+            w.flush();
+            return;
+        }
+        for mp in proc::allm() {
+            let pp = (*mp).p;
+            let pid = if pp.is_null() { -1 } else { (*pp).id };
+            let cur = (*mp).curg;
+            let curid = if cur.is_null() {
+                -1
+            } else {
+                (*cur).goid as i64
+            };
+            let _ = writeln!(
+                w,
+                "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
+                (*mp).id,
+                pid,
+                curid,
+                (*mp).locks,
+                (*mp).spinning.load(Relaxed),
+                pp.is_null() && cur.is_null()
+            );
+        }
+        for gp in proc::allgs_in_creation_order() {
+            let st = (*gp).atomicstatus.load(Relaxed);
+            if st == GDEAD {
+                continue;
+            }
+            let mp = (*gp).m;
+            let mid = if mp.is_null() { -1 } else { (*mp).id };
+            let _ = writeln!(
+                w,
+                "  G{}: status={}({}) m={} lockedm=-1",
+                (*gp).goid,
+                st,
+                if st == GWAITING { (*gp).waitreason } else { "" },
+                mid
+            );
+        }
+        (*s).lock.unlock();
+    }
+    w.flush();
+}
+
+/// The state rt0_go, args, osinit and schedinit left behind, as seen from the calling
+/// goroutine.
+#[derive(Debug, Clone)]
+pub struct BootInfo {
+    /// argc as the kernel passed it.
+    pub argc: usize,
+    /// SP at `_start`.
+    pub entry_sp: usize,
+    /// g0's stack floor, carved from the OS stack.
+    pub g0_stack_lo: usize,
+    /// g0's stack top (rt0_go's aligned SP).
+    pub g0_stack_hi: usize,
+    /// g0's stackguard0.
+    pub g0_stackguard0: usize,
+    /// The FS base, read back with ARCH_GET_FS.
+    pub fsbase: usize,
+    /// The address of `m0.tls[1]`, where FS must point.
+    pub m0_tls1: usize,
+    /// What rt0_go read back after storing 0x123 through FS.
+    pub tls_check: usize,
+    /// m0's id.
+    pub m0_id: i64,
+    /// CPUs the runtime uses (affinity, cgroup quota).
+    pub ncpu: usize,
+    /// CPUs in the affinity mask.
+    pub ncpu_affinity: usize,
+    /// The page size from the auxiliary vector.
+    pub physpagesize: usize,
+    /// The thread limit.
+    pub maxmcount: i32,
+    /// GOMAXPROCS.
+    pub gomaxprocs: usize,
+    /// The number of Ps in allp.
+    pub allp_len: usize,
+    /// Ps on the idle list.
+    pub idleprocs: i32,
+    /// The status name of `allp[0]`.
+    pub p0_status: &'static str,
+    /// Id of the M holding `allp[0]`, or -1.
+    pub p0_m: i64,
+    /// Ids on the allm list, newest first; `allm_len` of them are filled.
+    pub allm: [i64; 8],
+    /// How many of `allm` are filled.
+    pub allm_len: usize,
+    /// The stealOrder count.
+    pub steal_order_count: u32,
+    /// The calling goroutine's id.
+    pub cur_goid: u64,
+    /// Id of the M running the calling goroutine.
+    pub cur_m: i64,
+}
+
+/// Snapshot the boot state. Call from a goroutine, before starting others (later,
+/// more Ms and idle Ps may exist).
+pub fn boot_info() -> BootInfo {
+    // SAFETY: G0, M0, SCHED and allp are initialised by boot before any goroutine
+    // runs; we only read them, and the fields read are stable after boot.
+    unsafe {
+        let g0 = proc::g0();
+        let m0 = proc::m0();
+        let s = sched();
+        let p0: *mut P = proc::allp(0);
+        let mut allm = [0i64; 8];
+        let mut allm_len = 0;
+        for mp in proc::allm() {
+            if allm_len < allm.len() {
+                allm[allm_len] = (*mp).id;
+                allm_len += 1;
+            }
+        }
+        let gp = getg();
+        let m_id = |mp: *mut M| if mp.is_null() { -1 } else { (*mp).id };
+        BootInfo {
+            argc: crate::runtime::runtime1::argc(),
+            entry_sp: ENTRY_SP.load(Relaxed),
+            g0_stack_lo: (*g0).stack.lo,
+            g0_stack_hi: (*g0).stack.hi,
+            g0_stackguard0: (*g0).stackguard0,
+            fsbase: crate::runtime::sys_linux::get_fs(),
+            m0_tls1: &raw const (*m0).tls[1] as usize,
+            tls_check: TLS_CHECK.load(Relaxed),
+            m0_id: (*m0).id,
+            ncpu: crate::runtime::os_linux::ncpu(),
+            ncpu_affinity: crate::runtime::os_linux::NCPU_AFFINITY.load(Relaxed),
+            physpagesize: crate::runtime::os_linux::physpagesize(),
+            maxmcount: (*s).maxmcount,
+            gomaxprocs: proc::gomaxprocs(),
+            allp_len: proc::allp_len(),
+            idleprocs: (*s).npidle.load(Relaxed),
+            p0_status: pstatus_name((*p0).status.load(Relaxed)),
+            p0_m: m_id((*p0).m),
+            allm,
+            allm_len,
+            steal_order_count: proc::steal_order_count(),
+            cur_goid: (*gp).goid,
+            cur_m: m_id((*gp).m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    #[test]
+    fn godebug_pairs() {
+        let v: Vec<_> = parse_godebug(b"schedtrace=100,scheddetail=1,junk,x=").collect();
+        assert_eq!(
+            v,
+            [
+                (&b"schedtrace"[..], &b"100"[..]),
+                (b"scheddetail", b"1"),
+                (b"x", b"")
+            ]
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Package runtime: everything underneath the user packages, private to the crate.
+//!
+//! One file per concern, each named after the Go file that owns the same protocol,
+//! so Go's own design notes map one to one; each opens with the protocol it owns:
+//!
+//! - `asm_amd64`: the one place the assembly in rt0/ is included, its offsets and
+//!   entry points, and `getg`;
+//! - `runtime2`: the G, M, P and Schedt structures, and who may touch each field;
+//! - `proc`: boot (schedinit, procresize), goroutine creation (newproc), the
+//!   scheduling loop (schedule, findrunnable, execute), parking (gopark, goready),
+//!   threads (newm, startm, stopm, wakep, handoffp) and stop-the-world;
+//! - `runq`: the per-P lock-free run queues and work stealing;
+//! - `lock_futex`: the runtime's own mutex and one-shot notes, on futexes;
+//! - `sema`: semaphores and notify lists for goroutines (under package sync);
+//! - `chan`, `select`: channels (hchan) and selectgo;
+//! - `time`: per-P timer heaps, sleep, and the timers behind `after`/`tick`;
+//! - `stack`: goroutine stacks and their guard pages;
+//! - `malloc`: the heap behind the global allocator;
+//! - `signal_linux`: fault handlers (stack overflow, nil dereference);
+//! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
+//! - `runtime1`: arguments, environment, GOMAXPROCS parsing, `throw`;
+//! - `debug`: GODEBUG, schedtrace and boot introspection;
+//! - `print`: the runtime's unbuffered, non-allocating output;
+//! - `entry`: what only a freestanding program has (`_start`, the panic handler, the
+//!   global allocator, `mem*`).
+
+// Runtime structures have `const fn new` for their statics; Default would add nothing.
+#![allow(clippy::new_without_default)]
+// Host unit tests build the runtime without rt0 (the host has its own `_start`), so
+// the boot path and what only it reaches are unused there; the freestanding build
+// still checks for dead code.
+#![cfg_attr(test, allow(dead_code, unused_imports))]
+
+pub(crate) mod asm_amd64;
+pub(crate) mod chan;
+pub(crate) mod debug;
+#[cfg(not(test))]
+mod entry;
+pub(crate) mod lock_futex;
+pub(crate) mod malloc;
+pub(crate) mod os_linux;
+pub(crate) mod print;
+pub(crate) mod proc;
+pub(crate) mod runq;
+pub(crate) mod runtime1;
+pub(crate) mod runtime2;
+pub(crate) mod select;
+pub(crate) mod sema;
+pub(crate) mod signal_linux;
+pub(crate) mod stack;
+pub(crate) mod sys_linux;
+pub(crate) mod time;
+pub(crate) mod vdso_linux;
