@@ -95,12 +95,19 @@ fn main() {
     }
     let g: u64 = mode.parse().unwrap_or(1);
     let wg = Arc::new(WaitGroup::new());
+    // Each goroutine's [start, end) on the monotonic clock and the M it ran on: two
+    // goroutines ran in parallel if their intervals overlap on two different Ms,
+    // which holds however loaded the host is (a wall/CPU ratio does not).
+    let spans = Arc::new(gort::sync::Mutex::new(alloc::vec::Vec::new()));
     let (w0, c0) = (clock(MONOTONIC), clock(PROCESS_CPU));
     for _ in 0..g {
         wg.add(1);
-        let w = wg.clone();
+        let (w, spans) = (wg.clone(), spans.clone());
         gort::go(move || {
+            let start = clock(MONOTONIC);
             spin_for(ms * 1_000_000);
+            let m = gort::debug::unstable::m_id();
+            spans.lock().push((start, clock(MONOTONIC), m));
             w.done();
         });
     }
@@ -108,4 +115,11 @@ fn main() {
     let (w1, c1) = (clock(MONOTONIC), clock(PROCESS_CPU));
     gort::println!("wall_ms={}", (w1 - w0) / 1_000_000);
     gort::println!("cpu_ms={}", (c1 - c0) / 1_000_000);
+    let spans = spans.lock();
+    let mut ms_used: alloc::vec::Vec<i64> = spans.iter().map(|s| s.2).collect();
+    ms_used.sort();
+    ms_used.dedup();
+    let overlap = spans.len() >= 2 && spans[0].0.max(spans[1].0) < spans[0].1.min(spans[1].1);
+    gort::println!("threads={}", ms_used.len());
+    gort::println!("overlap={overlap}");
 }

@@ -21,6 +21,7 @@ use core::mem::MaybeUninit;
 use core::ptr;
 
 use crate::runtime::chan::{block_forever, chanrecv, chansend, closechan, Hchan};
+use crate::runtime::runtime2::WaitReason;
 
 /// A channel of T, Go's `chan T`: cloning it gives another handle to the same
 /// channel. `Chan::nil()` is Go's nil channel: operations on it block forever and
@@ -91,7 +92,7 @@ impl<T> Chan<T> {
     #[track_caller]
     pub fn send(&self, v: T) {
         let Some(c) = &self.c else {
-            block_forever("chan send (nil chan)")
+            block_forever(WaitReason::ChanSendNilChan)
         };
         let mut slot = MaybeUninit::new(v);
         // SAFETY: slot holds our value; a successful send moves it out.
@@ -117,7 +118,7 @@ impl<T> Chan<T> {
     /// drained.
     pub fn recv(&self) -> Option<T> {
         let Some(c) = &self.c else {
-            block_forever("chan receive (nil chan)")
+            block_forever(WaitReason::ChanReceiveNilChan)
         };
         let mut slot = MaybeUninit::<T>::uninit();
         // SAFETY: slot is free room; received = true means a value was moved in.

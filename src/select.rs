@@ -82,7 +82,7 @@ impl<T> Drop for SendArm<'_, T> {
 
 /// `select! {}`: block forever.
 pub fn block_forever_select() -> ! {
-    crate::runtime::chan::block_forever("select (no cases)")
+    crate::runtime::chan::block_forever(crate::runtime::runtime2::WaitReason::SelectNoCases)
 }
 
 /// Go's select statement over channels of any types:

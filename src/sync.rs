@@ -17,6 +17,7 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering::*};
 
+use crate::runtime::runtime2::WaitReason;
 use crate::runtime::sema::{semacquire, semacquire1, semrelease, semrelease1};
 
 const MUTEX_LOCKED: i32 = 1; // mutex is locked
@@ -24,7 +25,6 @@ const MUTEX_WOKEN: i32 = 2; // a waiter was woken and is competing
 const MUTEX_STARVING: i32 = 4; // ownership is handed off to waiters
 const MUTEX_WAITER_SHIFT: i32 = 3; // the rest is the number of waiters
 const STARVATION_THRESHOLD_NS: i64 = 1_000_000;
-const ACTIVE_SPIN: i32 = 4;
 const ACTIVE_SPIN_CNT: u32 = 30;
 
 /// Go's sync.Mutex without data: `lock` and `unlock` may be called from different
@@ -78,7 +78,9 @@ impl RawMutex {
         loop {
             // Don't spin in starvation mode, ownership is handed off to waiters so
             // we won't be able to acquire the mutex anyway.
-            if old & (MUTEX_LOCKED | MUTEX_STARVING) == MUTEX_LOCKED && can_spin(iter) {
+            if old & (MUTEX_LOCKED | MUTEX_STARVING) == MUTEX_LOCKED
+                && crate::runtime::proc::sync_runtime_canspin(iter)
+            {
                 // Active spinning makes sense. Try to set mutexWoken flag to inform
                 // Unlock to not wake other blocked goroutines.
                 if !awoke
@@ -133,7 +135,7 @@ impl RawMutex {
                 if wait_start == 0 {
                     wait_start = crate::runtime::vdso_linux::nanotime();
                 }
-                semacquire1(&self.sema, lifo, "semacquire");
+                semacquire1(&self.sema, lifo, WaitReason::Semacquire);
                 starving = starving
                     || crate::runtime::vdso_linux::nanotime() - wait_start
                         > STARVATION_THRESHOLD_NS;
@@ -216,25 +218,6 @@ impl RawMutex {
 impl Default for RawMutex {
     fn default() -> Self {
         RawMutex::new()
-    }
-}
-
-/// sync_runtime_canSpin: spin only on a multicore machine with GOMAXPROCS > 1, at
-/// least one other running P, and an empty local run queue (else we had better run
-/// that work instead).
-fn can_spin(iter: i32) -> bool {
-    if iter >= ACTIVE_SPIN || crate::runtime::os_linux::ncpu() <= 1 {
-        return false;
-    }
-    let s = crate::runtime::proc::sched();
-    // SAFETY: atomics only; the current M's P is its own.
-    unsafe {
-        let procs = crate::runtime::proc::gomaxprocs() as i32;
-        if procs <= (*s).npidle.load(Relaxed) + (*s).nmspinning.load(Relaxed) as i32 + 1 {
-            return false;
-        }
-        let pp = (*crate::runtime::proc::getm()).p;
-        !pp.is_null() && crate::runtime::runq::runqempty(&*pp)
     }
 }
 
@@ -435,7 +418,7 @@ impl RawRwLock {
     pub fn read_lock(&self) {
         if self.reader_count.fetch_add(1, AcqRel) + 1 < 0 {
             // A writer is pending, wait for it.
-            semacquire1(&self.reader_sem, false, "semacquire");
+            semacquire1(&self.reader_sem, false, WaitReason::Semacquire);
         }
     }
 
@@ -462,7 +445,7 @@ impl RawRwLock {
         let r = self.reader_count.fetch_sub(RWMUTEX_MAX_READERS, AcqRel);
         // Wait for active readers.
         if r != 0 && self.reader_wait.fetch_add(r, AcqRel) + r != 0 {
-            semacquire1(&self.writer_sem, false, "semacquire");
+            semacquire1(&self.writer_sem, false, WaitReason::Semacquire);
         }
     }
 

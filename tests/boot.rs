@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 #[test]
 fn hello_prints_and_exits_zero() {
     assert_static_elf(&examples_dir().join("hello"));
-    for mode in MODES {
+    for &mode in modes() {
         let r = run::<&str>(mode, "hello", &[]);
         r.assert_exit(0);
         assert_eq!(r.stdout, "hello, world\n", "{mode:?}");
@@ -61,7 +61,7 @@ fn check_bootinfo(r: &Run, mode: Mode, gomaxprocs: u64) {
 
 #[test]
 fn bootinfo_invariants() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "bootinfo", &["x", "y"]);
         assert_eq!(r.num("argc"), 3);
         let ncpu = r.num("ncpu");
@@ -115,7 +115,7 @@ fn host_affinity_count() -> u64 {
 
 #[test]
 fn gomaxprocs_env_as_go() {
-    for mode in MODES {
+    for &mode in modes() {
         let ncpu = run::<&str>(mode, "bootinfo", &[]).num("ncpu");
         let cases: &[(&str, u64)] = &[
             ("", ncpu),
@@ -136,7 +136,7 @@ fn gomaxprocs_env_as_go() {
 
 #[test]
 fn ten_thousand_environment_variables() {
-    for mode in MODES {
+    for &mode in modes() {
         let mut cmd = command(mode, "args", &["one"]);
         cmd.env_clear();
         for i in 0..10_000 {
@@ -163,7 +163,7 @@ fn ten_thousand_environment_variables() {
 #[test]
 fn non_utf8_arguments_pass_through() {
     let weird: &[u8] = b"caf\xe9\xff-\x80end";
-    for mode in MODES {
+    for &mode in modes() {
         let mut cmd = command(
             mode,
             "args",
@@ -193,7 +193,7 @@ fn non_utf8_arguments_pass_through() {
 
 #[test]
 fn exit_status() {
-    for mode in MODES {
+    for &mode in modes() {
         run::<&str>(mode, "exit", &[]).assert_exit(0);
         for code in [0, 1, 3, 42, 255] {
             let r = run(mode, "exit", &[code.to_string()]);
@@ -216,7 +216,7 @@ fn panics_print_go_style_and_exit_2() {
             "panic: called `Option::unwrap()` on a `None` value\n",
         ),
     ];
-    for mode in MODES {
+    for &mode in modes() {
         for (how, first) in cases {
             let r = run(mode, "panic", &[how]);
             r.assert_exit(2);
@@ -238,7 +238,7 @@ fn panics_print_go_style_and_exit_2() {
 
 #[test]
 fn heap_serves_alloc() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run::<&str>(mode, "alloc", &[]);
         r.assert_exit(0);
         assert_eq!(r.get("box"), "42");
@@ -251,7 +251,7 @@ fn heap_serves_alloc() {
 
 #[test]
 fn heap_exhaustion_is_fatal_out_of_memory() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "alloc", &["oom"]);
         r.assert_exit(2);
         assert_eq!(r.stdout, "");

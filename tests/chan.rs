@@ -139,7 +139,7 @@ fn channel_misuse_panics_as_go() {
         ("close-nil", "close of nil channel"),
         ("blocked-send-closed", "send on closed channel"),
     ] {
-        for mode in MODES {
+        for &mode in modes() {
             let r = run(mode, "chans", &[scenario]);
             r.assert_exit(2);
             assert!(
@@ -159,7 +159,7 @@ fn channel_misuse_panics_as_go() {
 
 #[test]
 fn empty_select_blocks_forever_and_checkdead_sees_it() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "chans", &["select-forever"]);
         r.assert_exit(2);
         assert_eq!(

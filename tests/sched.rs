@@ -8,7 +8,7 @@ use common::*;
 
 #[test]
 fn hundred_thousand_goroutines_sum_exactly() {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             let r = run_procs(mode, "goroutines", &["100000"], procs);
             r.assert_exit(0);
@@ -24,7 +24,7 @@ fn hundred_thousand_goroutines_sum_exactly() {
 
 #[test]
 fn goroutines_spawned_by_one_run_on_other_threads() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run_env(mode, "goroutines", &["20000"], &[("GOMAXPROCS", "2")]);
         r.assert_exit(0);
         assert_eq!(r.get("sum"), r.get("want"));
@@ -48,7 +48,7 @@ fn goroutines_spawned_by_one_run_on_other_threads() {
 
 #[test]
 fn mutex_increments_are_exact() {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             let r = run_procs(mode, "mutex", &["8", "1000000"], procs);
             r.assert_exit(0);
@@ -59,7 +59,7 @@ fn mutex_increments_are_exact() {
 
 #[test]
 fn deadlock_is_reported_with_the_blocked_goroutines() {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             let r = run_procs(mode, "misuse", &["deadlock"], procs);
             r.assert_exit(2);
@@ -74,7 +74,7 @@ fn deadlock_is_reported_with_the_blocked_goroutines() {
 
 #[test]
 fn misuse_gives_go_messages_and_exit_2() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "misuse", &["unlock"]);
         r.assert_exit(2);
         assert_eq!(r.stderr, "fatal error: sync: unlock of unlocked mutex\n");
@@ -113,7 +113,7 @@ fn misuse_gives_go_messages_and_exit_2() {
 
 #[test]
 fn gomaxprocs_changes_under_load_lose_nothing() {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             let r = run_procs(mode, "procs", &["16", "20000"], procs);
             r.assert_exit(0);
@@ -131,7 +131,7 @@ fn gomaxprocs_changes_under_load_lose_nothing() {
 
 #[test]
 fn stack_overflow_is_fatal_with_go_messages() {
-    for mode in MODES {
+    for &mode in modes() {
         for (how, goid) in [("overflow", 1), ("overflow-goroutine", 2)] {
             let r = run(mode, "fault", &[how]);
             r.assert_exit(2);
@@ -179,7 +179,7 @@ fn stack_overflow_is_fatal_with_go_messages() {
 
 #[test]
 fn bad_gort_stacksize_is_a_clear_fatal_error() {
-    for mode in MODES {
+    for &mode in modes() {
         for bad in ["abc", "8k", "2g", "", "12q"] {
             let r = run_env(mode, "hello", &[], &[("GORT_STACKSIZE", bad)]);
             r.assert_exit(2);
@@ -199,7 +199,7 @@ fn bad_gort_stacksize_is_a_clear_fatal_error() {
 
 #[test]
 fn faults_become_go_panics() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "fault", &["nil"]);
         r.assert_exit(2);
         assert!(
@@ -295,7 +295,7 @@ fn assert_sched_line(line: &str, procs: usize) {
 
 #[test]
 fn schedtrace_in_go_format() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run_env(mode, "schedtrace", &[], &[("GOMAXPROCS", "3")]);
         r.assert_exit(0);
         assert_eq!(r.stdout, "ok\n");
@@ -354,7 +354,7 @@ fn schedtrace_in_go_format() {
 
 #[test]
 fn stack_size_per_spawn() {
-    for mode in MODES {
+    for &mode in modes() {
         let r = run(mode, "fault", &["overflow-small"]);
         r.assert_exit(2);
         assert!(
@@ -377,7 +377,7 @@ fn stack_size_per_spawn() {
 
 #[test]
 fn a_blocking_system_call_hands_off_its_p() {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             let r = run_procs(mode, "cpu", &["blocking", "300"], procs);
             r.assert_exit(0);

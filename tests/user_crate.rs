@@ -83,7 +83,7 @@ fn a_user_crate_builds_and_runs() {
 
     let bin = dir.join("target/x86_64-unknown-linux-gnu/release/usercrate");
     assert_static_elf(&bin);
-    for mode in MODES {
+    for &mode in modes() {
         let cmd = match mode {
             Mode::Native => Command::new(&bin),
             Mode::Qemu => {

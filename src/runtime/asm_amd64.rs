@@ -38,9 +38,7 @@ pub(crate) const OFF_GOBUF_R15: usize = offset_of!(Gobuf, r15);
 pub(crate) const OFF_GOBUF_FPCSR: usize = offset_of!(Gobuf, fpcsr);
 pub(crate) const OFF_M_TLS: usize = offset_of!(M, tls);
 pub(crate) const OFF_M_G0: usize = offset_of!(M, g0);
-
-// The TLS convention needs tls first in M: FS = &m.tls[1], and getg() is -8(FS).
-const _: () = assert!(OFF_M_TLS == 0);
+pub(crate) const OFF_M_LOCKS: usize = offset_of!(M, locks);
 
 #[cfg(not(test))]
 core::arch::global_asm!(
@@ -125,6 +123,7 @@ extern "C" {
 
 /// getg: the current goroutine, read from -8(FS) afresh on every call (the asm is not
 /// `pure`, so the compiler cannot reuse an earlier read across a switch of Ms).
+#[cfg(not(test))]
 #[inline(always)]
 pub(crate) fn getg() -> *mut G {
     let g: *mut G;
@@ -135,3 +134,90 @@ pub(crate) fn getg() -> *mut G {
     }
     g
 }
+
+/// m.locks += 1 for the M running this thread, in one instruction: `inc` through
+/// FS, which points into the current M (M starts with tls, FS = &m.tls[1]). One
+/// instruction cannot be split by a preemption, so the count always lands on the M
+/// the goroutine is running on, which a `getm().locks += 1` (load g, load m,
+/// increment) could not promise. The asm also orders memory accesses around it for
+/// the compiler (no `nomem`), so the count is raised before what it protects.
+#[cfg(not(test))]
+#[inline(always)]
+pub(crate) fn mlocks_inc() {
+    // SAFETY: FS = &m.tls[1] on every runtime thread, so FS + OFF_M_LOCKS - 8 is
+    // m.locks of the current M; only this thread writes it (an AtomicI32 that other
+    // threads only load).
+    unsafe {
+        core::arch::asm!("inc dword ptr fs:[{off}]", off = const OFF_M_LOCKS - 8, options(nostack));
+    }
+}
+
+/// m.locks -= 1 for the M running this thread (see mlocks_inc).
+#[cfg(not(test))]
+#[inline(always)]
+pub(crate) fn mlocks_dec() {
+    // SAFETY: as mlocks_inc.
+    unsafe {
+        core::arch::asm!("dec dword ptr fs:[{off}]", off = const OFF_M_LOCKS - 8, options(nostack));
+    }
+}
+
+/// A full memory barrier (StoreLoad included), as Linux's smp_mb on x86-64: a locked
+/// read-modify-write of the word at the stack top, which leaves it unchanged. Locked
+/// instructions order every earlier load and store before every later one, and cost
+/// a fraction of `mfence` (fence(SeqCst)), which measured here made each `go`
+/// statement's wakep several times slower. The asm is also a compiler barrier (no
+/// `nomem`).
+#[inline(always)]
+pub(crate) fn storeload_fence() {
+    // SAFETY: [rsp] is this thread's stack top, always mapped; `or 0` writes back the
+    // value it read, atomically (lock), so nothing the compiler keeps there changes.
+    unsafe { core::arch::asm!("lock or dword ptr [rsp], 0", options(nostack)) };
+}
+
+// Host unit tests: FS belongs to the host's libc, so each test thread gets a G and
+// an M of its own (the G is the M's g0), and getg/m.locks use them.
+#[cfg(test)]
+std::thread_local! {
+    static TEST_GM: (*mut G, *mut M) = {
+        let g = std::boxed::Box::into_raw(std::boxed::Box::new(G::new()));
+        let m = std::boxed::Box::into_raw(std::boxed::Box::new(M::new()));
+        // SAFETY: both are fresh and leaked: they live as long as the test process.
+        unsafe {
+            (*g).m.store(m, core::sync::atomic::Ordering::Relaxed);
+            (*m).g0 = g;
+        }
+        (g, m)
+    };
+}
+
+/// getg for host unit tests: this thread's own G.
+#[cfg(test)]
+pub(crate) fn getg() -> *mut G {
+    TEST_GM.with(|gm| gm.0)
+}
+
+/// m.locks += 1 for host unit tests.
+#[cfg(test)]
+pub(crate) fn mlocks_inc() {
+    // SAFETY: the thread's own M, leaked above.
+    TEST_GM.with(|gm| unsafe {
+        (*gm.1)
+            .locks
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+    });
+}
+
+/// m.locks -= 1 for host unit tests.
+#[cfg(test)]
+pub(crate) fn mlocks_dec() {
+    // SAFETY: the thread's own M, leaked above.
+    TEST_GM.with(|gm| unsafe {
+        (*gm.1)
+            .locks
+            .fetch_sub(1, core::sync::atomic::Ordering::Relaxed)
+    });
+}
+
+// m.locks is addressed as FS + OFF_M_LOCKS - 8: tls must be first and locks past it.
+const _: () = assert!(OFF_M_TLS == 0 && OFF_M_LOCKS >= 8);

@@ -25,8 +25,9 @@ use core::cell::UnsafeCell;
 use core::ptr;
 
 use crate::runtime::lock_futex::Mutex;
-use crate::runtime::proc::{getm, gopark, goparkunlock, goready};
-use crate::runtime::runtime2::G;
+use crate::runtime::lockrank::LockRank;
+use crate::runtime::proc::{getg, gopark, goparkunlock, goready};
+use crate::runtime::runtime2::{WaitReason, G};
 
 /// A goroutine waiting on a channel.
 pub(crate) struct Sudog {
@@ -232,7 +233,7 @@ impl Hchan {
             p
         };
         Hchan {
-            lock: Mutex::new(),
+            lock: Mutex::new(LockRank::Hchan),
             state: UnsafeCell::new(HchanState {
                 qcount: 0,
                 sendx: 0,
@@ -438,10 +439,10 @@ pub(crate) unsafe fn chansend(c: &Hchan, ep: *mut u8, block: bool) -> bool {
         }
         // Block on the channel. Some receiver will complete our operation for us.
         let mut mysg = Sudog::new();
-        mysg.g = (*getm()).curg;
+        mysg.g = getg();
         mysg.elem = ep;
         st.sendq.enqueue(&mut mysg);
-        goparkunlock(&c.lock, "chan send");
+        goparkunlock(&c.lock, WaitReason::ChanSend);
         // someone woke us up.
         if !mysg.success {
             panic!("send on closed channel");
@@ -488,10 +489,10 @@ pub(crate) unsafe fn chanrecv(c: &Hchan, ep: *mut u8, block: bool) -> (bool, boo
         }
         // no sender available: block on this channel.
         let mut mysg = Sudog::new();
-        mysg.g = (*getm()).curg;
+        mysg.g = getg();
         mysg.elem = ep;
         st.recvq.enqueue(&mut mysg);
-        goparkunlock(&c.lock, "chan receive");
+        goparkunlock(&c.lock, WaitReason::ChanReceive);
         (true, mysg.success)
     }
 }
@@ -535,7 +536,7 @@ pub(crate) fn closechan(c: &Hchan) {
 
 /// Park forever (a nil channel operation, `select! {}`), with Go's wait reason;
 /// checkdead sees the goroutine as blocked.
-pub(crate) fn block_forever(reason: &'static str) -> ! {
+pub(crate) fn block_forever(reason: WaitReason) -> ! {
     loop {
         // SAFETY: no unlock function; nothing will ever ready us.
         unsafe { gopark(None, ptr::null_mut(), reason) };

@@ -14,8 +14,8 @@ pub(crate) static ENTRY_SP: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static TLS_CHECK: AtomicUsize = AtomicUsize::new(0);
 
 /// GODEBUG settings (parsedebugvars, at boot). schedtrace is in milliseconds.
-static SCHEDTRACE: AtomicI32 = AtomicI32::new(0);
-static SCHEDDETAIL: AtomicI32 = AtomicI32::new(0);
+pub(crate) static SCHEDTRACE: AtomicI32 = AtomicI32::new(0);
+pub(crate) static SCHEDDETAIL: AtomicI32 = AtomicI32::new(0);
 /// nanotime at boot, for the SCHED line's "Nms" (Go: runtimeInitTime).
 static START_NANOS: AtomicI64 = AtomicI64::new(0);
 
@@ -47,8 +47,9 @@ pub(crate) fn parse_godebug(v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 
 /// The id of the M (OS thread) running the calling goroutine.
 pub fn m_id() -> i64 {
-    // SAFETY: the running goroutine's m is valid while it runs.
-    unsafe { (*proc::getm()).id }
+    let mp = proc::acquirem();
+    // SAFETY: pinned to the M, which is never freed.
+    unsafe { (*mp.m()).id }
 }
 
 /// The number of goroutines parked (waiting) right now.
@@ -64,34 +65,25 @@ pub fn steals() -> u64 {
     proc::STEALS.load(Relaxed)
 }
 
-/// Start the tracing monitor thread if GODEBUG asked for schedtrace (Go's sysmon
-/// prints it). Runs in runtime main.
-pub(crate) fn start_schedtrace() {
-    if SCHEDTRACE.load(Relaxed) > 0 {
-        proc::start_sysmon();
-    }
-}
-
-/// The body of sysmon while tracing: every schedtrace ms, print the trace. Runs on an
-/// M without a P, forever.
-pub(crate) fn sysmon_loop() -> ! {
-    let period = SCHEDTRACE.load(Relaxed).max(1) as u64;
-    loop {
-        crate::runtime::sys_linux::nanosleep(period * 1_000_000);
-        schedtrace(SCHEDDETAIL.load(Relaxed) > 0);
-    }
-}
-
 /// Print Go's scheduler trace now: the SCHED line, and with detail a line for each
-/// P, M and G. Safe to call from any goroutine or from sysmon; the figures are a
-/// racy snapshot, as in Go.
+/// P, M and G. Safe to call from any goroutine or from sysmon. Takes sched.lock, so
+/// the counts it protects are consistent; what other threads change without it
+/// (queues, statuses, the M running a G) is read through atomics, a snapshot as in
+/// Go. Must not be called with a runtime lock held.
 pub(crate) fn schedtrace(detail: bool) {
     let mut w = FdWriter::new(2);
     let now = crate::runtime::vdso_linux::nanotime();
     let s = sched();
-    // SAFETY: only reads; Ps, Ms and Gs are never freed. Non-atomic fields are read
-    // without sched.lock, as Go's schedtrace does without detail; the values are
-    // only printed.
+    let m_id = |mp: *mut M| -> i64 {
+        // SAFETY: Ms are never freed; id is immutable after mcommoninit.
+        if mp.is_null() {
+            -1
+        } else {
+            unsafe { (*mp).id }
+        }
+    };
+    // SAFETY: the fields read without atomics (nmidle, nmidlelocked, stopwait) are
+    // protected by sched.lock, which we hold; Ps, Ms and Gs are never freed.
     unsafe {
         (*s).lock.lock();
         let _ = write!(
@@ -100,10 +92,10 @@ pub(crate) fn schedtrace(detail: bool) {
             (now - START_NANOS.load(Relaxed)) / 1_000_000,
             proc::gomaxprocs(),
             (*s).npidle.load(Relaxed),
-            (*s).mnext,
+            (*s).mnext.load(Relaxed),
             (*s).nmspinning.load(Relaxed),
             (*s).nmidle,
-            (*s).runqsize
+            (*s).runqsize.load(Relaxed)
         );
         if detail {
             let _ = writeln!(
@@ -114,74 +106,77 @@ pub(crate) fn schedtrace(detail: bool) {
                 (*s).stopwait
             );
         }
-        for i in 0..proc::allp_len() {
-            let pp = proc::allp(i);
-            let h = (*pp).runqhead.load(Relaxed);
-            let t = (*pp).runqtail.load(Relaxed);
-            let q = t.wrapping_sub(h).min(RUNQ_SIZE as u32);
-            if detail {
-                let mid = if (*pp).m.is_null() { -1 } else { (*(*pp).m).id };
+    }
+    let np = proc::allp_len();
+    for i in 0..np {
+        // SAFETY: Ps are never freed; only atomics are read.
+        let pp = unsafe { &*proc::allp(i) };
+        let h = pp.runqhead.load(Relaxed);
+        let t = pp.runqtail.load(Relaxed);
+        let q = t.wrapping_sub(h).min(RUNQ_SIZE as u32);
+        if detail {
+            let _ = writeln!(
+                w,
+                "  P{}: status={} schedtick={} syscalltick=0 m={} runqsize={} gfreecnt={} timerslen={}",
+                i,
+                pp.status.load(Relaxed),
+                pp.schedtick.load(Relaxed),
+                m_id(pp.m()),
+                q,
+                pp.gfreecnt.load(Relaxed),
+                pp.timers.len_hint()
+            );
+        } else {
+            // Go's format: " [" first, then space-separated per-P queue lengths.
+            let _ = write!(w, "{}{}", if i == 0 { " [" } else { " " }, q);
+            if i == np - 1 {
+                let _ = writeln!(w, "]");
+            }
+        }
+    }
+    if detail {
+        for mp in proc::allm() {
+            // SAFETY: Ms and Gs are never freed; only atomics and immutable fields
+            // are read.
+            unsafe {
+                let pp = (*mp).p();
+                let cur = (*mp).curg();
                 let _ = writeln!(
                     w,
-                    "  P{}: status={} schedtick={} syscalltick=0 m={} runqsize={} gfreecnt={} timerslen=0",
-                    i,
-                    (*pp).status.load(Relaxed),
-                    (*pp).schedtick,
-                    mid,
-                    q,
-                    (*pp).gfreecnt.load(Relaxed)
+                    "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
+                    (*mp).id,
+                    if pp.is_null() { -1 } else { (*pp).id },
+                    if cur.is_null() { -1 } else { (*cur).goid() as i64 },
+                    (*mp).locks.load(Relaxed),
+                    (*mp).spinning.load(Relaxed),
+                    pp.is_null() && cur.is_null()
                 );
-            } else {
-                // Go's format: " [" first, then space-separated per-P queue lengths.
-                let _ = write!(w, "{}{}", if i == 0 { " [" } else { " " }, q);
-                if i == proc::allp_len() - 1 {
-                    let _ = writeln!(w, "]");
-                }
             }
-        }
-        if !detail {
-            (*s).lock.unlock();
-            w.flush();
-            return;
-        }
-        for mp in proc::allm() {
-            let pp = (*mp).p;
-            let pid = if pp.is_null() { -1 } else { (*pp).id };
-            let cur = (*mp).curg;
-            let curid = if cur.is_null() {
-                -1
-            } else {
-                (*cur).goid as i64
-            };
-            let _ = writeln!(
-                w,
-                "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
-                (*mp).id,
-                pid,
-                curid,
-                (*mp).locks,
-                (*mp).spinning.load(Relaxed),
-                pp.is_null() && cur.is_null()
-            );
         }
         for gp in proc::allgs_in_creation_order() {
-            let st = (*gp).atomicstatus.load(Relaxed);
-            if st == GDEAD {
-                continue;
+            // SAFETY: Gs are never freed; only atomics are read.
+            unsafe {
+                let st = (*gp).atomicstatus.load(Relaxed);
+                if st == GDEAD {
+                    continue;
+                }
+                let _ = writeln!(
+                    w,
+                    "  G{}: status={}({}) m={} lockedm=-1",
+                    (*gp).goid(),
+                    st,
+                    if st == GWAITING {
+                        (*gp).waitreason().as_str()
+                    } else {
+                        ""
+                    },
+                    m_id((*gp).m())
+                );
             }
-            let mp = (*gp).m;
-            let mid = if mp.is_null() { -1 } else { (*mp).id };
-            let _ = writeln!(
-                w,
-                "  G{}: status={}({}) m={} lockedm=-1",
-                (*gp).goid,
-                st,
-                if st == GWAITING { (*gp).waitreason } else { "" },
-                mid
-            );
         }
-        (*s).lock.unlock();
     }
+    // SAFETY: we took it above.
+    unsafe { (*s).lock.unlock() };
     w.flush();
 }
 
@@ -257,6 +252,9 @@ pub fn boot_info() -> BootInfo {
         }
         let gp = getg();
         let m_id = |mp: *mut M| if mp.is_null() { -1 } else { (*mp).id };
+        (*s).lock.lock();
+        let maxmcount = (*s).maxmcount;
+        (*s).lock.unlock();
         BootInfo {
             argc: crate::runtime::runtime1::argc(),
             entry_sp: ENTRY_SP.load(Relaxed),
@@ -270,17 +268,17 @@ pub fn boot_info() -> BootInfo {
             ncpu: crate::runtime::os_linux::ncpu(),
             ncpu_affinity: crate::runtime::os_linux::NCPU_AFFINITY.load(Relaxed),
             physpagesize: crate::runtime::os_linux::physpagesize(),
-            maxmcount: (*s).maxmcount,
+            maxmcount,
             gomaxprocs: proc::gomaxprocs(),
             allp_len: proc::allp_len(),
             idleprocs: (*s).npidle.load(Relaxed),
             p0_status: pstatus_name((*p0).status.load(Relaxed)),
-            p0_m: m_id((*p0).m),
+            p0_m: m_id((*p0).m()),
             allm,
             allm_len,
             steal_order_count: proc::steal_order_count(),
-            cur_goid: (*gp).goid,
-            cur_m: m_id((*gp).m),
+            cur_goid: (*gp).goid(),
+            cur_m: m_id((*gp).m()),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! What only a freestanding program has: the global allocator, the panic handler, and the mem* functions and unwinding
-//! symbols that libc would otherwise provide. Not compiled for the host's unit tests.
+//! What only a freestanding program has: the global allocator, the panic handler,
+//! and the mem* functions and unwinding symbols that libc would otherwise provide.
+//! Not compiled for the host's unit tests.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -7,8 +8,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::runtime::print::FdWriter;
 use crate::runtime::{debug, proc, runtime1};
 
-/// The global allocator: forwards to the heap in malloc.rs (crate::runtime::malloc::HEAP, which the
-/// unit tests can use without it being their allocator).
+/// The global allocator: forwards to the heap in malloc.rs (HEAP, which the unit
+/// tests can use without it being their allocator). It runs in every context: on
+/// goroutines, on g0, on Ms without a P.
 struct Global;
 
 #[global_allocator]
@@ -44,7 +46,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     if debug::TLS_CHECK.load(Ordering::Relaxed) == 0x123 {
         let gp = proc::getg();
         // SAFETY: with TLS set up, getg() is the running g (g0 or a goroutine).
-        let (goid, is_g0) = unsafe { ((*gp).goid, gp == proc::g0() || (*(*gp).m).g0 == gp) };
+        let (goid, is_g0) = unsafe { ((*gp).goid(), gp == proc::g0() || (*(*gp).m()).g0 == gp) };
         if is_g0 {
             let _ = writeln!(w, "goroutine 0 [running on g0]:");
         } else {

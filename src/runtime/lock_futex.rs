@@ -5,12 +5,21 @@
 //! non-blocking sections. The key is 0 (unlocked), 1 (locked) or 2 (locked, sleepers
 //! may exist); an unlocker that sees 2 wakes one sleeper.
 //!
+//! Holding a runtime lock pins the goroutine to its M, as Go's lock2 does: `lock`
+//! counts the lock in `m.locks` *before* acquiring it and `unlock` uncounts it
+//! *after* releasing it, so a goroutine is never preempted (moved to another M, or
+//! descheduled while others spin on its lock) with a runtime lock held. Each lock has
+//! a rank (lockrank.rs); debug builds check the order in which locks are taken and
+//! can assert that a lock is held.
+//!
 //! `Note` is a one-shot sleep/wakeup: `notesleep` blocks the calling thread until
 //! `notewakeup`, which must happen at most once between two `noteclear`s. The key is 0
 //! (clear) or 1 (woken).
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use super::lockrank::LockRank;
+use super::proc::{mlocks_dec, mlocks_inc};
 use crate::runtime::sys_linux::{futex_wait, futex_wake, osyield};
 
 const MUTEX_UNLOCKED: u32 = 0;
@@ -21,21 +30,63 @@ const ACTIVE_SPIN: u32 = 4;
 const ACTIVE_SPIN_CNT: u32 = 30;
 const PASSIVE_SPIN: u32 = 1;
 
+/// A runtime lock (Go's mutex).
 #[repr(C)]
 pub(crate) struct Mutex {
     key: AtomicU32,
+    /// Where this lock sits in the lock order (checked in debug builds only).
+    #[cfg(debug_assertions)]
+    rank: LockRank,
 }
 
 impl Mutex {
-    pub(crate) const fn new() -> Mutex {
+    /// An unlocked mutex of the given rank.
+    pub(crate) const fn new(rank: LockRank) -> Mutex {
+        #[cfg(not(debug_assertions))]
+        let _ = rank;
         Mutex {
             key: AtomicU32::new(MUTEX_UNLOCKED),
+            #[cfg(debug_assertions)]
+            rank,
         }
     }
 
-    /// Acquire the lock, sleeping the thread if it is contended.
-    /// Acquire ordering: everything the previous holder wrote before unlock is visible.
+    /// Acquire the lock, sleeping the thread if it is contended. Counts in m.locks
+    /// until unlock. Runs on any g whose M is set up (after settls).
+    #[inline]
     pub(crate) fn lock(&self) {
+        mlocks_inc();
+        #[cfg(debug_assertions)]
+        super::lockrank::acquire(self as *const Mutex as usize, self.rank);
+        self.lock2();
+    }
+
+    /// Release the lock. Must be held by the current M.
+    #[inline]
+    pub(crate) fn unlock(&self) {
+        #[cfg(debug_assertions)]
+        super::lockrank::release(self as *const Mutex as usize);
+        self.unlock2();
+        mlocks_dec();
+    }
+
+    /// Debug builds: throw unless the current M holds this lock (Go's
+    /// assertLockHeld). Release builds: nothing.
+    #[inline(always)]
+    pub(crate) fn assert_held(&self) {
+        #[cfg(debug_assertions)]
+        if !super::lockrank::held(self as *const Mutex as usize) {
+            crate::eprintln!(
+                "runtime: caller requires a {} lock it does not hold",
+                self.rank.name()
+            );
+            crate::runtime::runtime1::throw("not holding required lock!");
+        }
+    }
+
+    /// Acquire the key. Acquire ordering: everything the previous holder wrote
+    /// before unlock is visible.
+    fn lock2(&self) {
         // Fast path: uncontended.
         let mut v = self.key.swap(MUTEX_LOCKED, Ordering::Acquire);
         if v == MUTEX_UNLOCKED {
@@ -82,8 +133,8 @@ impl Mutex {
         }
     }
 
-    /// Release the lock. Must be held by the caller.
-    pub(crate) fn unlock(&self) {
+    /// Release the key. Release ordering: pairs with lock2's Acquire.
+    fn unlock2(&self) {
         let v = self.key.swap(MUTEX_UNLOCKED, Ordering::Release);
         if v == MUTEX_UNLOCKED {
             crate::runtime::runtime1::throw("unlock of unlocked lock");
@@ -94,18 +145,68 @@ impl Mutex {
     }
 }
 
-impl Default for Mutex {
-    fn default() -> Self {
-        Mutex::new()
+/// A runtime Mutex around the data it protects, for state that is only ever
+/// touched under one lock (the heap, the stack pool): `lock` returns a guard that
+/// derefs to the data and unlocks when dropped.
+pub(crate) struct Locked<T> {
+    lock: Mutex,
+    data: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the data is reached only through a guard, which exists only while the lock
+// is held; T moves between threads with it.
+unsafe impl<T: Send> Sync for Locked<T> {}
+
+impl<T> Locked<T> {
+    /// v, protected by a lock of the given rank.
+    pub(crate) const fn new(rank: LockRank, v: T) -> Locked<T> {
+        Locked {
+            lock: Mutex::new(rank),
+            data: core::cell::UnsafeCell::new(v),
+        }
+    }
+
+    /// Take the lock (counting in m.locks, as Mutex::lock).
+    pub(crate) fn lock(&self) -> LockedGuard<'_, T> {
+        self.lock.lock();
+        LockedGuard { l: self }
     }
 }
 
+/// Access to a Locked's data while its lock is held.
+pub(crate) struct LockedGuard<'a, T> {
+    l: &'a Locked<T>,
+}
+
+impl<T> core::ops::Deref for LockedGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while the lock is held.
+        unsafe { &*self.l.data.get() }
+    }
+}
+
+impl<T> core::ops::DerefMut for LockedGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while the lock is held, and is unique.
+        unsafe { &mut *self.l.data.get() }
+    }
+}
+
+impl<T> Drop for LockedGuard<'_, T> {
+    fn drop(&mut self) {
+        self.l.lock.unlock();
+    }
+}
+
+/// A one-shot sleep/wakeup for one thread (Go's note).
 #[repr(C)]
 pub(crate) struct Note {
     key: AtomicU32,
 }
 
 impl Note {
+    /// A clear note.
     pub(crate) const fn new() -> Note {
         Note {
             key: AtomicU32::new(0),
@@ -164,7 +265,7 @@ mod tests {
         const THREADS: usize = 8;
         const ITERS: u64 = 100_000;
         let s = Arc::new(Shared {
-            lock: Mutex::new(),
+            lock: Mutex::new(LockRank::Leaf),
             count: core::cell::UnsafeCell::new(0),
         });
         let hs: Vec<_> = (0..THREADS)

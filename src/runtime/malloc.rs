@@ -10,14 +10,19 @@
 //! `fatal error: out of memory`. Go has no fallible allocation, so neither does gort:
 //! a null return would only turn into a less helpful panic.
 //!
-//! The heap is one spin lock: fine for boot and for the runtime's own few allocations.
-//! Small, frequent objects (Gs, sudogs) belong in per-P caches in front of it.
+//! The heap is one runtime lock of rank Heap, which ranks so that nothing else may be
+//! held when it is taken: the runtime never allocates under one of its own locks,
+//! nor inside a park commit (debug builds check both). Holding it raises m.locks, so
+//! a goroutine is never preempted inside the allocator. Small, frequent objects (Gs,
+//! sudogs) live in per-P caches or on goroutine stacks instead.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 
 use linked_list_allocator::Heap;
 
+use super::lock_futex::Locked;
+use super::lockrank::LockRank;
 use crate::runtime::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 
 /// The largest reservation tried, then halved until the kernel agrees (a low
@@ -35,19 +40,28 @@ struct Arena {
     end: usize,
 }
 
+/// The heap: an arena under one lock.
 pub(crate) struct GortHeap {
-    arena: spin::Mutex<Arena>,
+    arena: Locked<Arena>,
 }
 
+// SAFETY: the Heap inside holds raw pointers into the arena, which only the lock
+// holder touches.
+unsafe impl Send for Arena {}
+
 impl GortHeap {
+    /// The heap before mallocinit: no arena yet.
     pub(crate) const fn new() -> GortHeap {
         GortHeap {
-            arena: spin::Mutex::new(Arena {
-                heap: Heap::empty(),
-                base: 0,
-                committed: 0,
-                end: 0,
-            }),
+            arena: Locked::new(
+                LockRank::Heap,
+                Arena {
+                    heap: Heap::empty(),
+                    base: 0,
+                    committed: 0,
+                    end: 0,
+                },
+            ),
         }
     }
 
@@ -114,6 +128,7 @@ impl Arena {
 // until it is deallocated.
 unsafe impl GlobalAlloc for GortHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        check_may_allocate();
         let mut a = self.arena.lock();
         loop {
             if let Ok(p) = a.heap.allocate_first_fit(layout) {
@@ -140,6 +155,22 @@ unsafe impl GlobalAlloc for GortHeap {
                 .lock()
                 .heap
                 .deallocate(NonNull::new_unchecked(ptr), layout)
+        }
+    }
+}
+
+/// Debug builds: throw if the current M holds a runtime lock or runs a park commit,
+/// where the runtime promises not to allocate. Release builds: nothing.
+#[inline(always)]
+fn check_may_allocate() {
+    #[cfg(all(debug_assertions, not(test)))]
+    {
+        if super::lockrank::nheld() > 0 {
+            crate::runtime::runtime1::throw("malloc while holding a runtime lock");
+        }
+        // SAFETY: the current M's own flag.
+        if unsafe { (*super::proc::getm()).parking } {
+            crate::runtime::runtime1::throw("malloc during a park commit");
         }
     }
 }

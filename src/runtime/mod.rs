@@ -11,6 +11,8 @@
 //!   threads (newm, startm, stopm, wakep, handoffp) and stop-the-world;
 //! - `runq`: the per-P lock-free run queues and work stealing;
 //! - `lock_futex`: the runtime's own mutex and one-shot notes, on futexes;
+//! - `lockrank`: the order in which runtime locks may be taken, checked in debug
+//!   builds;
 //! - `sema`: semaphores and notify lists for goroutines (under package sync);
 //! - `chan`, `select`: channels (hchan) and selectgo;
 //! - `time`: per-P timer heaps, sleep, and the timers behind `after`/`tick`;
@@ -18,6 +20,8 @@
 //! - `malloc`: the heap behind the global allocator;
 //! - `signal_linux`: fault handlers (stack overflow, nil dereference);
 //! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
+//! - `sysmon`: the monitor thread (today: GODEBUG=schedtrace);
+//! - `traceback`: goroutine listings for fatal errors;
 //! - `runtime1`: arguments, environment, GOMAXPROCS parsing, `throw`;
 //! - `debug`: GODEBUG, schedtrace and boot introspection;
 //! - `print`: the runtime's unbuffered, non-allocating output;
@@ -37,6 +41,10 @@ pub(crate) mod debug;
 #[cfg(not(test))]
 mod entry;
 pub(crate) mod lock_futex;
+// The rank table is data for debug builds' checks; release builds keep only the
+// ranks the locks are created with.
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
+pub(crate) mod lockrank;
 pub(crate) mod malloc;
 pub(crate) mod os_linux;
 pub(crate) mod print;
@@ -49,5 +57,7 @@ pub(crate) mod sema;
 pub(crate) mod signal_linux;
 pub(crate) mod stack;
 pub(crate) mod sys_linux;
+pub(crate) mod sysmon;
 pub(crate) mod time;
+pub(crate) mod traceback;
 pub(crate) mod vdso_linux;

@@ -2,11 +2,14 @@
 //! vector (page size, random seed, vDSO, hwcaps), the CPU count (sched_getaffinity,
 //! lowered by a cgroup v2 `cpu.max` quota, as Go does since 1.25) and small file reads.
 //!
-//! Everything here runs on g0 of m0 during boot, before the heap: no allocation.
+//! Also `newosproc`, which starts an M's thread with Go's clone flags, each with
+//! its reason. The boot part runs on g0 of m0 before the heap exists: no allocation.
 
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use super::asm_amd64::{gort_clone, gort_mstart};
+use super::runtime2::M;
 use crate::runtime::sys_linux;
 
 const AT_NULL: usize = 0;
@@ -194,6 +197,59 @@ fn join_cpu_max<'a>(buf: &'a mut [u8], dir: &[u8]) -> Option<&'a CStr> {
         n += part.len();
     }
     CStr::from_bytes_with_nul(&buf[..n]).ok()
+}
+
+// The clone flags of an M's thread (Go's cloneFlags, plus CLONE_SETTLS), each for
+// gort's own reason:
+/// Share the address space: an M is a thread of this process, not a new process.
+const CLONE_VM: usize = 0x100;
+/// Share cwd and umask: a goroutine moves between Ms, so they must agree.
+const CLONE_FS: usize = 0x200;
+/// Share the fd table: an fd one goroutine opened is used wherever it runs next.
+const CLONE_FILES: usize = 0x400;
+/// Share signal handlers: initsig installs them once, for every M.
+const CLONE_SIGHAND: usize = 0x800;
+/// Join the thread group: one pid, exit_group ends every M, process signals reach us.
+const CLONE_THREAD: usize = 0x10000;
+/// Share SysV semaphore undo lists: unused by gort, but qemu-user refuses a thread
+/// clone without it (and Go sets it).
+const CLONE_SYSVSEM: usize = 0x40000;
+/// Set the thread's FS base to &mp.tls[1]: getg works from its first instruction.
+const CLONE_SETTLS: usize = 0x80000;
+
+/// newosproc starts mp's OS thread on mp.g0's stack, entering mstart with FS set to
+/// &mp.tls[1]. All signals are blocked around the clone so that the new thread
+/// takes none before minit has set it up (it starts with the blocked mask and
+/// restores the process's in minit). Runs on g0.
+///
+/// # Safety
+/// mp is a fully set up M (allocm, mcommoninit) with no thread yet.
+pub(crate) unsafe fn newosproc(mp: *mut M) {
+    const FLAGS: usize = CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_SYSVSEM
+        | CLONE_THREAD
+        | CLONE_SETTLS;
+    // SAFETY: mp and its g0 are set up and not yet used by any thread.
+    let (stk, g0) = unsafe { ((*(*mp).g0).stack.hi, (*mp).g0) };
+    let old = sys_linux::sigprocmask_set(!0);
+    // SAFETY: the child starts on g0's own stack top, with its own TLS, in gort_mstart
+    // (asm): it never returns into a Rust frame of this thread.
+    let ret = unsafe { gort_clone(FLAGS, stk, mp, g0, gort_mstart) };
+    sys_linux::sigprocmask_set(old);
+    if ret < 0 {
+        crate::eprintln!(
+            "runtime: failed to create new OS thread (have {} already; errno={})",
+            super::proc::mcount(),
+            -ret
+        );
+        if ret == -sys_linux::EAGAIN {
+            crate::eprintln!("runtime: may need to increase max user processes (ulimit -u)");
+        }
+        crate::runtime::runtime1::throw("newosproc");
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,22 @@
 //! returns, goroutine 1 leaves through goexit like every goroutine, and `goexit0`
 //! ends the process with status 0 (Go's runtime.main calls exit(0) at that point).
 //!
+//! # Pinning: m.locks, acquirem, the P in a local
+//!
+//! A goroutine may lose its M at any instruction where `m.locks == 0` (once
+//! preemption exists) and continue on another M with another P. So code running on a
+//! goroutine that keeps its M or P in a local (`newproc`'s galloc and runqput, `ready`,
+//! `fastrand`, adding a timer to "my" P) raises m.locks first with `acquirem()` and
+//! lowers it when done; a runtime lock raises it too (lock_futex.rs). g0 never loses
+//! its M. Debug builds check the rule where a P is used (`assert_pinned`), and
+//! `schedule` checks that no count is left over (`schedule: holding locks`).
+//!
+//! # One door per state change
+//!
+//! A G's status changes only in `casgstatus`, a P's only in `P::set_status` (or
+//! `P::cas_status` where two threads race for it): each checks the transition, and is
+//! where sysmon, preemption and the trace hook in.
+//!
 //! # Worker thread parking/unparking (Go's design, kept as is)
 //!
 //! We need to balance between keeping enough running worker threads to utilize
@@ -32,12 +48,21 @@
 //! finds work it stops spinning and calls wakep, so that the next spinning M takes
 //! over: bursts of work get threads quickly, and steady state has at most one spinner.
 //!
-//! The delicate part is the transition from spinning to idle: the M first releases
-//! its P (pidleput) and decrements nmspinning, and only then re-checks every run
-//! queue (`check_runqs_no_p`); a submitter does the opposite order (put the G, then
-//! check nmspinning/npidle in wakep). With both orders, either the submitter sees an
-//! idle P and no spinner and wakes an M, or the parking M sees the new G. Idle Ms
-//! sleep on their `park` note (a futex), so an idle runtime uses no CPU.
+//! The general pattern for submission is:
+//! 1. Submit work to the local run queue, timer heap, or the global queue.
+//! 2. #StoreLoad-style memory barrier.
+//! 3. Check sched.nmspinning (and npidle) in wakep.
+//!
+//! The general pattern for spinning -> non-spinning transition is:
+//! 1. Decrement nmspinning.
+//! 2. #StoreLoad-style memory barrier.
+//! 3. Check all per-P work queues (`check_runqs_no_p`).
+//!
+//! With a barrier on both sides, either the submitter sees an idle P and no spinner
+//! and wakes an M, or the parking M sees the new G; without one (x86 lets a store
+//! pass a later load) both can miss the other and the G waits until some other event
+//! wakes an M. Idle Ms sleep on their `park` note (a futex), so an idle runtime uses
+//! no CPU.
 //!
 //! # Stop-the-world
 //!
@@ -46,50 +71,69 @@
 //! sees gcwaiting and gives the P up (`gcstopm`). Preemption is cooperative: a
 //! goroutine that never parks, yields or exits delays the stop until it does.
 
+use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ptr;
-use core::sync::atomic::Ordering::SeqCst;
-use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
 };
 
-use crate::runtime::runq::{runqempty, runqget, runqput, runqsteal};
-use crate::runtime::runtime1::throw;
-use crate::runtime::runtime2::*;
+pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc, storeload_fence};
+use super::asm_amd64::{gort_gogo, gort_mcall, gort_systemstack};
+use super::lock_futex::Mutex;
+use super::os_linux::newosproc;
+use super::runq::{
+    globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, runqempty, runqget, runqput,
+    runqsteal,
+};
+use super::runtime1::throw;
+use super::runtime2::*;
+use super::stack::{stack_attach, stack_detach, STACK_GUARD, STACK_SIZE};
 
 /// m0 and g0: the first thread and its scheduling goroutine, set up by rt0_go.
 /// Reached only through raw pointers (`m0()`, `g0()`): they are shared with assembly.
 pub(crate) static mut M0: M = M::new();
+/// g0 of m0 (see M0).
 pub(crate) static mut G0: G = G::new();
 /// The scheduler. Reached through `sched()`; fields are protected as Schedt says.
 static mut SCHED: Schedt = Schedt::new();
 
 /// allp: all Ps ever made, indexed by id; `ALLP_LEN` of them are live
-/// (= gomaxprocs). Entries are written only by procresize (world stopped); Ps are
-/// never freed, so a stale index still points at a valid (maybe dead) P.
+/// (= gomaxprocs). A P is made by `allpgrow` (Release, so that a reader loading the
+/// entry with Acquire sees it initialised) and never freed, so a stale index still
+/// points at a valid (maybe dead) P.
 static ALLP: [AtomicPtr<P>; MAX_GOMAXPROCS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_GOMAXPROCS];
+/// The number of live Ps: written by procresize (world stopped) with Release, read
+/// with Acquire so that the reader also sees the Ps' new statuses.
 static ALLP_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Head of the allm list (linked through M.alllink). Prepended under sched.lock,
-/// published with Release so lock-free readers see a complete M.
+/// published with Release so lock-free readers (Acquire) see a complete M.
 static ALLM: AtomicPtr<M> = AtomicPtr::new(ptr::null_mut());
-/// Head of the allgs list (linked through G.alllink), pushed by CAS; Gs are never
-/// freed. ALLGLEN counts them.
+/// The newest G on the allgs list (linked older through G.alllink, newer through
+/// G.allnewer); ALLG_FIRST is the oldest. Pushed by CAS (Release: a reader that loads
+/// the head with Acquire sees the G's alllink); Gs are never freed. ALLGLEN counts
+/// them.
 static ALLG: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
+static ALLG_FIRST: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
 static ALLGLEN: AtomicUsize = AtomicUsize::new(0);
+/// GOMAXPROCS: written by procresize with the world stopped; read everywhere as a
+/// hint (Relaxed: no data is published through it).
 static GOMAXPROCS: AtomicI32 = AtomicI32::new(0);
-/// Set by runtime main once the user's main is about to run (Go's mainStarted):
-/// from then on new goroutines wake idle Ps.
+/// Set by runtime main once the user's main is about to run (Go's mainStarted): from
+/// then on new goroutines wake idle Ps. Relaxed both sides: a hint, publishing no
+/// data (a newproc that misses it only skips one wakep during start-up).
 static MAIN_STARTED: AtomicBool = AtomicBool::new(false);
-/// Goroutine 1. Written once by newproc_main on m0 during boot.
+/// Goroutine 1. Written once by newproc_main on m0 during boot, before any other
+/// thread exists.
 static MAIN_G: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
 /// stealOrder: the order in which an M looks at other Ps for work.
 /// Written by procresize with the world stopped.
 static mut STEAL_ORDER: RandomOrder = RandomOrder::new();
-/// The signal mask m0 started with; new Ms restore it in minit.
+/// The signal mask m0 started with; new Ms restore it in minit. Written once at boot.
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
-/// How often an M found work by stealing (for tests of stealing).
+/// How often an M found work by stealing (for tests of stealing). Relaxed counter.
 pub(crate) static STEALS: AtomicU64 = AtomicU64::new(0);
 /// The timer sleeper: at most one idle M sleeps on TIMER_WAKE (a futex generation
 /// counter) until TIMER_UNTIL, the earliest timer when it went to sleep. addtimer
@@ -100,11 +144,6 @@ static TIMER_SLEEPING: AtomicBool = AtomicBool::new(false);
 static TIMER_UNTIL: AtomicI64 = AtomicI64::new(0);
 static TIMER_WAKE: AtomicU32 = AtomicU32::new(0);
 
-/// Size of the stack given to new goroutines.
-pub(crate) static STACK_SIZE: AtomicUsize =
-    AtomicUsize::new(crate::runtime::stack::DEFAULT_STACK_SIZE);
-/// Bytes below stackguard0 that runtime code may still use (Go's _StackGuard).
-const STACK_GUARD: usize = 928;
 /// g0 stack of Ms other than m0.
 const G0_STACK_SIZE: usize = 64 << 10;
 /// Dead Gs a P keeps before spilling half to the global list (Go: 64).
@@ -112,34 +151,95 @@ const GFREE_LOCAL_MAX: i32 = 64;
 /// Steal attempts over all Ps before an M gives up (Go: stealTries).
 const STEAL_TRIES: usize = 4;
 
+/// m0, the first M.
 pub(crate) fn m0() -> *mut M {
     &raw mut M0
 }
 
+/// m0's g0.
 pub(crate) fn g0() -> *mut G {
     &raw mut G0
 }
 
+/// The scheduler's global state.
 pub(crate) fn sched() -> *mut Schedt {
     &raw mut SCHED
 }
 
-pub(crate) use super::asm_amd64::getg;
-use super::asm_amd64::{
-    gort_clone, gort_goexit, gort_gogo, gort_mcall, gort_mstart, gort_systemstack,
-};
-
-/// The current M.
+/// The current M. Only stable while the goroutine is pinned (acquirem, a runtime
+/// lock held) or on g0: otherwise the goroutine may run on another M by the time the
+/// result is used.
 #[inline(always)]
 pub(crate) fn getm() -> *mut M {
     // SAFETY: every g the runtime runs has a valid m while it runs.
-    unsafe { (*getg()).m }
+    unsafe { (*getg()).m() }
 }
 
 /// The running goroutine's id.
 pub(crate) fn curgoid() -> u64 {
     // SAFETY: getg() is the running goroutine, valid while it runs.
-    unsafe { (*getg()).goid }
+    unsafe { (*getg()).goid() }
+}
+
+/// A pin of the current goroutine to its M (Go's acquirem/releasem): m.locks stays
+/// raised until the guard is dropped, so the M and P read through it stay the
+/// goroutine's own. Must not be held across anything that parks or switches
+/// goroutines (schedule throws "holding locks" if it is).
+pub(crate) struct AcquireM {
+    mp: *mut M,
+    /// Not Send: the guard belongs to the thread whose m.locks it raised.
+    _not_send: PhantomData<*mut ()>,
+}
+
+/// acquirem: pin the current goroutine to its M. Runs on any g.
+#[inline(always)]
+pub(crate) fn acquirem() -> AcquireM {
+    mlocks_inc();
+    AcquireM {
+        mp: getm(),
+        _not_send: PhantomData,
+    }
+}
+
+impl AcquireM {
+    /// The pinned M.
+    #[inline(always)]
+    pub(crate) fn m(&self) -> *mut M {
+        self.mp
+    }
+
+    /// The P the pinned M holds (null on an M without a P).
+    #[inline(always)]
+    pub(crate) fn p(&self) -> *mut P {
+        // SAFETY: the M is pinned and live.
+        unsafe { (*self.mp).p() }
+    }
+}
+
+impl Drop for AcquireM {
+    /// releasem.
+    #[inline(always)]
+    fn drop(&mut self) {
+        mlocks_dec();
+    }
+}
+
+/// Debug builds: throw unless the caller may use its M's P through a local: it is on
+/// g0, or pinned (m.locks > 0). Release builds: nothing.
+#[inline(always)]
+pub(crate) fn assert_pinned() {
+    #[cfg(debug_assertions)]
+    {
+        let gp = getg();
+        // SAFETY: gp is running; its M is valid.
+        let ok = unsafe {
+            let mp = (*gp).m();
+            gp == (*mp).g0 || (*mp).locks.load(Relaxed) > 0
+        };
+        if !ok {
+            throw("runtime: M or P used without acquirem");
+        }
+    }
 }
 
 /// mcall switches from the current goroutine to g0 and calls f(g) there; f must not
@@ -153,7 +253,8 @@ pub(crate) fn mcall(f: extern "C" fn(*mut G) -> !) {
 }
 
 /// systemstack runs f on the current M's g0 stack and returns its result. f must
-/// not park or switch goroutines. On g0 already, f is simply called.
+/// not park or switch goroutines. On g0 already, f is simply called. The goroutine
+/// is pinned while f runs (it is not running on its own stack).
 pub(crate) fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
     unsafe extern "C" fn tramp<R, F: FnOnce() -> R>(arg: *mut u8) {
         // SAFETY: arg is the (Option<F>, Option<R>) of our caller, alive during the call.
@@ -166,16 +267,17 @@ pub(crate) fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
     c.1.unwrap()
 }
 
-/// fastrand: a per-M pseudo-random number (wyrand). Runs on the M it is called on.
+/// fastrand: a per-M pseudo-random number (wyrand). Runs on any g.
 pub(crate) fn fastrand() -> u32 {
-    // SAFETY: fastrand is owner-only M state; we are on that M.
-    unsafe {
-        let mp = getm();
-        (*mp).fastrand = (*mp).fastrand.wrapping_add(0xa0761d6478bd642f);
-        let x = (*mp).fastrand;
-        let m = (x as u128).wrapping_mul((x ^ 0xe7037ed1a0b428db) as u128);
-        ((m >> 64) as u64 ^ m as u64) as u32
-    }
+    let mp = acquirem();
+    // SAFETY: fastrand is owner-only M state, and we are pinned to its M.
+    let x = unsafe {
+        let r = &mut (*mp.m()).fastrand;
+        *r = r.wrapping_add(0xa0761d6478bd642f);
+        *r
+    };
+    let m = (x as u128).wrapping_mul((x ^ 0xe7037ed1a0b428db) as u128);
+    ((m >> 64) as u64 ^ m as u64) as u32
 }
 
 /// The number of Ps.
@@ -188,6 +290,7 @@ pub(crate) fn allp(i: usize) -> *mut P {
     ALLP[i].load(Acquire)
 }
 
+/// The number of live Ps.
 pub(crate) fn allp_len() -> usize {
     ALLP_LEN.load(Acquire)
 }
@@ -206,7 +309,7 @@ pub(crate) fn allm() -> impl Iterator<Item = *mut M> {
     })
 }
 
-/// Iterate the allgs list (every G ever made, including dead ones).
+/// Iterate the allgs list (every G ever made, including dead ones), newest first.
 pub(crate) fn allgs() -> impl Iterator<Item = *mut G> {
     let mut gp = ALLG.load(Acquire);
     core::iter::from_fn(move || {
@@ -220,12 +323,29 @@ pub(crate) fn allgs() -> impl Iterator<Item = *mut G> {
     })
 }
 
+/// Iterate the allgs list oldest first (Go's allgs order), without allocating. A G
+/// whose newer link is not yet set ends the walk early: a G created concurrently may
+/// be missed, never visited twice.
+pub(crate) fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
+    let mut gp = ALLG_FIRST.load(Acquire);
+    core::iter::from_fn(move || {
+        if gp.is_null() {
+            return None;
+        }
+        let cur = gp;
+        // SAFETY: Gs are never freed; allnewer is published with Release by allgadd.
+        gp = unsafe { (*gp).allnewer.load(Acquire) };
+        Some(cur)
+    })
+}
+
+/// Goroutine 1.
 pub(crate) fn main_g() -> *mut G {
-    MAIN_G.load(Acquire)
+    MAIN_G.load(Relaxed)
 }
 
 /// gcount: the number of goroutines that exist (not dead), approximately, as Go's:
-/// all Gs minus those on free lists.
+/// all Gs minus those on free lists. Relaxed reads: a snapshot.
 pub(crate) fn gcount() -> usize {
     let mut n = ALLGLEN.load(Relaxed) as i64;
     // SAFETY: only atomics are read; Ps are never freed.
@@ -238,6 +358,99 @@ pub(crate) fn gcount() -> usize {
     n.max(1) as usize
 }
 
+/// casgstatus: the one door through which a G's status changes, from old to new.
+/// The G's current owner makes the change (the M running it, or the one that took it
+/// off a queue or a wait list), so a checked store suffices: no transition races
+/// (gort has no GC scan bits). Release: a thread that reads the new status with
+/// Acquire (checkdead, a waker checking GWAITING) also sees what the owner wrote
+/// before it (the wait reason, the parked state). Throws on a status that is not
+/// old, or (debug builds) on a transition the scheduler never makes.
+///
+/// # Safety
+/// gp is a live G owned by the caller.
+#[inline]
+pub(crate) unsafe fn casgstatus(gp: *mut G, old: u32, new: u32) {
+    // SAFETY: the caller owns gp.
+    let st = unsafe { &(*gp).atomicstatus };
+    let cur = st.load(Relaxed);
+    if cur != old || (cfg!(debug_assertions) && !gtransition_ok(old, new)) {
+        // SAFETY: as above.
+        bad_gstatus(unsafe { (*gp).goid() }, old, new, cur);
+    }
+    st.store(new, Release);
+}
+
+#[cold]
+#[inline(never)]
+fn bad_gstatus(goid: u64, old: u32, new: u32, cur: u32) -> ! {
+    crate::eprintln!(
+        "runtime: casgstatus: goroutine {goid}: {} -> {} but status is {}",
+        gstatus_name(old),
+        gstatus_name(new),
+        gstatus_name(cur)
+    );
+    throw("casgstatus: bad incoming values")
+}
+
+/// The G status transitions the scheduler makes.
+fn gtransition_ok(old: u32, new: u32) -> bool {
+    matches!(
+        (old, new),
+        (GIDLE, GDEAD)          // galloc: a fresh G
+            | (GDEAD, GRUNNABLE) // newproc1
+            | (GRUNNABLE, GRUNNING) // execute
+            | (GRUNNING, GRUNNABLE) // gosched, goyield
+            | (GRUNNING, GWAITING) // park_m
+            | (GWAITING, GRUNNABLE) // ready, a park commit that refused
+            | (GRUNNING, GSYSCALL) // entersyscallblock
+            | (GSYSCALL, GRUNNING) // exitsyscall
+            | (GSYSCALL, GRUNNABLE) // exitsyscall0
+            | (GRUNNING, GDEAD) // goexit0
+    )
+}
+
+impl P {
+    /// The one door through which a P's status changes when only one thread can be
+    /// changing it: its owner, or the stopper under sched.lock with the world
+    /// stopped. Relaxed: the status is read by other threads only as a hint
+    /// (schedtrace, runqgrab's courtesy spin); ownership itself is handed over under
+    /// sched.lock or through M.nextp and a note. Debug builds check the transition.
+    #[inline]
+    pub(crate) fn set_status(&self, new: u32) {
+        #[cfg(debug_assertions)]
+        {
+            let old = self.status.load(Relaxed);
+            if !ptransition_ok(old, new) {
+                crate::eprintln!(
+                    "runtime: P{}: status {} -> {}",
+                    self.id,
+                    pstatus_name(old),
+                    pstatus_name(new)
+                );
+                throw("bad P status transition");
+            }
+        }
+        self.status.store(new, Relaxed);
+    }
+}
+
+/// The P status transitions the scheduler makes.
+#[cfg(debug_assertions)]
+fn ptransition_ok(old: u32, new: u32) -> bool {
+    matches!(
+        (old, new),
+        (PIDLE, PRUNNING) // wirep
+            | (PRUNNING, PIDLE) // releasep
+            | (PRUNNING, PGCSTOP) // stop_the_world: the stopper's own P
+            | (PIDLE, PGCSTOP) // stop_the_world, gcstopm, handoffp
+            | (PGCSTOP, PGCSTOP) // procresize: a new P
+            | (PGCSTOP, PRUNNING) // procresize: the resizer keeps its P
+            | (PGCSTOP, PIDLE) // procresize: every other live P
+            | (PGCSTOP, PDEAD) // procresize: removed
+            | (PDEAD, PGCSTOP) // procresize: revived
+    )
+}
+
 /// schedinit: the scheduler's boot-time setup. Runs on g0 of m0, once, from rt0_go.
 ///
 /// The bootstrap sequence is:
@@ -248,83 +461,97 @@ pub(crate) fn gcount() -> usize {
 /// The new G calls runtime·main.
 pub(crate) extern "C" fn schedinit() {
     let gp = getg();
-    // SAFETY: single-threaded boot on m0; gp is g0, whose m rt0_go set to m0.
+    let s = sched();
+    // SAFETY: single-threaded boot on m0; gp is g0, whose m rt0_go set to m0; maxmcount
+    // is under sched.lock, but no other thread exists yet.
     unsafe {
-        let s = sched();
         (*s).maxmcount = 10000;
-        crate::runtime::malloc::HEAP.init(); // mallocinit
-        crate::runtime::vdso_linux::vdsoinit(crate::runtime::os_linux::VDSO_BASE.load(Relaxed));
-        crate::runtime::stack::stackinit();
-        mcommoninit((*gp).m, -1);
-        INIT_SIGMASK.store(crate::runtime::sys_linux::sigprocmask_get(), Relaxed);
-        crate::runtime::debug::parsedebugvars();
-        let procs = crate::runtime::runtime1::gomaxprocs_from_env(
-            crate::runtime::runtime1::getenv(b"GOMAXPROCS"),
-            crate::runtime::os_linux::ncpu(),
-        );
+        super::malloc::HEAP.init(); // mallocinit
+        super::vdso_linux::vdsoinit(super::os_linux::VDSO_BASE.load(Relaxed));
+        super::stack::stackinit();
+        mcommoninit((*gp).m(), -1);
+    }
+    INIT_SIGMASK.store(super::sys_linux::sigprocmask_get(), Relaxed);
+    super::debug::parsedebugvars();
+    let procs = super::runtime1::gomaxprocs_from_env(
+        super::runtime1::getenv(b"GOMAXPROCS"),
+        super::os_linux::ncpu(),
+    );
+    allpgrow(procs);
+    // SAFETY: procresize's contract: sched.lock held, only m0 exists.
+    let runnable = unsafe {
         (*s).lock.lock();
-        let runnable = procresize(procs as i32);
+        let r = procresize(procs as i32);
         (*s).lock.unlock();
-        if !runnable.is_null() {
-            throw("unknown runnable goroutine during bootstrap");
-        }
+        r
+    };
+    if !runnable.is_null() {
+        throw("unknown runnable goroutine during bootstrap");
     }
 }
 
 /// mcommoninit: give mp its id (id >= 0 is pre-allocated, -1 reserves the next one),
-/// seed its fastrand, and link it on allm. Runs on g0 or a goroutine with a P.
+/// seed its fastrand, and link it on allm. Takes sched.lock.
 ///
 /// # Safety
 /// mp is a valid M not yet on allm.
 pub(crate) unsafe fn mcommoninit(mp: *mut M, id: i64) {
+    let seed = super::os_linux::STARTUP_RANDOM.load(Relaxed);
+    let mut r = if seed != 0 {
+        // SAFETY: AT_RANDOM points at 16 random bytes the kernel placed on the stack.
+        unsafe { ptr::read_unaligned(seed as *const u64) }
+    } else {
+        0x9e3779b97f4a7c15
+    };
     let s = sched();
-    // SAFETY: sched.lock guards mnext, maxmcount and the allm prepend; mp is ours
-    // until it is published on allm.
+    // SAFETY: mp is ours until it is published on allm; mnext and the allm prepend
+    // are under sched.lock.
     unsafe {
         (*s).lock.lock();
         (*mp).id = if id >= 0 { id } else { m_reserve_id() };
-        let seed = crate::runtime::os_linux::STARTUP_RANDOM.load(Relaxed);
-        let mut r = if seed != 0 {
-            ptr::read_unaligned(seed as *const u64)
-        } else {
-            0x9e3779b97f4a7c15
-        };
         r ^= ((*mp).id as u64).wrapping_mul(0xa0761d6478bd642f);
         (*mp).fastrand = r | 1;
         (*mp).alllink = ALLM.load(Relaxed);
-        ALLM.store(mp, Release);
+        ALLM.store(mp, Release); // publish a complete M (see ALLM)
         (*s).lock.unlock();
     }
 }
 
 /// mReserveID returns the next ID to use for a new M. This new M is immediately
-/// considered 'running' by checkdead. sched.lock must be held.
+/// considered 'running' by checkdead.
+///
+/// # Safety
+/// sched.lock must be held.
 unsafe fn m_reserve_id() -> i64 {
     let s = sched();
-    // SAFETY: the caller holds sched.lock.
+    // SAFETY: the caller holds sched.lock, which protects mnext's writers.
     unsafe {
-        if (*s).mnext + 1 < (*s).mnext {
+        (*s).lock.assert_held();
+        let id = (*s).mnext.load(Relaxed);
+        if id.checked_add(1).is_none() {
             throw("runtime: thread ID overflow");
         }
-        let id = (*s).mnext;
-        (*s).mnext += 1;
+        (*s).mnext.store(id + 1, Relaxed);
         checkmcount();
         id
     }
 }
 
-/// The number of Ms made. sched.lock must be held (or the value is a snapshot).
-fn mcount() -> i64 {
-    // SAFETY: a plain read of a counter; callers hold sched.lock where it matters.
-    unsafe { (*sched()).mnext }
+/// The number of Ms made (a snapshot unless sched.lock is held).
+pub(crate) fn mcount() -> i64 {
+    // SAFETY: reads an atomic of the static scheduler.
+    unsafe { (*sched()).mnext.load(Relaxed) }
 }
 
 /// checkmcount: die if the program has made more than sched.maxmcount threads.
+///
+/// # Safety
 /// sched.lock must be held.
 unsafe fn checkmcount() {
     let s = sched();
-    // SAFETY: the caller holds sched.lock.
+    // SAFETY: the caller holds sched.lock, which protects maxmcount.
     unsafe {
+        (*s).lock.assert_held();
         if mcount() > (*s).maxmcount as i64 {
             crate::eprintln!("runtime: program exceeds {}-thread limit", (*s).maxmcount);
             throw("thread exhaustion");
@@ -346,39 +573,66 @@ pub(crate) fn set_max_threads(n: i32) -> i32 {
     }
 }
 
+/// allpgrow: make sure Ps 0..n exist, allocating the missing ones. Called before
+/// procresize, without any lock (the runtime never allocates under one of its
+/// locks). Two callers racing for the same slot both allocate; the loser frees its P.
+fn allpgrow(n: usize) {
+    for (i, slot) in ALLP.iter().enumerate().take(n) {
+        if !slot.load(Acquire).is_null() {
+            continue;
+        }
+        let pp = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(P::new(i as i32)));
+        // Release: publishes the initialised P to readers of allp (Acquire).
+        if slot
+            .compare_exchange(ptr::null_mut(), pp, Release, Acquire)
+            .is_err()
+        {
+            // SAFETY: pp was never published.
+            drop(unsafe { alloc::boxed::Box::from_raw(pp) });
+        }
+    }
+}
+
 /// procresize changes the number of Ps to nprocs and returns the list of Ps with
-/// local work (linked through P.link), which the caller must schedule.
-/// sched.lock must be held and the world stopped (at boot: only m0 exists).
+/// local work (linked through P.link), which the caller must schedule. The timers of
+/// removed Ps are left for the caller to move with `move_dead_timers` after
+/// releasing sched.lock (moving them may allocate).
+///
+/// # Safety
+/// sched.lock must be held and the world stopped (at boot: only m0 exists); Ps
+/// 0..nprocs exist (allpgrow).
 unsafe fn procresize(nprocs: i32) -> *mut P {
+    // SAFETY: the caller holds sched.lock.
+    unsafe { (*sched()).lock.assert_held() };
     let old = GOMAXPROCS.load(Relaxed);
     if old < 0 || nprocs <= 0 || nprocs as usize > MAX_GOMAXPROCS {
         throw("procresize: invalid arg");
     }
     // Initialize new Ps.
     for i in old..nprocs {
-        let mut pp = ALLP[i as usize].load(Relaxed);
+        let pp = ALLP[i as usize].load(Relaxed);
         if pp.is_null() {
-            pp = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(P::new(i)));
-            ALLP[i as usize].store(pp, Release);
+            throw("procresize: P not allocated");
         }
         // SAFETY: the world is stopped: nobody else touches a new or dead P.
-        unsafe { (*pp).status.store(PGCSTOP, Relaxed) };
+        unsafe { (*pp).set_status(PGCSTOP) };
     }
     let mp = getm();
     // SAFETY: the world is stopped and sched.lock held: Ps and mp are ours to change.
     unsafe {
-        if !(*mp).p.is_null() && (*(*mp).p).id < nprocs {
+        let cur = (*mp).p();
+        if !cur.is_null() && (*cur).id < nprocs {
             // continue to use the current P
-            (*(*mp).p).status.store(PRUNNING, Relaxed);
+            (*cur).set_status(PRUNNING);
         } else {
             // release the current P and acquire allp[0]
-            if !(*mp).p.is_null() {
-                (*(*mp).p).m = ptr::null_mut();
+            if !cur.is_null() {
+                (*cur).m.store(ptr::null_mut(), Relaxed);
             }
-            (*mp).p = ptr::null_mut();
+            (*mp).p.store(ptr::null_mut(), Relaxed);
             let pp = ALLP[0].load(Relaxed);
-            (*pp).m = ptr::null_mut();
-            (*pp).status.store(PIDLE, Relaxed);
+            (*pp).m.store(ptr::null_mut(), Relaxed);
+            (*pp).set_status(PIDLE);
             acquirep(pp);
         }
         // release resources from unused Ps
@@ -390,30 +644,34 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
         let mut runnable_ps: *mut P = ptr::null_mut();
         for i in (0..nprocs).rev() {
             let pp = ALLP[i as usize].load(Relaxed);
-            if (*mp).p == pp {
+            if (*mp).p() == pp {
                 continue;
             }
-            (*pp).status.store(PIDLE, Relaxed);
+            (*pp).set_status(PIDLE);
             if runqempty(&*pp) {
                 pidleput(pp);
             } else {
-                (*pp).m = mget();
+                (*pp).m.store(mget(), Relaxed);
                 (*pp).link = runnable_ps;
                 runnable_ps = pp;
             }
         }
         let order = &raw mut STEAL_ORDER;
         (*order).reset(nprocs as u32);
-        GOMAXPROCS.store(nprocs, Release);
+        GOMAXPROCS.store(nprocs, Relaxed);
         runnable_ps
     }
 }
 
 /// p_destroy: move everything off a P that procresize is removing (its runnable Gs
-/// to the head of the global queue, in order; its free Gs to the global list) and
-/// mark it dead. sched.lock held, world stopped.
+/// to the head of the global queue, in order; its free Gs to the global list; its
+/// stacks to the pool) and mark it dead. Its timers stay until move_dead_timers.
+///
+/// # Safety
+/// sched.lock held, world stopped; pp is being removed.
 unsafe fn p_destroy(pp: *mut P) {
-    // SAFETY: the world is stopped; pp has no owner.
+    // SAFETY: the world is stopped; pp has no owner; the global queue is under
+    // sched.lock (held), the global free list under gfree_lock.
     unsafe {
         // Move all runnable goroutines to the global queue, keeping their order:
         // take from the tail, push at the head.
@@ -432,9 +690,7 @@ unsafe fn p_destroy(pp: *mut P) {
         if !next.is_null() {
             globrunqputhead(next);
         }
-        crate::runtime::stack::stackcache_release(pp);
-        // move timers to the P of the M resizing
-        (*pp).timers.move_to(&(*(*getm()).p).timers);
+        super::stack::stackcache_release(pp);
         // gfpurge
         let s = sched();
         (*s).gfree_lock.lock();
@@ -447,14 +703,26 @@ unsafe fn p_destroy(pp: *mut P) {
             (*s).ngfree.fetch_add(1, Relaxed);
         }
         (*s).gfree_lock.unlock();
-        (*pp).status.store(PDEAD, Relaxed);
+        (*pp).set_status(PDEAD);
     }
 }
 
-/// acquirep associates pp with the current M. Runs on g0 or with the M locked.
+/// Move the timers of the dead Ps procresize left behind (ids from..to) to the
+/// current P. Runs with the world stopped, after procresize, without sched.lock.
+fn move_dead_timers(from: usize, to: usize) {
+    let mp = acquirem();
+    for i in from..to {
+        let dead = allp(i);
+        // SAFETY: Ps are never freed; with the world stopped nobody else uses a dead P,
+        // and the current P is ours (pinned).
+        unsafe { (*dead).timers.move_to(&(*mp.p()).timers) };
+    }
+}
+
+/// acquirep associates pp with the current M.
 ///
 /// # Safety
-/// pp is idle and owned by nobody.
+/// On g0 (or pinned); pp is idle and owned by nobody.
 pub(crate) unsafe fn acquirep(pp: *mut P) {
     // SAFETY: forwarded.
     unsafe { wirep(pp) };
@@ -462,74 +730,95 @@ pub(crate) unsafe fn acquirep(pp: *mut P) {
 
 /// wirep is the first step of acquirep, which actually associates the current M to
 /// pp.
+///
+/// # Safety
+/// As acquirep.
 unsafe fn wirep(pp: *mut P) {
+    assert_pinned();
     let mp = getm();
     // SAFETY: the caller guarantees pp is idle and unowned; mp is the current M.
     unsafe {
-        if !(*mp).p.is_null() {
+        if !(*mp).p().is_null() {
             throw("wirep: already in go");
         }
-        if !(*pp).m.is_null() || (*pp).status.load(Relaxed) != PIDLE {
-            let id = if (*pp).m.is_null() { 0 } else { (*(*pp).m).id };
+        if !(*pp).m().is_null() || (*pp).status.load(Relaxed) != PIDLE {
+            let id = if (*pp).m().is_null() {
+                0
+            } else {
+                (*(*pp).m()).id
+            };
             crate::eprintln!(
                 "wirep: p->m={:p}({}) p->status={}",
-                (*pp).m,
+                (*pp).m(),
                 id,
                 (*pp).status.load(Relaxed)
             );
             throw("wirep: invalid p state");
         }
-        (*mp).p = pp;
-        (*pp).m = mp;
-        (*pp).status.store(PRUNNING, Relaxed);
+        (*mp).p.store(pp, Relaxed);
+        (*pp).m.store(mp, Relaxed);
+        (*pp).set_status(PRUNNING);
     }
 }
 
 /// releasep disassociates the current P from the current M and returns it.
+///
+/// # Safety
+/// On g0 (or pinned); the current M holds a running P.
 unsafe fn releasep() -> *mut P {
+    assert_pinned();
     let mp = getm();
     // SAFETY: mp is the current M and owns its P.
     unsafe {
-        let pp = (*mp).p;
+        let pp = (*mp).p();
         if pp.is_null() {
             throw("releasep: invalid arg");
         }
-        if (*pp).m != mp || (*pp).status.load(Relaxed) != PRUNNING {
+        if (*pp).m() != mp || (*pp).status.load(Relaxed) != PRUNNING {
             crate::eprintln!(
                 "releasep: p->m={:p} m={:p} p->status={}",
-                (*pp).m,
+                (*pp).m(),
                 mp,
                 (*pp).status.load(Relaxed)
             );
             throw("releasep: invalid p state");
         }
-        (*mp).p = ptr::null_mut();
-        (*pp).m = ptr::null_mut();
-        (*pp).status.store(PIDLE, Relaxed);
+        (*mp).p.store(ptr::null_mut(), Relaxed);
+        (*pp).m.store(ptr::null_mut(), Relaxed);
+        (*pp).set_status(PIDLE);
         pp
     }
 }
 
 /// pidleput puts pp on the idle P list. pp must have an empty run queue.
-/// sched.lock must be held.
+///
+/// # Safety
+/// sched.lock must be held; pp is owned by the caller.
 unsafe fn pidleput(pp: *mut P) {
+    let s = sched();
     // SAFETY: the caller holds sched.lock, which protects pidle and P.link.
     unsafe {
+        (*s).lock.assert_held();
         if !runqempty(&*pp) {
             throw("pidleput: P has non-empty run queue");
         }
-        let s = sched();
         (*pp).link = (*s).pidle;
         (*s).pidle = pp;
+        // Relaxed: npidle is a hint for lock-free readers (wakep re-checks under the
+        // lock in pidleget); the StoreLoad of the spinning protocol is the fences'.
         (*s).npidle.fetch_add(1, Relaxed);
     }
 }
 
-/// pidleget takes a P off the idle list, or returns null. sched.lock must be held.
+/// pidleget takes a P off the idle list, or returns null.
+///
+/// # Safety
+/// sched.lock must be held.
 unsafe fn pidleget() -> *mut P {
     let s = sched();
     // SAFETY: the caller holds sched.lock.
     unsafe {
+        (*s).lock.assert_held();
         let pp = (*s).pidle;
         if !pp.is_null() {
             (*s).pidle = (*pp).link;
@@ -539,12 +828,15 @@ unsafe fn pidleget() -> *mut P {
     }
 }
 
-/// mput puts mp on the idle M list, then checks for deadlock. sched.lock must be
-/// held.
+/// mput puts mp on the idle M list, then checks for deadlock.
+///
+/// # Safety
+/// sched.lock must be held.
 unsafe fn mput(mp: *mut M) {
     let s = sched();
     // SAFETY: the caller holds sched.lock, which protects midle.
     unsafe {
+        (*s).lock.assert_held();
         (*mp).schedlink = (*s).midle;
         (*s).midle = mp;
         (*s).nmidle += 1;
@@ -552,11 +844,15 @@ unsafe fn mput(mp: *mut M) {
     }
 }
 
-/// mget takes an M off the idle list, or returns null. sched.lock must be held.
+/// mget takes an M off the idle list, or returns null.
+///
+/// # Safety
+/// sched.lock must be held.
 unsafe fn mget() -> *mut M {
     let s = sched();
     // SAFETY: the caller holds sched.lock, which protects midle.
     unsafe {
+        (*s).lock.assert_held();
         let mp = (*s).midle;
         if !mp.is_null() {
             (*s).midle = (*mp).schedlink;
@@ -566,124 +862,18 @@ unsafe fn mget() -> *mut M {
     }
 }
 
-/// globrunqput puts gp at the tail of the global queue. sched.lock must be held.
-unsafe fn globrunqput(gp: *mut G) {
-    // SAFETY: the caller holds sched.lock; gp is in no other queue.
-    unsafe { globrunqputbatch_locked(gp, gp, 1) }
-}
-
-/// globrunqputhead puts gp at the head of the global queue. sched.lock must be held.
-unsafe fn globrunqputhead(gp: *mut G) {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock; gp is in no other queue.
-    unsafe {
-        (*gp).schedlink = (*s).runqhead;
-        (*s).runqhead = gp;
-        if (*s).runqtail.is_null() {
-            (*s).runqtail = gp;
-        }
-        (*s).runqsize += 1;
-    }
-}
-
-unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock and owns the batch.
-    unsafe {
-        (*tail).schedlink = ptr::null_mut();
-        if (*s).runqtail.is_null() {
-            (*s).runqhead = head;
-        } else {
-            (*(*s).runqtail).schedlink = head;
-        }
-        (*s).runqtail = tail;
-        (*s).runqsize += n;
-    }
-}
-
-/// globrunqputbatch puts a linked batch of n Gs on the global runnable queue.
-/// Takes sched.lock.
-///
-/// # Safety
-/// head..tail is a schedlink-linked list of n runnable Gs owned by the caller.
-pub(crate) unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
-    let s = sched();
-    // SAFETY: sched.lock protects the global queue; the batch is the caller's.
-    unsafe {
-        (*s).lock.lock();
-        globrunqputbatch_locked(head, tail, n);
-        (*s).lock.unlock();
-    }
-}
-
-/// globrunqget takes a batch of Gs from the global queue: returns one to run and
-/// moves up to max-1 more (and at most half the local ring) to pp's run queue.
-/// max = 0 means no limit. sched.lock must be held; the caller owns pp.
-unsafe fn globrunqget(pp: *mut P, max: i32) -> *mut G {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock and owns pp.
-    unsafe {
-        if (*s).runqsize == 0 {
-            return ptr::null_mut();
-        }
-        let np = gomaxprocs().max(1) as i32;
-        let mut n = ((*s).runqsize / np + 1).min((*s).runqsize);
-        if max > 0 && n > max {
-            n = max;
-        }
-        n = n.min(RUNQ_SIZE as i32 / 2);
-        (*s).runqsize -= n;
-        let gp = globrunq_pop();
-        for _ in 1..n {
-            runqput(&*pp, globrunq_pop(), false);
-        }
-        gp
-    }
-}
-
-/// Pop the head of the global queue. sched.lock must be held; the queue non-empty.
-unsafe fn globrunq_pop() -> *mut G {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock.
-    unsafe {
-        let gp = (*s).runqhead;
-        (*s).runqhead = (*gp).schedlink;
-        if (*s).runqhead.is_null() {
-            (*s).runqtail = ptr::null_mut();
-        }
-        gp
-    }
-}
-
-/// Serializes the unit tests that use the global run queue.
-#[cfg(test)]
-pub(crate) static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-#[cfg(test)]
-pub(crate) fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
-    let s = sched();
-    let mut v = alloc::vec::Vec::new();
-    // SAFETY: the test is the only user of the global queue.
-    unsafe {
-        (*s).lock.lock();
-        while (*s).runqsize > 0 {
-            v.push(globrunq_pop());
-            (*s).runqsize -= 1;
-        }
-        (*s).lock.unlock();
-    }
-    v
-}
-
 /// malg allocates a new G with a stack of `stacksize` bytes (an M's g0); goroutines
-/// come from galloc and get their stacks when they first run. Runs on any g.
+/// come from galloc and get their stacks when they first run. Runs on any g, with no
+/// runtime lock held (it allocates).
 fn malg(stacksize: usize) -> *mut G {
     let mut g = alloc::boxed::Box::new(G::new());
-    g.stack = crate::runtime::stack::stackalloc(stacksize);
+    g.stack = super::stack::stackalloc(stacksize);
     g.stackguard0 = g.stack.lo + STACK_GUARD;
     g.stackguard1 = usize::MAX; // only g0 and signal stacks may run C-like code
-    g.atomicstatus.store(GDEAD, Relaxed);
-    alloc::boxed::Box::into_raw(g)
+    let gp = alloc::boxed::Box::into_raw(g);
+    // SAFETY: gp is fresh and ours.
+    unsafe { casgstatus(gp, GIDLE, GDEAD) };
+    gp
 }
 
 /// Gs per slab: Gs are never freed (Go keeps them on allgs), so they are carved from
@@ -691,8 +881,12 @@ fn malg(stacksize: usize) -> *mut G {
 const GSLAB: usize = 128;
 
 /// galloc: a new G (dead, no stack) from pp's slab, allocating a new slab when it is
-/// used up. The caller owns pp.
+/// used up. May allocate: no runtime lock may be held.
+///
+/// # Safety
+/// The caller owns pp and is pinned (or on g0).
 unsafe fn galloc(pp: *mut P) -> *mut G {
+    assert_pinned();
     // SAFETY: the caller owns pp; slab memory is fresh and never freed, and each G
     // in it is handed out once.
     unsafe {
@@ -707,14 +901,14 @@ unsafe fn galloc(pp: *mut P) -> *mut G {
             // it is unknown the pages simply fault in later). Not the process's first
             // slab: a program that starts few goroutines should not pay for 128.
             static SLABS: AtomicUsize = AtomicUsize::new(0);
-            let page = crate::runtime::os_linux::physpagesize().max(4096);
+            let page = super::os_linux::physpagesize().max(4096);
             let start = (slab as usize).next_multiple_of(page);
             let end = (slab as usize + layout.size()) & !(page - 1);
             if end > start && SLABS.fetch_add(1, Relaxed) > 0 {
-                crate::runtime::sys_linux::madvise(
+                super::sys_linux::madvise(
                     start,
                     end - start,
-                    crate::runtime::sys_linux::MADV_POPULATE_WRITE,
+                    super::sys_linux::MADV_POPULATE_WRITE,
                 );
             }
             (*pp).gslab = slab;
@@ -725,67 +919,43 @@ unsafe fn galloc(pp: *mut P) -> *mut G {
         (*pp).gslab_n -= 1;
         gp.write(G::new());
         (*gp).stackguard1 = usize::MAX;
-        (*gp).atomicstatus.store(GDEAD, Relaxed);
+        casgstatus(gp, GIDLE, GDEAD);
         gp
     }
 }
 
-/// Attach a stack to gp before it first runs: from pp's stack cache for the default
-/// size, else a mapping of its own; the entry frame goes at its top (goexit+1 as the
-/// return address, so that SP % 16 == 8 at gostart's entry, as after a call).
-/// Runs on g0; the caller owns pp and gp.
-unsafe fn stack_attach(pp: *mut P, gp: *mut G) {
-    // SAFETY: gp is ours (just taken off a run queue) and has no stack.
-    unsafe {
-        let size = (*gp).stacksize;
-        let stk = if size == STACK_SIZE.load(Relaxed) {
-            crate::runtime::stack::stackcache_get(pp)
-        } else {
-            crate::runtime::stack::stackalloc(size)
-        };
-        (*gp).stack = stk;
-        (*gp).stackguard0 = stk.lo + STACK_GUARD;
-        let sp = stk.hi - 8;
-        *(sp as *mut usize) = gort_goexit as *const () as usize + 1;
-        (*gp).sched.sp = sp;
-    }
-}
-
-/// Take the stack off a G that exited and keep it for the next one. Runs on g0.
-unsafe fn stack_detach(pp: *mut P, gp: *mut G) {
-    // SAFETY: gp is dead: nothing runs on its stack.
-    unsafe {
-        let stk = (*gp).stack;
-        if stk.lo == 0 {
-            return;
-        }
-        if stk.hi - stk.lo == STACK_SIZE.load(Relaxed) {
-            crate::runtime::stack::stackcache_put(pp, stk);
-        } else {
-            crate::runtime::stack::stackfree(stk);
-        }
-        (*gp).stack = Stack::default();
-    }
-}
-
-/// allgadd publishes a new G on allgs.
+/// allgadd publishes a new G on allgs. Lock-free: the CAS on ALLG orders the
+/// pushes; then the previous head's allnewer is set (Release), which is what lets
+/// allgs_in_creation_order walk forward.
 fn allgadd(gp: *mut G) {
     let mut head = ALLG.load(Relaxed);
     loop {
         // SAFETY: gp is new and not yet published: we own its alllink.
         unsafe { (*gp).alllink = head };
+        // Release: a reader that loads ALLG (Acquire) sees gp's alllink.
         match ALLG.compare_exchange_weak(head, gp, Release, Relaxed) {
             Ok(_) => break,
             Err(h) => head = h,
         }
     }
+    if head.is_null() {
+        ALLG_FIRST.store(gp, Release);
+    } else {
+        // SAFETY: head is a published G; only the G that displaced it writes its
+        // allnewer, once.
+        unsafe { (*head).allnewer.store(gp, Release) };
+    }
     ALLGLEN.fetch_add(1, Relaxed);
 }
 
 /// gfput puts a dead G on pp's free list, spilling half to the global list when the
-/// local one is long. The caller owns pp.
+/// local one is long.
+///
+/// # Safety
+/// On g0 (or pinned), owning pp; gp is dead (no one else refers to it).
 unsafe fn gfput(pp: *mut P, gp: *mut G) {
-    // SAFETY: the caller owns pp and gp is dead (no one else refers to it).
+    assert_pinned();
+    // SAFETY: the caller owns pp and gp is dead.
     unsafe {
         if (*gp).atomicstatus.load(Relaxed) != GDEAD {
             throw("gfput: bad status (not Gdead)");
@@ -811,8 +981,12 @@ unsafe fn gfput(pp: *mut P, gp: *mut G) {
 }
 
 /// gfget takes a dead G from pp's free list, refilling it from the global list when
-/// empty. Returns null when there is none. The caller owns pp.
+/// empty. Returns null when there is none.
+///
+/// # Safety
+/// Pinned (or on g0), owning pp.
 unsafe fn gfget(pp: *mut P) -> *mut G {
+    assert_pinned();
     // SAFETY: the caller owns pp; the global list is under sched.gfree_lock.
     unsafe {
         let mut n = (*pp).gfreecnt.load(Relaxed);
@@ -867,12 +1041,19 @@ pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize
 }
 
 fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
-    // SAFETY: the current M holds a P (every goroutine runs with one; g0 at boot has
-    // p0), and newproc1 returns a fresh runnable G that no queue holds yet.
-    unsafe {
-        let pp = (*getm()).p;
-        let newg = newproc1(f, pp, stacksize);
-        runqput(&*pp, newg, true);
+    {
+        // Pinned: galloc/gfget use the P's slab and free list, runqput its ring.
+        let mp = acquirem();
+        let pp = mp.p();
+        if pp.is_null() {
+            throw("newproc: no P (a goroutine started from gort::blocking?)");
+        }
+        // SAFETY: pinned to an M holding pp; newproc1 returns a fresh runnable G that
+        // no queue holds yet.
+        unsafe {
+            let newg = newproc1(f, pp, stacksize);
+            runqput(&*pp, newg, true);
+        }
     }
     if MAIN_STARTED.load(Relaxed) {
         wakep();
@@ -881,7 +1062,10 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
 
 /// newproc1 makes a runnable G for f: a G from the free list or a new one, with f
 /// in its fnbuf and a gobuf that enters gostart::<F> (on the stack execute will
-/// attach), which returns into goexit. The caller owns pp.
+/// attach), which returns into goexit.
+///
+/// # Safety
+/// Pinned (or on g0), owning pp.
 unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: usize) -> *mut G {
     const { assert!(size_of::<F>() <= FNBUF_SIZE && align_of::<F>() <= 16) };
     // SAFETY: the caller owns pp; newg is dead or new, so it is ours alone.
@@ -900,8 +1084,10 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: us
         g.sched.g = newg;
         g.sched.ctxt = fptr as usize;
         g.startfn = core::any::type_name::<F>();
-        g.goid = (*sched()).goidgen.fetch_add(1, Relaxed) + 1;
-        g.atomicstatus.store(GRUNNABLE, Release);
+        g.goid
+            .store((*sched()).goidgen.fetch_add(1, Relaxed) + 1, Relaxed);
+        g.waitreason.store(WaitReason::Zero as u8, Relaxed);
+        casgstatus(newg, GDEAD, GRUNNABLE);
         newg
     }
 }
@@ -911,8 +1097,8 @@ pub(crate) extern "C" fn newproc_main() {
     newproc(main);
     // SAFETY: boot is single-threaded; newproc just put goroutine 1 in p0.runnext.
     unsafe {
-        let pp = (*getm()).p;
-        MAIN_G.store((*pp).runnext.load(Relaxed), Release);
+        let pp = (*getm()).p();
+        MAIN_G.store((*pp).runnext.load(Relaxed), Relaxed);
     }
 }
 
@@ -922,8 +1108,8 @@ fn main() {
     if getm() != m0() {
         throw("runtime.main not on m0");
     }
-    MAIN_STARTED.store(true, Release);
-    crate::runtime::debug::start_schedtrace();
+    MAIN_STARTED.store(true, Relaxed);
+    super::sysmon::start_sysmon();
     #[cfg(not(test))]
     {
         extern "Rust" {
@@ -941,6 +1127,7 @@ pub(crate) extern "C" fn mstart0() -> ! {
 }
 
 /// mstart1: run the M's start function, take the P newm gave it, and schedule.
+/// Runs on g0.
 fn mstart1() -> ! {
     let mp = getm();
     // SAFETY: on g0 of mp, before it runs anything else; nextp was set by the M
@@ -959,36 +1146,36 @@ fn mstart1() -> ! {
 }
 
 /// minit: per-thread setup on the M's own thread: its kernel tid, its signal stack,
-/// and the signal mask it should run with.
+/// and the signal mask it should run with. Runs on g0.
 fn minit() {
     let mp = getm();
-    // SAFETY: on mp's own thread; procid and sigmask are its own.
+    // SAFETY: on mp's own thread; procid is its own.
     unsafe {
-        (*mp)
-            .procid
-            .store(crate::runtime::sys_linux::gettid(), Relaxed);
-        crate::runtime::signal_linux::minit_signals(mp);
-        if mp != m0() {
-            crate::runtime::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
-        }
+        (*mp).procid.store(super::sys_linux::gettid(), Relaxed);
+        super::signal_linux::minit_signals(mp);
+    }
+    if mp != m0() {
+        super::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
     }
 }
 
-/// mspinning: the start function of Ms started to spin for work.
+/// mspinning: the start function of Ms started to spin for work. Runs on g0.
 fn mspinning() {
     // SAFETY: on the new M's g0; spinning is its own.
     unsafe { (*getm()).spinning.store(true, Relaxed) };
 }
 
-/// allocm: a new M with its g0 (a G with a G0_STACK_SIZE stack). Runs on any g.
+/// allocm: a new M with its g0 (a G with a G0_STACK_SIZE stack). Allocates: no
+/// runtime lock may be held.
 fn allocm(f: Option<fn()>) -> *mut M {
     let mut mp = alloc::boxed::Box::new(M::new());
     mp.mstartfn = f;
     let g0 = malg(G0_STACK_SIZE);
     let mp = alloc::boxed::Box::into_raw(mp);
-    // SAFETY: g0 and mp are new and ours.
+    // SAFETY: g0 and mp are new and ours; g0 is never scheduled, so its status is
+    // set directly.
     unsafe {
-        (*g0).m = mp;
+        (*g0).m.store(mp, Relaxed);
         (*g0).stackguard1 = (*g0).stackguard0;
         (*g0).atomicstatus.store(GRUNNING, Relaxed);
         (*mp).g0 = g0;
@@ -997,8 +1184,8 @@ fn allocm(f: Option<fn()>) -> *mut M {
 }
 
 /// newm creates a new M that will start by running f (if any) and then take pp.
-/// id is an id from mReserveID, or -1. Runs on any g with a P.
-fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
+/// id is an id from mReserveID, or -1. Runs on any g; no runtime lock may be held.
+pub(crate) fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
     systemstack(|| {
         let mp = allocm(f);
         // SAFETY: mp is new; mcommoninit publishes it on allm; newosproc starts it.
@@ -1008,50 +1195,6 @@ fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
             newosproc(mp);
         }
     })
-}
-
-/// Go's cloneFlags, plus CLONE_SETTLS:
-const CLONE_VM: usize = 0x100; // share memory
-const CLONE_FS: usize = 0x200; // share cwd, etc
-const CLONE_FILES: usize = 0x400; // share fd table
-const CLONE_SIGHAND: usize = 0x800; // share sig handler table
-const CLONE_SYSVSEM: usize = 0x40000; // share SysV semaphore undo lists
-const CLONE_SETTLS: usize = 0x80000; // the new thread's FS base: &mp.tls[1]
-const CLONE_THREAD: usize = 0x10000; // revisit - okay for now
-
-/// newosproc starts mp's OS thread on mp.g0's stack, entering mstart with FS set to
-/// &mp.tls[1]. All signals are blocked around the clone so that the new thread
-/// takes none before minit has set it up.
-///
-/// # Safety
-/// mp is a fully set up M (allocm, mcommoninit) with no thread yet.
-unsafe fn newosproc(mp: *mut M) {
-    const FLAGS: usize = CLONE_VM
-        | CLONE_FS
-        | CLONE_FILES
-        | CLONE_SIGHAND
-        | CLONE_SYSVSEM
-        | CLONE_THREAD
-        | CLONE_SETTLS;
-    // SAFETY: the child runs gort_mstart on g0's own stack top with its own TLS; the
-    // parent's frames are never touched by it.
-    unsafe {
-        let stk = (*(*mp).g0).stack.hi;
-        let old = crate::runtime::sys_linux::sigprocmask_set(!0);
-        let ret = gort_clone(FLAGS, stk, mp, (*mp).g0, gort_mstart);
-        crate::runtime::sys_linux::sigprocmask_set(old);
-        if ret < 0 {
-            crate::eprintln!(
-                "runtime: failed to create new OS thread (have {} already; errno={})",
-                mcount(),
-                -ret
-            );
-            if ret == -crate::runtime::sys_linux::EAGAIN {
-                crate::eprintln!("runtime: may need to increase max user processes (ulimit -u)");
-            }
-            throw("newosproc");
-        }
-    }
 }
 
 /// startm schedules some M to run pp (creating an M if necessary). If pp is null,
@@ -1098,6 +1241,7 @@ fn startm(mut pp: *mut P, spinning: bool) {
         // The caller incremented nmspinning, so set m.spinning in the new M.
         (*nmp).spinning.store(spinning, Relaxed);
         (*nmp).nextp = pp;
+        // The note's Release (notewakeup) publishes nextp and spinning to the woken M.
         (*nmp).park.wakeup();
     }
 }
@@ -1111,7 +1255,7 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
     // SAFETY: pp is ours to give away; sched fields under sched.lock.
     unsafe {
         // if it has local work, start it straight away
-        if !runqempty(&*pp) || (*s).runqsize != 0 {
+        if !runqempty(&*pp) || globrunq_nonempty() {
             startm(pp, false);
             return;
         }
@@ -1128,7 +1272,7 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
         }
         (*s).lock.lock();
         if (*s).gcwaiting.load(Relaxed) {
-            (*pp).status.store(PGCSTOP, Relaxed);
+            (*pp).set_status(PGCSTOP);
             (*s).stopwait -= 1;
             if (*s).stopwait == 0 {
                 (*s).stopnote.wakeup();
@@ -1136,7 +1280,7 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
             (*s).lock.unlock();
             return;
         }
-        if (*s).runqsize != 0 {
+        if (*s).runqsize.load(Relaxed) != 0 {
             (*s).lock.unlock();
             startm(pp, false);
             return;
@@ -1147,9 +1291,16 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
 }
 
 /// wakep tries to add one more P to execute G's. Called when a G is made runnable
-/// (newproc, ready). Runs on any g.
+/// (newproc, ready). Runs on any g, after the G was queued.
 pub(crate) fn wakep() {
     let s = sched();
+    // Step 2 of the submission pattern (see the file head): a StoreLoad barrier
+    // between the caller's queueing of the G (a Release store of the ring's tail, a
+    // plain mov on x86) and the loads of npidle and nmspinning below. It pairs with
+    // the fence in findrunnable after nmspinning is decremented: without both, the
+    // parking M may miss our G while we miss its decrement. Go gets it from
+    // atomic.StoreRel, which is an XCHG on amd64.
+    storeload_fence();
     // SAFETY: nmspinning/npidle are atomics; startm takes sched.lock itself.
     unsafe {
         // Be conservative about spinning threads, only start one if none exist
@@ -1187,7 +1338,7 @@ fn stopm() {
     // SAFETY: on mp's g0; mput under sched.lock; after the wakeup, nextp was set by
     // the waker (startm) before notewakeup.
     unsafe {
-        if !(*mp).p.is_null() {
+        if !(*mp).p().is_null() {
             throw("stopm holding p");
         }
         if (*mp).spinning.load(Relaxed) {
@@ -1203,6 +1354,7 @@ fn stopm() {
 }
 
 /// mpark: sleep on the M's park note until startm (or start_the_world) wakes it.
+/// Runs on g0 of mp.
 fn mpark(mp: *mut M) {
     // SAFETY: only this M sleeps on its own note.
     unsafe {
@@ -1212,7 +1364,7 @@ fn mpark(mp: *mut M) {
 }
 
 /// resetspinning: the M found work while spinning: stop spinning and, as it may be
-/// the last spinner, wake another M to keep looking.
+/// the last spinner, wake another M to keep looking. Runs on g0.
 fn resetspinning() {
     let mp = getm();
     let s = sched();
@@ -1238,11 +1390,15 @@ pub(crate) fn schedule() -> ! {
     let mp = getm();
     // SAFETY: on g0 of mp; mp's P is its own.
     unsafe {
-        if (*mp).locks != 0 {
+        if (*mp).locks.load(Relaxed) != 0 {
             throw("schedule: holding locks");
         }
+        #[cfg(debug_assertions)]
+        if (*mp).locks_held_len != 0 {
+            throw("schedule: holding runtime locks");
+        }
         loop {
-            let pp = (*mp).p;
+            let pp = (*mp).p();
             if (*mp).spinning.load(Relaxed) && !runqempty(&*pp) {
                 throw("schedule: spinning with local work");
             }
@@ -1267,23 +1423,26 @@ pub(crate) fn schedule() -> ! {
 fn findrunnable() -> (*mut G, bool) {
     let mp = getm();
     let s = sched();
-    // SAFETY: on g0 of mp; mp owns its P; shared state under sched.lock or atomic.
+    // SAFETY: on g0 of mp, which owns its P (null only between releasep and the next
+    // acquirep below); the global queue and idle lists under sched.lock.
     unsafe {
         'top: loop {
-            let pp = (*mp).p;
+            let pp = (*mp).p();
+            // Acquire: pairs with stop_the_world's Release; a gcstopm M sees the
+            // stopper's stopwait under the lock anyway.
             if (*s).gcwaiting.load(Acquire) {
                 gcstopm();
                 continue 'top;
             }
             // Run the timers that are due (they ready goroutines onto our queue).
             let w = (*pp).timers.timer0_when.load(SeqCst);
-            if w != 0 && w <= crate::runtime::vdso_linux::nanotime() {
-                crate::runtime::time::run_timers(pp, crate::runtime::vdso_linux::nanotime());
+            if w != 0 && w <= super::vdso_linux::nanotime() {
+                super::time::run_timers(pp, super::vdso_linux::nanotime());
             }
             // Check the global runnable queue once in a while to ensure fairness.
             // Otherwise two goroutines can completely occupy the local runqueue by
             // constantly respawning each other.
-            if (*pp).schedtick.is_multiple_of(61) && (*s).runqsize > 0 {
+            if (*pp).schedtick.load(Relaxed).is_multiple_of(61) && globrunq_nonempty() {
                 (*s).lock.lock();
                 let gp = globrunqget(pp, 1);
                 (*s).lock.unlock();
@@ -1296,7 +1455,7 @@ fn findrunnable() -> (*mut G, bool) {
                 return (gp, inherit);
             }
             // global runq
-            if (*s).runqsize != 0 {
+            if globrunq_nonempty() {
                 (*s).lock.lock();
                 let gp = globrunqget(pp, 0);
                 (*s).lock.unlock();
@@ -1332,7 +1491,7 @@ fn findrunnable() -> (*mut G, bool) {
                 (*s).lock.unlock();
                 continue 'top;
             }
-            if (*s).runqsize != 0 {
+            if (*s).runqsize.load(Relaxed) != 0 {
                 let gp = globrunqget(pp, 0);
                 (*s).lock.unlock();
                 return (gp, false);
@@ -1355,7 +1514,8 @@ fn findrunnable() -> (*mut G, bool) {
                 if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
                     throw("findrunnable: negative nmspinning");
                 }
-                core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+                // The StoreLoad barrier; it pairs with the fence in wakep.
+                storeload_fence();
                 // Check all runqueues once again.
                 let pp2 = check_runqs_no_p();
                 if !pp2.is_null() {
@@ -1411,9 +1571,9 @@ fn timer_sleep() -> bool {
     let mut slept = false;
     if when != 0 {
         TIMER_UNTIL.store(when, SeqCst);
-        let delay = when - crate::runtime::vdso_linux::nanotime();
+        let delay = when - super::vdso_linux::nanotime();
         if delay > 0 {
-            crate::runtime::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
+            super::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
         }
         slept = true;
     }
@@ -1424,12 +1584,13 @@ fn timer_sleep() -> bool {
 
 /// A timer due at `when` was added: make sure some M will run it in time: wake the
 /// timer sleeper if it sleeps past `when`, or wake an idle P if there is no sleeper.
+/// Runs on any g.
 pub(crate) fn wake_timer_sleeper(when: i64) {
     if TIMER_SLEEPING.load(SeqCst) {
         let until = TIMER_UNTIL.load(SeqCst);
         if until == 0 || when < until {
             TIMER_WAKE.fetch_add(1, SeqCst);
-            crate::runtime::sys_linux::futex_wake(&TIMER_WAKE, 1);
+            super::sys_linux::futex_wake(&TIMER_WAKE, 1);
         }
     } else {
         wakep();
@@ -1438,11 +1599,14 @@ pub(crate) fn wake_timer_sleeper(when: i64) {
 
 /// check_runqs_no_p: after dropping its P, look once more at every P's run queue
 /// and the global queue; if any has work, take an idle P and return it (else null).
+///
+/// # Safety
+/// On g0 of an M without a P.
 unsafe fn check_runqs_no_p() -> *mut P {
     let s = sched();
     // SAFETY: run queues are read lock-free (runqempty); pidleget under sched.lock.
     unsafe {
-        let mut work = (*s).runqsize != 0;
+        let mut work = globrunq_nonempty();
         if !work {
             for i in 0..allp_len() {
                 if !runqempty(&*allp(i)) {
@@ -1461,10 +1625,13 @@ unsafe fn check_runqs_no_p() -> *mut P {
     }
 }
 
-/// steal_work attempts to steal a runnable goroutine from any P. Runs on g0 of a
-/// spinning M that owns pp.
+/// steal_work attempts to steal a runnable goroutine from any P.
+///
+/// # Safety
+/// On g0 of a spinning M that owns pp.
 unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
-    // SAFETY: runqsteal only CASes other Ps' heads; pp is ours.
+    // SAFETY: runqsteal only CASes other Ps' heads; pp is ours; STEAL_ORDER changes
+    // only with the world stopped, when no M is spinning.
     unsafe {
         let order = &raw const STEAL_ORDER;
         for i in 0..STEAL_TRIES {
@@ -1479,9 +1646,7 @@ unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
                 }
                 // On the last pass, run p2's due timers too (they ready goroutines
                 // onto our queue): timers are stolen with work.
-                if steal_runnext
-                    && crate::runtime::time::run_timers(p2, crate::runtime::vdso_linux::nanotime())
-                {
+                if steal_runnext && super::time::run_timers(p2, super::vdso_linux::nanotime()) {
                     if let Some((gp, _)) = runqget(&*pp) {
                         return Some(gp);
                     }
@@ -1496,19 +1661,25 @@ unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
 }
 
 /// execute runs gp on the current M. If inherit, gp inherits the remaining time slice
-/// (schedtick is not advanced). Runs on g0; never returns.
+/// (schedtick is not advanced).
+///
+/// # Safety
+/// On g0 of an M holding a P; gp is runnable and was just taken off a queue, so it is
+/// ours. Never returns.
 unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
-    // SAFETY: on g0; gp is runnable and was just taken off a queue, so it is ours.
+    // SAFETY: as above.
     unsafe {
         let mp = getm();
+        let pp = (*mp).p();
         if (*gp).stack.lo == 0 {
-            stack_attach((*mp).p, gp);
+            stack_attach(pp, gp);
         }
-        (*mp).curg = gp;
-        (*gp).m = mp;
-        (*gp).atomicstatus.store(GRUNNING, Relaxed);
+        (*mp).curg.store(gp, Relaxed);
+        (*gp).m.store(mp, Relaxed);
+        casgstatus(gp, GRUNNABLE, GRUNNING);
         if !inherit {
-            (*(*mp).p).schedtick = (*(*mp).p).schedtick.wrapping_add(1);
+            let t = &(*pp).schedtick;
+            t.store(t.load(Relaxed).wrapping_add(1), Relaxed); // owner-only writer
         }
         gort_gogo(&(*gp).sched)
     }
@@ -1518,40 +1689,46 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
 /// Runs on g0.
 fn dropg() {
     let mp = getm();
-    // SAFETY: on g0 of mp; curg is owner-only.
+    // SAFETY: on g0 of mp; curg is written only by mp.
     unsafe {
-        let gp = (*mp).curg;
+        let gp = (*mp).curg();
         if !gp.is_null() {
-            (*gp).m = ptr::null_mut();
+            (*gp).m.store(ptr::null_mut(), Relaxed);
         }
-        (*mp).curg = ptr::null_mut();
+        (*mp).curg.store(ptr::null_mut(), Relaxed);
     }
 }
 
 /// gopark puts the current goroutine into a waiting state and calls unlockf(gp,
 /// lock) on g0, after the goroutine is off its stack. If unlockf returns false, the
 /// goroutine is resumed at once. Whoever makes the goroutine runnable again calls
-/// goready. Must be called on a user goroutine.
+/// goready. Must be called on a user goroutine, with no acquirem pin held (the
+/// runtime locks unlockf releases may be held).
+///
+/// The goroutine stays pinned from here until park_m: the wait fields live in the
+/// M, and park_m must run on the same M that set them.
 ///
 /// # Safety
-/// unlockf must be safe to call with lock on g0 (it must not park or allocate
-/// heavily); the caller must arrange for a later goready (or accept sleeping forever).
+/// unlockf must be safe to call with lock on g0; it must not park, and it must not
+/// allocate (debug builds check). The caller must arrange for a later goready (or
+/// accept sleeping forever).
 pub(crate) unsafe fn gopark(
     unlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
     lock: *mut u8,
-    reason: &'static str,
+    reason: WaitReason,
 ) {
+    mlocks_inc(); // released by park_m, on g0 of this same M
     let mp = getm();
-    // SAFETY: waitlock/waitunlockf are owner-only M state, read by park_m on this M.
+    // SAFETY: pinned: waitlock/waitunlockf are this M's, read by park_m on this M.
     unsafe {
-        let gp = (*mp).curg;
+        let gp = (*mp).curg();
         let status = (*gp).atomicstatus.load(Relaxed);
         if status != GRUNNING {
             throw("gopark: bad g status");
         }
         (*mp).waitlock = lock;
         (*mp).waitunlockf = unlockf;
-        (*gp).waitreason = reason;
+        (*gp).waitreason.store(reason as u8, Relaxed);
     }
     mcall(park_m);
 }
@@ -1559,7 +1736,7 @@ pub(crate) unsafe fn gopark(
 /// Unlock function for goparkunlock: releases a runtime Mutex.
 unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
     // SAFETY: lock is the Mutex the parking goroutine held (goparkunlock's contract).
-    unsafe { (*(lock as *const crate::runtime::lock_futex::Mutex)).unlock() };
+    unsafe { (*(lock as *const Mutex)).unlock() };
     true
 }
 
@@ -1567,7 +1744,7 @@ unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
 ///
 /// # Safety
 /// The caller holds lock; someone will goready the goroutine later.
-pub(crate) unsafe fn goparkunlock(lock: &crate::runtime::lock_futex::Mutex, reason: &'static str) {
+pub(crate) unsafe fn goparkunlock(lock: &Mutex, reason: WaitReason) {
     // SAFETY: forwarded contract.
     unsafe { gopark(Some(parkunlock_c), lock as *const _ as *mut u8, reason) }
 }
@@ -1575,14 +1752,24 @@ pub(crate) unsafe fn goparkunlock(lock: &crate::runtime::lock_futex::Mutex, reas
 /// park continuation on g0.
 extern "C" fn park_m(gp: *mut G) -> ! {
     let mp = getm();
-    // SAFETY: on g0; gp was this M's curg and is now off its stack.
+    mlocks_dec(); // gopark's pin: on g0 now, which never changes M
+                  // SAFETY: on g0; gp was this M's curg and is now off its stack.
     unsafe {
-        (*gp).atomicstatus.store(GWAITING, Release);
+        casgstatus(gp, GRUNNING, GWAITING);
         dropg();
         if let Some(f) = (*mp).waitunlockf.take() {
             let lock = core::mem::replace(&mut (*mp).waitlock, ptr::null_mut());
-            if !f(gp, lock) {
-                (*gp).atomicstatus.store(GRUNNABLE, Relaxed);
+            #[cfg(debug_assertions)]
+            {
+                (*mp).parking = true;
+            }
+            let park = f(gp, lock);
+            #[cfg(debug_assertions)]
+            {
+                (*mp).parking = false;
+            }
+            if !park {
+                casgstatus(gp, GWAITING, GRUNNABLE);
                 execute(gp, true); // Schedule it back, never returns.
             }
         }
@@ -1596,35 +1783,35 @@ extern "C" fn park_m(gp: *mut G) -> ! {
 /// # Safety
 /// gp is parked (GWAITING) and no one else will ready it.
 pub(crate) unsafe fn goready(gp: *mut G) {
-    // SAFETY: forwarded contract; the current M holds a P.
+    // SAFETY: forwarded contract.
     unsafe { ready(gp, true) }
 }
 
+/// ready: make gp runnable on the current P (runnext if next).
+///
+/// # Safety
+/// As goready.
 unsafe fn ready(gp: *mut G, next: bool) {
-    // SAFETY: gp is parked and ours to ready; the current M's P is its own.
-    unsafe {
-        // Mark runnable. The CAS also orders: what the waker wrote before (param)
-        // is visible to whoever runs gp.
-        if (*gp)
-            .atomicstatus
-            .compare_exchange(GWAITING, GRUNNABLE, AcqRel, Relaxed)
-            .is_err()
-        {
-            crate::eprintln!(
-                "runtime: goroutine {} has status {}",
-                (*gp).goid,
-                gstatus_name((*gp).atomicstatus.load(Relaxed))
-            );
-            throw("bad g->status in ready");
+    {
+        // Pinned: runqput needs the P to stay ours.
+        let mp = acquirem();
+        let pp = mp.p();
+        if pp.is_null() {
+            throw("ready: no P (a goroutine readied from gort::blocking?)");
         }
-        let pp = (*getm()).p;
-        runqput(&*pp, gp, next);
+        // SAFETY: gp is parked and ours to ready; pp is pinned to us.
+        unsafe {
+            // The waker's writes to gp (param, a sudog's fields) are published to
+            // whoever runs gp by runqput's Release store.
+            casgstatus(gp, GWAITING, GRUNNABLE);
+            runqput(&*pp, gp, next);
+        }
     }
     wakep();
 }
 
 /// gosched yields the processor, allowing other goroutines to run. The current
-/// goroutine goes to the global queue, as in Go.
+/// goroutine goes to the global queue, as in Go. Runs on a goroutine.
 pub(crate) fn gosched() {
     mcall(gosched_m);
 }
@@ -1633,7 +1820,7 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
     let s = sched();
     // SAFETY: on g0; gp was this M's curg and is off its stack.
     unsafe {
-        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        casgstatus(gp, GRUNNING, GRUNNABLE);
         dropg();
         (*s).lock.lock();
         globrunqput(gp);
@@ -1643,7 +1830,8 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
 }
 
 /// goyield is like gosched, but puts the goroutine on the current P's local run
-/// queue instead of the global one (used after a direct handoff).
+/// queue instead of the global one (used after a direct handoff). Runs on a
+/// goroutine.
 pub(crate) fn goyield() {
     mcall(goyield_m);
 }
@@ -1651,8 +1839,8 @@ pub(crate) fn goyield() {
 extern "C" fn goyield_m(gp: *mut G) -> ! {
     // SAFETY: on g0; gp was this M's curg and is off its stack; the P is ours.
     unsafe {
-        let pp = (*getm()).p;
-        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        let pp = (*getm()).p();
+        casgstatus(gp, GRUNNING, GRUNNABLE);
         dropg();
         runqput(&*pp, gp, false);
     }
@@ -1664,10 +1852,8 @@ extern "C" fn goyield_m(gp: *mut G) -> ! {
 /// without a P until exitsyscall. Runs on a goroutine.
 pub(crate) fn entersyscallblock() {
     let gp = getg();
-    // SAFETY: gp is the running goroutine; the P is released on g0 and given away.
-    unsafe {
-        (*gp).atomicstatus.store(GSYSCALL, Release);
-    }
+    // SAFETY: gp is the running goroutine, ours.
+    unsafe { casgstatus(gp, GRUNNING, GSYSCALL) };
     systemstack(|| {
         // SAFETY: on g0 of the M that holds the P: release it, then hand it off.
         unsafe { handoffp(releasep()) }
@@ -1680,20 +1866,26 @@ pub(crate) fn entersyscallblock() {
 pub(crate) fn exitsyscall() {
     let s = sched();
     let gp = getg();
-    // SAFETY: this M has no P; pidle is under sched.lock.
-    unsafe {
-        (*s).lock.lock();
-        let pp = if (*s).gcwaiting.load(Relaxed) {
-            ptr::null_mut()
-        } else {
-            pidleget()
-        };
-        (*s).lock.unlock();
-        if !pp.is_null() {
-            acquirep(pp);
-            (*gp).atomicstatus.store(GRUNNING, Release);
-            return;
+    let got = systemstack(|| {
+        // SAFETY: on g0 of this M, which has no P; pidle is under sched.lock.
+        unsafe {
+            (*s).lock.lock();
+            let pp = if (*s).gcwaiting.load(Relaxed) {
+                ptr::null_mut()
+            } else {
+                pidleget()
+            };
+            (*s).lock.unlock();
+            if !pp.is_null() {
+                acquirep(pp);
+            }
+            !pp.is_null()
         }
+    });
+    if got {
+        // SAFETY: gp is ours, and its M holds a P again.
+        unsafe { casgstatus(gp, GSYSCALL, GRUNNING) };
+        return;
     }
     mcall(exitsyscall0);
 }
@@ -1703,7 +1895,7 @@ extern "C" fn exitsyscall0(gp: *mut G) -> ! {
     let s = sched();
     // SAFETY: on g0; gp is off its stack; the global queue is under sched.lock.
     unsafe {
-        (*gp).atomicstatus.store(GRUNNABLE, Release);
+        casgstatus(gp, GSYSCALL, GRUNNABLE);
         dropg();
         (*s).lock.lock();
         let pp = if (*s).gcwaiting.load(Relaxed) {
@@ -1736,15 +1928,15 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
     // on its stack any more.
     unsafe {
         let mp = getm();
-        (*gp).atomicstatus.store(GDEAD, Relaxed);
-        (*gp).waitreason = "";
+        casgstatus(gp, GRUNNING, GDEAD);
+        (*gp).waitreason.store(WaitReason::Zero as u8, Relaxed);
         dropg();
         if gp == main_g() {
             // runtime.main returned: the program is done (Go's exit(0)).
-            crate::runtime::sys_linux::exit_group(0);
+            super::sys_linux::exit_group(0);
         }
-        stack_detach((*mp).p, gp);
-        gfput((*mp).p, gp);
+        stack_detach((*mp).p(), gp);
+        gfput((*mp).p(), gp);
     }
     schedule()
 }
@@ -1754,39 +1946,21 @@ pub(crate) extern "C" fn badmcall() -> ! {
     throw("runtime: mcall called on m->g0 stack")
 }
 
-/// start_sysmon starts the monitor thread: an M without a P, not counted by
-/// checkdead, that prints the scheduler trace (GODEBUG=schedtrace). Runs on a
-/// goroutine.
-pub(crate) fn start_sysmon() {
-    newm(Some(sysmon), ptr::null_mut(), -1);
-}
-
-fn sysmon() {
-    let s = sched();
-    // SAFETY: nmsys under sched.lock.
-    unsafe {
-        (*s).lock.lock();
-        (*s).nmsys += 1;
-        checkdead();
-        (*s).lock.unlock();
-    }
-    crate::runtime::debug::sysmon_loop()
-}
-
 /// stop_the_world stops all Ps from running goroutines: on return, only the calling
 /// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine.
 pub(crate) fn stop_the_world() {
     systemstack(|| {
         let s = sched();
         let mp = getm();
-        // SAFETY: sched.lock protects stopwait/pidle; gcwaiting makes every other M
-        // give up its P in gcstopm.
+        // SAFETY: on g0; sched.lock protects stopwait/pidle; gcwaiting makes every
+        // other M give up its P in gcstopm.
         unsafe {
             (*s).lock.lock();
             (*s).stopwait = gomaxprocs() as i32;
+            // Release: pairs with findrunnable's Acquire load.
             (*s).gcwaiting.store(true, Release);
             // stop current P
-            (*(*mp).p).status.store(PGCSTOP, Relaxed);
+            (*(*mp).p()).set_status(PGCSTOP);
             (*s).stopwait -= 1;
             // stop idle Ps
             loop {
@@ -1794,7 +1968,7 @@ pub(crate) fn stop_the_world() {
                 if pp.is_null() {
                     break;
                 }
-                (*pp).status.store(PGCSTOP, Relaxed);
+                (*pp).set_status(PGCSTOP);
                 (*s).stopwait -= 1;
             }
             let wait = (*s).stopwait > 0;
@@ -1805,7 +1979,10 @@ pub(crate) fn stop_the_world() {
                 (*s).stopnote.sleep();
                 (*s).stopnote.clear();
             }
-            if (*s).stopwait != 0 {
+            (*s).lock.lock();
+            let left = (*s).stopwait;
+            (*s).lock.unlock();
+            if left != 0 {
                 throw("stopTheWorld: not stopped");
             }
             for i in 0..allp_len() {
@@ -1820,26 +1997,32 @@ pub(crate) fn stop_the_world() {
 /// start_the_world restarts the world with `procs` Ps (0: unchanged). Runs on the
 /// goroutine that stopped it.
 pub(crate) fn start_the_world(procs: i32) {
+    let n = if procs > 0 {
+        procs
+    } else {
+        gomaxprocs() as i32
+    };
+    // The Ps come into existence before sched.lock is taken: procresize must not
+    // allocate.
+    allpgrow(n as usize);
     systemstack(|| {
         let s = sched();
-        // SAFETY: the world is stopped and we hold sched.lock for procresize; each P
-        // in the returned list is ours to hand to an M.
+        // SAFETY: on g0; the world is stopped and we hold sched.lock for procresize;
+        // each P in the returned list is ours to hand to an M.
         unsafe {
             (*s).lock.lock();
-            let n = if procs > 0 {
-                procs
-            } else {
-                gomaxprocs() as i32
-            };
+            let old = gomaxprocs();
             let mut p1 = procresize(n);
             (*s).gcwaiting.store(false, Release);
             (*s).lock.unlock();
+            // The world is still stopped for the Ps being removed: move their timers.
+            move_dead_timers(n as usize, old);
             while !p1.is_null() {
                 let pp = p1;
                 p1 = (*pp).link;
-                if !(*pp).m.is_null() {
-                    let mp = (*pp).m;
-                    (*pp).m = ptr::null_mut();
+                let mp = (*pp).m();
+                if !mp.is_null() {
+                    (*pp).m.store(ptr::null_mut(), Relaxed);
                     if !(*mp).nextp.is_null() {
                         throw("startTheWorld: inconsistent mp->nextp");
                     }
@@ -1877,7 +2060,7 @@ fn gcstopm() {
         }
         let pp = releasep();
         (*s).lock.lock();
-        (*pp).status.store(PGCSTOP, Relaxed);
+        (*pp).set_status(PGCSTOP);
         (*s).stopwait -= 1;
         if (*s).stopwait == 0 {
             (*s).stopnote.wakeup();
@@ -1888,7 +2071,7 @@ fn gcstopm() {
 }
 
 /// gomaxprocs(n): set the number of Ps to n (if n > 0) and return the previous
-/// value. Stops the world to resize.
+/// value. Stops the world to resize. Runs on a goroutine.
 pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
     let old = gomaxprocs() as i32;
     if n <= 0 || n == old {
@@ -1901,11 +2084,15 @@ pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
 }
 
 /// checkdead: check for deadlock situation. The check is based on the number of
-/// running M's; if 0, the program is deadlocked. sched.lock must be held.
-unsafe fn checkdead() {
+/// running M's; if 0, the program is deadlocked.
+///
+/// # Safety
+/// sched.lock must be held.
+pub(crate) unsafe fn checkdead() {
     let s = sched();
     // SAFETY: the caller holds sched.lock; G statuses are atomic.
     unsafe {
+        (*s).lock.assert_held();
         let run = mcount() - (*s).nmidle as i64 - (*s).nmidlelocked as i64 - (*s).nmsys as i64;
         if run > 0 {
             return;
@@ -1922,12 +2109,13 @@ unsafe fn checkdead() {
         }
         let mut grunning = 0;
         for gp in allgs() {
+            // Acquire: pairs with casgstatus's Release.
             match (*gp).atomicstatus.load(Acquire) {
                 GWAITING => grunning += 1,
                 GRUNNABLE | GRUNNING | GSYSCALL => {
                     crate::eprintln!(
                         "runtime: checkdead: find g {} in status {}",
-                        (*gp).goid,
+                        (*gp).goid(),
                         (*gp).atomicstatus.load(Relaxed)
                     );
                     throw("checkdead: runnable g");
@@ -1945,40 +2133,34 @@ unsafe fn checkdead() {
                 return;
             }
         }
-        fatal_with_goroutines("all goroutines are asleep - deadlock!");
+        super::traceback::fatal_with_goroutines("all goroutines are asleep - deadlock!");
     }
 }
 
-/// Print "fatal error: msg", then each goroutine that exists, as Go's traceback
-/// headers ("goroutine N [reason]:"), and exit 2.
-pub(crate) fn fatal_with_goroutines(msg: &str) -> ! {
-    use core::fmt::Write;
-    let mut w = crate::runtime::print::FdWriter::new(2);
-    let _ = writeln!(w, "fatal error: {msg}");
-    for gp in allgs_in_creation_order() {
-        // SAFETY: Gs are never freed; fields read are informational.
-        unsafe {
-            let st = (*gp).atomicstatus.load(Relaxed);
-            if st == GDEAD || st == GIDLE {
-                continue;
-            }
-            let wr = (*gp).waitreason;
-            let reason = if st == GWAITING && !wr.is_empty() {
-                wr
-            } else {
-                gstatus_name(st)
-            };
-            let _ = writeln!(w, "\ngoroutine {} [{}]:", (*gp).goid, reason);
-        }
+/// sync_runtime_canSpin: may sync.Mutex spin (iteration iter) instead of parking?
+/// Only on a multicore machine with GOMAXPROCS > 1, at least one other running P,
+/// an empty local run queue (else we had better run that work), and for at most
+/// ACTIVE_SPIN iterations. Runs on a goroutine.
+pub(crate) fn sync_runtime_canspin(iter: i32) -> bool {
+    const ACTIVE_SPIN: i32 = 4;
+    if iter >= ACTIVE_SPIN || super::os_linux::ncpu() <= 1 {
+        return false;
     }
-    w.flush();
-    crate::runtime::sys_linux::exit_group(2)
-}
-
-/// allgs in the order the Gs were made (Go's allgs order; the list is newest first).
-pub(crate) fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
-    let v: alloc::vec::Vec<*mut G> = allgs().collect();
-    v.into_iter().rev()
+    let s = sched();
+    // SAFETY: atomics of the static scheduler.
+    let (npidle, nmspinning) = unsafe {
+        (
+            (*s).npidle.load(Relaxed),
+            (*s).nmspinning.load(Relaxed) as i32,
+        )
+    };
+    if gomaxprocs() as i32 <= npidle + nmspinning + 1 {
+        return false;
+    }
+    let mp = acquirem();
+    let pp = mp.p();
+    // SAFETY: pinned: pp is our P.
+    !pp.is_null() && unsafe { runqempty(&*pp) }
 }
 
 /// randomOrder/randomEnum: an enumeration of all Ps in a pseudo-random order that
@@ -1989,6 +2171,7 @@ pub(crate) struct RandomOrder {
     coprimes: [u32; MAX_GOMAXPROCS],
 }
 
+/// One enumeration of a RandomOrder.
 pub(crate) struct RandomEnum {
     i: u32,
     count: u32,
@@ -1997,6 +2180,7 @@ pub(crate) struct RandomEnum {
 }
 
 impl RandomOrder {
+    /// An empty order (reset before use).
     pub(crate) const fn new() -> RandomOrder {
         RandomOrder {
             count: 0,
@@ -2005,6 +2189,7 @@ impl RandomOrder {
         }
     }
 
+    /// Prepare to enumerate count Ps.
     pub(crate) fn reset(&mut self, count: u32) {
         self.count = count;
         self.ncoprimes = 0;
@@ -2016,10 +2201,12 @@ impl RandomOrder {
         }
     }
 
+    /// The number of Ps enumerated.
     pub(crate) fn count(&self) -> u32 {
         self.count
     }
 
+    /// An enumeration starting from the random number i.
     pub(crate) fn start(&self, i: u32) -> RandomEnum {
         RandomEnum {
             i: 0,
@@ -2027,12 +2214,6 @@ impl RandomOrder {
             pos: i % self.count,
             inc: self.coprimes[(i / self.count) as usize % self.ncoprimes],
         }
-    }
-}
-
-impl Default for RandomOrder {
-    fn default() -> Self {
-        RandomOrder::new()
     }
 }
 
@@ -2086,6 +2267,22 @@ mod tests {
                     "count {count} start {start}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn status_doors_accept_the_scheduler_transitions_only() {
+        assert!(gtransition_ok(GRUNNABLE, GRUNNING));
+        assert!(gtransition_ok(GWAITING, GRUNNABLE));
+        assert!(
+            !gtransition_ok(GWAITING, GRUNNING),
+            "a parked G is readied first"
+        );
+        assert!(!gtransition_ok(GDEAD, GRUNNING));
+        #[cfg(debug_assertions)]
+        {
+            assert!(ptransition_ok(PIDLE, PRUNNING));
+            assert!(!ptransition_ok(PDEAD, PRUNNING));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Per-P run queues, after Go's runqput/runqget family in proc.go.
+//! Run queues, after Go's runqput/runqget and globrunq families in proc.go: each
+//! P's lock-free local queue, and the global queue under sched.lock.
 //!
 //! Each P has a ring of RUNQ_SIZE G pointers plus `runnext`. The ring is a
 //! single-producer, multi-consumer queue:
@@ -20,7 +21,7 @@ use core::ptr;
 use core::sync::atomic::AtomicPtr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
-use crate::runtime::proc::globrunqputbatch;
+use crate::runtime::proc::{gomaxprocs, sched};
 use crate::runtime::runtime2::{G, P, RUNQ_SIZE};
 
 const N: u32 = RUNQ_SIZE as u32;
@@ -149,7 +150,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let mut g = Box::new(G::new());
-                g.goid = i as u64;
+                *g.goid.get_mut() = i as u64;
                 Box::into_raw(g)
             })
             .collect()
@@ -167,7 +168,7 @@ mod tests {
         unsafe { runqput(&pp, v[6], true) }; // kicks v[5] to the tail
         assert!(!runqempty(&pp));
         let got: Vec<_> = core::iter::from_fn(|| runqget(&pp)).collect();
-        let ids: Vec<u64> = got.iter().map(|&(g, _)| unsafe { (*g).goid }).collect();
+        let ids: Vec<u64> = got.iter().map(|&(g, _)| unsafe { (*g).goid() }).collect();
         assert_eq!(ids, [6, 0, 1, 2, 3, 4, 5]);
         assert!(
             got[0].1 && !got[1].1,
@@ -178,7 +179,7 @@ mod tests {
 
     #[test]
     fn overflow_spills_half_to_global() {
-        let _serial = crate::runtime::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        let _serial = GLOBRUNQ_TEST_LOCK.lock().unwrap();
         let pp = Box::new(P::new(0));
         let v = gs(RUNQ_SIZE + 1);
         for &g in &v {
@@ -189,12 +190,12 @@ mod tests {
             .map(|(g, _)| g)
             .collect();
         assert_eq!(local.len(), RUNQ_SIZE / 2);
-        let global = crate::runtime::proc::globrunq_drain_for_test();
+        let global = globrunq_drain_for_test();
         assert_eq!(global.len(), RUNQ_SIZE / 2 + 1);
         let mut all: Vec<u64> = local
             .iter()
             .chain(global.iter())
-            .map(|&g| unsafe { (*g).goid })
+            .map(|&g| unsafe { (*g).goid() })
             .collect();
         all.sort();
         assert_eq!(
@@ -286,6 +287,155 @@ pub(crate) fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
     Some(gp)
 }
 
+// The global run queue: a list through G.schedlink under sched.lock. runqsize is
+// written under the lock and read without it only as a hint ("is there global
+// work?"); whoever acts on it re-checks under the lock.
+
+/// globrunqput puts gp at the tail of the global queue.
+///
+/// # Safety
+/// sched.lock must be held; gp is runnable and in no other queue.
+#[inline]
+pub(crate) unsafe fn globrunqput(gp: *mut G) {
+    // SAFETY: forwarded.
+    unsafe { globrunqputbatch_locked(gp, gp, 1) }
+}
+
+/// globrunqputhead puts gp at the head of the global queue.
+///
+/// # Safety
+/// As globrunqput.
+#[inline]
+pub(crate) unsafe fn globrunqputhead(gp: *mut G) {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock, which protects the list; gp is ours.
+    unsafe {
+        (*s).lock.assert_held();
+        (*gp).schedlink = (*s).runqhead;
+        (*s).runqhead = gp;
+        if (*s).runqtail.is_null() {
+            (*s).runqtail = gp;
+        }
+        (*s).runqsize
+            .store((*s).runqsize.load(Relaxed) + 1, Relaxed);
+    }
+}
+
+/// Append the schedlink-linked list head..tail of n Gs to the global queue.
+///
+/// # Safety
+/// sched.lock must be held; the caller owns the batch.
+#[inline]
+unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock and owns the batch.
+    unsafe {
+        (*s).lock.assert_held();
+        (*tail).schedlink = ptr::null_mut();
+        if (*s).runqtail.is_null() {
+            (*s).runqhead = head;
+        } else {
+            (*(*s).runqtail).schedlink = head;
+        }
+        (*s).runqtail = tail;
+        (*s).runqsize
+            .store((*s).runqsize.load(Relaxed) + n, Relaxed);
+    }
+}
+
+/// globrunqputbatch puts a linked batch of n Gs on the global runnable queue.
+/// Takes sched.lock.
+///
+/// # Safety
+/// head..tail is a schedlink-linked list of n runnable Gs owned by the caller.
+pub(crate) unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
+    let s = sched();
+    // SAFETY: sched.lock protects the global queue; the batch is the caller's.
+    unsafe {
+        (*s).lock.lock();
+        globrunqputbatch_locked(head, tail, n);
+        (*s).lock.unlock();
+    }
+}
+
+/// globrunqget takes a batch of Gs from the global queue: returns one to run and
+/// moves up to max-1 more (and at most half the local ring) to pp's run queue.
+/// max = 0 means no limit.
+///
+/// # Safety
+/// sched.lock must be held; the caller owns pp.
+pub(crate) unsafe fn globrunqget(pp: *mut P, max: i32) -> *mut G {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock and owns pp.
+    unsafe {
+        (*s).lock.assert_held();
+        let size = (*s).runqsize.load(Relaxed);
+        if size == 0 {
+            return ptr::null_mut();
+        }
+        let np = gomaxprocs().max(1) as i32;
+        let mut n = (size / np + 1).min(size);
+        if max > 0 && n > max {
+            n = max;
+        }
+        n = n.min(RUNQ_SIZE as i32 / 2);
+        (*s).runqsize.store(size - n, Relaxed);
+        let gp = globrunq_pop();
+        for _ in 1..n {
+            runqput(&*pp, globrunq_pop(), false);
+        }
+        gp
+    }
+}
+
+/// Pop the head of the global queue (runqsize is the caller's to adjust).
+///
+/// # Safety
+/// sched.lock must be held; the queue is not empty.
+#[inline]
+unsafe fn globrunq_pop() -> *mut G {
+    let s = sched();
+    // SAFETY: the caller holds sched.lock.
+    unsafe {
+        let gp = (*s).runqhead;
+        (*s).runqhead = (*gp).schedlink;
+        if (*s).runqhead.is_null() {
+            (*s).runqtail = ptr::null_mut();
+        }
+        gp
+    }
+}
+
+/// Whether the global queue may hold work (a hint: Relaxed, re-checked under the
+/// lock by whoever acts on it).
+#[inline]
+pub(crate) fn globrunq_nonempty() -> bool {
+    // SAFETY: reads an atomic of the static scheduler.
+    unsafe { (*sched()).runqsize.load(Relaxed) != 0 }
+}
+
+/// Serializes the unit tests that use the global run queue.
+#[cfg(test)]
+pub(crate) static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Empty the global queue (unit tests).
+#[cfg(test)]
+pub(crate) fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
+    let s = sched();
+    let mut v = alloc::vec::Vec::new();
+    // SAFETY: the test is the only user of the global queue.
+    unsafe {
+        (*s).lock.lock();
+        while (*s).runqsize.load(Relaxed) > 0 {
+            v.push(globrunq_pop());
+            (*s).runqsize
+                .store((*s).runqsize.load(Relaxed) - 1, Relaxed);
+        }
+        (*s).lock.unlock();
+    }
+    v
+}
+
 #[cfg(test)]
 mod stress {
     //! Many threads hammer one P's queue: its owner puts and gets while thieves steal
@@ -304,7 +454,7 @@ mod stress {
 
     #[test]
     fn owner_and_thieves_lose_nothing() {
-        let _serial = crate::runtime::proc::GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        let _serial = GLOBRUNQ_TEST_LOCK.lock().unwrap();
         const TOTAL: u64 = 400_000;
         const THIEVES: usize = 3;
         let victim = Arc::new(SendP(Box::into_raw(Box::new(P::new(0)))));
@@ -312,7 +462,7 @@ mod stress {
         let done = Arc::new(AtomicBool::new(false));
         let record = |seen: &Vec<AtomicU64>, g: *mut G| {
             // SAFETY: every G is a leaked Box that stays valid for the whole test.
-            let id = unsafe { (*g).goid };
+            let id = unsafe { (*g).goid() };
             seen[id as usize].fetch_add(1, Ordering::Relaxed);
         };
         let thieves: Vec<_> = (0..THIEVES)
@@ -353,7 +503,7 @@ mod stress {
             let burst = 1 + rng % 200;
             for _ in 0..burst.min(TOTAL - next_id) {
                 let mut g = Box::new(G::new());
-                g.goid = next_id;
+                *g.goid.get_mut() = next_id;
                 next_id += 1;
                 // SAFETY: a fresh G in no queue.
                 unsafe { runqput(v, Box::into_raw(g), rng.is_multiple_of(5)) };
@@ -371,7 +521,7 @@ mod stress {
         }
         done.store(true, Ordering::Release);
         let stolen: u64 = thieves.into_iter().map(|t| t.join().unwrap()).sum();
-        let global = crate::runtime::proc::globrunq_drain_for_test();
+        let global = globrunq_drain_for_test();
         for &g in &global {
             record(&seen, g);
         }

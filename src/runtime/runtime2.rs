@@ -6,13 +6,24 @@
 //! the G); "sched.lock" means the field is protected by that lock; atomics say what
 //! their orderings pair with where they are used.
 //!
-//! Assembly reaches these structures only through the `OFF_*` constants below, which
-//! come from `offset_of!`: the layout is `repr(C)` and never written by hand twice.
+//! A field another thread reads while its owner may write it is an atomic (usually
+//! Relaxed: the value is informational, or ordered by a lock or a queue's own
+//! Release/Acquire pair, as the use site says); plain fields are touched only by
+//! their owner or under their lock. Status changes go through one function each:
+//! `casgstatus` for a G, `P::set_status`/`P::cas_status` for a P (proc.rs).
+//!
+//! Assembly reaches these structures only through the `OFF_*` constants in
+//! asm_amd64.rs, which come from `offset_of!`: the layout is `repr(C)` and never
+//! written by hand twice.
 
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64};
+use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
+};
 
 use crate::runtime::lock_futex::{Mutex, Note};
+use crate::runtime::lockrank::LockRank;
 
 /// A goroutine's stack bounds: [lo, hi).
 #[repr(C)]
@@ -48,6 +59,7 @@ pub(crate) struct Gobuf {
 }
 
 impl Gobuf {
+    /// An empty context with the ABI's default control words.
     pub(crate) const fn new() -> Gobuf {
         Gobuf {
             sp: 0,
@@ -73,12 +85,18 @@ impl Default for Gobuf {
     }
 }
 
-// G status, as Go's _Gidle.._Gdead.
+// G status, as Go's _Gidle.._Gdead (no _Gscan bits: gort has no GC).
+/// Just allocated, not yet initialised.
 pub(crate) const GIDLE: u32 = 0;
+/// On a run queue, not running.
 pub(crate) const GRUNNABLE: u32 = 1;
+/// Running on an M that holds a P.
 pub(crate) const GRUNNING: u32 = 2;
+/// In a system call, without running user code (its M may have lost its P).
 pub(crate) const GSYSCALL: u32 = 3;
+/// Parked (gopark), waiting for whoever will goready it.
 pub(crate) const GWAITING: u32 = 4;
+/// Exited, on a free list (or an M's g0, which is never scheduled).
 pub(crate) const GDEAD: u32 = 6;
 
 /// The name Go prints for a G status in tracebacks and scheddetail.
@@ -94,32 +112,106 @@ pub(crate) fn gstatus_name(s: u32) -> &'static str {
     }
 }
 
+/// Why a goroutine is parked (Go's waitReason): one byte, so that another thread
+/// reading it (schedtrace, a deadlock report) can never see a torn value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(crate) enum WaitReason {
+    /// Not waiting.
+    Zero = 0,
+    /// A receive on a nil channel.
+    ChanReceiveNilChan,
+    /// A send on a nil channel.
+    ChanSendNilChan,
+    /// A select with cases.
+    Select,
+    /// `select! {}`.
+    SelectNoCases,
+    /// A channel receive.
+    ChanReceive,
+    /// A channel send.
+    ChanSend,
+    /// `time::sleep`.
+    Sleep,
+    /// `sync::Cond::wait`.
+    SyncCondWait,
+    /// A semaphore (Mutex, RwLock, WaitGroup, Once).
+    Semacquire,
+}
+
+impl WaitReason {
+    const ALL: [WaitReason; 10] = [
+        WaitReason::Zero,
+        WaitReason::ChanReceiveNilChan,
+        WaitReason::ChanSendNilChan,
+        WaitReason::Select,
+        WaitReason::SelectNoCases,
+        WaitReason::ChanReceive,
+        WaitReason::ChanSend,
+        WaitReason::Sleep,
+        WaitReason::SyncCondWait,
+        WaitReason::Semacquire,
+    ];
+
+    /// Go's text for the reason, as tracebacks print it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WaitReason::Zero => "",
+            WaitReason::ChanReceiveNilChan => "chan receive (nil chan)",
+            WaitReason::ChanSendNilChan => "chan send (nil chan)",
+            WaitReason::Select => "select",
+            WaitReason::SelectNoCases => "select (no cases)",
+            WaitReason::ChanReceive => "chan receive",
+            WaitReason::ChanSend => "chan send",
+            WaitReason::Sleep => "sleep",
+            WaitReason::SyncCondWait => "sync.Cond.Wait",
+            WaitReason::Semacquire => "semacquire",
+        }
+    }
+
+    /// The reason stored as byte b (Zero for an unknown byte).
+    pub(crate) fn from_u8(b: u8) -> WaitReason {
+        *WaitReason::ALL.get(b as usize).unwrap_or(&WaitReason::Zero)
+    }
+}
+
 /// A goroutine.
 #[repr(C)]
 pub(crate) struct G {
-    /// Stack bounds. Set when the G is created or given a stack; read by anyone.
+    /// Stack bounds: [lo, hi). Set on g0 by the M that attaches the stack (execute)
+    /// or takes it back (goexit0); read by the M running the G (fault handler).
     pub(crate) stack: Stack,
-    /// Lowest usable stack address (stack.lo plus the guard allowance). Owner only.
+    /// Lowest usable stack address (stack.lo plus the guard allowance). As stack.
     pub(crate) stackguard0: usize,
+    /// As stackguard0, for g0 and signal stacks (usize::MAX on goroutines).
     pub(crate) stackguard1: usize,
-    /// The M running this G, or null. Owner only.
-    pub(crate) m: *mut M,
+    /// The M running this G, or null. Written by that M (execute, dropg); read by
+    /// schedtrace from any thread (Relaxed).
+    pub(crate) m: AtomicPtr<M>,
     /// Saved context while not running. Owner only (see Gobuf).
     pub(crate) sched: Gobuf,
-    /// One of GIDLE..GDEAD. Atomic: read by checkdead/schedtrace without locks.
+    /// One of GIDLE..GDEAD, changed only through casgstatus by the G's current owner;
+    /// read by checkdead, schedtrace and wakers.
     pub(crate) atomicstatus: AtomicU32,
-    /// Goroutine id, unique for the process, from sched.goidgen. Immutable while alive.
-    pub(crate) goid: u64,
+    /// Goroutine id, unique for the process, from sched.goidgen. Written by newproc1
+    /// before the G is published on a run queue; read from any thread (Relaxed).
+    pub(crate) goid: AtomicU64,
     /// Link in a run queue or free list: owned by whoever owns that list.
     pub(crate) schedlink: *mut G,
-    /// Next G on the allgs list. Written once before publication.
+    /// The next older G on the allgs list. Written once before publication.
     pub(crate) alllink: *mut G,
-    /// Why the G is waiting (Go's waitReason text), while GWAITING. Owner only.
-    pub(crate) waitreason: &'static str,
-    /// Wake-up word for whoever readies the G (sema ticket, chan success). Set by the
-    /// waker before goready, read by the G after it resumes.
+    /// The next newer G on the allgs list, or null while this G is the newest:
+    /// allgadd sets it once (Release) after publishing the newer one, so the list
+    /// can also be walked oldest first (in creation order, as Go prints it).
+    pub(crate) allnewer: AtomicPtr<G>,
+    /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
+    /// gopark; read from any thread (Relaxed).
+    pub(crate) waitreason: AtomicU8,
+    /// Wake-up word for whoever readies the G (chan sudog). Set by the waker before
+    /// goready, read by the G after it resumes (goready's queue publication orders
+    /// the two).
     pub(crate) param: usize,
-    /// The G's entry closure type name, for tracebacks. Set by newproc1.
+    /// The G's entry closure type name, for tracebacks. Set by newproc1; owner only.
     pub(crate) startfn: &'static str,
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
@@ -135,23 +227,26 @@ pub(crate) struct G {
 /// Inline room for a goroutine's closure: spawning needs no allocation for closures
 /// up to this size (larger ones are boxed).
 #[repr(C, align(16))]
-pub(crate) struct FnBuf(pub [core::mem::MaybeUninit<u8>; FNBUF_SIZE]);
+pub(crate) struct FnBuf(pub(crate) [core::mem::MaybeUninit<u8>; FNBUF_SIZE]);
 
+/// Bytes of inline closure room in a G.
 pub(crate) const FNBUF_SIZE: usize = 96;
 
 impl G {
+    /// A G in status GIDLE with no stack.
     pub(crate) const fn new() -> G {
         G {
             stack: Stack { lo: 0, hi: 0 },
             stackguard0: 0,
             stackguard1: 0,
-            m: ptr::null_mut(),
+            m: AtomicPtr::new(ptr::null_mut()),
             sched: Gobuf::new(),
             atomicstatus: AtomicU32::new(GIDLE),
-            goid: 0,
+            goid: AtomicU64::new(0),
             schedlink: ptr::null_mut(),
             alllink: ptr::null_mut(),
-            waitreason: "",
+            allnewer: AtomicPtr::new(ptr::null_mut()),
+            waitreason: AtomicU8::new(WaitReason::Zero as u8),
             param: 0,
             startfn: "",
             stacksize: 0,
@@ -159,22 +254,42 @@ impl G {
             fnbuf: FnBuf([core::mem::MaybeUninit::uninit(); FNBUF_SIZE]),
         }
     }
+
+    /// The goroutine id (Relaxed: informational for other threads).
+    #[inline]
+    pub(crate) fn goid(&self) -> u64 {
+        self.goid.load(Relaxed)
+    }
+
+    /// The M running this G, or null.
+    #[inline]
+    pub(crate) fn m(&self) -> *mut M {
+        self.m.load(Relaxed)
+    }
+
+    /// Why the G is waiting.
+    pub(crate) fn waitreason(&self) -> WaitReason {
+        WaitReason::from_u8(self.waitreason.load(Relaxed))
+    }
 }
 
 /// An OS thread.
 #[repr(C)]
 pub(crate) struct M {
     /// Thread-local storage: FS points at tls[1], so -8(FS) is tls[0], the current g
-    /// (the ELF TLS convention Go uses). Must stay the first field.
+    /// (the ELF TLS convention Go uses). Must stay the first field: m.locks is
+    /// addressed FS-relative (asm_amd64.rs).
     pub(crate) tls: [usize; 6],
     /// The goroutine with the scheduling stack. Immutable after creation.
     pub(crate) g0: *mut G,
-    /// The user goroutine currently running on this M, or null. Owner only.
-    pub(crate) curg: *mut G,
-    /// The P this M holds, or null. Owner only (plus sched.lock during stop-the-world).
-    pub(crate) p: *mut P,
+    /// The user goroutine currently running on this M, or null. Written by this M
+    /// (execute, dropg); read from other threads by schedtrace (Relaxed).
+    pub(crate) curg: AtomicPtr<G>,
+    /// The P this M holds, or null. Written by this M (wirep, releasep), or by the
+    /// stopper under sched.lock during stop-the-world; read by schedtrace (Relaxed).
+    pub(crate) p: AtomicPtr<P>,
     /// P to acquire when this M is woken from stopm. Written by the waker under
-    /// sched.lock before notewakeup.
+    /// sched.lock (or by newm before the thread exists) before notewakeup.
     pub(crate) nextp: *mut P,
     /// Thread id from mReserveID. Immutable after mcommoninit.
     pub(crate) id: i64,
@@ -186,7 +301,7 @@ pub(crate) struct M {
     pub(crate) alllink: *mut M,
     /// Next M on sched.midle. Protected by sched.lock.
     pub(crate) schedlink: *mut M,
-    /// fastrand state (wyrand). Owner only.
+    /// fastrand state (wyrand). Owner only, with m.locks raised (fastrand).
     pub(crate) fastrand: u64,
     /// Function run by mstart before schedule (mspinning for spinning Ms). Set by
     /// newm before the thread starts.
@@ -194,22 +309,36 @@ pub(crate) struct M {
     /// gopark's unlock function and its argument, run on g0 by park_m after the G is
     /// off its stack. Owner only.
     pub(crate) waitunlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
+    /// The argument of waitunlockf.
     pub(crate) waitlock: *mut u8,
     /// Kernel thread id. Written by the thread itself in minit.
     pub(crate) procid: AtomicI64,
-    /// The signal mask to restore in minit (Go's sigmask). Set by newm.
-    pub(crate) sigmask: u64,
-    /// Number of signals/syscalls in flight that forbid preemption; unused for now.
-    pub(crate) locks: i32,
+    /// Go's m.locks: while > 0 the goroutine on this M must not be preempted or
+    /// moved to another M (it holds a runtime lock, or uses its M or P through a
+    /// local). Changed only by this thread, one `inc`/`dec` FS-relative instruction
+    /// at a time (acquirem, lock_futex); read by this thread's signal handler and by
+    /// schedtrace (Relaxed).
+    pub(crate) locks: AtomicI32,
+    /// The runtime locks this M holds, most recent last (lockrank.rs). Owner only.
+    #[cfg(debug_assertions)]
+    pub(crate) locks_held: [crate::runtime::lockrank::HeldLock; crate::runtime::lockrank::MAX_HELD],
+    /// How many of locks_held are in use.
+    #[cfg(debug_assertions)]
+    pub(crate) locks_held_len: usize,
+    /// Set while park_m runs a park commit (gopark's unlockf): the allocator checks
+    /// it (no allocation there). Owner only.
+    #[cfg(debug_assertions)]
+    pub(crate) parking: bool,
 }
 
 impl M {
+    /// An M with no thread, g0 or id yet.
     pub(crate) const fn new() -> M {
         M {
             tls: [0; 6],
             g0: ptr::null_mut(),
-            curg: ptr::null_mut(),
-            p: ptr::null_mut(),
+            curg: AtomicPtr::new(ptr::null_mut()),
+            p: AtomicPtr::new(ptr::null_mut()),
             nextp: ptr::null_mut(),
             id: -1,
             spinning: AtomicBool::new(false),
@@ -221,17 +350,42 @@ impl M {
             waitunlockf: None,
             waitlock: ptr::null_mut(),
             procid: AtomicI64::new(0),
-            sigmask: 0,
-            locks: 0,
+            locks: AtomicI32::new(0),
+            #[cfg(debug_assertions)]
+            locks_held: [crate::runtime::lockrank::HeldLock {
+                addr: 0,
+                rank: LockRank::Leaf,
+            }; crate::runtime::lockrank::MAX_HELD],
+            #[cfg(debug_assertions)]
+            locks_held_len: 0,
+            #[cfg(debug_assertions)]
+            parking: false,
         }
+    }
+
+    /// The P this M holds, or null.
+    #[inline]
+    pub(crate) fn p(&self) -> *mut P {
+        self.p.load(Relaxed)
+    }
+
+    /// The user goroutine running on this M, or null.
+    #[inline]
+    pub(crate) fn curg(&self) -> *mut G {
+        self.curg.load(Relaxed)
     }
 }
 
 // P status, as Go's _Pidle.._Pdead.
+/// On the idle list (or being handed to an M).
 pub(crate) const PIDLE: u32 = 0;
+/// Held by an M running goroutines.
 pub(crate) const PRUNNING: u32 = 1;
+/// Its M is in a system call (not used yet).
 pub(crate) const PSYSCALL: u32 = 2;
+/// Stopped for stop-the-world.
 pub(crate) const PGCSTOP: u32 = 3;
+/// No longer used (GOMAXPROCS shrank).
 pub(crate) const PDEAD: u32 = 4;
 
 /// The name of a P status, for tracebacks and introspection.
@@ -254,18 +408,25 @@ pub(crate) const RUNQ_SIZE: usize = 256;
 pub(crate) struct P {
     /// Index in allp. Immutable.
     pub(crate) id: i32,
-    /// One of PIDLE..PDEAD. Atomic: read without locks by schedtrace and stealers.
+    /// One of PIDLE..PDEAD, changed only through set_status/cas_status (proc.rs).
+    /// Read without locks by schedtrace and stealers.
     pub(crate) status: AtomicU32,
-    /// Next P on sched.pidle. Protected by sched.lock.
+    /// Next P on sched.pidle (or procresize's runnable list). Protected by
+    /// sched.lock.
     pub(crate) link: *mut P,
-    /// Incremented on every scheduler call. Owner only.
-    pub(crate) schedtick: u32,
-    /// The M holding this P, or null. Owner (and sched.lock during procresize).
-    pub(crate) m: *mut M,
+    /// Incremented on every scheduling round that does not inherit a time slice.
+    /// Written by the owner; read by schedtrace (and sysmon, later) (Relaxed).
+    pub(crate) schedtick: AtomicU32,
+    /// The M holding this P, or null. Written by the owner (wirep/releasep) or under
+    /// sched.lock with the world stopped; read by schedtrace (Relaxed).
+    pub(crate) m: AtomicPtr<M>,
     /// Local run queue, a lock-free ring: see runq.rs for the protocol.
-    /// runqhead is advanced by the owner and by stealers (CAS); runqtail only by the owner.
+    /// runqhead is advanced by the owner and by stealers (CAS); runqtail only by the
+    /// owner.
     pub(crate) runqhead: AtomicU32,
+    /// The ring's tail: see runqhead.
     pub(crate) runqtail: AtomicU32,
+    /// The ring's slots.
     pub(crate) runq: [AtomicPtr<G>; RUNQ_SIZE],
     /// A G to run next, ahead of the queue (the G readied by the running one).
     /// Owner writes; stealers may CAS it to null when taking it.
@@ -273,6 +434,7 @@ pub(crate) struct P {
     /// Free dead Gs (with stacks) for reuse by newproc. Owner only; the count is
     /// atomic only so that num_goroutine may read it from elsewhere.
     pub(crate) gfree: *mut G,
+    /// The length of gfree.
     pub(crate) gfreecnt: AtomicI32,
     /// Timers of this P (time.rs), under their own lock: any M may add to or run
     /// them.
@@ -280,21 +442,24 @@ pub(crate) struct P {
     /// Fresh Gs carved from the P's current slab (proc.rs galloc): gslab_n of them
     /// left from gslab on. Owner only.
     pub(crate) gslab: *mut G,
+    /// How many Gs are left in gslab.
     pub(crate) gslab_n: u32,
     /// Free default-size goroutine stacks (stack.rs), linked through the word at
     /// each stack's top. Owner only.
     pub(crate) stackcache: usize,
+    /// The length of stackcache.
     pub(crate) stackcachecnt: u32,
 }
 
 impl P {
+    /// A P with an empty run queue, in status PGCSTOP until procresize places it.
     pub(crate) fn new(id: i32) -> P {
         P {
             id,
             status: AtomicU32::new(PGCSTOP),
             link: ptr::null_mut(),
-            schedtick: 0,
-            m: ptr::null_mut(),
+            schedtick: AtomicU32::new(0),
+            m: AtomicPtr::new(ptr::null_mut()),
             runqhead: AtomicU32::new(0),
             runqtail: AtomicU32::new(0),
             runq: [const { AtomicPtr::new(ptr::null_mut()) }; RUNQ_SIZE],
@@ -308,6 +473,12 @@ impl P {
             stackcachecnt: 0,
         }
     }
+
+    /// The M holding this P, or null.
+    #[inline]
+    pub(crate) fn m(&self) -> *mut M {
+        self.m.load(Relaxed)
+    }
 }
 
 /// The scheduler's global state: one instance, `SCHED`.
@@ -318,35 +489,45 @@ pub(crate) struct Schedt {
     pub(crate) goidgen: AtomicU64,
     /// Idle Ms waiting for work. sched.lock.
     pub(crate) midle: *mut M,
+    /// The length of midle. sched.lock.
     pub(crate) nmidle: i32,
     /// Idle Ms locked to a G (always 0: LockOSThread does not exist yet). sched.lock.
     pub(crate) nmidlelocked: i32,
-    /// Next M id to hand out (mReserveID); also the number of Ms made. sched.lock.
-    pub(crate) mnext: i64,
-    /// Ms that are not counted for deadlock detection (none yet). sched.lock.
+    /// Next M id to hand out (mReserveID); also the number of Ms made. Written under
+    /// sched.lock; read without it by schedtrace and newosproc's message (Relaxed).
+    pub(crate) mnext: AtomicI64,
+    /// Ms that are not counted for deadlock detection (sysmon). sched.lock.
     pub(crate) nmsys: i32,
     /// Maximum number of Ms allowed (Go: 10000). sched.lock.
     pub(crate) maxmcount: i32,
     /// Idle Ps. sched.lock; npidle is also read atomically without it.
     pub(crate) pidle: *mut P,
+    /// The length of pidle.
     pub(crate) npidle: AtomicI32,
     /// Number of spinning Ms. Atomic.
     pub(crate) nmspinning: AtomicU32,
     /// Global run queue. sched.lock.
     pub(crate) runqhead: *mut G,
+    /// The global queue's tail. sched.lock.
     pub(crate) runqtail: *mut G,
-    pub(crate) runqsize: i32,
+    /// The global queue's length: written under sched.lock, read without it as a
+    /// hint (is there global work?) by findrunnable, handoffp and schedtrace
+    /// (Relaxed; the reader re-checks under the lock before acting on it).
+    pub(crate) runqsize: AtomicI32,
     /// Global free G list, under its own lock (Go's sched.gFree.lock) so that
     /// spawning and exiting goroutines do not contend with the run queue's lock.
-    /// Lock order: sched.lock before gfree_lock. ngfree is atomic for num_goroutine.
+    /// Lock order: sched.lock before gfree_lock.
     pub(crate) gfree_lock: Mutex,
+    /// The global free G list. gfree_lock.
     pub(crate) gfree: *mut G,
+    /// The length of gfree: written under gfree_lock, read by gcount without it.
     pub(crate) ngfree: AtomicI32,
     /// Stop-the-world: set while the world is (being) stopped; Ms that see it give
-    /// up their P in gcstopm. stopwait counts Ps still to stop (sched.lock), and the
-    /// stopper sleeps on stopnote until it reaches 0.
+    /// up their P in gcstopm.
     pub(crate) gcwaiting: AtomicBool,
+    /// Ps still to stop. sched.lock.
     pub(crate) stopwait: i32,
+    /// The stopper sleeps here until stopwait reaches 0.
     pub(crate) stopnote: Note,
 }
 
@@ -355,14 +536,15 @@ pub(crate) struct Schedt {
 unsafe impl Sync for Schedt {}
 
 impl Schedt {
+    /// The scheduler's state before schedinit.
     pub(crate) const fn new() -> Schedt {
         Schedt {
-            lock: Mutex::new(),
+            lock: Mutex::new(LockRank::Sched),
             goidgen: AtomicU64::new(0),
             midle: ptr::null_mut(),
             nmidle: 0,
             nmidlelocked: 0,
-            mnext: 0,
+            mnext: AtomicI64::new(0),
             nmsys: 0,
             maxmcount: 0,
             pidle: ptr::null_mut(),
@@ -370,8 +552,8 @@ impl Schedt {
             nmspinning: AtomicU32::new(0),
             runqhead: ptr::null_mut(),
             runqtail: ptr::null_mut(),
-            runqsize: 0,
-            gfree_lock: Mutex::new(),
+            runqsize: AtomicI32::new(0),
+            gfree_lock: Mutex::new(LockRank::Gfree),
             gfree: ptr::null_mut(),
             ngfree: AtomicI32::new(0),
             gcwaiting: AtomicBool::new(false),

@@ -22,8 +22,8 @@ use core::ptr;
 use core::sync::atomic::Ordering::Release;
 
 use crate::runtime::chan::{Hchan, Sudog};
-use crate::runtime::proc::{fastrand, getm, gopark, goready};
-use crate::runtime::runtime2::G;
+use crate::runtime::proc::{fastrand, getg, gopark, goready};
+use crate::runtime::runtime2::{WaitReason, G};
 
 /// The most cases one select may have.
 pub(crate) const MAX_CASES: usize = 64;
@@ -127,7 +127,7 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
             return (usize::MAX, false);
         }
         // Only nil channels: block forever, as Go does.
-        crate::runtime::chan::block_forever("select (no cases)");
+        crate::runtime::chan::block_forever(WaitReason::SelectNoCases);
     }
 
     // SAFETY: the caller's contract for cases; sudogs live on our stack while queued;
@@ -184,7 +184,7 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
         }
 
         // pass 2 - enqueue on all chans
-        let gp = (*getm()).curg;
+        let gp = getg();
         let mut sudogs: [MaybeUninit<Sudog>; MAX_CASES] =
             [const { MaybeUninit::uninit() }; MAX_CASES];
         for &o in lockorder.iter() {
@@ -211,7 +211,7 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
         gopark(
             Some(selparkcommit),
             &locks as *const SelLocks as *mut u8,
-            "select",
+            WaitReason::Select,
         );
 
         sellock(cases, lockorder);

@@ -21,8 +21,9 @@ use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
 use crate::runtime::lock_futex::Mutex;
-use crate::runtime::proc::{getm, goparkunlock, goready, goyield};
-use crate::runtime::runtime2::G;
+use crate::runtime::lockrank::LockRank;
+use crate::runtime::proc::{getg, goparkunlock, goready, goyield};
+use crate::runtime::runtime2::{WaitReason, G};
 
 const SEMTABSZ: usize = 251;
 
@@ -67,7 +68,7 @@ unsafe impl Sync for SemaRoot {}
 
 static SEMTABLE: [SemaRoot; SEMTABSZ] = [const {
     SemaRoot {
-        lock: Mutex::new(),
+        lock: Mutex::new(LockRank::SemaRoot),
         nwait: AtomicU32::new(0),
         head: core::cell::UnsafeCell::new(ptr::null_mut()),
     }
@@ -171,7 +172,7 @@ impl SemaRoot {
 
 /// semacquire: wait until *addr > 0, then decrement it. If lifo, queue at the front
 /// (a waiter that already waited once, as sync.Mutex does). Runs on a goroutine.
-pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
+pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
     // Easy case.
     if cansemacquire(addr) {
         return;
@@ -182,7 +183,7 @@ pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
     // lists; goparkunlock releases it once we are off our stack, and the releaser
     // dequeues s before readying us, so s is never listed after we return.
     unsafe {
-        s.g = (*getm()).curg;
+        s.g = getg();
         loop {
             root.lock.lock();
             // Add ourselves to nwait to disable the "easy case" in semrelease.
@@ -205,7 +206,7 @@ pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: &'static str) {
 }
 
 pub(crate) fn semacquire(addr: &AtomicU32) {
-    semacquire1(addr, false, "semacquire")
+    semacquire1(addr, false, WaitReason::Semacquire)
 }
 
 /// semrelease: increment *addr and wake one waiter. If handoff, the semaphore is
@@ -291,7 +292,7 @@ impl NotifyList {
         NotifyList {
             wait: AtomicU32::new(0),
             notify: AtomicU32::new(0),
-            lock: Mutex::new(),
+            lock: Mutex::new(LockRank::NotifyList),
             head: core::cell::UnsafeCell::new(ptr::null_mut()),
         }
     }
@@ -318,13 +319,13 @@ impl NotifyList {
         // SAFETY: the list is ours under the lock; w stays on our stack while we are
         // parked and is unlinked by the notifier before it readies us.
         unsafe {
-            w.g = (*getm()).curg;
+            w.g = getg();
             let mut p: *mut *mut NotifyWaiter = self.head.get();
             while !(*p).is_null() {
                 p = &raw mut (**p).next;
             }
             *p = &mut w;
-            goparkunlock(&self.lock, "sync.Cond.Wait");
+            goparkunlock(&self.lock, WaitReason::SyncCondWait);
         }
     }
 

@@ -182,10 +182,11 @@ fn signal_line(w: &mut FdWriter, sig: usize, code: i32, addr: usize, pc: usize) 
 unsafe fn goroutine_line(w: &mut FdWriter, gp: *mut G) {
     // SAFETY: gp and its m are valid (see sighandler).
     unsafe {
-        if gp == (*(*gp).m).g0 {
-            let _ = writeln!(w, "\ngoroutine 0 [running on g0 of m{}]:", (*(*gp).m).id);
+        let mp = (*gp).m();
+        if gp == (*mp).g0 {
+            let _ = writeln!(w, "\ngoroutine 0 [running on g0 of m{}]:", (*mp).id);
         } else {
-            let _ = writeln!(w, "\ngoroutine {} [running]:", (*gp).goid);
+            let _ = writeln!(w, "\ngoroutine {} [running]:", (*gp).goid());
         }
     }
 }

@@ -15,7 +15,7 @@
 //! mappings per stack, so vm.max_map_count (65530 by default) caps the process near
 //! 32k stacks, and exceeding it is reported as such.
 //!
-//! A goroutine gets its stack when it first runs (proc.rs stack_attach) and gives it
+//! A goroutine gets its stack when it first runs (stack_attach, from execute) and gives it
 //! back when it exits: free default-size stacks sit in per-P caches over a shared
 //! pool, so spawning reuses a warm stack without a system call, and goroutines that
 //! are created but not yet started cost no stack. Stacks of other sizes (per-spawn
@@ -23,7 +23,10 @@
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 
-use crate::runtime::runtime2::Stack;
+use super::asm_amd64::gort_goexit;
+use super::lock_futex::Locked;
+use super::lockrank::LockRank;
+use super::runtime2::{Stack, G, P};
 use crate::runtime::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 
 /// Default goroutine stack size: 256 KiB of address space, of which only the pages a
@@ -44,7 +47,7 @@ static GUARD_MODE: AtomicU8 = AtomicU8::new(GUARD_UNKNOWN);
 /// Stacks made so far (for the vm.max_map_count message).
 static NSTACKS: AtomicUsize = AtomicUsize::new(0);
 
-/// The chunk being carved, protected by CHUNK's spin lock: [next, end).
+/// The chunk being carved, protected by CHUNK's lock: [next, end).
 struct Chunk {
     next: usize,
     end: usize,
@@ -54,12 +57,21 @@ struct Chunk {
     guarded: bool,
 }
 
-static CHUNK: spin::Mutex<Chunk> = spin::Mutex::new(Chunk {
-    next: 0,
-    end: 0,
-    size: 0,
-    guarded: false,
-});
+static CHUNK: Locked<Chunk> = Locked::new(
+    LockRank::StackChunk,
+    Chunk {
+        next: 0,
+        end: 0,
+        size: 0,
+        guarded: false,
+    },
+);
+
+/// Size of the stack given to new goroutines (GORT_STACKSIZE, else the default).
+/// Written once by stackinit at boot, before any goroutine exists.
+pub(crate) static STACK_SIZE: AtomicUsize = AtomicUsize::new(DEFAULT_STACK_SIZE);
+/// Bytes below stackguard0 that runtime code may still use (Go's _StackGuard).
+pub(crate) const STACK_GUARD: usize = 928;
 
 /// Bytes of inaccessible guard below each stack.
 pub(crate) fn guard_size() -> usize {
@@ -78,7 +90,7 @@ pub(crate) fn guards_are_markers() -> bool {
 pub(crate) fn stackinit() {
     if let Some(v) = crate::runtime::runtime1::getenv(b"GORT_STACKSIZE") {
         match parse_stack_size(v) {
-            Some(n) => crate::runtime::proc::STACK_SIZE.store(n, Relaxed),
+            Some(n) => STACK_SIZE.store(n, Relaxed),
             None => crate::runtime::runtime1::fatal_fmt(format_args!(
                 "GORT_STACKSIZE=\"{}\" is not a stack size (bytes, or with a k, m or g suffix, from 16k to 1g)",
                 v.escape_ascii()
@@ -130,7 +142,7 @@ pub(crate) fn parse_stack_size(v: &[u8]) -> Option<usize> {
 pub(crate) fn stackalloc(size: usize) -> Stack {
     let guard = guard_size();
     let slot = size + guard;
-    let base = if size == crate::runtime::proc::STACK_SIZE.load(Relaxed) {
+    let base = if size == STACK_SIZE.load(Relaxed) {
         let mut c = CHUNK.lock();
         if c.size != size || c.next + slot > c.end {
             let len = slot * CHUNK_STACKS;
@@ -233,13 +245,13 @@ fn stack_oom(size: usize, r: isize) -> ! {
 }
 
 /// Free default-size stacks shared by all Ps, linked through the word at each
-/// stack's top; the spin lock is taken only when a P's cache over- or underflows.
+/// stack's top; the lock is taken only when a P's cache over- or underflows.
 struct Pool {
     head: usize,
     n: usize,
 }
 
-static POOL: spin::Mutex<Pool> = spin::Mutex::new(Pool { head: 0, n: 0 });
+static POOL: Locked<Pool> = Locked::new(LockRank::StackPool, Pool { head: 0, n: 0 });
 /// A P keeps at most this many free stacks; beyond it, half go to the pool.
 const STACKCACHE_MAX: u32 = 64;
 
@@ -254,8 +266,8 @@ fn link(hi: usize) -> *mut usize {
 ///
 /// # Safety
 /// The caller owns pp.
-pub(crate) unsafe fn stackcache_get(pp: *mut crate::runtime::runtime2::P) -> Stack {
-    let size = crate::runtime::proc::STACK_SIZE.load(Relaxed);
+pub(crate) unsafe fn stackcache_get(pp: *mut P) -> Stack {
+    let size = STACK_SIZE.load(Relaxed);
     // SAFETY: pp's cache is owner-only; pooled stacks are free, so their link words
     // are ours to read.
     unsafe {
@@ -286,7 +298,7 @@ pub(crate) unsafe fn stackcache_get(pp: *mut crate::runtime::runtime2::P) -> Sta
 ///
 /// # Safety
 /// The caller owns pp; nothing runs on stk any more.
-pub(crate) unsafe fn stackcache_put(pp: *mut crate::runtime::runtime2::P, stk: Stack) {
+pub(crate) unsafe fn stackcache_put(pp: *mut P, stk: Stack) {
     // SAFETY: stk is free (its G exited) so its top word may hold our link; pp's
     // cache is owner-only.
     unsafe {
@@ -311,7 +323,7 @@ pub(crate) unsafe fn stackcache_put(pp: *mut crate::runtime::runtime2::P, stk: S
 ///
 /// # Safety
 /// The world is stopped and pp is being destroyed.
-pub(crate) unsafe fn stackcache_release(pp: *mut crate::runtime::runtime2::P) {
+pub(crate) unsafe fn stackcache_release(pp: *mut P) {
     let mut pool = POOL.lock();
     // SAFETY: as above; the cached stacks are free.
     unsafe {
@@ -323,6 +335,50 @@ pub(crate) unsafe fn stackcache_release(pp: *mut crate::runtime::runtime2::P) {
             pool.n += 1;
         }
         (*pp).stackcachecnt = 0;
+    }
+}
+
+/// Attach a stack to gp before it first runs: from pp's stack cache for the default
+/// size, else a mapping of its own; the entry frame goes at its top (goexit+1 as the
+/// return address, so that SP % 16 == 8 at gostart's entry, as after a call).
+///
+/// # Safety
+/// On g0; the caller owns pp (its M holds it) and gp (just taken off a run queue),
+/// and gp has no stack.
+pub(crate) unsafe fn stack_attach(pp: *mut P, gp: *mut G) {
+    // SAFETY: gp is ours and has no stack; the fresh stack's top word is ours.
+    unsafe {
+        let size = (*gp).stacksize;
+        let stk = if size == STACK_SIZE.load(Relaxed) {
+            stackcache_get(pp)
+        } else {
+            stackalloc(size)
+        };
+        (*gp).stack = stk;
+        (*gp).stackguard0 = stk.lo + STACK_GUARD;
+        let sp = stk.hi - 8;
+        *(sp as *mut usize) = gort_goexit as *const () as usize + 1;
+        (*gp).sched.sp = sp;
+    }
+}
+
+/// Take the stack off a G that exited and keep it for the next one.
+///
+/// # Safety
+/// On g0; the caller owns pp; gp is dead, so nothing runs on its stack.
+pub(crate) unsafe fn stack_detach(pp: *mut P, gp: *mut G) {
+    // SAFETY: gp is dead: its stack is free.
+    unsafe {
+        let stk = (*gp).stack;
+        if stk.lo == 0 {
+            return;
+        }
+        if stk.hi - stk.lo == STACK_SIZE.load(Relaxed) {
+            stackcache_put(pp, stk);
+        } else {
+            stackfree(stk);
+        }
+        (*gp).stack = Stack::default();
     }
 }
 

@@ -1,84 +1,161 @@
 //! Timers, after Go's time.go: each P keeps its timers in a 4-ary min-heap ordered by
-//! `when`, under the P's `timers_lock`; `timer0_when` mirrors the earliest one so the
+//! `when`, under the P's timers lock; `timer0_when` mirrors the earliest one so the
 //! scheduler can skip the lock when nothing is due.
 //!
-//! Timers run from the scheduler: `check_timers` at the top of findrunnable runs the
-//! current P's due timers, and a spinning M runs other Ps' due timers on its last
-//! steal pass (so timers are stolen with work). A timer's function runs on g0 of an M
-//! holding a P, with no timer lock held; it readies a goroutine (sleep) or makes a
-//! non-blocking send (after, tick). When nothing is runnable, one idle M sleeps on a
-//! futex until the earliest timer across all Ps is due (see proc.rs findrunnable);
-//! adding an earlier timer wakes it (`wake_timer_sleeper`). Nothing polls.
+//! Timers run from the scheduler: findrunnable runs the current P's due timers
+//! (`run_timers`), and a spinning M runs other Ps' due timers on its last steal pass
+//! (so timers are stolen with work). A timer's function runs on g0 of an M holding a
+//! P, with no timer lock held; it readies a goroutine (sleep) or makes a non-blocking
+//! send (after, tick). When nothing is runnable, one idle M sleeps on a futex until
+//! the earliest timer across all Ps is due (proc.rs `timer_sleep`); adding an earlier
+//! timer wakes it (`wake_timer_sleeper`). Nothing polls.
 //!
 //! Timers are never deleted early: a sleep's timer lives on the sleeping goroutine's
 //! stack until it fires; after/tick timers are boxed and freed when they fire for the
 //! last time (a ticker stops once nobody but the ticker holds its channel).
+//!
+//! No allocation under the timers lock: the heap grows by allocating a bigger array
+//! with the lock released and swapping it in (`Timers::add`). A sleep adds its timer
+//! before it parks, not in the park commit, and settles the race with the timer
+//! firing through the timer's state word (`sleep_commit`, `goroutine_ready`).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::AtomicI64;
-use core::sync::atomic::Ordering::SeqCst;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+use core::sync::atomic::{AtomicI64, AtomicU32};
 use core::time::Duration;
 
 use crate::chan::Chan;
 use crate::runtime::lock_futex::Mutex;
-use crate::runtime::proc::{getg, getm, gopark, goready};
-use crate::runtime::runtime2::{G, P};
+use crate::runtime::lockrank::LockRank;
+use crate::runtime::proc::{acquirem, getg, gopark, goready, wake_timer_sleeper};
+use crate::runtime::runtime2::{WaitReason, G, P};
 use crate::runtime::vdso_linux::nanotime;
 use crate::time::Instant;
 
 /// A timer: at `when` (nanotime), call f(t, now); if f returns true and period > 0,
 /// run again period later.
 pub(crate) struct Timer {
+    /// When to fire (nanotime). Written by the timer's owner before it is added, and
+    /// by run_timers between a pop and the re-add of a periodic timer.
     pub(crate) when: i64,
+    /// Period in ns, 0 for a one-shot timer. Immutable once added.
     pub(crate) period: i64,
+    /// What to do when the timer fires: on g0, no timer lock held. If it returns
+    /// false, run_timers does not touch the timer again (f may free it).
     pub(crate) f: unsafe fn(*mut Timer, i64) -> bool,
+    /// f's argument (the sleeping G for a sleep).
     pub(crate) arg: usize,
+    /// A sleep's handshake with its sleeper (TIMER_ARMED..TIMER_FIRED); unused by
+    /// other timers.
+    pub(crate) state: AtomicU32,
 }
+
+/// The sleep timer is in the heap; its goroutine has not finished parking.
+const TIMER_ARMED: u32 = 0;
+/// The sleeper is parked (its park commit ran): whoever fires the timer readies it.
+const TIMER_PARKED: u32 = 1;
+/// The timer fired: the sleeper must not park (or has been readied).
+const TIMER_FIRED: u32 = 2;
 
 /// A P's timers: a 4-ary heap by `when`.
 pub(crate) struct Timers {
+    /// Protects heap.
     pub(crate) lock: Mutex,
     heap: UnsafeCell<Vec<*mut Timer>>,
-    /// when of the earliest timer, 0 if none. Written under lock, read without.
+    /// The heap's length: written under lock, read by schedtrace (Relaxed).
+    len: AtomicU32,
+    /// when of the earliest timer, 0 if none. Written under lock, read without
+    /// (SeqCst: the timer sleeper's handshake, see proc.rs TIMER_SLEEPING).
     pub(crate) timer0_when: AtomicI64,
 }
 
 impl Timers {
+    /// No timers.
     pub(crate) const fn new() -> Timers {
         Timers {
-            lock: Mutex::new(),
+            lock: Mutex::new(LockRank::Timers),
             heap: UnsafeCell::new(Vec::new()),
+            len: AtomicU32::new(0),
             timer0_when: AtomicI64::new(0),
         }
     }
 
+    /// The heap, for the lock holder.
+    ///
     /// # Safety
-    /// lock is held.
+    /// lock is held, and no other reference to the heap is alive.
     #[allow(clippy::mut_from_ref)]
     unsafe fn heap(&self) -> &mut Vec<*mut Timer> {
         // SAFETY: the caller holds lock.
         unsafe { &mut *self.heap.get() }
     }
 
+    /// Whether no timer is pending (a snapshot).
     pub(crate) fn is_empty(&self) -> bool {
         self.timer0_when.load(SeqCst) == 0
     }
 
-    /// Add t. lock held.
+    /// The number of timers (a snapshot, for schedtrace).
+    pub(crate) fn len_hint(&self) -> u32 {
+        self.len.load(Relaxed)
+    }
+
+    /// Add t, growing the heap with the lock released when it is full (the runtime
+    /// never allocates under one of its locks). Takes the lock.
+    ///
+    /// # Safety
+    /// t is live until it fires for the last time and is in no heap.
+    unsafe fn add(&self, t: *mut Timer) {
+        loop {
+            self.lock.lock();
+            // SAFETY: lock held.
+            let h = unsafe { self.heap() };
+            if h.len() < h.capacity() {
+                // SAFETY: lock held; there is room, so push does not allocate.
+                unsafe { self.push(t) };
+                self.lock.unlock();
+                return;
+            }
+            let cap = h.capacity();
+            self.lock.unlock();
+            let mut bigger: Vec<*mut Timer> = Vec::with_capacity((cap * 2).max(16));
+            self.lock.lock();
+            // SAFETY: lock held.
+            let h = unsafe { self.heap() };
+            if h.capacity() == cap {
+                // Nobody grew it meanwhile: move the timers over (bigger has room
+                // for all of them, so this does not allocate) and keep the new array.
+                bigger.extend_from_slice(h);
+                core::mem::swap(h, &mut bigger);
+            }
+            self.lock.unlock();
+            drop(bigger); // the old array (or the unused new one), freed unlocked
+        }
+    }
+
+    /// Push t onto the heap.
+    ///
+    /// # Safety
+    /// lock held; t is live; the heap has spare capacity.
     unsafe fn push(&self, t: *mut Timer) {
         // SAFETY: lock held; timers in the heap are live.
         unsafe {
             let h = self.heap();
+            debug_assert!(h.len() < h.capacity());
             h.push(t);
             let last = h.len() - 1;
             siftup(h, last);
+            self.len.store(h.len() as u32, Relaxed);
             self.timer0_when.store((*h[0]).when, SeqCst);
         }
     }
 
-    /// Remove and return the earliest timer if it is due at now. lock held.
+    /// Remove and return the earliest timer if it is due at now.
+    ///
+    /// # Safety
+    /// lock held.
     unsafe fn pop_due(&self, now: i64) -> Option<*mut Timer> {
         // SAFETY: lock held; timers in the heap are live.
         unsafe {
@@ -92,31 +169,26 @@ impl Timers {
                 h[0] = last;
                 siftdown(h, 0);
             }
+            self.len.store(h.len() as u32, Relaxed);
             self.timer0_when
                 .store(h.first().map_or(0, |&t| (*t).when), SeqCst);
             Some(t)
         }
     }
 
-    /// Move every timer to `to` (procresize removing this P). Both locks are taken.
+    /// Move every timer to `to` (procresize removing this P). Takes both locks, one
+    /// at a time; the emptied array is freed with no lock held.
     pub(crate) fn move_to(&self, to: &Timers) {
         self.lock.lock();
-        to.lock.lock();
-        // SAFETY: both locks held.
-        unsafe {
-            for t in self.heap().drain(..) {
-                to.push(t);
-            }
-            self.timer0_when.store(0, SeqCst);
-        }
-        to.lock.unlock();
+        // SAFETY: lock held; taking the array leaves an empty Vec (no allocation).
+        let moved = unsafe { core::mem::take(self.heap()) };
+        self.len.store(0, Relaxed);
+        self.timer0_when.store(0, SeqCst);
         self.lock.unlock();
-    }
-}
-
-impl Default for Timers {
-    fn default() -> Self {
-        Timers::new()
+        for &t in &moved {
+            // SAFETY: t was in our heap, so it is live and now in none.
+            unsafe { to.add(t) };
+        }
     }
 }
 
@@ -166,24 +238,29 @@ unsafe fn siftdown(h: &mut [*mut Timer], mut i: usize) {
 }
 
 /// addtimer: put t on the current P's heap and make sure someone will run it in
-/// time. Runs on g0 or a goroutine of an M holding a P.
+/// time. Runs on g0 or a goroutine of an M holding a P, with no runtime lock held
+/// (the heap may grow); not in a park commit.
 ///
 /// # Safety
 /// t stays valid until it fires for the last time.
 pub(crate) unsafe fn addtimer(t: *mut Timer) {
-    // SAFETY: the current M holds a P.
-    unsafe {
-        let pp = (*getm()).p;
-        let ts = &(*pp).timers;
-        ts.lock.lock();
-        ts.push(t);
-        ts.lock.unlock();
-        crate::runtime::proc::wake_timer_sleeper((*t).when);
+    // SAFETY: t is live (the caller's contract).
+    let when = unsafe { (*t).when };
+    {
+        // Pinned: the P must stay ours while we add to its heap.
+        let mp = acquirem();
+        let pp = mp.p();
+        if pp.is_null() {
+            crate::runtime::runtime1::throw("addtimer: no P");
+        }
+        // SAFETY: pp is the pinned M's P; t is in no heap.
+        unsafe { (*pp).timers.add(t) };
     }
+    wake_timer_sleeper(when);
 }
 
-/// Run pp's due timers. Returns (whether any ran, the next when on pp or 0). Runs on
-/// g0 of an M holding a P (pp is ours, or another P whose timers we steal).
+/// Run pp's due timers. Returns whether any ran. Runs on g0 of an M holding a P
+/// (pp is ours, or another P whose timers we steal), with no runtime lock held.
 ///
 /// # Safety
 /// pp is a live P.
@@ -200,12 +277,12 @@ pub(crate) unsafe fn run_timers(pp: *mut P, now: i64) -> bool {
         while let Some(t) = ts.pop_due(now) {
             ts.lock.unlock();
             ran = true;
-            let keep = ((*t).f)(t, now);
-            if keep && (*t).period > 0 {
+            // Read before f: a timer whose f returns false may be gone after it.
+            let period = (*t).period;
+            if ((*t).f)(t, now) && period > 0 {
                 // Next run: the next period boundary after now (skipping missed ones).
-                let p = (*t).period;
                 let behind = now - (*t).when;
-                (*t).when += p * (1 + behind / p);
+                (*t).when += period * (1 + behind / period);
                 addtimer(t);
             }
             ts.lock.lock();
@@ -220,23 +297,37 @@ pub(crate) fn dur_ns(d: Duration) -> i64 {
     d.as_nanos().min(i64::MAX as u128) as i64
 }
 
-/// goroutineReady: a sleep's timer fired.
+/// goroutineReady: a sleep's timer fired. If the sleeper has parked, ready it;
+/// if not (its park commit has not run yet), the commit will see FIRED and not
+/// park. Either way t is not touched after the swap: the sleeper may return (and
+/// its stack frame, which holds t, go away) as soon as FIRED is visible.
 unsafe fn goroutine_ready(t: *mut Timer, _now: i64) -> bool {
-    // SAFETY: arg is the sleeping goroutine, parked until now.
-    unsafe { goready((*t).arg as *mut G) };
+    // SAFETY: t is live until the swap below publishes FIRED; arg is read first.
+    let (gp, old) = unsafe {
+        let gp = (*t).arg as *mut G;
+        // AcqRel: pairs with sleep_commit's CAS (the sleeper parked before PARKED).
+        (gp, (*t).state.swap(TIMER_FIRED, AcqRel))
+    };
+    if old == TIMER_PARKED {
+        // SAFETY: the sleeper is parked (GWAITING) and only we ready it.
+        unsafe { goready(gp) };
+    }
     false
 }
 
-/// resetForSleep: runs on g0 once the sleeping goroutine is parked, so the timer
-/// cannot fire before the goroutine is off its stack.
-unsafe fn reset_for_sleep(_gp: *mut G, t: *mut u8) -> bool {
-    // SAFETY: t is the Timer on the sleeper's stack, valid until it fires.
-    unsafe { addtimer(t as *mut Timer) };
-    true
+/// The park commit of a sleep, on g0 once the sleeper is off its stack: park unless
+/// the timer already fired. Allocates nothing.
+unsafe fn sleep_commit(_gp: *mut G, t: *mut u8) -> bool {
+    // SAFETY: t is the Timer on the sleeper's stack; it has not resumed.
+    let state = unsafe { &(*(t as *mut Timer)).state };
+    // AcqRel: pairs with goroutine_ready's swap.
+    state
+        .compare_exchange(TIMER_ARMED, TIMER_PARKED, AcqRel, Acquire)
+        .is_ok()
 }
 
 /// timeSleep: park the current goroutine for at least ns nanoseconds. Runs on a
-/// goroutine.
+/// goroutine with no runtime lock held.
 pub(crate) fn time_sleep(ns: i64) {
     if ns <= 0 {
         return;
@@ -246,15 +337,15 @@ pub(crate) fn time_sleep(ns: i64) {
         period: 0,
         f: goroutine_ready,
         arg: getg() as usize,
+        state: AtomicU32::new(TIMER_ARMED),
     };
-    // SAFETY: t lives on our stack until the timer fires and readies us.
+    let tp = &mut t as *mut Timer;
+    // SAFETY: t lives on our stack until it has fired: we return only after the
+    // timer's swap to FIRED (either it readied us, or our commit saw FIRED).
     unsafe {
-        gopark(
-            Some(reset_for_sleep),
-            &mut t as *mut Timer as *mut u8,
-            "sleep",
-        )
-    };
+        addtimer(tp);
+        gopark(Some(sleep_commit), tp as *mut u8, WaitReason::Sleep);
+    }
 }
 
 /// A boxed timer that sends the time on a channel.
@@ -280,6 +371,7 @@ unsafe fn send_time(t: *mut Timer, now: i64) -> bool {
 }
 
 /// A channel that gets the time at d from now and then every period ns (0: once).
+/// Runs on a goroutine.
 pub(crate) fn chan_timer(d: Duration, period: i64) -> Chan<Instant> {
     let c = crate::chan::chan::<Instant>(1);
     let ct = Box::new(ChanTimer {
@@ -288,6 +380,7 @@ pub(crate) fn chan_timer(d: Duration, period: i64) -> Chan<Instant> {
             period,
             f: send_time,
             arg: 0,
+            state: AtomicU32::new(TIMER_ARMED),
         },
         c: c.clone(),
     });
@@ -320,17 +413,22 @@ mod tests {
                     period: 0,
                     f: noop,
                     arg: 0,
+                    state: AtomicU32::new(TIMER_ARMED),
                 }
             })
             .collect();
-        ts.lock.lock();
         for t in timers.iter_mut() {
-            unsafe { ts.push(t) };
+            // SAFETY: the timers outlive the heap's use of them.
+            unsafe { ts.add(t) };
         }
+        assert_eq!(ts.len_hint(), 1000);
+        ts.lock.lock();
         let mut whens = Vec::new();
         let mut last = 0;
         for now in (0..=10_000).step_by(7) {
+            // SAFETY: lock held.
             while let Some(t) = unsafe { ts.pop_due(now) } {
+                // SAFETY: t is one of `timers`.
                 let w = unsafe { (*t).when };
                 assert!(
                     w <= now && w >= last,
@@ -340,6 +438,7 @@ mod tests {
                 whens.push(w);
             }
         }
+        // SAFETY: lock held; the timers are live.
         while let Some(t) = unsafe { ts.pop_due(i64::MAX) } {
             whens.push(unsafe { (*t).when });
         }
@@ -349,5 +448,6 @@ mod tests {
         sorted.sort();
         assert_eq!(whens, sorted);
         assert_eq!(ts.timer0_when.load(SeqCst), 0);
+        assert_eq!(ts.len_hint(), 0);
     }
 }

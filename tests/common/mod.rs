@@ -15,7 +15,14 @@ pub enum Mode {
     Qemu,
 }
 
-pub const MODES: [Mode; 2] = [Mode::Native, Mode::Qemu];
+/// The modes to run in: both, or only native with GORT_TEST_MODES=native (the debug-
+/// check pass of `make test` runs natively only).
+pub fn modes() -> &'static [Mode] {
+    match std::env::var("GORT_TEST_MODES").as_deref() {
+        Ok("native") => &[Mode::Native],
+        _ => &[Mode::Native, Mode::Qemu],
+    }
+}
 
 /// What a run did.
 #[derive(Debug)]
@@ -57,20 +64,25 @@ impl Run {
     }
 }
 
-/// The directory of the built examples (release, freestanding).
+/// The directory of the built examples (freestanding), built with the cargo profile
+/// GORT_TEST_PROFILE names (default release; `checked` is release code with the
+/// runtime's debug checks on).
 pub fn examples_dir() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
+            let profile = std::env::var("GORT_TEST_PROFILE").unwrap_or_else(|_| "release".into());
             let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let st = Command::new(cargo)
-                .args(["build", "--release", "--examples", "--quiet"])
+                .args(["build", "--profile", &profile, "--examples", "--quiet"])
                 .current_dir(&root)
                 .status()
                 .expect("cannot run cargo to build the examples");
-            assert!(st.success(), "building the examples failed");
-            root.join("target/x86_64-unknown-linux-gnu/release/examples")
+            assert!(st.success(), "building the examples ({profile}) failed");
+            root.join("target/x86_64-unknown-linux-gnu")
+                .join(&profile)
+                .join("examples")
         })
         .clone()
 }
@@ -212,7 +224,7 @@ pub fn run_procs(mode: Mode, name: &str, args: &[&str], procs: Option<&str>) -> 
 /// Run example `name` natively and under qemu, each with every PROCS setting, and
 /// check each run.
 pub fn each(name: &str, args: &[&str], check: impl Fn(&Run, Mode, Option<&str>)) {
-    for mode in MODES {
+    for &mode in modes() {
         for procs in PROCS {
             check(&run_procs(mode, name, args, procs), mode, procs);
         }

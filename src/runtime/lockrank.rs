@@ -1,0 +1,191 @@
+//! Lock ranks, after Go's lockrank.go: the order in which runtime locks may be
+//! taken, written down as data and checked in debug builds.
+//!
+//! Every runtime `Mutex` (lock_futex.rs) is created with a rank. Ranks are a total
+//! order: a lock may only be taken while the locks already held have lower or equal
+//! rank. On top of that, `LOCK_PARTIAL_ORDER[r]` lists the ranks that may be the most
+//! recently taken lock still held when a lock of rank `r` is taken; two locks of the
+//! same rank may be held together only if `r` lists itself (several channels in
+//! select, two P timer heaps while one P is destroyed). A `LEAF` lock may be taken
+//! after anything but another leaf, and nothing may be taken while a leaf is held.
+//!
+//! Debug builds record each M's held locks (`M::locks_held`, most recent last) and
+//! throw `lock ordering problem` on a violation, and `assert_lock_held` checks that a
+//! function documented as "X must be held" is called with X held (Go's
+//! assertLockHeld). The heap's lock ranks so that nothing else may be held when it is
+//! taken: the runtime never allocates while it holds one of its own locks. Release
+//! builds carry none of this: a lock is a futex word and the `m.locks` count.
+
+/// A lock's rank. Lower ranks are taken first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[repr(u8)]
+pub(crate) enum LockRank {
+    /// sched.lock: idle Ps and Ms, the global run queue, stop-the-world.
+    Sched = 1,
+    /// sched.gfree_lock: the global free G list (taken under sched.lock in procresize).
+    Gfree,
+    /// A P's timer heap (two at once only while moving a dead P's timers).
+    Timers,
+    /// A channel (several at once only in select, in address order).
+    Hchan,
+    /// A semaphore root (sema.rs).
+    SemaRoot,
+    /// A notifyList (sync.Cond).
+    NotifyList,
+    /// The shared pool of free goroutine stacks.
+    StackPool,
+    /// The chunk goroutine stacks are carved from.
+    StackChunk,
+    /// The heap: nothing else may be held (no allocation under a runtime lock).
+    Heap,
+    /// A lock under which no other lock is taken (unit tests, small leaf locks).
+    Leaf,
+}
+
+use LockRank::*;
+
+/// For each rank, the ranks that may be the most recently acquired lock still held
+/// when a lock of this rank is acquired (Go's lockPartialOrder).
+const fn partial_order(r: LockRank) -> &'static [LockRank] {
+    match r {
+        Sched => &[],
+        Gfree => &[Sched],
+        Timers => &[Sched, Timers],
+        Hchan => &[Hchan],
+        SemaRoot => &[],
+        NotifyList => &[],
+        StackPool => &[Sched],
+        StackChunk => &[],
+        Heap => &[],
+        Leaf => &[],
+    }
+}
+
+impl LockRank {
+    /// The rank's name, for the lock ordering report.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Sched => "sched",
+            Gfree => "gfree",
+            Timers => "timers",
+            Hchan => "hchan",
+            SemaRoot => "semaRoot",
+            NotifyList => "notifyList",
+            StackPool => "stackpool",
+            StackChunk => "stackchunk",
+            Heap => "heap",
+            Leaf => "leaf",
+        }
+    }
+}
+
+/// Whether a lock of rank `rank` may be taken when `prev` is the most recently
+/// acquired lock still held (Go's checkRanks).
+pub(crate) fn rank_ok(prev: LockRank, rank: LockRank) -> bool {
+    if rank < prev {
+        false
+    } else if rank == Leaf {
+        prev != Leaf
+    } else {
+        partial_order(rank).contains(&prev)
+    }
+}
+
+/// One lock an M holds: its address and rank.
+#[cfg(debug_assertions)]
+#[derive(Clone, Copy)]
+pub(crate) struct HeldLock {
+    pub(crate) addr: usize,
+    pub(crate) rank: LockRank,
+}
+
+/// How many locks one M may hold at once in debug builds (Go: 10).
+#[cfg(debug_assertions)]
+pub(crate) const MAX_HELD: usize = 10;
+
+#[cfg(debug_assertions)]
+mod checks {
+    use super::*;
+    use crate::runtime::proc::getm;
+
+    /// Record that the current M takes the lock at addr with rank, checking the order
+    /// against the lock taken last. m.locks must already count the lock (so the
+    /// goroutine cannot move to another M here).
+    pub(crate) fn acquire(addr: usize, rank: LockRank) {
+        // SAFETY: m.locks > 0, so this goroutine stays on this M, and locks_held is
+        // touched only by its own M.
+        let mp = unsafe { &mut *getm() };
+        let n = mp.locks_held_len;
+        if n >= MAX_HELD {
+            crate::runtime::runtime1::throw("too many locks held concurrently for rank checking");
+        }
+        if n > 0 && !rank_ok(mp.locks_held[n - 1].rank, rank) {
+            report(mp, rank);
+            crate::runtime::runtime1::throw("lock ordering problem");
+        }
+        mp.locks_held[n] = HeldLock { addr, rank };
+        mp.locks_held_len = n + 1;
+    }
+
+    /// Forget the lock at addr (most recent first). It must be held.
+    pub(crate) fn release(addr: usize) {
+        // SAFETY: as acquire: the caller still counts the lock in m.locks.
+        let mp = unsafe { &mut *getm() };
+        let n = mp.locks_held_len;
+        match mp.locks_held[..n].iter().rposition(|h| h.addr == addr) {
+            Some(i) => {
+                mp.locks_held.copy_within(i + 1..n, i);
+                mp.locks_held_len = n - 1;
+            }
+            None => crate::runtime::runtime1::throw("unlock without matching lock acquire"),
+        }
+    }
+
+    /// Whether the current M holds the lock at addr.
+    pub(crate) fn held(addr: usize) -> bool {
+        // SAFETY: reads the current M's own list.
+        let mp = unsafe { &*getm() };
+        mp.locks_held[..mp.locks_held_len]
+            .iter()
+            .any(|h| h.addr == addr)
+    }
+
+    /// The number of runtime locks the current M holds.
+    pub(crate) fn nheld() -> usize {
+        // SAFETY: reads the current M's own list.
+        unsafe { (*getm()).locks_held_len }
+    }
+
+    fn report(mp: &crate::runtime::runtime2::M, rank: LockRank) {
+        crate::eprintln!(
+            "runtime: M{} acquiring a {} lock, holding:",
+            mp.id,
+            rank.name()
+        );
+        for (i, h) in mp.locks_held[..mp.locks_held_len].iter().enumerate() {
+            crate::eprintln!("{i} : {} {:#x}", h.rank.name(), h.addr);
+        }
+    }
+}
+
+#[cfg(debug_assertions)]
+pub(crate) use checks::{acquire, held, nheld, release};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_as_documented() {
+        assert!(rank_ok(Sched, Gfree));
+        assert!(!rank_ok(Gfree, Sched), "total order: lower ranks first");
+        assert!(rank_ok(Hchan, Hchan), "select holds several channels");
+        assert!(
+            !rank_ok(SemaRoot, SemaRoot),
+            "two sema roots at once is a bug"
+        );
+        assert!(!rank_ok(Sched, Heap), "no allocation under sched.lock");
+        assert!(rank_ok(Timers, Timers) && rank_ok(Sched, Timers));
+        assert!(rank_ok(Sched, Leaf) && !rank_ok(Leaf, Leaf));
+    }
+}
