@@ -3,13 +3,13 @@
 #   make run     build examples/hello (release, static, freestanding) and run it
 #   make test    lint, unit tests on the host, every example natively and under
 #                qemu-x86_64, and again natively with the runtime's debug checks on
-#   make bench   start-up, size (and later scheduler/channel) figures beside Go
+#   make bench   every benchmark beside its Go twin (bench/driver), into bench/RESULTS.md
 #   make lint    cargo fmt --check, clippy and rustdoc with warnings as errors
 
 CARGO    ?= cargo
 EXAMPLES := target/x86_64-unknown-linux-gnu/release/examples
 
-.PHONY: all build run test unit integration checked lint deps bench clean
+.PHONY: all build run test unit integration checked lint deps bench bench-one clean
 
 all: build
 
@@ -40,11 +40,24 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --lib --examples --tests -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	$(CARGO) fmt --check --manifest-path bench/driver/Cargo.toml
+	$(CARGO) clippy --quiet --manifest-path bench/driver/Cargo.toml --target-dir target/bench/driver \
+		--all-targets -- -D warnings
 
 test: lint unit integration checked
 
+# The benchmark driver (bench/driver, a std program of its own): every benchmark beside
+# its Go twin, ratios in bench/RESULTS.md.
+BENCH := $(CARGO) run --quiet --release --manifest-path bench/driver/Cargo.toml \
+	--target-dir target/bench/driver --
+
 bench: build
-	bash bench/run.sh
+	$(BENCH)
+
+# make bench-one B="spawn yield": only those; the report goes to target/bench/RESULTS.md.
+bench-one: build
+	@test -n "$(B)" || { echo 'usage: make bench-one B="spawn yield"' >&2; exit 2; }
+	$(BENCH) $(B)
 
 clean:
 	$(CARGO) clean

@@ -1,7 +1,8 @@
 // bench/floor.S — the start-up "floor": the least a Linux x86-64 program can do to print
 // "hello, world". No libc, no runtime: _start, one write(2), one exit_group(2), via raw
-// syscalls. Built by bench/run.sh with `gcc -nostdlib -static`. gort's hello is measured
-// against this: whatever gort costs above it is the runtime's own start-up.
+// syscalls. Built by the benchmark driver (bench/driver) with `gcc -nostdlib -static`.
+// gort's hello is measured against this: whatever gort costs above it is the runtime's
+// own start-up.
 
         .section .rodata                // read-only data section
 msg:    .ascii  "hello, world\n"        // the 13 bytes to print

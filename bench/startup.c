@@ -1,4 +1,4 @@
-/* bench/startup.c — the start-up timing harness used by bench/run.sh.
+/* bench/startup.c — the start-up timing harness used by the benchmark driver (bench/driver).
  *
  * Usage: startup ROUNDS WARMUP LABEL=PATH [LABEL=PATH ...]
  *

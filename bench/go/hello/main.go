@@ -1,5 +1,6 @@
 // bench/go/hello/main.go — the Go twin of gort's examples/hello.rs: the standard Go
-// "hello, world", used by bench/run.sh as the reference for start-up time and binary size.
+// "hello, world", used by the benchmark driver (bench/driver) as the reference for start-up
+// time and binary size.
 package main
 
 import "fmt"

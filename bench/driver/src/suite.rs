@@ -1,0 +1,420 @@
+//! The benchmarks, in report order. Each is data: see model.rs for what the fields mean
+//! and main.rs for how to add one.
+
+use crate::ctx::Ctx;
+use crate::measure;
+use crate::model::{Aim, Bench, Cmp, Measure, Metric, Num, Prog, Samples, Side, Variant};
+use crate::proc::file_size;
+use crate::report::{count, th};
+use crate::Result;
+
+/// All benchmarks, in the order of the report.
+pub fn all() -> Vec<Bench> {
+    vec![
+        hello(),
+        spawn(),
+        yield_(),
+        mutex(),
+        parked(),
+        pingpong(),
+        chanbuf(),
+        select(),
+        timers(),
+    ]
+}
+
+/// The sentence every runtime-default benchmark uses for GOMAXPROCS.
+fn procs(c: &Ctx) -> String {
+    format!("the default GOMAXPROCS ({} here)", c.nproc)
+}
+
+// ---------------------------------------------------------------------------------------
+// hello: start-up time and binary size of "hello, world" in gort, Go and the asm floor.
+// ---------------------------------------------------------------------------------------
+
+fn hello() -> Bench {
+    Bench {
+        title: "start-up and size",
+        summary: "gort's hello is ≤ 64 KiB, and its start-up is within 1.5× of the floor (a bare \
+                  `_start` → `write` → `exit_group` program)."
+            .into(),
+        sides: vec![
+            Side::gort("hello"),
+            Side::go("hello"),
+            Side::new("floor", Prog::Asm("floor")),
+        ],
+        metrics: vec![
+            Metric::lower("startup_median", "µs")
+                .single()
+                .label("start-up median"),
+            Metric::lower("startup_mean", "µs")
+                .single()
+                .label("start-up mean"),
+            Metric::lower("startup_p10", "µs")
+                .single()
+                .label("start-up p10"),
+            Metric::lower("startup_p90", "µs")
+                .single()
+                .label("start-up p90"),
+            Metric::lower("size_bytes", "bytes")
+                .single()
+                .label("binary size"),
+            Metric::lower("size_kib", "KiB")
+                .single()
+                .label("binary size"),
+        ],
+        aims: vec![
+            Aim::value("hello ≤ 64 KiB", "size_kib", Cmp::Le, 64.0, "KiB"),
+            Aim::ratio(
+                "start-up within 1.5× of the floor (median)",
+                "startup_median",
+                Cmp::Le,
+                1.5,
+            )
+            .vs("floor"),
+        ],
+        what: |c| {
+            format!(
+                "\"hello, world\" three ways: gort's `examples/hello` (`cargo build --release`, `{}`), \
+                 Go's `fmt.Println` (`bench/go/hello`, `CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'`) \
+                 and the floor (`bench/floor.S`: `_start`, `write`, `exit_group`, nothing else). \
+                 Each must print exactly `hello, world` and exit 0 (checked once before timing).",
+                c.rel(&c.exe(Prog::Gort("hello")).path)
+            )
+        },
+        how: |c| {
+            format!(
+                "start-up is the wall time (CLOCK_MONOTONIC) of posix_spawn → waitpid as the harness \
+                 `bench/startup.c` sees it (stdin and stdout on /dev/null), {} after {} of warm-up, \
+                 the three run interleaved round-robin (gort, Go, floor, gort, …) so noise hits \
+                 all alike; median, mean, 10th and 90th percentile per program. Binary size is the size \
+                 of the executable file. Ratios gort/Go and gort/floor.",
+                count(c.knobs.rounds, "round"),
+                count(c.knobs.warmup, "round")
+            )
+        },
+        measure: Measure::Whole(hello_measure),
+        extra: vec![Prog::C("startup")],
+        ..Bench::new("hello")
+    }
+}
+
+/// hello's measurement: output checked, start-up timed by the harness, sizes read.
+fn hello_measure(c: &Ctx, b: &Bench) -> Result<Samples> {
+    for s in &b.sides {
+        measure::check_stdout(c, &c.exe(s.prog).path, "hello, world\n")?;
+    }
+    let times = measure::startup(c, b)?;
+    let mut s = Samples::default();
+    for (si, (side, t)) in b.sides.iter().zip(times).enumerate() {
+        s.put(b, 0, "startup_median", si, t.median);
+        s.put(b, 0, "startup_mean", si, t.mean);
+        s.put(b, 0, "startup_p10", si, t.p10);
+        s.put(b, 0, "startup_p90", si, t.p90);
+        let size = file_size(&c.exe(side.prog).path)?;
+        s.put(b, 0, "size_bytes", si, Num::int(size));
+        s.put(b, 0, "size_kib", si, Num::fixed(size as f64 / 1024.0, 1));
+    }
+    Ok(s)
+}
+
+// ---------------------------------------------------------------------------------------
+// Scheduler: spawn, yield, mutex, parked.
+// ---------------------------------------------------------------------------------------
+
+fn spawn() -> Bench {
+    const N: u64 = 1_000_000;
+    Bench {
+        title: "goroutine creation and exit",
+        summary: "creating and finishing a goroutine takes at most half of Go's time.".into(),
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_goroutine", "ns/goroutine")],
+        aims: vec![Aim::ratio(
+            "spawn ≤ ½ of Go's time (median)",
+            "ns_per_goroutine",
+            Cmp::Le,
+            0.5,
+        )],
+        what: |_| {
+            format!(
+                "Main starts {} goroutines, calling `wg.add(1)` before each spawn; each goroutine only \
+                 calls `wg.done()`; main then waits on the WaitGroup (a static `gort::sync::WaitGroup` in \
+                 gort's `bench/spawn.rs`, a package-level `sync.WaitGroup` in `bench/go/spawn`).",
+                th(N)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the first spawn until `wait` returns, divided \
+                 by {}, in ns per goroutine.",
+                th(N)
+            )
+        },
+        ..Bench::pair("spawn")
+    }
+}
+
+fn yield_() -> Bench {
+    const K: u64 = 1_000_000;
+    Bench {
+        title: "goroutine switch",
+        summary: "a goroutine switch (gosched) takes at most half of Go's time.".into(),
+        variants: vec![Variant::default().args([K])],
+        metrics: vec![Metric::lower("ns_per_switch", "ns/switch")],
+        aims: vec![Aim::ratio(
+            "yield ≤ ½ of Go's time (median)",
+            "ns_per_switch",
+            Cmp::Le,
+            0.5,
+        )],
+        what: |_| {
+            format!(
+                "The program sets GOMAXPROCS to 1 (`gort::gomaxprocs(1)` / `runtime.GOMAXPROCS(1)`), \
+                 then two goroutines each call `gort::gosched()` / `runtime.Gosched()` {} times, so every \
+                 call switches to the other; main waits for both on a WaitGroup (`bench/yield.rs`, \
+                 `bench/go/yield`).",
+                th(K)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the first spawn until both are done, divided by \
+                 the {} gosched calls, in ns per switch.",
+                th(2 * K)
+            )
+        },
+        ..Bench::pair("yield")
+    }
+}
+
+fn mutex() -> Bench {
+    const G: u64 = 8;
+    const M: u64 = 1_000_000;
+    Bench {
+        title: "contended lock",
+        summary: "a contended lock/unlock is faster than Go's sync.Mutex.".into(),
+        variants: vec![Variant::default().args([G, M])],
+        metrics: vec![Metric::lower("ns_per_op", "ns/op")],
+        aims: vec![Aim::ratio(
+            "mutex faster than Go (median)",
+            "ns_per_op",
+            Cmp::Lt,
+            1.0,
+        )],
+        what: |c| {
+            format!(
+                "{G} goroutines each do {} lock / increment / unlock on one mutex (a static \
+                 `gort::sync::Mutex<u64>` in `bench/mutex.rs`; a `sync.Mutex` and a `uint64` in \
+                 `bench/go/mutex`), at {}. Both check the final count is exactly {} and exit 1 \
+                 otherwise (the suite then fails).",
+                th(M),
+                procs(c),
+                th(G * M)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the first spawn until all {G} are done, divided \
+                 by {}, in ns per lock/unlock.",
+                th(G * M)
+            )
+        },
+        ..Bench::pair("mutex")
+    }
+}
+
+fn parked() -> Bench {
+    /// One page of stack plus the G (~350 B).
+    const AIM: u64 = 4096 + 350;
+    Bench {
+        title: "memory per parked goroutine",
+        summary: format!(
+            "a parked goroutine costs at most one page (4096 B) of stack plus the G (~350 B) of \
+             resident memory, ≤ {AIM} B."
+        ),
+        variants: vec![
+            Variant::new("N = 100,000").args([100_000]),
+            Variant::new("N = 1,000,000").args([1_000_000]).big(),
+        ],
+        metrics: vec![Metric::lower("bytes_per_goroutine", "B/goroutine")],
+        aims: vec![Aim::value(
+            format!("parked ≤ {AIM} B/goroutine (median)"),
+            "bytes_per_goroutine",
+            Cmp::Le,
+            AIM as f64,
+            "B",
+        )],
+        what: |_| {
+            "Main spawns N goroutines; each calls `started.done()` and parks in `gate.wait()` (static \
+             `gort::sync::WaitGroup`s in `bench/parked.rs`, package-level `sync.WaitGroup`s in \
+             `bench/go/parked`). Once `started.wait()` returns, all N are parked; then the gate opens \
+             and main waits for all N to finish (the program fails if they do not)."
+                .into()
+        },
+        how: |_| {
+            "resident set size from `/proc/self/statm` (field 2, pages × 4096), read the same way in \
+             both, once before the first spawn and once with all N parked; the value is the difference \
+             divided by N, in bytes per goroutine. Nothing is freed in the window: gort has no GC, and \
+             the Go twin calls neither `runtime.GC()` nor `debug.FreeOSMemory()` (Go's own GC may run as \
+             usual). At N = 1,000,000 a run takes seconds and GBs, hence fewer runs."
+                .into()
+        },
+        ..Bench::pair("parked")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Channels and timers: pingpong, chanbuf, select, timers.
+// ---------------------------------------------------------------------------------------
+
+fn pingpong() -> Bench {
+    const N: u64 = 1_000_000;
+    Bench {
+        title: "unbuffered round trip",
+        summary: "an unbuffered channel round trip between two goroutines takes at most half of Go's time."
+            .into(),
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_roundtrip", "ns/round trip")],
+        aims: vec![Aim::ratio("pingpong ≤ ½ of Go's time (median)", "ns_per_roundtrip", Cmp::Le, 0.5)],
+        what: |c| {
+            format!(
+                "Main sends i on the unbuffered channel a; an echo goroutine (`for v in &a {{ b.send(v + 1) }}` \
+                 / `for v := range a {{ b <- v + 1 }}`) sends i + 1 back on the unbuffered channel b; main \
+                 receives it and checks it is i + 1 (the program exits 1 otherwise). {} round trips at {} \
+                 (`bench/pingpong.rs`, `bench/go/pingpong`).",
+                th(N),
+                procs(c)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the echo goroutine is spawned until the last reply \
+                 is received, divided by {}, in ns per round trip (two channel handoffs).",
+                th(N)
+            )
+        },
+        ..Bench::pair("pingpong")
+    }
+}
+
+fn chanbuf() -> Bench {
+    const N: u64 = 10_000_000;
+    Bench {
+        title: "buffered channel throughput",
+        summary: "an item through a buffered channel (capacity 128, one producer, one consumer) takes at \
+                  most half of Go's time."
+            .into(),
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_item", "ns/item")],
+        aims: vec![Aim::ratio("chanbuf ≤ ½ of Go's time (median)", "ns_per_item", Cmp::Le, 0.5)],
+        what: |c| {
+            format!(
+                "A producer goroutine sends 0, 1, …, {} on a channel of capacity 128 and closes it; main \
+                 receives until it is closed and drained (`for v in &c` / `for v := range c`), summing, \
+                 and checks the count is {} and the sum exactly {} (the program exits 1 otherwise). At {} \
+                 (`bench/chanbuf.rs`, `bench/go/chanbuf`).",
+                th(N - 1),
+                th(N),
+                th(N * (N - 1) / 2),
+                procs(c)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the producer is spawned until the channel is \
+                 drained, divided by {}, in ns per item.",
+                th(N)
+            )
+        },
+        ..Bench::pair("chanbuf")
+    }
+}
+
+fn select() -> Bench {
+    const N: u64 = 1_000_000;
+    Bench {
+        title: "two-case select loop",
+        summary: "a two-case select loop — reported, no stated aim.".into(),
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_select", "ns/select")],
+        what: |c| {
+            format!(
+                "Two producer goroutines each send 1, 2, …, {} on their own **unbuffered** channel, a and \
+                 b; main runs a two-case select (`gort::select! {{ recv(a) -> v => …, recv(b) -> v => … }}` \
+                 / `select {{ case v, ok = <-a: … case v, ok = <-b: … }}`) {} times, counting and summing \
+                 per channel, and checks each channel gave exactly {} values with the exact sum (the \
+                 program exits 1 otherwise). At {} (`bench/select.rs`, `bench/go/select`).",
+                th(N / 2),
+                th(N),
+                th(N / 2),
+                procs(c)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the first producer is spawned until the last \
+                 select returns, divided by {}, in ns per select.",
+                th(N)
+            )
+        },
+        ..Bench::pair("select")
+    }
+}
+
+fn timers() -> Bench {
+    const N: u64 = 10_000;
+    const MS: u64 = 1;
+    const ROUNDS: u64 = 100;
+    Bench {
+        title: "many sleeping goroutines",
+        summary:
+            "many sleeping goroutines — reported, no stated aim (more wake-ups per second and less \
+                  CPU per wall second are better)."
+                .into(),
+        variants: vec![Variant::default().args([N, MS, ROUNDS])],
+        metrics: vec![
+            Metric::higher("wakeups_per_sec", "wake-ups/s"),
+            Metric::lower("cpu_per_wall", "CPU / wall"),
+        ],
+        what: |c| {
+            format!(
+                "{} goroutines each sleep {MS} ms (`gort::time::sleep` / `time.Sleep`) {ROUNDS} times, \
+                 counting their wake-ups in an atomic; main waits on a WaitGroup and checks the count is \
+                 exactly {} (the program exits 1 otherwise). At {} (`bench/timers.rs`, `bench/go/timers`).",
+                th(N),
+                th(N * ROUNDS),
+                procs(c)
+            )
+        },
+        how: |_| {
+            format!(
+                "over the window from before the first spawn until `wait` returns: wake-ups per second = \
+                 {} / wall time (CLOCK_MONOTONIC), **higher is better** (the ideal, every sleep exactly \
+                 {MS} ms, is about {} per second); CPU / wall = process CPU time of all threads \
+                 (clock_gettime(CLOCK_PROCESS_CPUTIME_ID) by system call in both) / wall time, **lower is \
+                 better** (1.00 = one CPU busy the whole time). Both numbers come from the same run.",
+                th(N * ROUNDS),
+                th(N * 1000 / MS)
+            )
+        },
+        ..Bench::pair("timers")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn definitions_are_valid() {
+        let all = super::all();
+        for b in &all {
+            b.validate().unwrap();
+        }
+        for (i, b) in all.iter().enumerate() {
+            assert!(
+                all[..i].iter().all(|a| a.name != b.name),
+                "{} twice",
+                b.name
+            );
+        }
+    }
+}
