@@ -9,7 +9,7 @@
 CARGO    ?= cargo
 EXAMPLES := target/x86_64-unknown-linux-gnu/release/examples
 
-.PHONY: all build run test unit integration checked lint deps bench bench-one clean
+.PHONY: all build run test unit loom integration checked lint deps bench bench-one clean
 
 all: build
 
@@ -36,6 +36,11 @@ checked: build
 	GORT_TEST_PROFILE=checked GORT_TEST_MODES=native $(CARGO) test --release \
 		--test boot --test chan --test sched --test sync --test time -- --test-threads=2
 
+# Model checks (loom) of the run queue and the spinning handshake, in a target
+# directory of their own (cfg(loom) rebuilds everything).
+loom:
+	RUSTFLAGS="--cfg loom" $(CARGO) test --quiet --lib --release --target-dir target/loom loom
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --lib --examples --tests -- -D warnings
@@ -44,7 +49,7 @@ lint:
 	$(CARGO) clippy --quiet --manifest-path bench/driver/Cargo.toml --target-dir target/bench/driver \
 		--all-targets -- -D warnings
 
-test: lint unit integration checked
+test: lint unit loom integration checked
 
 # The benchmark driver (bench/driver, a std program of its own): every benchmark beside
 # its Go twin, ratios in bench/RESULTS.md.

@@ -168,11 +168,18 @@ pub(crate) fn mlocks_dec() {
 /// a fraction of `mfence` (fence(SeqCst)), which measured here made each `go`
 /// statement's wakep several times slower. The asm is also a compiler barrier (no
 /// `nomem`).
+#[cfg(not(all(test, loom)))]
 #[inline(always)]
 pub(crate) fn storeload_fence() {
     // SAFETY: [rsp] is this thread's stack top, always mapped; `or 0` writes back the
     // value it read, atomically (lock), so nothing the compiler keeps there changes.
     unsafe { core::arch::asm!("lock or dword ptr [rsp], 0", options(nostack)) };
+}
+
+/// The loom models' StoreLoad barrier: a SeqCst fence, which loom understands.
+#[cfg(all(test, loom))]
+pub(crate) fn storeload_fence() {
+    loom::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 // Host unit tests: FS belongs to the host's libc, so each test thread gets a G and

@@ -111,9 +111,7 @@ pub(crate) fn schedtrace(detail: bool) {
     for i in 0..np {
         // SAFETY: Ps are never freed; only atomics are read.
         let pp = unsafe { &*proc::allp(i) };
-        let h = pp.runqhead.load(Relaxed);
-        let t = pp.runqtail.load(Relaxed);
-        let q = t.wrapping_sub(h).min(RUNQ_SIZE as u32);
+        let q = pp.runq.len_hint();
         if detail {
             let _ = writeln!(
                 w,

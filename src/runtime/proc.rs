@@ -62,7 +62,7 @@
 //! and wakes an M, or the parking M sees the new G; without one (x86 lets a store
 //! pass a later load) both can miss the other and the G waits until some other event
 //! wakes an M. Idle Ms sleep on their `park` note (a futex), so an idle runtime uses
-//! no CPU.
+//! no CPU. The loom models in runq.rs check this handshake.
 //!
 //! # Stop-the-world
 //!
@@ -79,13 +79,13 @@ use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
 };
 
-pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc, storeload_fence};
+pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc};
 use super::asm_amd64::{gort_gogo, gort_mcall, gort_systemstack};
 use super::lock_futex::Mutex;
 use super::os_linux::newosproc;
 use super::runq::{
-    globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, runqempty, runqget, runqput,
-    runqsteal,
+    globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, must_wake_after_submit,
+    recheck_after_spinning, runqempty, runqget, runqput, runqsteal,
 };
 use super::runtime1::throw;
 use super::runtime2::*;
@@ -368,7 +368,7 @@ pub(crate) fn gcount() -> usize {
 ///
 /// # Safety
 /// gp is a live G owned by the caller.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn casgstatus(gp: *mut G, old: u32, new: u32) {
     // SAFETY: the caller owns gp.
     let st = unsafe { &(*gp).atomicstatus };
@@ -675,20 +675,8 @@ unsafe fn p_destroy(pp: *mut P) {
     unsafe {
         // Move all runnable goroutines to the global queue, keeping their order:
         // take from the tail, push at the head.
-        loop {
-            let h = (*pp).runqhead.load(Relaxed);
-            let t = (*pp).runqtail.load(Relaxed);
-            if h == t {
-                break;
-            }
-            let t = t.wrapping_sub(1);
-            let gp = (*pp).runq[(t % RUNQ_SIZE as u32) as usize].load(Relaxed);
-            (*pp).runqtail.store(t, Relaxed);
+        while let Some(gp) = (*pp).runq.pop_tail() {
             globrunqputhead(gp);
-        }
-        let next = (*pp).runnext.swap(ptr::null_mut(), Relaxed);
-        if !next.is_null() {
-            globrunqputhead(next);
         }
         super::stack::stackcache_release(pp);
         // gfpurge
@@ -1098,7 +1086,7 @@ pub(crate) extern "C" fn newproc_main() {
     // SAFETY: boot is single-threaded; newproc just put goroutine 1 in p0.runnext.
     unsafe {
         let pp = (*getm()).p();
-        MAIN_G.store((*pp).runnext.load(Relaxed), Relaxed);
+        MAIN_G.store((*pp).runq.peek_runnext(), Relaxed);
     }
 }
 
@@ -1294,25 +1282,22 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
 /// (newproc, ready). Runs on any g, after the G was queued.
 pub(crate) fn wakep() {
     let s = sched();
-    // Step 2 of the submission pattern (see the file head): a StoreLoad barrier
-    // between the caller's queueing of the G (a Release store of the ring's tail, a
-    // plain mov on x86) and the loads of npidle and nmspinning below. It pairs with
-    // the fence in findrunnable after nmspinning is decremented: without both, the
-    // parking M may miss our G while we miss its decrement. Go gets it from
-    // atomic.StoreRel, which is an XCHG on amd64.
-    storeload_fence();
     // SAFETY: nmspinning/npidle are atomics; startm takes sched.lock itself.
     unsafe {
-        // Be conservative about spinning threads, only start one if none exist
-        // already, and only when there is an idle P for it.
-        if (*s).npidle.load(Relaxed) == 0 {
+        // Steps 2 and 3 of the submission pattern (see the file head): a StoreLoad
+        // barrier between the caller's queueing of the G and the loads of npidle and
+        // nmspinning. Be conservative about spinning threads: only start one if none
+        // exist already, and only when there is an idle P for it.
+        if !must_wake_after_submit(
+            || (*s).npidle.load(Relaxed),
+            || (*s).nmspinning.load(Relaxed),
+        ) {
             return;
         }
-        if (*s).nmspinning.load(Relaxed) != 0
-            || (*s)
-                .nmspinning
-                .compare_exchange(0, 1, AcqRel, Relaxed)
-                .is_err()
+        if (*s)
+            .nmspinning
+            .compare_exchange(0, 1, AcqRel, Relaxed)
+            .is_err()
         {
             return;
         }
@@ -1514,10 +1499,13 @@ fn findrunnable() -> (*mut G, bool) {
                 if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
                     throw("findrunnable: negative nmspinning");
                 }
-                // The StoreLoad barrier; it pairs with the fence in wakep.
-                storeload_fence();
-                // Check all runqueues once again.
-                let pp2 = check_runqs_no_p();
+                // Check all runqueues once again, after the StoreLoad barrier that
+                // pairs with wakep's.
+                let pp2 = if recheck_after_spinning(any_work_no_p) {
+                    pidleget_locked()
+                } else {
+                    ptr::null_mut()
+                };
                 if !pp2.is_null() {
                     acquirep(pp2);
                     (*mp).spinning.store(true, Relaxed);
@@ -1597,27 +1585,18 @@ pub(crate) fn wake_timer_sleeper(when: i64) {
     }
 }
 
-/// check_runqs_no_p: after dropping its P, look once more at every P's run queue
-/// and the global queue; if any has work, take an idle P and return it (else null).
-///
-/// # Safety
-/// On g0 of an M without a P.
-unsafe fn check_runqs_no_p() -> *mut P {
+/// Whether the global queue or any P's run queue has work (findrunnable's re-check
+/// after it dropped its P). Any thread.
+fn any_work_no_p() -> bool {
+    // SAFETY: Ps are never freed; runqempty reads atomics.
+    globrunq_nonempty() || (0..allp_len()).any(|i| unsafe { !runqempty(&*allp(i)) })
+}
+
+/// An idle P, taken under sched.lock, or null. Must not hold sched.lock.
+fn pidleget_locked() -> *mut P {
     let s = sched();
-    // SAFETY: run queues are read lock-free (runqempty); pidleget under sched.lock.
+    // SAFETY: pidleget under sched.lock.
     unsafe {
-        let mut work = globrunq_nonempty();
-        if !work {
-            for i in 0..allp_len() {
-                if !runqempty(&*allp(i)) {
-                    work = true;
-                    break;
-                }
-            }
-        }
-        if !work {
-            return ptr::null_mut();
-        }
         (*s).lock.lock();
         let pp = pidleget();
         (*s).lock.unlock();
@@ -1687,6 +1666,7 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
 
 /// dropg removes the association between the M and its current goroutine.
 /// Runs on g0.
+#[inline(always)]
 fn dropg() {
     let mp = getm();
     // SAFETY: on g0 of mp; curg is written only by mp.

@@ -1,290 +1,378 @@
 //! Run queues, after Go's runqput/runqget and globrunq families in proc.go: each
-//! P's lock-free local queue, and the global queue under sched.lock.
+//! P's lock-free local queue (`RunQ`), and the global queue under sched.lock.
 //!
-//! Each P has a ring of RUNQ_SIZE G pointers plus `runnext`. The ring is a
-//! single-producer, multi-consumer queue:
+//! A `RunQ` is a ring of N G pointers plus `runnext`, a single-producer,
+//! multi-consumer queue. Who writes what:
 //!
-//! - `runqtail` is written only by the P's owner (the producer), with Release after the
-//!   slot it publishes, so a consumer that loads it with Acquire sees the slot.
-//! - `runqhead` is advanced by the owner and by thieves (runqgrab), always by CAS with
+//! - `tail` is written only by the P's owner (the producer), with Release after the
+//!   slot it publishes, so a consumer that loads it with Acquire sees the slot (and
+//!   the G it points to, as the producer left it).
+//! - `head` is advanced by the owner and by thieves (`grab`), always by CAS with
 //!   Release, after reading the slots it consumes; a producer loads it with Acquire
 //!   before overwriting slots, so it never reuses a slot still being read.
-//! - Slots are AtomicPtr accessed Relaxed: the head/tail orderings above order them.
-//!   A consumer may read a slot that the owner is overwriting (when it loses the CAS
+//! - Slots are atomics accessed Relaxed: the head/tail orderings above order them. A
+//!   consumer may read a slot that the owner is overwriting (when it loses the CAS
 //!   race); the value is then discarded, so the race is benign but must be atomic.
-//! - `runnext` is swapped by the owner and CASed to null by whoever takes it.
+//! - `runnext` is swapped in by the owner with Release (publishing the G, as the
+//!   tail store does for ring slots) and CASed to null by whoever takes it; a thief
+//!   loads it with Acquire.
 //!
-//! Invariants: 0 <= tail - head <= RUNQ_SIZE (wrapping u32 arithmetic); every G is in
-//! at most one queue; nothing is lost or run twice (the stress test checks both).
+//! Invariants: 0 <= tail - head <= N (wrapping u32 arithmetic); every G is in at most
+//! one queue; nothing is lost or run twice. The loom models at the end of this file
+//! check them, and that runnext and the ring publish what the producer wrote, under
+//! every interleaving of an owner and a thief; a stress test hammers a real-size
+//! queue with several thieves. The loom models also check the submitter <-> spinning
+//! M handshake of proc.rs (`must_wake_after_submit`, `recheck_after_spinning`).
+//!
+//! Under `cfg(loom)` (`make test` runs the models) the ring's atomics are loom's.
 
 use core::ptr;
-use core::sync::atomic::AtomicPtr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
+#[cfg(not(all(test, loom)))]
+use core::sync::atomic::{AtomicPtr, AtomicU32};
+#[cfg(all(test, loom))]
+use loom::sync::atomic::{AtomicPtr, AtomicU32};
+
+use crate::runtime::asm_amd64::storeload_fence;
 use crate::runtime::proc::{gomaxprocs, sched};
-use crate::runtime::runtime2::{G, P, RUNQ_SIZE};
+use crate::runtime::runtime2::{G, P, PRUNNING, RUNQ_SIZE};
 
-const N: u32 = RUNQ_SIZE as u32;
-
-/// runqempty reports whether pp has no Gs on its local run queue. It never returns
-/// true spuriously: head, tail and runnext are read as one snapshot (tail re-checked),
-/// because a G can move from runnext into the ring (runqput) while we look.
-pub(crate) fn runqempty(pp: &P) -> bool {
-    loop {
-        let head = pp.runqhead.load(Acquire);
-        let tail = pp.runqtail.load(Acquire);
-        let runnext = pp.runnext.load(Acquire);
-        if tail == pp.runqtail.load(Acquire) {
-            return head == tail && runnext.is_null();
-        }
-    }
+/// A P's local run queue: a ring of N G pointers and runnext (see the file head).
+pub(crate) struct RunQ<const N: usize> {
+    head: AtomicU32,
+    tail: AtomicU32,
+    ring: [AtomicPtr<G>; N],
+    runnext: AtomicPtr<G>,
 }
 
-/// runqput tries to put gp on the local runnable queue. If next, gp goes to runnext
-/// and the G it displaces goes to the tail. If the ring is full, half of it moves to
-/// the global queue. Executed only by the owner P.
-///
-/// # Safety
-/// gp is a valid, runnable G in no other queue; the caller owns pp.
-pub(crate) unsafe fn runqput(pp: &P, mut gp: *mut G, next: bool) {
-    if next {
-        let old = pp.runnext.swap(gp, Relaxed);
-        if old.is_null() {
-            return;
-        }
-        // Kick the old runnext out to the regular run queue.
-        gp = old;
-    }
-    loop {
-        let h = pp.runqhead.load(Acquire); // synchronize with consumers
-        let t = pp.runqtail.load(Relaxed); // only we write it
-        if t.wrapping_sub(h) < N {
-            pp.runq[(t % N) as usize].store(gp, Relaxed);
-            pp.runqtail.store(t.wrapping_add(1), Release); // publish the slot
-            return;
-        }
-        // SAFETY: forwarded from our caller.
-        if unsafe { runqputslow(pp, gp, h, t) } {
-            return;
-        }
-        // The queue is not full any more (a thief took some): retry.
-    }
-}
+impl<const N: usize> RunQ<N> {
+    const NU32: u32 = {
+        assert!(N.is_power_of_two() && N >= 2 && N <= 1 << 16);
+        N as u32
+    };
 
-/// Put gp and a batch of work from the local queue on the global queue.
-/// Executed only by the owner P.
-///
-/// # Safety
-/// As runqput; h and t are the head and tail runqput saw, with t - h == RUNQ_SIZE.
-unsafe fn runqputslow(pp: &P, gp: *mut G, h: u32, t: u32) -> bool {
-    let mut batch = [ptr::null_mut::<G>(); RUNQ_SIZE / 2 + 1];
-    // First, grab a batch from the local queue.
-    let n = t.wrapping_sub(h) / 2;
-    if n != N / 2 {
-        crate::runtime::runtime1::throw("runqputslow: queue is not full");
+    /// An empty queue.
+    pub(crate) fn new() -> RunQ<N> {
+        RunQ {
+            head: AtomicU32::new(0),
+            tail: AtomicU32::new(0),
+            ring: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+        }
     }
-    for (i, b) in batch.iter_mut().enumerate().take(n as usize) {
-        *b = pp.runq[(h.wrapping_add(i as u32) % N) as usize].load(Relaxed);
-    }
-    if pp
-        .runqhead
-        .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
-        .is_err()
-    {
-        return false;
-    }
-    batch[n as usize] = gp;
-    // Link the goroutines.
-    for i in 0..n as usize {
-        // SAFETY: the batch's Gs are ours now: we won the CAS that removed them.
-        unsafe { (*batch[i]).schedlink = batch[i + 1] };
-    }
-    // SAFETY: as above, for the last one.
-    unsafe { (*batch[n as usize]).schedlink = ptr::null_mut() };
-    // Now put the batch on the global queue.
-    // SAFETY: the list batch[0]..batch[n] is linked through schedlink and owned by us.
-    unsafe { globrunqputbatch(batch[0], batch[n as usize], n as i32 + 1) };
-    true
-}
 
-/// runqget: a G from the local runnable queue, and whether it should inherit the
-/// time slice (it came from runnext). Executed only by the owner P.
-pub(crate) fn runqget(pp: &P) -> Option<(*mut G, bool)> {
-    // If there's a runnext, it's the next G to run. Only we set it non-null, but a
-    // thief may CAS it to null, so take it by CAS too.
-    let next = pp.runnext.load(Relaxed);
-    if !next.is_null()
-        && pp
-            .runnext
-            .compare_exchange(next, ptr::null_mut(), Relaxed, Relaxed)
-            .is_ok()
-    {
-        return Some((next, true));
+    fn slot(&self, i: u32) -> &AtomicPtr<G> {
+        &self.ring[(i % Self::NU32) as usize]
     }
-    loop {
-        let h = pp.runqhead.load(Acquire); // synchronize with other consumers
-        let t = pp.runqtail.load(Relaxed);
-        if t == h {
+
+    /// Whether the queue has no Gs. It never returns true spuriously: head, tail and
+    /// runnext are read as one snapshot (tail re-checked), because a G can move from
+    /// runnext into the ring (put) while we look. Any thread.
+    pub(crate) fn empty(&self) -> bool {
+        loop {
+            let head = self.head.load(Acquire);
+            let tail = self.tail.load(Acquire);
+            let runnext = self.runnext.load(Acquire);
+            if tail == self.tail.load(Acquire) {
+                return head == tail && runnext.is_null();
+            }
+        }
+    }
+
+    /// The number of Gs in the ring (not counting runnext), a snapshot. Any thread.
+    pub(crate) fn len_hint(&self) -> u32 {
+        let h = self.head.load(Relaxed);
+        let t = self.tail.load(Relaxed);
+        t.wrapping_sub(h).min(Self::NU32)
+    }
+
+    /// put: gp goes to runnext (if next, kicking the old runnext to the tail) or to
+    /// the tail. If the ring is full, half of it plus the G being put are linked
+    /// through schedlink and handed to spill(head, tail, n) (the global queue).
+    /// Owner only.
+    ///
+    /// # Safety
+    /// gp is a valid, runnable G in no other queue.
+    pub(crate) unsafe fn put(
+        &self,
+        mut gp: *mut G,
+        next: bool,
+        mut spill: impl FnMut(*mut G, *mut G, i32),
+    ) {
+        if next {
+            // Release: the thief that takes gp from runnext (Acquire) sees what was
+            // written to it before. The old runnext is still ours if non-null (only
+            // a CAS to null takes it away).
+            let old = self.runnext.swap(gp, Release);
+            if old.is_null() {
+                return;
+            }
+            // Kick the old runnext out to the regular run queue.
+            gp = old;
+        }
+        loop {
+            let h = self.head.load(Acquire); // synchronize with consumers
+            let t = self.tail.load(Relaxed); // only we write it
+            if t.wrapping_sub(h) < Self::NU32 {
+                self.slot(t).store(gp, Relaxed);
+                self.tail.store(t.wrapping_add(1), Release); // publish the slot
+                return;
+            }
+            // SAFETY: forwarded from our caller.
+            if unsafe { self.put_slow(gp, h, t, &mut spill) } {
+                return;
+            }
+            // The queue is not full any more (a thief took some): retry.
+        }
+    }
+
+    /// Move gp and the older half of the ring to spill. Owner only; false if a thief
+    /// took some meanwhile (then there is room: retry).
+    ///
+    /// # Safety
+    /// As put; h and t are the head and tail put saw, with t - h == N.
+    unsafe fn put_slow(
+        &self,
+        gp: *mut G,
+        h: u32,
+        t: u32,
+        spill: &mut impl FnMut(*mut G, *mut G, i32),
+    ) -> bool {
+        let n = t.wrapping_sub(h) / 2;
+        if n != Self::NU32 / 2 {
+            crate::runtime::runtime1::throw("runqputslow: queue is not full");
+        }
+        // Claim the older half. Release: the producer side of head (ourselves) and
+        // consumers see the claim after our earlier slot writes.
+        if self
+            .head
+            .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        // The batch's Gs are ours now. Their slots are past head, so no consumer takes
+        // them, and only we (the producer) ever write slots: reading them now is safe.
+        let first = self.slot(h).load(Relaxed);
+        let mut last = first;
+        for i in 1..n {
+            let g = self.slot(h.wrapping_add(i)).load(Relaxed);
+            // SAFETY: g is ours since the CAS.
+            unsafe { (*last).schedlink = g };
+            last = g;
+        }
+        // SAFETY: as above, for the last one and gp (ours by the caller's contract).
+        unsafe {
+            (*last).schedlink = gp;
+            (*gp).schedlink = ptr::null_mut();
+        }
+        spill(first, gp, n as i32 + 1);
+        true
+    }
+
+    /// get: a G, and whether it inherits the time slice (it came from runnext).
+    /// Owner only.
+    pub(crate) fn get(&self) -> Option<(*mut G, bool)> {
+        // If there's a runnext, it's the next G to run. Only we set it non-null, but a
+        // thief may CAS it to null, so take it by CAS too. Relaxed: we put it there.
+        let next = self.runnext.load(Relaxed);
+        if !next.is_null()
+            && self
+                .runnext
+                .compare_exchange(next, ptr::null_mut(), Relaxed, Relaxed)
+                .is_ok()
+        {
+            return Some((next, true));
+        }
+        loop {
+            let h = self.head.load(Acquire); // synchronize with other consumers
+            let t = self.tail.load(Relaxed); // only we write it
+            if t == h {
+                return None;
+            }
+            let gp = self.slot(h).load(Relaxed);
+            // Release: the slot read is done before the slot can be reused.
+            if self
+                .head
+                .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
+                .is_ok()
+            {
+                return Some((gp, false));
+            }
+        }
+    }
+
+    /// grab: take about half of self's Gs into batch's ring from batch_head on, and
+    /// return how many. If steal_runnext, self's runnext may be taken too (only when
+    /// the ring is empty); if victim_running, a thief waits a moment first (the
+    /// victim likely just readied that G and is about to run it). Any thread but
+    /// self's owner (a thief), writing into a batch it owns.
+    pub(crate) fn grab(
+        &self,
+        batch: &RunQ<N>,
+        batch_head: u32,
+        steal_runnext: bool,
+        victim_running: bool,
+    ) -> u32 {
+        loop {
+            let h = self.head.load(Acquire); // synchronize with other consumers
+            let t = self.tail.load(Acquire); // synchronize with the producer
+            let mut n = t.wrapping_sub(h);
+            n -= n / 2;
+            if n == 0 {
+                if steal_runnext {
+                    // Acquire: pairs with put's Release swap.
+                    let next = self.runnext.load(Acquire);
+                    if !next.is_null() {
+                        // The victim's owner likely just readied this G and is about
+                        // to run (and block) on its own; taking it at once would
+                        // bounce it between Ps. Go sleeps ~3us here when the victim
+                        // runs; a spin of similar length keeps the same courtesy.
+                        if victim_running {
+                            for _ in 0..100 {
+                                core::hint::spin_loop();
+                            }
+                        }
+                        if self
+                            .runnext
+                            .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
+                            .is_err()
+                        {
+                            continue;
+                        }
+                        batch.slot(batch_head).store(next, Relaxed);
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            if n > Self::NU32 / 2 {
+                // read inconsistent h and t
+                continue;
+            }
+            for i in 0..n {
+                let g = self.slot(h.wrapping_add(i)).load(Relaxed);
+                batch.slot(batch_head.wrapping_add(i)).store(g, Relaxed);
+            }
+            // AcqRel: Release so the producer (loading head with Acquire) knows our
+            // slot reads are done before it reuses them.
+            if self
+                .head
+                .compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed)
+                .is_ok()
+            {
+                return n;
+            }
+        }
+    }
+
+    /// steal: steal about half of victim's Gs onto self's ring and return one of
+    /// them. Executed by self's owner.
+    pub(crate) fn steal(
+        &self,
+        victim: &RunQ<N>,
+        steal_runnext: bool,
+        victim_running: bool,
+    ) -> Option<*mut G> {
+        let t = self.tail.load(Relaxed); // only we write it
+        let mut n = victim.grab(self, t, steal_runnext, victim_running);
+        if n == 0 {
             return None;
         }
-        let gp = pp.runq[(h % N) as usize].load(Relaxed);
-        if pp
-            .runqhead
-            .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
-            .is_ok()
-        {
-            return Some((gp, false));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runtime::runtime2::G;
-    extern crate std;
-    use std::boxed::Box;
-    use std::vec::Vec;
-
-    fn gs(n: usize) -> Vec<*mut G> {
-        (0..n)
-            .map(|i| {
-                let mut g = Box::new(G::new());
-                *g.goid.get_mut() = i as u64;
-                Box::into_raw(g)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn fifo_and_runnext() {
-        let pp = Box::new(P::new(0));
-        let v = gs(10);
-        assert!(runqempty(&pp));
-        for &g in &v[..5] {
-            unsafe { runqput(&pp, g, false) };
-        }
-        unsafe { runqput(&pp, v[5], true) };
-        unsafe { runqput(&pp, v[6], true) }; // kicks v[5] to the tail
-        assert!(!runqempty(&pp));
-        let got: Vec<_> = core::iter::from_fn(|| runqget(&pp)).collect();
-        let ids: Vec<u64> = got.iter().map(|&(g, _)| unsafe { (*g).goid() }).collect();
-        assert_eq!(ids, [6, 0, 1, 2, 3, 4, 5]);
-        assert!(
-            got[0].1 && !got[1].1,
-            "only runnext inherits the time slice"
-        );
-        assert!(runqempty(&pp));
-    }
-
-    #[test]
-    fn overflow_spills_half_to_global() {
-        let _serial = GLOBRUNQ_TEST_LOCK.lock().unwrap();
-        let pp = Box::new(P::new(0));
-        let v = gs(RUNQ_SIZE + 1);
-        for &g in &v {
-            unsafe { runqput(&pp, g, false) };
-        }
-        // Half of the ring plus the new G went to the global queue.
-        let local: Vec<_> = core::iter::from_fn(|| runqget(&pp))
-            .map(|(g, _)| g)
-            .collect();
-        assert_eq!(local.len(), RUNQ_SIZE / 2);
-        let global = globrunq_drain_for_test();
-        assert_eq!(global.len(), RUNQ_SIZE / 2 + 1);
-        let mut all: Vec<u64> = local
-            .iter()
-            .chain(global.iter())
-            .map(|&g| unsafe { (*g).goid() })
-            .collect();
-        all.sort();
-        assert_eq!(
-            all,
-            (0..=RUNQ_SIZE as u64).collect::<Vec<_>>(),
-            "nothing lost or duplicated"
-        );
-    }
-}
-
-/// runqgrab: take about half of pp's runnable Gs into batch[batch_head..] (a ring of
-/// RUNQ_SIZE, indexed mod RUNQ_SIZE) and return how many. If steal_runnext, pp's
-/// runnext may be taken too (only when the ring is empty). Executed by a thief: any
-/// M other than pp's owner.
-pub(crate) fn runqgrab(
-    pp: &P,
-    batch: &[AtomicPtr<G>; RUNQ_SIZE],
-    batch_head: u32,
-    steal_runnext: bool,
-) -> u32 {
-    loop {
-        let h = pp.runqhead.load(Acquire); // synchronize with other consumers
-        let t = pp.runqtail.load(Acquire); // synchronize with the producer
-        let mut n = t.wrapping_sub(h);
-        n -= n / 2;
+        n -= 1;
+        let gp = self.slot(t.wrapping_add(n)).load(Relaxed);
         if n == 0 {
-            if steal_runnext {
-                // Try to steal from pp.runnext.
-                let next = pp.runnext.load(Acquire);
-                if !next.is_null() {
-                    // pp's owner likely just readied this G and is about to run
-                    // (and block) on its own; taking it at once would bounce it
-                    // between Ps. Go sleeps ~3us here when pp is running; a
-                    // spin-yield of similar length keeps the same courtesy.
-                    if pp.status.load(Relaxed) == crate::runtime::runtime2::PRUNNING {
-                        for _ in 0..100 {
-                            core::hint::spin_loop();
-                        }
-                    }
-                    if pp
-                        .runnext
-                        .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
-                        .is_err()
-                    {
-                        continue;
-                    }
-                    batch[(batch_head % N) as usize].store(next, Relaxed);
-                    return 1;
-                }
-            }
-            return 0;
+            return Some(gp);
         }
-        if n > N / 2 {
-            // read inconsistent h and t
-            continue;
+        let h = self.head.load(Acquire);
+        if t.wrapping_sub(h).wrapping_add(n) >= Self::NU32 {
+            crate::runtime::runtime1::throw("runqsteal: runq overflow");
         }
-        for i in 0..n {
-            let g = pp.runq[(h.wrapping_add(i) % N) as usize].load(Relaxed);
-            batch[(batch_head.wrapping_add(i) % N) as usize].store(g, Relaxed);
-        }
-        if pp
-            .runqhead
-            .compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed)
-            .is_ok()
-        {
-            return n;
-        }
+        self.tail.store(t.wrapping_add(n), Release); // publish the stolen Gs
+        Some(gp)
     }
+
+    /// Take the G at the tail of the ring, or else runnext, or None: the order that,
+    /// pushed one by one at the head of another queue, keeps the queue's order.
+    /// Owner only, with no thief possible (procresize: the world is stopped).
+    pub(crate) fn pop_tail(&self) -> Option<*mut G> {
+        let h = self.head.load(Relaxed);
+        let t = self.tail.load(Relaxed);
+        if h != t {
+            let t = t.wrapping_sub(1);
+            let gp = self.slot(t).load(Relaxed);
+            self.tail.store(t, Relaxed);
+            return Some(gp);
+        }
+        let next = self.runnext.swap(ptr::null_mut(), Relaxed);
+        (!next.is_null()).then_some(next)
+    }
+
+    /// The G in runnext (boot: goroutine 1), or null.
+    pub(crate) fn peek_runnext(&self) -> *mut G {
+        self.runnext.load(Relaxed)
+    }
+}
+
+// The P-level operations the scheduler calls.
+
+/// runqempty reports whether pp has no Gs on its local run queue (see RunQ::empty).
+pub(crate) fn runqempty(pp: &P) -> bool {
+    pp.runq.empty()
+}
+
+/// runqput tries to put gp on pp's local runnable queue. If next, gp goes to runnext
+/// and the G it displaces goes to the tail. If the ring is full, half of it moves to
+/// the global queue.
+///
+/// # Safety
+/// gp is a valid, runnable G in no other queue; the caller owns pp (pinned or g0).
+#[inline]
+pub(crate) unsafe fn runqput(pp: &P, gp: *mut G, next: bool) {
+    crate::runtime::proc::assert_pinned();
+    // SAFETY: forwarded; the spilled batch is linked and ours.
+    unsafe { pp.runq.put(gp, next, |h, t, n| globrunqputbatch(h, t, n)) }
+}
+
+/// runqget: a G from pp's local runnable queue, and whether it should inherit the
+/// time slice (it came from runnext). The caller owns pp.
+#[inline]
+pub(crate) fn runqget(pp: &P) -> Option<(*mut G, bool)> {
+    pp.runq.get()
 }
 
 /// runqsteal: steal half of the elements from p2's local run queue and put them onto
-/// pp's; return one of the stolen Gs (or None). Executed by pp's owner.
+/// pp's; return one of the stolen Gs (or None). The caller owns pp.
 pub(crate) fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
-    let t = pp.runqtail.load(Relaxed);
-    let mut n = runqgrab(p2, &pp.runq, t, steal_runnext);
-    if n == 0 {
-        return None;
-    }
-    n -= 1;
-    let gp = pp.runq[(t.wrapping_add(n) % N) as usize].load(Relaxed);
-    if n == 0 {
-        return Some(gp);
-    }
-    let h = pp.runqhead.load(Acquire);
-    if t.wrapping_sub(h).wrapping_add(n) >= N {
-        crate::runtime::runtime1::throw("runqsteal: runq overflow");
-    }
-    pp.runqtail.store(t.wrapping_add(n), Release); // publish the stolen Gs
-    Some(gp)
+    let p2_running = p2.status.load(Relaxed) == PRUNNING;
+    pp.runq.steal(&p2.runq, steal_runnext, p2_running)
+}
+
+/// The submitter's half of the spinning handshake (Go's proc.go, "the general
+/// pattern for submission"): after work has been queued, a StoreLoad barrier, then
+/// whether an M must be woken: an idle P exists and no M is spinning. npidle and
+/// nmspinning load the two counters. Runs on any g.
+#[inline(always)]
+pub(crate) fn must_wake_after_submit(
+    npidle: impl FnOnce() -> i32,
+    nmspinning: impl FnOnce() -> u32,
+) -> bool {
+    // The queueing store must be visible before the counters are read: pairs with the
+    // barrier in recheck_after_spinning.
+    storeload_fence();
+    npidle() != 0 && nmspinning() == 0
+}
+
+/// The spinning M's half (Go's "spinning -> non-spinning transition"): after its
+/// nmspinning decrement, a StoreLoad barrier, then look at every queue again
+/// (`any_work`): if it finds work it must go back to spinning. Runs on g0.
+#[inline(always)]
+pub(crate) fn recheck_after_spinning(any_work: impl FnOnce() -> bool) -> bool {
+    // The decrement must be visible before the queues are read: pairs with the
+    // barrier in must_wake_after_submit.
+    storeload_fence();
+    any_work()
 }
 
 // The global run queue: a list through G.schedlink under sched.lock. runqsize is
@@ -295,7 +383,7 @@ pub(crate) fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
 ///
 /// # Safety
 /// sched.lock must be held; gp is runnable and in no other queue.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn globrunqput(gp: *mut G) {
     // SAFETY: forwarded.
     unsafe { globrunqputbatch_locked(gp, gp, 1) }
@@ -325,7 +413,7 @@ pub(crate) unsafe fn globrunqputhead(gp: *mut G) {
 ///
 /// # Safety
 /// sched.lock must be held; the caller owns the batch.
-#[inline]
+#[inline(always)]
 unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
     let s = sched();
     // SAFETY: the caller holds sched.lock and owns the batch.
@@ -437,6 +525,74 @@ pub(crate) fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::runtime2::G;
+    extern crate std;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    fn gs(n: usize) -> Vec<*mut G> {
+        (0..n)
+            .map(|i| {
+                let mut g = Box::new(G::new());
+                *g.goid.get_mut() = i as u64;
+                Box::into_raw(g)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fifo_and_runnext() {
+        let pp = Box::new(P::new(0));
+        let v = gs(10);
+        assert!(runqempty(&pp));
+        for &g in &v[..5] {
+            unsafe { runqput(&pp, g, false) };
+        }
+        unsafe { runqput(&pp, v[5], true) };
+        unsafe { runqput(&pp, v[6], true) }; // kicks v[5] to the tail
+        assert!(!runqempty(&pp));
+        let got: Vec<_> = core::iter::from_fn(|| runqget(&pp)).collect();
+        let ids: Vec<u64> = got.iter().map(|&(g, _)| unsafe { (*g).goid() }).collect();
+        assert_eq!(ids, [6, 0, 1, 2, 3, 4, 5]);
+        assert!(
+            got[0].1 && !got[1].1,
+            "only runnext inherits the time slice"
+        );
+        assert!(runqempty(&pp));
+    }
+
+    #[test]
+    fn overflow_spills_half_to_global() {
+        let _serial = GLOBRUNQ_TEST_LOCK.lock().unwrap();
+        let pp = Box::new(P::new(0));
+        let v = gs(RUNQ_SIZE + 1);
+        for &g in &v {
+            unsafe { runqput(&pp, g, false) };
+        }
+        // Half of the ring plus the new G went to the global queue.
+        let local: Vec<_> = core::iter::from_fn(|| runqget(&pp))
+            .map(|(g, _)| g)
+            .collect();
+        assert_eq!(local.len(), RUNQ_SIZE / 2);
+        let global = globrunq_drain_for_test();
+        assert_eq!(global.len(), RUNQ_SIZE / 2 + 1);
+        let mut all: Vec<u64> = local
+            .iter()
+            .chain(global.iter())
+            .map(|&g| unsafe { (*g).goid() })
+            .collect();
+        all.sort();
+        assert_eq!(
+            all,
+            (0..=RUNQ_SIZE as u64).collect::<Vec<_>>(),
+            "nothing lost or duplicated"
+        );
+    }
+}
+
+#[cfg(test)]
 mod stress {
     //! Many threads hammer one P's queue: its owner puts and gets while thieves steal
     //! into their own Ps. Every G must come out exactly once.
@@ -535,5 +691,235 @@ mod stress {
             );
         }
         assert!(stolen > 0, "the thieves never stole anything");
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    //! Model checks (loom) of RunQ and the spinning handshake, over every
+    //! interleaving of an owner and a thief (with loom's bounded preemption). Run by
+    //! `make test`: `RUSTFLAGS="--cfg loom" cargo test --lib --release loom`.
+    use super::*;
+    extern crate std;
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::{AtomicI32, AtomicU32 as LAtomicU32};
+    use loom::sync::{Arc, Mutex};
+    use loom::thread;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    /// A G with a payload the producer writes before queueing it: a consumer reading
+    /// the payload without happens-before is a data race loom reports.
+    #[repr(C)]
+    struct Node {
+        g: G,
+        id: usize,
+        payload: UnsafeCell<usize>,
+    }
+
+    fn nodes(n: usize) -> Vec<usize> {
+        (0..n)
+            .map(|id| {
+                let node = Box::new(Node {
+                    g: G::new(),
+                    id,
+                    payload: UnsafeCell::new(0),
+                });
+                Box::into_raw(node) as usize
+            })
+            .collect()
+    }
+
+    /// The producer's write of node's payload, then its G pointer.
+    fn produce(addr: usize) -> *mut G {
+        let node = addr as *mut Node;
+        // SAFETY: the node is leaked for the model's duration and not yet queued.
+        unsafe { (*node).payload.with_mut(|p| *p = (*node).id + 100) };
+        node as *mut G
+    }
+
+    /// A consumer's read of the payload; returns the node's id.
+    fn consume(g: *mut G) -> usize {
+        let node = g as *mut Node;
+        // SAFETY: the node is live; loom checks the read happens after the write.
+        unsafe {
+            let v = (*node).payload.with(|p| *p);
+            assert_eq!(v, (*node).id + 100, "payload not published");
+            (*node).id
+        }
+    }
+
+    fn check_once(mut ids: Vec<usize>, n: usize) {
+        ids.sort();
+        assert_eq!(ids, (0..n).collect::<Vec<_>>(), "lost or duplicated");
+    }
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(3);
+        b.check(f);
+    }
+
+    #[test]
+    fn loom_owner_and_thief_take_each_g_once() {
+        model(|| {
+            let q = Arc::new(RunQ::<4>::new());
+            let ns = nodes(3);
+            let thief = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let mine = RunQ::<4>::new();
+                    let mut got = Vec::new();
+                    if let Some(g) = mine.steal(&q, true, false) {
+                        got.push(consume(g));
+                        while let Some((g, _)) = mine.get() {
+                            got.push(consume(g));
+                        }
+                    }
+                    got
+                })
+            };
+            let mut got = Vec::new();
+            // SAFETY: fresh Gs in no queue; we are q's only producer.
+            unsafe {
+                q.put(produce(ns[0]), false, |_, _, _| unreachable!());
+                q.put(produce(ns[1]), false, |_, _, _| unreachable!());
+                q.put(produce(ns[2]), true, |_, _, _| unreachable!());
+            }
+            while let Some((g, _)) = q.get() {
+                got.push(consume(g));
+            }
+            got.extend(thief.join().unwrap());
+            check_once(got, 3);
+        });
+    }
+
+    #[test]
+    fn loom_a_full_ring_spills_half_and_loses_nothing() {
+        model(|| {
+            let q = Arc::new(RunQ::<2>::new());
+            let ns = nodes(3);
+            let spilled = Arc::new(Mutex::new(Vec::new()));
+            let thief = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let mine = RunQ::<2>::new();
+                    let mut got = Vec::new();
+                    if let Some(g) = mine.steal(&q, false, false) {
+                        got.push(consume(g));
+                        while let Some((g, _)) = mine.get() {
+                            got.push(consume(g));
+                        }
+                    }
+                    got
+                })
+            };
+            for &n in &ns {
+                let spilled = spilled.clone();
+                // SAFETY: fresh Gs in no queue; we are q's only producer.
+                unsafe {
+                    q.put(produce(n), false, move |head, tail, count| {
+                        let mut s = spilled.lock().unwrap();
+                        let mut g = head;
+                        for _ in 0..count {
+                            s.push(consume(g));
+                            g = if g == tail {
+                                ptr::null_mut()
+                            } else {
+                                (*g).schedlink
+                            };
+                        }
+                        assert!(g.is_null(), "spilled batch longer than its count");
+                    })
+                };
+            }
+            let mut got = Vec::new();
+            while let Some((g, _)) = q.get() {
+                got.push(consume(g));
+            }
+            got.extend(thief.join().unwrap());
+            got.extend(spilled.lock().unwrap().iter().copied());
+            check_once(got, 3);
+        });
+    }
+
+    #[test]
+    fn loom_runnext_publishes_the_g_to_a_thief() {
+        model(|| {
+            let q = Arc::new(RunQ::<4>::new());
+            let ns = nodes(1);
+            let thief = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let mine = RunQ::<4>::new();
+                    mine.steal(&q, true, false).map(consume)
+                })
+            };
+            // SAFETY: a fresh G; we are q's only producer.
+            unsafe { q.put(produce(ns[0]), true, |_, _, _| unreachable!()) };
+            let stolen = thief.join().unwrap();
+            let mine = q.get().map(|(g, _)| consume(g));
+            let got: Vec<usize> = stolen.into_iter().chain(mine).collect();
+            check_once(got, 1);
+        });
+    }
+
+    /// The spinning handshake of proc.rs: a submitter queues a G and asks whether to
+    /// wake an M; meanwhile the last spinning M parks its P (npidle++), stops spinning
+    /// (nmspinning--) and re-checks the queues. Either the submitter wakes someone or
+    /// the parker finds the G: the G is never stranded.
+    #[test]
+    fn loom_a_submitted_g_is_never_stranded() {
+        model(|| {
+            let q = Arc::new(RunQ::<4>::new());
+            let npidle = Arc::new(AtomicI32::new(0));
+            let nmspinning = Arc::new(LAtomicU32::new(1));
+            let ns = nodes(1);
+            let parker = {
+                let (q, npidle, nmspinning) = (q.clone(), npidle.clone(), nmspinning.clone());
+                thread::spawn(move || {
+                    npidle.fetch_add(1, Relaxed); // pidleput
+                    nmspinning.fetch_sub(1, AcqRel);
+                    recheck_after_spinning(|| !q.empty())
+                })
+            };
+            // SAFETY: a fresh G; we are q's only producer.
+            unsafe { q.put(produce(ns[0]), false, |_, _, _| unreachable!()) };
+            let woke = must_wake_after_submit(|| npidle.load(Relaxed), || nmspinning.load(Relaxed));
+            let found = parker.join().unwrap();
+            assert!(
+                woke || found,
+                "the G is queued, nobody wakes and nobody looks"
+            );
+        });
+    }
+
+    /// The same protocol without the two StoreLoad barriers: loom must find the
+    /// interleaving that strands the G (so the model above can fail).
+    #[test]
+    #[should_panic(expected = "nobody wakes and nobody looks")]
+    fn loom_without_the_barriers_a_g_is_stranded() {
+        model(|| {
+            let q = Arc::new(RunQ::<4>::new());
+            let npidle = Arc::new(AtomicI32::new(0));
+            let nmspinning = Arc::new(LAtomicU32::new(1));
+            let ns = nodes(1);
+            let parker = {
+                let (q, npidle, nmspinning) = (q.clone(), npidle.clone(), nmspinning.clone());
+                thread::spawn(move || {
+                    npidle.fetch_add(1, Relaxed);
+                    nmspinning.fetch_sub(1, AcqRel);
+                    !q.empty()
+                })
+            };
+            // SAFETY: a fresh G; we are q's only producer.
+            unsafe { q.put(produce(ns[0]), false, |_, _, _| unreachable!()) };
+            let woke = npidle.load(Relaxed) != 0 && nmspinning.load(Relaxed) == 0;
+            let found = parker.join().unwrap();
+            assert!(
+                woke || found,
+                "the G is queued, nobody wakes and nobody looks"
+            );
+        });
     }
 }

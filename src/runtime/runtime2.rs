@@ -420,17 +420,9 @@ pub(crate) struct P {
     /// The M holding this P, or null. Written by the owner (wirep/releasep) or under
     /// sched.lock with the world stopped; read by schedtrace (Relaxed).
     pub(crate) m: AtomicPtr<M>,
-    /// Local run queue, a lock-free ring: see runq.rs for the protocol.
-    /// runqhead is advanced by the owner and by stealers (CAS); runqtail only by the
-    /// owner.
-    pub(crate) runqhead: AtomicU32,
-    /// The ring's tail: see runqhead.
-    pub(crate) runqtail: AtomicU32,
-    /// The ring's slots.
-    pub(crate) runq: [AtomicPtr<G>; RUNQ_SIZE],
-    /// A G to run next, ahead of the queue (the G readied by the running one).
-    /// Owner writes; stealers may CAS it to null when taking it.
-    pub(crate) runnext: AtomicPtr<G>,
+    /// Local run queue: a lock-free ring plus runnext (runq.rs has the protocol).
+    /// The owner puts and gets; other Ms steal.
+    pub(crate) runq: crate::runtime::runq::RunQ<RUNQ_SIZE>,
     /// Free dead Gs (with stacks) for reuse by newproc. Owner only; the count is
     /// atomic only so that num_goroutine may read it from elsewhere.
     pub(crate) gfree: *mut G,
@@ -460,10 +452,7 @@ impl P {
             link: ptr::null_mut(),
             schedtick: AtomicU32::new(0),
             m: AtomicPtr::new(ptr::null_mut()),
-            runqhead: AtomicU32::new(0),
-            runqtail: AtomicU32::new(0),
-            runq: [const { AtomicPtr::new(ptr::null_mut()) }; RUNQ_SIZE],
-            runnext: AtomicPtr::new(ptr::null_mut()),
+            runq: crate::runtime::runq::RunQ::new(),
             gfree: ptr::null_mut(),
             gfreecnt: AtomicI32::new(0),
             timers: crate::runtime::time::Timers::new(),
