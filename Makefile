@@ -45,6 +45,8 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --lib --examples --tests -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	$(CARGO) fmt --check --manifest-path macros/Cargo.toml
+	$(CARGO) clippy --quiet --manifest-path macros/Cargo.toml --target-dir target/macros -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/driver/Cargo.toml
 	$(CARGO) clippy --quiet --manifest-path bench/driver/Cargo.toml --target-dir target/bench/driver \
 		--all-targets -- -D warnings

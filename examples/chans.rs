@@ -308,6 +308,30 @@ fn main() {
             });
             c.send(1); // blocks, then the close makes it panic
         }
+        "select-send-closed" => {
+            let c = chan::<u32>(1);
+            c.close();
+            select! {
+                send(c, 1) => {},
+                default => {},
+            }
+        }
+        "select-blocked-send-closed" => {
+            let c = chan::<u32>(0);
+            let c2 = c.clone();
+            gort::go(move || {
+                while gort::debug::unstable::num_waiting() < 1 {
+                    gort::gosched();
+                }
+                c2.close();
+            });
+            select! {
+                send(c, 1) => {}, // blocks, then the close makes it panic
+            }
+        }
+        "makechan-huge" => {
+            let _c = chan::<u64>(usize::MAX / 4);
+        }
         "select-forever" => {
             let c = chan::<u32>(0);
             gort::go(move || {

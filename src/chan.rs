@@ -46,11 +46,18 @@ impl<T> Clone for Chan<T> {
 
 /// Make a channel with a buffer of `cap` elements (0: unbuffered), Go's
 /// `make(chan T, cap)`.
+///
+/// # Panics
+///
+/// `makechan: size out of range` if the buffer would exceed 2^48 bytes (Go's limit).
 #[track_caller]
 pub fn chan<T: Send>(cap: usize) -> Chan<T> {
-    Chan {
-        c: Some(Arc::new(Hchan::new::<T>(cap))),
-        _t: PhantomData,
+    match Hchan::new::<T>(cap) {
+        Some(h) => Chan {
+            c: Some(Arc::new(h)),
+            _t: PhantomData,
+        },
+        None => panic!("makechan: size out of range"),
     }
 }
 

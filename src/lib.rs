@@ -83,7 +83,10 @@ use runtime::proc;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::print::_print;
-    pub use crate::select::{block_forever_select, selectgo, RecvArm, Scase, SendArm};
+    pub use crate::select::{
+        block_forever_select, selectgo, unreachable_select, Case, RecvArm, SendArm,
+    };
+    pub use gort_macros::select_impl;
 }
 
 /// Declare the program's `fn main()`. The runtime boots, runs it as goroutine 1, and

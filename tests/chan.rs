@@ -138,6 +138,9 @@ fn channel_misuse_panics_as_go() {
         ("close-closed", "close of closed channel"),
         ("close-nil", "close of nil channel"),
         ("blocked-send-closed", "send on closed channel"),
+        ("select-send-closed", "send on closed channel"),
+        ("select-blocked-send-closed", "send on closed channel"),
+        ("makechan-huge", "makechan: size out of range"),
     ] {
         for &mode in modes() {
             let r = run(mode, "chans", &[scenario]);
@@ -148,8 +151,10 @@ fn channel_misuse_panics_as_go() {
                 "{scenario}: {}",
                 r.stderr
             );
+            // The caller's line, never the runtime's (#[track_caller] through chan(),
+            // the select! expansion and selectgo).
             assert!(
-                r.stderr.contains("examples/chans.rs:"),
+                r.stderr.contains("examples/chans.rs:") && !r.stderr.contains("src/"),
                 "{scenario}: the caller's line: {}",
                 r.stderr
             );
@@ -166,5 +171,16 @@ fn empty_select_blocks_forever_and_checkdead_sees_it() {
             r.stderr,
             "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [select (no cases)]:\n\ngoroutine 2 [chan receive]:\n"
         );
+    }
+}
+
+#[test]
+fn selects_of_65_and_200_cases() {
+    for &mode in modes() {
+        let r = run(mode, "select_big", &["300"]);
+        r.assert_exit(0);
+        assert_eq!(r.get("select65.ok"), "300", "{mode:?}");
+        assert_eq!(r.get("select200.ok"), "300", "{mode:?}");
+        assert_eq!(r.get("select200.all_chosen"), "true", "{mode:?}");
     }
 }

@@ -212,19 +212,18 @@ unsafe fn drop_elem<T>(p: *mut u8) {
 }
 
 impl Hchan {
-    pub(crate) fn new<T>(cap: usize) -> Hchan {
+    /// A channel of T with a buffer of cap elements, or None when the buffer's size
+    /// is out of range (Go's makechan limit: it must fit in maxAlloc, 2^48 bytes).
+    /// Allocates: runs on a goroutine with no runtime lock held.
+    pub(crate) fn new<T>(cap: usize) -> Option<Hchan> {
+        const MAX_ALLOC: usize = 1 << 48;
         let elemsize = core::mem::size_of::<T>();
         let elemalign = core::mem::align_of::<T>();
-        let buf = if cap == 0 || elemsize == 0 {
+        let bytes = elemsize.checked_mul(cap).filter(|&b| b <= MAX_ALLOC)?;
+        let buf = if bytes == 0 {
             ptr::NonNull::<u8>::dangling().as_ptr()
         } else {
-            let layout = Layout::from_size_align(
-                elemsize
-                    .checked_mul(cap)
-                    .expect("makechan: size out of range"),
-                elemalign,
-            )
-            .expect("makechan: size out of range");
+            let layout = Layout::from_size_align(bytes, elemalign).ok()?;
             // SAFETY: the layout has a non-zero size.
             let p = unsafe { alloc(layout) };
             if p.is_null() {
@@ -232,7 +231,7 @@ impl Hchan {
             }
             p
         };
-        Hchan {
+        Some(Hchan {
             lock: Mutex::new(LockRank::Hchan),
             state: UnsafeCell::new(HchanState {
                 qcount: 0,
@@ -247,7 +246,7 @@ impl Hchan {
             elemsize,
             elemalign,
             drop_elem: drop_elem::<T>,
-        }
+        })
     }
 
     /// The locked state.

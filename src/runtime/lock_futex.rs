@@ -65,7 +65,7 @@ impl Mutex {
     #[inline]
     pub(crate) fn unlock(&self) {
         #[cfg(debug_assertions)]
-        super::lockrank::release(self as *const Mutex as usize);
+        super::lockrank::release(self as *const Mutex as usize, self.rank);
         self.unlock2();
         mlocks_dec();
     }

@@ -91,12 +91,16 @@ pub(crate) fn rank_ok(prev: LockRank, rank: LockRank) -> bool {
     }
 }
 
-/// One lock an M holds: its address and rank.
+/// Locks an M holds: `count` locks of one rank taken one after another, the first
+/// at `addr` (0 once that one is released). A run of same-rank locks (a select holds
+/// one lock per channel, up to 65,536) is one entry, so the table never overflows;
+/// only the first of a run can be asserted held by address.
 #[cfg(debug_assertions)]
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
     pub(crate) addr: usize,
     pub(crate) rank: LockRank,
+    pub(crate) count: u32,
 }
 
 /// How many locks one M may hold at once in debug builds (Go: 10).
@@ -116,28 +120,49 @@ mod checks {
         // touched only by its own M.
         let mp = unsafe { &mut *getm() };
         let n = mp.locks_held_len;
-        if n >= MAX_HELD {
-            crate::runtime::runtime1::throw("too many locks held concurrently for rank checking");
-        }
         if n > 0 && !rank_ok(mp.locks_held[n - 1].rank, rank) {
             report(mp, rank);
             crate::runtime::runtime1::throw("lock ordering problem");
         }
-        mp.locks_held[n] = HeldLock { addr, rank };
+        if n > 0 && mp.locks_held[n - 1].rank == rank {
+            // Another lock of a rank that may be held with itself: extend the run.
+            mp.locks_held[n - 1].count += 1;
+            return;
+        }
+        if n >= MAX_HELD {
+            crate::runtime::runtime1::throw("too many locks held concurrently for rank checking");
+        }
+        mp.locks_held[n] = HeldLock {
+            addr,
+            rank,
+            count: 1,
+        };
         mp.locks_held_len = n + 1;
     }
 
-    /// Forget the lock at addr (most recent first). It must be held.
-    pub(crate) fn release(addr: usize) {
+    /// Forget the lock at addr, of rank (most recent first). It must be held.
+    pub(crate) fn release(addr: usize, rank: LockRank) {
         // SAFETY: as acquire: the caller still counts the lock in m.locks.
         let mp = unsafe { &mut *getm() };
         let n = mp.locks_held_len;
-        match mp.locks_held[..n].iter().rposition(|h| h.addr == addr) {
-            Some(i) => {
-                mp.locks_held.copy_within(i + 1..n, i);
-                mp.locks_held_len = n - 1;
-            }
-            None => crate::runtime::runtime1::throw("unlock without matching lock acquire"),
+        let held = &mp.locks_held[..n];
+        // The entry whose first lock this is, else a run of its rank with unnamed
+        // locks in it.
+        let i = held.iter().rposition(|h| h.addr == addr).or_else(|| {
+            held.iter()
+                .rposition(|h| h.rank == rank && h.count > (h.addr != 0) as u32)
+        });
+        let Some(i) = i else {
+            crate::runtime::runtime1::throw("unlock without matching lock acquire")
+        };
+        let h = &mut mp.locks_held[i];
+        if h.addr == addr {
+            h.addr = 0;
+        }
+        h.count -= 1;
+        if h.count == 0 {
+            mp.locks_held.copy_within(i + 1..n, i);
+            mp.locks_held_len = n - 1;
         }
     }
 
@@ -150,7 +175,8 @@ mod checks {
             .any(|h| h.addr == addr)
     }
 
-    /// The number of runtime locks the current M holds.
+    /// The number of entries (runs of same-rank locks) the current M holds: 0 iff it
+    /// holds no runtime lock.
     pub(crate) fn nheld() -> usize {
         // SAFETY: reads the current M's own list.
         unsafe { (*getm()).locks_held_len }
@@ -163,7 +189,7 @@ mod checks {
             rank.name()
         );
         for (i, h) in mp.locks_held[..mp.locks_held_len].iter().enumerate() {
-            crate::eprintln!("{i} : {} {:#x}", h.rank.name(), h.addr);
+            crate::eprintln!("{i} : {} {:#x} (x{})", h.rank.name(), h.addr, h.count);
         }
     }
 }
@@ -187,5 +213,27 @@ mod tests {
         assert!(!rank_ok(Sched, Heap), "no allocation under sched.lock");
         assert!(rank_ok(Timers, Timers) && rank_ok(Sched, Timers));
         assert!(rank_ok(Sched, Leaf) && !rank_ok(Leaf, Leaf));
+    }
+
+    /// A select's many channel locks are one run: any number fit, they are released
+    /// in any order, and the first stays assertable.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn runs_of_same_rank_locks() {
+        use crate::runtime::lock_futex::Mutex;
+        extern crate std;
+        let locks: std::vec::Vec<Mutex> = (0..100).map(|_| Mutex::new(Hchan)).collect();
+        for l in &locks {
+            l.lock();
+        }
+        assert_eq!(nheld(), 1, "one run");
+        locks[0].assert_held();
+        for l in locks.iter().rev().step_by(2) {
+            l.unlock();
+        }
+        for l in locks.iter().step_by(2) {
+            l.unlock();
+        }
+        assert_eq!(nheld(), 0);
     }
 }

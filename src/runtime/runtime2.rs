@@ -355,6 +355,7 @@ impl M {
             locks_held: [crate::runtime::lockrank::HeldLock {
                 addr: 0,
                 rank: LockRank::Leaf,
+                count: 0,
             }; crate::runtime::lockrank::MAX_HELD],
             #[cfg(debug_assertions)]
             locks_held_len: 0,

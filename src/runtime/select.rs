@@ -1,4 +1,4 @@
-//! select, after Go's select.go: `selectgo` and the `select!` macro.
+//! select, after Go's select.go: `selectgo` (the `select!` macro is in src/select.rs).
 //!
 //! selectgo(cases):
 //!  1. pollorder: a uniformly random permutation of the non-nil cases (nil channels
@@ -15,7 +15,8 @@
 //!  4. Woken: lock everything again, unlink the sudogs of the losing cases, unlock,
 //!     return the winner.
 //!
-//! The sudogs live on the selecting goroutine's stack. At most MAX_CASES cases.
+//! The sudogs and the orders live on the selecting goroutine's stack, in room the
+//! caller (src/select.rs, sized by the macro) provides. Up to 65,536 cases, as Go.
 
 use core::mem::MaybeUninit;
 use core::ptr;
@@ -25,12 +26,9 @@ use crate::runtime::chan::{Hchan, Sudog};
 use crate::runtime::proc::{fastrand, getg, gopark, goready};
 use crate::runtime::runtime2::{WaitReason, G};
 
-/// The most cases one select may have.
-pub(crate) const MAX_CASES: usize = 64;
-
 /// One case for selectgo: a channel (null: nil channel) and the value slot.
 #[derive(Clone, Copy)]
-pub struct Scase {
+pub(crate) struct Scase {
     pub(crate) c: *const Hchan,
     /// For a send, holds the value; for a receive, room for one.
     pub(crate) elem: *mut u8,
@@ -84,21 +82,46 @@ unsafe fn selparkcommit(_gp: *mut G, arg: *mut u8) -> bool {
     true
 }
 
-/// selectgo runs a select over cases. Returns the index of the case that ran and,
-/// for a receive, whether a value was received (false: the channel is closed). With
-/// !block and nothing ready, returns (usize::MAX, false). Runs on a goroutine.
+/// Sort lockorder (case indices) by channel address, so every select locks channels
+/// in one global order: insertion sort for small selects, heap sort (as Go's
+/// selectgo) for large ones, so a select of thousands of cases stays O(n log n).
+fn sort_lockorder(cases: &[Scase], lockorder: &mut [u16]) {
+    let key = |o: u16| cases[o as usize].c as usize;
+    if lockorder.len() <= 16 {
+        for i in 1..lockorder.len() {
+            let mut j = i;
+            while j > 0 && key(lockorder[j - 1]) > key(lockorder[j]) {
+                lockorder.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    lockorder.sort_unstable_by_key(|&o| key(o));
+}
+
+/// selectgo runs a select over cases, with room for its bookkeeping given by the
+/// caller (pollorder, lockorder and sudogs each as long as cases). Returns the index
+/// of the case that ran and, for a receive, whether a value was received (false: the
+/// channel is closed). With !block and nothing ready, returns (usize::MAX, false).
+/// Runs on a goroutine. Panics are reported at the caller's caller (the select!).
 ///
 /// # Safety
 /// Every non-null c is a live channel of the element type the slot was made for; a
 /// send slot holds a value (moved out if that case wins); a receive slot is free
-/// room (filled if that case wins with true).
-pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
+/// room (filled if that case wins with true). At most 65,536 cases.
+#[track_caller]
+pub(crate) unsafe fn selectgo(
+    cases: &[Scase],
+    pollorder: &mut [u16],
+    lockorder: &mut [u16],
+    sudogs: &mut [MaybeUninit<Sudog>],
+    block: bool,
+) -> (usize, bool) {
     let ncases = cases.len();
-    if ncases > MAX_CASES {
-        crate::runtime::runtime1::throw("select: too many cases");
-    }
+    debug_assert!(ncases <= 1 << 16 && pollorder.len() == ncases && lockorder.len() == ncases);
+    debug_assert!(sudogs.len() == ncases);
     // generate permuted order, omitting cases with nil channels
-    let mut pollorder = [0u16; MAX_CASES];
     let mut norder = 0;
     for (i, cas) in cases.iter().enumerate() {
         if cas.c.is_null() {
@@ -110,18 +133,11 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
         norder += 1;
     }
     let pollorder = &pollorder[..norder];
-    // sort the cases by Hchan address to get the locking order (insertion sort: a
-    // select has few cases).
-    let mut lockorder = [0u16; MAX_CASES];
-    lockorder[..norder].copy_from_slice(pollorder);
+    // sort the cases by Hchan address to get the locking order (insertion sort for a
+    // few cases; a heap sort, as Go's, beyond).
     let lockorder = &mut lockorder[..norder];
-    for i in 1..norder {
-        let mut j = i;
-        while j > 0 && cases[lockorder[j - 1] as usize].c > cases[lockorder[j] as usize].c {
-            lockorder.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    lockorder.copy_from_slice(pollorder);
+    sort_lockorder(cases, lockorder);
     if norder == 0 {
         if !block {
             return (usize::MAX, false);
@@ -129,9 +145,10 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
         // Only nil channels: block forever, as Go does.
         crate::runtime::chan::block_forever(WaitReason::SelectNoCases);
     }
+    let lockorder = &*lockorder;
 
-    // SAFETY: the caller's contract for cases; sudogs live on our stack while queued;
-    // the channel state is touched with all the channel locks held.
+    // SAFETY: the caller's contract for cases; sudogs live on our caller's stack while
+    // queued; the channel state is touched with all the channel locks held.
     unsafe {
         sellock(cases, lockorder);
 
@@ -185,8 +202,6 @@ pub unsafe fn selectgo(cases: &mut [Scase], block: bool) -> (usize, bool) {
 
         // pass 2 - enqueue on all chans
         let gp = getg();
-        let mut sudogs: [MaybeUninit<Sudog>; MAX_CASES] =
-            [const { MaybeUninit::uninit() }; MAX_CASES];
         for &o in lockorder.iter() {
             let casi = o as usize;
             let cas = cases[casi];
