@@ -2,7 +2,9 @@
 //! recursion in main), `overflow-goroutine` (the same in another goroutine), `nil`
 //! (a read through a null pointer), `overflow-small` (overflow of a goroutine spawned
 //! with a 32 KiB stack), `deep` (deep recursion in a goroutine spawned with 8 MiB), `wild` (a read of an unmapped address), `divide`
-//! (an integer division by zero done by the CPU).
+//! (an integer division by zero done by the CPU), `kill-segv` / `kill-fpe` (the
+//! process sends itself SIGSEGV / SIGFPE with kill(2): a signal from a process, not
+//! a fault).
 #![no_std]
 #![no_main]
 
@@ -92,8 +94,18 @@ fn main() {
             }
             gort::println!("{q}");
         }
+        "kill-segv" | "kill-fpe" => {
+            use syscalls::{syscall, Sysno};
+            let sig = if how == "kill-segv" { 11 } else { 8 };
+            // SAFETY: getpid and kill have no memory effects; the signal is the test.
+            unsafe {
+                let pid = syscall!(Sysno::getpid).unwrap();
+                let _ = syscall!(Sysno::kill, pid, sig);
+            }
+            gort::println!("survived");
+        }
         _ => gort::eprintln!(
-            "usage: fault overflow|overflow-goroutine|overflow-small|deep|nil|wild|divide"
+            "usage: fault overflow|overflow-goroutine|overflow-small|deep|nil|wild|divide|kill-segv|kill-fpe"
         ),
     }
 }

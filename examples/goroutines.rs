@@ -1,5 +1,7 @@
-//! `goroutines [N]`: N goroutines (default 100000) each add their index to one
-//! counter, joined by a WaitGroup. Prints the sum (which must be N*(N-1)/2), the
+//! `goroutines [N] [noyield]`: N goroutines (default 100000) each add their index to
+//! one counter, joined by a WaitGroup; every seventh yields once on the way (not with
+//! `noyield`: then each goroutine finishes without waiting, so few hold a stack at
+//! once). Prints the sum (which must be N*(N-1)/2), the
 //! number of distinct threads that ran them, and how often work was stolen.
 //!
 //! Then a phase that can only finish by stealing: main queues 64 goroutines on its
@@ -22,6 +24,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.to_str()?.parse().ok())
         .unwrap_or(100_000);
+    let yield_some = gort::env::args().nth(2).and_then(|a| a.to_str()) != Some("noyield");
     let sum = Arc::new(AtomicU64::new(0));
     let ran = Arc::new(AtomicU64::new(0));
     let ms = Arc::new(AtomicU64::new(0)); // bit i: M i ran one
@@ -33,7 +36,7 @@ fn main() {
             sum.fetch_add(i, Relaxed);
             ran.fetch_add(1, Relaxed);
             ms.fetch_or(1 << (gort::debug::unstable::m_id() as u64 % 64), Relaxed);
-            if i % 7 == 0 {
+            if yield_some && i % 7 == 0 {
                 gort::gosched();
             }
             wg.done();

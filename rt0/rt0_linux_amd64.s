@@ -9,6 +9,18 @@
     .type   _start,@function
 _start:                                     # _rt0_amd64_linux / _rt0_amd64
     movq    %rsp, {entry_sp}(%rip)          # remember SP at entry (bootinfo's entry.sp)
+
+    # Check that the OS stack may grow 64 KiB below here (ulimit -s), on a static
+    # stack: with a tiny limit there may be no room on the OS stack for even a call.
+    movq    %rsp, %rbx                      # BX = entry SP (callee-saved: survives)
+    leaq    ({boot_stack}+{boot_stack_size})(%rip), %rsp  # SP = top of a static stack
+    movq    0(%rbx), %rdi                   # DI = argc
+    leaq    8(%rbx), %rsi                   # SI = argv
+    leaq    -(4*8+7)(%rbx), %rdx            # DX = SP as rt0_go will align it below:
+    andq    $~15, %rdx                      #      g0.stack.hi to be
+    call    {check_os_stack}                # returns only if the limit allows g0
+    movq    %rbx, %rsp                      # back on the kernel's stack
+
     movq    0(%rsp), %rdi                   # DI = argc
     leaq    8(%rsp), %rsi                   # SI = argv
     jmp     gort_rt0_go                     # tail-jump: SP is still the kernel's

@@ -197,6 +197,47 @@ fn bad_gort_stacksize_is_a_clear_fatal_error() {
     }
 }
 
+/// Large stacks make small chunks (one stack per mapping at 1 GiB, not 64): under
+/// qemu-user, whose page tracking costs per mapped page, 64 GiB mappings made 1,000
+/// goroutines take seconds. Natively the goroutines yield, so hundreds hold a 1 GiB
+/// stack at once; under qemu each finishes first (every live 1 GiB stack still costs
+/// qemu 7.2 about 6 MB of its own memory, which gort cannot avoid).
+#[test]
+fn one_gib_stacks_are_cheap_to_make() {
+    for &mode in modes() {
+        let args: &[&str] = match mode {
+            Mode::Native => &["10000"],
+            Mode::Qemu => &["10000", "noyield"],
+        };
+        let r = run_env(mode, "goroutines", args, &[("GORT_STACKSIZE", "1g")]);
+        r.assert_exit(0);
+        assert_eq!(r.get("sum"), "49995000", "{mode:?}");
+    }
+}
+
+/// A fault signal sent by a process (kill) is reported as a signal, as Go reports
+/// SI_USER signals, not as a nil dereference at a made-up address.
+#[test]
+fn signals_from_kill_are_not_faults() {
+    for &mode in modes() {
+        for (how, name) in [
+            ("kill-segv", "SIGSEGV: segmentation violation"),
+            ("kill-fpe", "SIGFPE: floating-point exception"),
+        ] {
+            let r = run(mode, "fault", &[how]);
+            r.assert_exit(2);
+            assert_eq!(r.stdout, format!("fault: {how}\n"), "{mode:?}");
+            assert!(
+                r.stderr.starts_with(&format!("{name}\nPC=0x"))
+                    && r.stderr.contains(" sigcode=0\n\ngoroutine 1 [running]:\n")
+                    && !r.stderr.contains("panic"),
+                "{mode:?} {how}: {}",
+                r.stderr
+            );
+        }
+    }
+}
+
 #[test]
 fn faults_become_go_panics() {
     for &mode in modes() {

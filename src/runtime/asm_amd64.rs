@@ -60,6 +60,9 @@ core::arch::global_asm!(
     osinit = sym os_linux::osinit,
     schedinit = sym proc::schedinit,
     newproc_main = sym proc::newproc_main,
+    check_os_stack = sym super::stack::check_os_stack,
+    boot_stack = sym super::stack::BOOT_STACK,
+    boot_stack_size = const super::stack::BOOT_STACK_SIZE,
     options(att_syntax)
 );
 

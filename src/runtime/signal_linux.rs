@@ -112,6 +112,19 @@ pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *co
     };
     let gp = getg();
     let mut w = FdWriter::new(2);
+    if code <= 0 {
+        // Sent by a process (kill, tgkill, sigqueue: SI_USER and the other non-positive
+        // codes), not raised by a fault: report the signal as such, as Go does for
+        // SI_USER, not as a fault at a made-up address.
+        let _ = writeln!(w, "{}", signal_name(sig));
+        // SAFETY: as below.
+        let mid = unsafe { (*(*gp).m()).id };
+        let _ = writeln!(w, "PC={pc:#x} m={mid} sigcode={code}");
+        // SAFETY: as below.
+        unsafe { goroutine_line(&mut w, gp) };
+        w.flush();
+        sys_linux::exit_group(2);
+    }
     // SAFETY: FS is set on every thread that runs runtime or user code, so gp is the
     // interrupted g (a goroutine or g0) and its m and stack bounds are valid.
     unsafe {
@@ -165,14 +178,19 @@ unsafe fn in_guard(gp: *mut G, addr: usize) -> bool {
     lo != 0 && addr < lo && addr >= lo - crate::runtime::stack::guard_size()
 }
 
-fn signal_line(w: &mut FdWriter, sig: usize, code: i32, addr: usize, pc: usize) {
-    let name = match sig {
+/// Go's name for a signal, as its tracebacks print it.
+fn signal_name(sig: usize) -> &'static str {
+    match sig {
         SIGSEGV => "SIGSEGV: segmentation violation",
         SIGBUS => "SIGBUS: bus error",
         SIGFPE => "SIGFPE: floating-point exception",
         SIGILL => "SIGILL: illegal instruction",
         _ => "signal",
-    };
+    }
+}
+
+fn signal_line(w: &mut FdWriter, sig: usize, code: i32, addr: usize, pc: usize) {
+    let name = signal_name(sig);
     let _ = writeln!(
         w,
         "[signal {name} code={code:#x} addr={addr:#x} pc={pc:#x}]"

@@ -5,15 +5,16 @@
 //! an overflow faults (and the signal handler reports it) instead of silently
 //! corrupting a neighbour.
 //!
-//! Stacks of the default size are carved from chunks of CHUNK_STACKS stacks, one
-//! mmap per chunk. The guard pages are installed with MADV_GUARD_INSTALL (Linux
-//! 6.13+), which marks page-table entries and keeps the chunk one mapping, so a
-//! million guarded stacks cost a million page-table markers, not two million
-//! mappings; where process_madvise takes it (6.15+), one call guards a whole chunk. Where that is missing (older kernels; qemu-user, which accepts any
-//! madvise and does nothing), a probe on the first guard page the process makes
-//! finds out, and guards fall back to mprotect, which splits the mapping: two
-//! mappings per stack, so vm.max_map_count (65530 by default) caps the process near
-//! 32k stacks, and exceeding it is reported as such.
+//! Stacks of the default size are carved from chunks of up to CHUNK_STACKS stacks
+//! (fewer when stacks are large), one mmap per chunk. The guard pages are installed
+//! with MADV_GUARD_INSTALL (Linux 6.13+), which marks page-table entries and keeps
+//! the chunk one mapping, so a million guarded stacks cost a million page-table
+//! markers, not two million mappings; where process_madvise takes it (6.15+), one
+//! call guards a whole chunk. Where that is missing (older kernels; qemu-user, which
+//! accepts any madvise and does nothing), a probe on the first guard page the
+//! process makes finds out which, and guards fall back to mprotect, which splits the
+//! mapping: two mappings per stack, so vm.max_map_count (65530 by default) caps the
+//! process near 32k stacks, and exceeding it is reported as such.
 //!
 //! A goroutine gets its stack when it first runs (stack_attach, from execute) and gives it
 //! back when it exits: free default-size stacks sit in per-P caches over a shared
@@ -35,13 +36,26 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 256 << 10;
 /// Bounds for GORT_STACKSIZE and per-spawn sizes.
 pub(crate) const MIN_STACK_SIZE: usize = 16 << 10;
 pub(crate) const MAX_STACK_SIZE: usize = 1 << 30;
-/// Stacks per chunk mapping.
+/// Stacks per chunk mapping, at most.
 const CHUNK_STACKS: usize = 64;
+/// A chunk holds at most this many bytes of stacks (64 default-size stacks), so a
+/// large stack size makes small chunks, down to one stack each: one mapping of 64 GiB
+/// for 64 stacks of 1 GiB cost qemu-user seconds per goroutine.
+const CHUNK_BYTES: usize = CHUNK_STACKS * DEFAULT_STACK_SIZE;
+
+/// How many stacks of `size` bytes a chunk holds.
+fn chunk_stacks(size: usize) -> usize {
+    (CHUNK_BYTES / size).clamp(1, CHUNK_STACKS)
+}
 
 const MADV_GUARD_INSTALL: usize = 102;
 const GUARD_UNKNOWN: u8 = 0;
 const GUARD_MADVISE: u8 = 1;
+/// mprotect guards because the kernel refused MADV_GUARD_INSTALL (before Linux 6.13).
 const GUARD_MPROTECT: u8 = 2;
+/// mprotect guards because MADV_GUARD_INSTALL was accepted but did nothing: qemu-user
+/// returns 0 from any madvise.
+const GUARD_MPROTECT_IGNORED: u8 = 3;
 /// How guard pages are made; decided by the probe in stackinit.
 static GUARD_MODE: AtomicU8 = AtomicU8::new(GUARD_UNKNOWN);
 /// Stacks made so far (for the vm.max_map_count message).
@@ -105,13 +119,18 @@ pub(crate) fn stackinit() {
 /// and then writes the page happily; the page becomes an mprotect guard right after,
 /// so what was written there does not matter. A probe that made the kernel *read*
 /// the page would crash tools like valgrind, which read syscall inputs themselves.)
-/// Returns whether the page is now guarded.
-fn probe_guard_install(page: usize, len: usize) -> bool {
+/// Returns the guard mode: GUARD_MADVISE if the page is now guarded, else why not.
+fn probe_guard_install(page: usize, len: usize) -> u8 {
     // SAFETY: the page is a fresh, unused guard page; madvise only changes how it may
-    // be accessed, and a timespec written there is never read.
-    unsafe {
-        sys_linux::madvise(page, len, MADV_GUARD_INSTALL) == 0
-            && sys_linux::clock_gettime_raw(page) == -sys_linux::EFAULT
+    // be accessed.
+    if unsafe { sys_linux::madvise(page, len, MADV_GUARD_INSTALL) } != 0 {
+        return GUARD_MPROTECT;
+    }
+    // SAFETY: as above; a timespec the kernel writes there is never read.
+    if unsafe { sys_linux::clock_gettime_raw(page) } == -sys_linux::EFAULT {
+        GUARD_MADVISE
+    } else {
+        GUARD_MPROTECT_IGNORED
     }
 }
 
@@ -145,7 +164,7 @@ pub(crate) fn stackalloc(size: usize) -> Stack {
     let base = if size == STACK_SIZE.load(Relaxed) {
         let mut c = CHUNK.lock();
         if c.size != size || c.next + slot > c.end {
-            let len = slot * CHUNK_STACKS;
+            let len = slot * chunk_stacks(size);
             let r = sys_linux::mmap_anon(len, PROT_READ | PROT_WRITE, MAP_NORESERVE);
             if sys_linux::is_err(r) {
                 drop(c);
@@ -195,20 +214,21 @@ pub(crate) unsafe fn stackfree(stk: Stack) {
 /// MADV_GUARD_INSTALL) over all of them (Linux 6.15+), instead of a madvise per
 /// stack. False if the kernel refuses (the guards are then installed one by one).
 fn guard_chunk(base: usize, slot: usize, guard: usize) -> bool {
+    let n = chunk_stacks(slot - guard);
     let mut iov = [[0usize; 2]; CHUNK_STACKS];
-    for (i, v) in iov.iter_mut().enumerate() {
+    for (i, v) in iov.iter_mut().enumerate().take(n) {
         *v = [base + i * slot, guard];
     }
     // SAFETY: each iovec names a guard page of the fresh chunk, which nobody uses.
-    let r = unsafe { sys_linux::process_madvise_self(&iov, MADV_GUARD_INSTALL) };
-    r == (CHUNK_STACKS * guard) as isize
+    let r = unsafe { sys_linux::process_madvise_self(&iov[..n], MADV_GUARD_INSTALL) };
+    r == (n * guard) as isize
 }
 
 fn install_guard(base: usize, guard: usize) {
     if GUARD_MODE.load(Relaxed) == GUARD_UNKNOWN {
-        let works = probe_guard_install(base, guard);
-        GUARD_MODE.store(if works { GUARD_MADVISE } else { GUARD_MPROTECT }, Relaxed);
-        if works {
+        let mode = probe_guard_install(base, guard);
+        GUARD_MODE.store(mode, Relaxed);
+        if mode == GUARD_MADVISE {
             return;
         }
     }
@@ -221,10 +241,15 @@ fn install_guard(base: usize, guard: usize) {
     };
     if sys_linux::is_err(r) {
         if r == -sys_linux::ENOMEM && !guards_are_markers() {
+            let why = if GUARD_MODE.load(Relaxed) == GUARD_MPROTECT_IGNORED {
+                "MADV_GUARD_INSTALL is accepted here but has no effect (qemu-user ignores madvise)"
+            } else {
+                "this kernel has no MADV_GUARD_INSTALL (Linux 6.13+)"
+            };
             crate::eprintln!(
                 "runtime: cannot install the guard page of goroutine stack {}: the process has reached \
-                 vm.max_map_count mappings (this kernel has no MADV_GUARD_INSTALL, so each stack costs two; \
-                 raise vm.max_map_count, or use Linux 6.13+)",
+                 vm.max_map_count mappings ({why}, so each stack costs two mappings; raise \
+                 vm.max_map_count)",
                 NSTACKS.load(Relaxed) + 1
             );
         } else {
@@ -335,6 +360,88 @@ pub(crate) unsafe fn stackcache_release(pp: *mut P) {
             pool.n += 1;
         }
         (*pp).stackcachecnt = 0;
+    }
+}
+
+/// The bytes of the OS stack rt0_go carves out for m0's g0 (Go's 64 KiB).
+pub(crate) const G0_OS_STACK: usize = 64 << 10;
+
+/// The stack check_os_stack runs on (bss): with a tiny RLIMIT_STACK and the kernel's
+/// random offset of the initial SP, the OS stack may have no room even for a call.
+/// Used once, by _start, before any other code runs.
+#[repr(C, align(16))]
+pub(crate) struct BootStack([u8; BOOT_STACK_SIZE]);
+/// Bytes of BOOT_STACK.
+pub(crate) const BOOT_STACK_SIZE: usize = 4096;
+/// See BootStack.
+pub(crate) static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
+
+/// check_os_stack: called by _start before rt0_go carves g0's stack out of the OS stack:
+/// make sure the kernel lets the main thread's stack grow that far (RLIMIT_STACK,
+/// `ulimit -s`), or die with a clear message instead of a raw SIGSEGV somewhere in
+/// boot. argv is the kernel's, sp the aligned stack pointer that becomes g0.stack.hi.
+///
+/// Runs on a static stack before settls (no g, no TLS, no heap): it uses a few hundred
+/// bytes of stack and writes its message in pieces, without a buffer.
+pub(crate) extern "C" fn check_os_stack(argc: usize, argv: *const *const u8, sp: usize) {
+    const RLIMIT_STACK: usize = 3;
+    const AT_EXECFN: usize = 31;
+    let Some(limit) = sys_linux::stack_rlimit(RLIMIT_STACK) else {
+        return; // unlimited (or unknown)
+    };
+    // The top of the stack mapping: the kernel puts the program's file name (AT_EXECFN)
+    // highest, just below the top; round its end up to a page.
+    // SAFETY: the kernel's layout: argv[argc] = NULL, envp up to NULL, then auxv pairs
+    // up to AT_NULL; AT_EXECFN points at a NUL-terminated string on this stack.
+    let top = unsafe {
+        let mut p = argv.add(argc + 1);
+        while !(*p).is_null() {
+            p = p.add(1);
+        }
+        let mut auxv = p.add(1) as *const usize;
+        let mut execfn = 0usize;
+        while *auxv != 0 {
+            if *auxv == AT_EXECFN {
+                execfn = *auxv.add(1);
+            }
+            auxv = auxv.add(2);
+        }
+        if execfn == 0 {
+            return;
+        }
+        let mut end = execfn;
+        while *(end as *const u8) != 0 {
+            end += 1;
+        }
+        (end + 1).next_multiple_of(4096)
+    };
+    let need = top.saturating_sub(sp) + G0_OS_STACK + 4096;
+    if limit >= need {
+        return;
+    }
+    let w = |b: &[u8]| {
+        sys_linux::write(2, b);
+    };
+    let mut buf = [0u8; 20];
+    w(b"runtime: the main thread's stack is limited to ");
+    w(fmt_kib(limit, &mut buf));
+    w(b" KiB (ulimit -s); gort needs ");
+    w(fmt_kib(need, &mut buf));
+    w(b" KiB of it (64 KiB for the scheduler's g0 stack)\nfatal error: stack limit too small\n");
+    sys_linux::exit_group(2);
+}
+
+/// n / 1024, rounded up, in decimal, in buf.
+fn fmt_kib(n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut v = n.div_ceil(1024);
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
     }
 }
 

@@ -345,6 +345,24 @@ pub(crate) unsafe fn sigaltstack(ss: usize) -> isize {
     unsafe { syscall2(Sysno::sigaltstack as usize, ss, 0) as isize }
 }
 
+/// prlimit64(0, resource): the soft limit, or None when it is unlimited (or the call
+/// fails). Uses no TLS: callable before settls.
+pub(crate) fn stack_rlimit(resource: usize) -> Option<usize> {
+    const RLIM_INFINITY: u64 = u64::MAX;
+    let mut old = [0u64; 2]; // struct rlimit64 { rlim_cur, rlim_max }
+                             // SAFETY: a null new limit only reads; the kernel writes one rlimit64 into old.
+    let r = unsafe {
+        syscall4(
+            Sysno::prlimit64 as usize,
+            0,
+            resource,
+            0,
+            old.as_mut_ptr() as usize,
+        ) as isize
+    };
+    (r == 0 && old[0] != RLIM_INFINITY).then_some(old[0] as usize)
+}
+
 /// sched_yield(2).
 pub(crate) fn osyield() {
     // SAFETY: no memory effects.
