@@ -22,7 +22,8 @@
 //!
 //! - the crate root is Go's package `runtime` as users see it: [`go`], [`gosched`],
 //!   [`gomaxprocs`], [`num_goroutine`], [`num_cpu`], [`goid`], [`exit`], [`blocking`],
-//!   and the [`main!`] macro that names the program's entry;
+//!   [`scope`] (goroutines that borrow, as std's `thread::scope`), and the [`main!`]
+//!   macro that names the program's entry;
 //! - [`chan`](mod@chan) and [`select!`]: Go's channels and select statement;
 //! - [`sync`]: goroutine-aware locks (a blocked goroutine parks, its thread does not);
 //! - [`time`]: the monotonic clock, sleeping, timeouts and tickers;
@@ -72,9 +73,11 @@ pub mod sync;
 pub mod time;
 
 mod print;
+mod scope;
 mod select;
 
 pub use chan::{chan, Chan};
+pub use scope::{scope, Scope};
 
 use runtime::proc;
 

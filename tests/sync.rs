@@ -51,3 +51,13 @@ fn runlock_of_unlocked_rwmutex_is_fatal() {
         assert_eq!(r.stderr, "fatal error: sync: RUnlock of unlocked RWMutex\n");
     });
 }
+
+#[test]
+fn scoped_goroutines_borrow_locals_and_are_awaited() {
+    each("scoped", &["100000"], |r, mode, procs| {
+        r.assert_exit(0);
+        assert_eq!(r.get("sum"), "4999950000", "{mode:?} {procs:?}");
+        assert_eq!(r.get("goroutines"), "100 of 100", "{mode:?} {procs:?}");
+        assert_eq!(r.get("borrowed_after"), "100000");
+    });
+}
