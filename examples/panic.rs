@@ -1,5 +1,10 @@
 //! Panics in the way named by its argument, for the panic tests:
-//! `message` (an explicit panic!), `index` (a bounds check), `unwrap` (None.unwrap()).
+//! `message` (an explicit panic!), `index` (a bounds check), `unwrap` (None.unwrap()),
+//! `concurrent N` (N goroutines panic at once, each with a message that takes a
+//! while to format: exactly one report must come out, whole), `nested` (formatting
+//! the panic message panics: Go's "panic during panic"), `mixed N` (as concurrent,
+//! but every other goroutine dies of a fatal runtime error instead: unlocking an
+//! unlocked mutex; still exactly one report, the panic's or the fatal error's).
 #![no_std]
 #![no_main]
 
@@ -22,6 +27,60 @@ fn main() {
             let none: Option<u8> = gort::env::var("GORT_NO_SUCH_VARIABLE").map(|_| 1);
             gort::println!("{}", none.unwrap());
         }
+        "concurrent" | "mixed" => {
+            let n: usize = gort::env::args()
+                .nth(2)
+                .and_then(|a| a.to_str()?.parse().ok())
+                .unwrap_or(2);
+            let ready = alloc::sync::Arc::new(core::sync::atomic::AtomicUsize::new(0));
+            for i in 0..n {
+                let ready = ready.clone();
+                gort::go(move || {
+                    // Start together: each yields until all are running.
+                    ready.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+                    while ready.load(core::sync::atomic::Ordering::SeqCst) < n {
+                        gort::gosched();
+                    }
+                    if how == "mixed" && i % 2 == 1 {
+                        gort::sync::RawMutex::new().unlock(); // fatal error
+                    }
+                    panic!("goroutine {i} failed: {}", Slow(i));
+                });
+            }
+            loop {
+                gort::gosched();
+            }
+        }
+        "nested" => panic!("outer: {}", Nested),
         other => gort::eprintln!("unknown mode {other}"),
+    }
+}
+
+extern crate alloc;
+
+/// Formats slowly (~10 ms of work per character run) and in many pieces: a report
+/// interrupted by another panicking thread would show torn or missing text.
+struct Slow(usize);
+
+impl core::fmt::Display for Slow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for piece in 0..20 {
+            let mut x = 0u64;
+            for k in 0..200_000u64 {
+                x = core::hint::black_box(x.wrapping_add(k));
+            }
+            write!(f, "[{}.{piece}]", self.0)?;
+            core::hint::black_box(x);
+        }
+        Ok(())
+    }
+}
+
+/// Panics while being formatted.
+struct Nested;
+
+impl core::fmt::Display for Nested {
+    fn fmt(&self, _f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        panic!("inner")
     }
 }

@@ -236,6 +236,64 @@ fn panics_print_go_style_and_exit_2() {
     }
 }
 
+/// Whether report is exactly one whole panic report of examples/panic.rs's
+/// `concurrent`: 4 lines, all 20 pieces of one goroutine's message in order.
+fn one_whole_panic(report: &str) -> bool {
+    let shape = report.lines().count() == 4
+        && report.matches("panic: ").count() == 1
+        && !report.contains("fatal error")
+        && report.contains("\n\ngoroutine ")
+        && report.contains("examples/panic.rs:");
+    let whole = report
+        .strip_prefix("panic: goroutine ")
+        .and_then(|rest| {
+            let (i, rest) = rest.split_once(" failed: ")?;
+            let want: String = (0..20).map(|p| format!("[{i}.{p}]")).collect();
+            Some(rest.starts_with(&(want + "\n")))
+        })
+        .unwrap_or(false);
+    shape && whole
+}
+
+/// Two and eight goroutines panic at once, each with a message that takes a while to
+/// format: exactly one report comes out, whole, and the status is 2 (Go's paniclk:
+/// the others wait for the exit). With `mixed`, half of them die of a fatal runtime
+/// error instead: still one report, the panic's or the fatal error's, never both or a
+/// torn one. 100 runs each natively, 20 under qemu.
+#[test]
+fn concurrent_panics_and_fatal_errors_give_one_whole_report() {
+    for &mode in modes() {
+        let runs = if mode == Mode::Native { 100 } else { 20 };
+        for (how, n) in [("concurrent", "2"), ("concurrent", "8"), ("mixed", "8")] {
+            // Two runs at a time: the machine has two cores and each run mostly waits.
+            std::thread::scope(|s| {
+                for half in 0..2 {
+                    s.spawn(move || {
+                        for _ in 0..runs / 2 + half * (runs % 2) {
+                            let r = run_env(mode, "panic", &[how, n], &[("GOMAXPROCS", n)]);
+                            r.assert_exit(2);
+                            let report = r.stderr.as_str();
+                            let fatal = how == "mixed"
+                                && report == "fatal error: sync: unlock of unlocked mutex\n";
+                            assert!(
+                                one_whole_panic(report) || fatal,
+                                "{mode:?} {how} {n}: {report:?}"
+                            );
+                        }
+                    });
+                }
+            });
+        }
+        // A panic while formatting the panic value: Go's message.
+        let r = run(mode, "panic", &["nested"]);
+        r.assert_exit(2);
+        assert_eq!(
+            r.stderr,
+            "fatal error: panic while printing panic value: inner\n"
+        );
+    }
+}
+
 #[test]
 fn heap_serves_alloc() {
     for &mode in modes() {

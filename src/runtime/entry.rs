@@ -3,8 +3,9 @@
 //! Not compiled for the host's unit tests.
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::Ordering;
 
+use crate::runtime::panic::{startpanic, Death, Report};
 use crate::runtime::print::FdWriter;
 use crate::runtime::{debug, proc, runtime1};
 
@@ -30,15 +31,25 @@ unsafe impl core::alloc::GlobalAlloc for Global {
     }
 }
 
-/// Set once the first panic starts printing: a panic while printing a panic is fatal.
-static PANICKING: AtomicBool = AtomicBool::new(false);
-
 /// A panic in any goroutine ends the program, as in Go: `panic: MESSAGE`, the
-/// goroutine, and exit status 2.
+/// goroutine, and exit status 2. When several goroutines panic at once, the first
+/// prints its report whole and the others wait for the exit (panic.rs).
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    if PANICKING.swap(true, Ordering::AcqRel) {
-        runtime1::throw("panic during panic");
+    match startpanic(Death::Panic) {
+        Report::Full => {}
+        Report::PanicInPanic => {
+            // Formatting a panic value panicked (Go's preprintpanics).
+            let mut w = FdWriter::new(2);
+            let _ = writeln!(
+                w,
+                "fatal error: panic while printing panic value: {}",
+                info.message()
+            );
+            w.flush();
+            crate::runtime::sys_linux::exit_group(2)
+        }
+        Report::GiveUp => crate::runtime::sys_linux::exit_group(2),
     }
     let mut w = FdWriter::new(2);
     let _ = write!(w, "panic: {}\n\n", info.message());

@@ -22,7 +22,8 @@
 //! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
 //! - `sysmon`: the monitor thread (today: GODEBUG=schedtrace);
 //! - `traceback`: goroutine listings for fatal errors;
-//! - `runtime1`: arguments, environment, GOMAXPROCS parsing, `throw`;
+//! - `panic`: dying: one whole report, however many threads fail at once (throw);
+//! - `runtime1`: arguments, environment, GOMAXPROCS parsing;
 //! - `debug`: GODEBUG, schedtrace and boot introspection;
 //! - `print`: the runtime's unbuffered, non-allocating output;
 //! - `entry`: what only a freestanding program has (`_start`, the panic handler, the
@@ -47,6 +48,7 @@ pub(crate) mod lock_futex;
 pub(crate) mod lockrank;
 pub(crate) mod malloc;
 pub(crate) mod os_linux;
+pub(crate) mod panic;
 pub(crate) mod print;
 pub(crate) mod proc;
 pub(crate) mod runq;

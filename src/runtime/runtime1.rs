@@ -3,10 +3,8 @@
 //! 10,000-variable environment costs nothing at boot), and `throw` is the one way
 //! the runtime dies of its own errors.
 
-use core::fmt::Write;
 use core::sync::atomic::{AtomicIsize, AtomicPtr, Ordering};
 
-use crate::runtime::print::FdWriter;
 use crate::runtime::sys_linux;
 
 /// argc and argv as passed by the kernel. Written once by `args` before any other
@@ -122,21 +120,7 @@ pub(crate) fn gomaxprocs_from_env(val: Option<&[u8]>, ncpu: usize) -> usize {
     procs.clamp(1, crate::runtime::runtime2::MAX_GOMAXPROCS)
 }
 
-/// Print "fatal error: MSG" on stderr and exit 2: the runtime cannot go on.
-/// Safe anywhere (g0, signal-free contexts, with locks held): it does not allocate.
-#[cold]
-pub(crate) fn throw(msg: &str) -> ! {
-    fatal_fmt(format_args!("{msg}"))
-}
-
-/// throw with a formatted message.
-#[cold]
-pub(crate) fn fatal_fmt(msg: core::fmt::Arguments) -> ! {
-    let mut w = FdWriter::new(2);
-    let _ = writeln!(w, "fatal error: {msg}");
-    w.flush();
-    sys_linux::exit_group(2)
-}
+pub(crate) use super::panic::{fatal_fmt, throw};
 
 /// Called from rt0 when arch_prctl(ARCH_SET_FS) fails. Runs with no TLS.
 pub(crate) extern "C" fn settls_failed(neg_errno: isize) -> ! {

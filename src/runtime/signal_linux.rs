@@ -17,6 +17,7 @@
 use core::fmt::Write;
 
 use crate::runtime::asm_amd64::{gort_sigreturn, gort_sigtramp};
+use crate::runtime::panic::{startpanic, Death, Report};
 use crate::runtime::print::FdWriter;
 use crate::runtime::proc::{getg, m0};
 use crate::runtime::runtime2::{G, M};
@@ -110,6 +111,10 @@ pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *co
         let gregs = ctx.add(UC_MCONTEXT) as *const usize;
         (code, addr, *gregs.add(REG_RIP), *gregs.add(REG_RSP))
     };
+    // One report per process: if another thread is already dying, wait for its exit.
+    if startpanic(Death::Fatal) == Report::GiveUp {
+        sys_linux::exit_group(2);
+    }
     let gp = getg();
     let mut w = FdWriter::new(2);
     if code <= 0 {

@@ -27,6 +27,7 @@ use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 use super::asm_amd64::gort_goexit;
 use super::lock_futex::Locked;
 use super::lockrank::LockRank;
+use super::panic::dying_detail;
 use super::runtime2::{Stack, G, P};
 use crate::runtime::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 
@@ -246,14 +247,17 @@ fn install_guard(base: usize, guard: usize) {
             } else {
                 "this kernel has no MADV_GUARD_INSTALL (Linux 6.13+)"
             };
-            crate::eprintln!(
+            dying_detail(format_args!(
                 "runtime: cannot install the guard page of goroutine stack {}: the process has reached \
                  vm.max_map_count mappings ({why}, so each stack costs two mappings; raise \
                  vm.max_map_count)",
                 NSTACKS.load(Relaxed) + 1
-            );
+            ));
         } else {
-            crate::eprintln!("runtime: cannot install stack guard page: errno {}", -r);
+            dying_detail(format_args!(
+                "runtime: cannot install stack guard page: errno {}",
+                -r
+            ));
         }
         crate::runtime::runtime1::throw("out of memory");
     }
@@ -261,11 +265,11 @@ fn install_guard(base: usize, guard: usize) {
 
 #[cold]
 fn stack_oom(size: usize, r: isize) -> ! {
-    crate::eprintln!(
+    dying_detail(format_args!(
         "runtime: cannot allocate {size}-byte goroutine stack ({} stacks exist): mmap failed with errno {}",
         NSTACKS.load(Relaxed),
         -r
-    );
+    ));
     crate::runtime::runtime1::throw("out of memory")
 }
 

@@ -1,0 +1,110 @@
+//! Dying, after Go's panic.go (startpanic_m, dopanic_m, throw): the one path every
+//! fatal report takes, so that a process prints exactly one report, whole, however
+//! many threads fail at once.
+//!
+//! The first thread to fail (a panic, a `throw`, a fault) becomes the dying thread:
+//! it claims `DYING` with its kernel thread id, prints its report and exits the
+//! process with status 2. Any other thread that fails meanwhile finds `DYING` taken
+//! and sleeps until the exit ends it (Go's paniclk, which the dying thread never
+//! unlocks): its report would only tear or replace the first. The dying thread may
+//! claim again (a `runtime: ...` detail line, then `throw`); a panic that starts
+//! while the dying thread is formatting a panic is Go's "panic while printing panic
+//! value"; anything deeper gives up and exits at once.
+//!
+//! Everything here works at any point after `_start`: before settls (no g: the
+//! thread id comes from gettid), on g0, in a signal handler, with runtime locks held,
+//! with the heap exhausted. Nothing allocates.
+
+use core::fmt::Write;
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use core::sync::atomic::{AtomicI64, AtomicU32};
+
+use super::print::FdWriter;
+use super::sys_linux;
+
+/// The kernel thread id of the dying thread, 0 while nobody is dying. Claimed once by
+/// CAS; never released (the process exits).
+static DYING: AtomicI64 = AtomicI64::new(0);
+/// How deep the dying thread is in reports: 1 in its first. Only it writes this.
+static DEPTH: AtomicU32 = AtomicU32::new(0);
+/// A word nobody ever changes: losers of DYING sleep on it until the exit.
+static NEVER: AtomicU32 = AtomicU32::new(0);
+
+/// What a fatal path is about to report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Death {
+    /// A `runtime: ...` detail line, a throw, a fatal signal: the runtime's own.
+    Fatal,
+    /// A Rust panic (Go's panic).
+    Panic,
+}
+
+/// What the caller should do, once it is the dying thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report {
+    /// Print the report and exit 2.
+    Full,
+    /// A panic started while this thread was already reporting a panic (formatting
+    /// the value panicked): print Go's "panic while printing panic value" and exit.
+    PanicInPanic,
+    /// Too deep: exit 2 now, printing nothing more.
+    GiveUp,
+}
+
+/// startpanic: make the calling thread the one that reports and exits, or (when
+/// another thread already is) sleep until the process exits. Runs anywhere; never
+/// allocates.
+pub(crate) fn startpanic(kind: Death) -> Report {
+    let me = sys_linux::gettid();
+    // Acquire: a loser sees nothing it needs from the winner; the CAS only elects.
+    match DYING.compare_exchange(0, me, Acquire, Acquire) {
+        Ok(_) => {
+            DEPTH.store(1, Relaxed);
+            Report::Full
+        }
+        Err(owner) if owner == me => {
+            // Only this thread writes DEPTH.
+            let depth = DEPTH.load(Relaxed) + 1;
+            DEPTH.store(depth, Relaxed);
+            match kind {
+                _ if depth > 4 => Report::GiveUp,
+                Death::Panic => Report::PanicInPanic,
+                Death::Fatal => Report::Full,
+            }
+        }
+        Err(_) => loop {
+            // Another thread is reporting: wait for its exit_group. NEVER stays 0,
+            // so this only returns on a signal or a spurious wakeup: sleep again.
+            sys_linux::futex_wait(&NEVER, 0);
+        },
+    }
+}
+
+/// Print "fatal error: MSG" on stderr and exit 2: the runtime cannot go on (Go's
+/// throw). Safe anywhere: with locks held, on g0, with the heap exhausted.
+#[cold]
+pub(crate) fn throw(msg: &str) -> ! {
+    fatal_fmt(format_args!("{msg}"))
+}
+
+/// throw with a formatted message.
+#[cold]
+pub(crate) fn fatal_fmt(msg: core::fmt::Arguments) -> ! {
+    if startpanic(Death::Fatal) == Report::Full {
+        let mut w = FdWriter::new(2);
+        let _ = writeln!(w, "fatal error: {msg}");
+        w.flush();
+    }
+    sys_linux::exit_group(2)
+}
+
+/// Print a `runtime: ...` detail line on stderr as the dying thread, ahead of the
+/// throw that follows it (other failing threads wait instead of adding theirs).
+#[cold]
+pub(crate) fn dying_detail(msg: core::fmt::Arguments) {
+    if startpanic(Death::Fatal) == Report::Full {
+        let mut w = FdWriter::new(2);
+        let _ = writeln!(w, "{msg}");
+        w.flush();
+    }
+}
