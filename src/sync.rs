@@ -227,8 +227,10 @@ pub struct Mutex<T: ?Sized> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: the RawMutex gives one goroutine at a time access to data, as std's Mutex.
+// SAFETY: the Mutex owns its T; sending it sends the T (T: Send), as std's Mutex.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: the RawMutex gives one goroutine at a time access to data, so sharing
+// the Mutex only ever moves access to the T between threads (T: Send), as std's.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
@@ -477,8 +479,10 @@ pub struct RwLock<T: ?Sized> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: readers share &T (T: Sync), the writer gets &mut T alone, as std's RwLock.
+// SAFETY: the RwLock owns its T; sending it sends the T (T: Send), as std's RwLock.
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: readers share &T across threads (T: Sync), the writer gets &mut T alone
+// (T: Send), as std's RwLock.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {

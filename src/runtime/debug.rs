@@ -75,10 +75,10 @@ pub(crate) fn schedtrace(detail: bool) {
     let now = crate::runtime::vdso_linux::nanotime();
     let s = sched();
     let m_id = |mp: *mut M| -> i64 {
-        // SAFETY: Ms are never freed; id is immutable after mcommoninit.
         if mp.is_null() {
             -1
         } else {
+            // SAFETY: Ms are never freed; id is immutable after mcommoninit.
             unsafe { (*mp).id }
         }
     };

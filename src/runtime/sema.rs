@@ -280,6 +280,8 @@ pub(crate) struct NotifyList {
 
 // SAFETY: head and the waiters it reaches are only touched with lock held.
 unsafe impl Sync for NotifyList {}
+// SAFETY: a NotifyList that moves has no waiters (they would borrow it), so its
+// head is null: the raw pointer in it refers to nothing thread-bound.
 unsafe impl Send for NotifyList {}
 
 /// Ticket comparison that survives wrap-around.
