@@ -124,7 +124,10 @@ static mut SCHED: Schedt = Schedt::new();
 static ALLP: [AtomicPtr<P>; MAX_GOMAXPROCS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_GOMAXPROCS];
 /// The number of live Ps: written by procresize (world stopped) with Release, read
-/// with Acquire so that the reader also sees the Ps' new statuses.
+/// with Acquire. The pair is what makes `allp(i)` non-null for every i below the
+/// length a reader sees: the Ps were made (allpgrow) before the store. Readers run
+/// even while the world is stopped (the timer sleeper, sysmon, Ms in system calls
+/// hold no P), and they also see the statuses procresize set before the store.
 static ALLP_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Head of the allm list (linked through M.alllink). Prepended under sched.lock,
 /// published with Release so lock-free readers (Acquire) see a complete M.
@@ -356,7 +359,7 @@ pub(crate) fn allp(i: usize) -> *mut P {
 
 /// The number of live Ps. Any thread.
 pub(crate) fn allp_len() -> usize {
-    // Acquire: pairs with procresize's Release store (the Ps' new statuses).
+    // Acquire: pairs with procresize's Release store (see ALLP_LEN).
     ALLP_LEN.load(Acquire)
 }
 
@@ -749,7 +752,10 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
         // SAFETY: sched.lock is held, the world stopped, and pp is being removed.
         unsafe { p_destroy(pp) };
     }
-    // Release: pairs with allp_len's Acquire (readers see the statuses set above).
+    // Release: pairs with allp_len's Acquire: a reader that sees the new length
+    // finds Ps 0..nprocs made (allpgrow ran before us on this thread) and the
+    // statuses set above. (The PIDLE statuses below are set after it: a reader may
+    // still see PGCSTOP, a hint only.)
     ALLP_LEN.store(nprocs as usize, Release);
 
     let mut runnable_ps: *mut P = ptr::null_mut();
@@ -2008,6 +2014,9 @@ pub(crate) unsafe fn gopark(
 }
 
 /// Unlock function for goparkunlock: releases a runtime Mutex. Runs on g0 (park_m).
+///
+/// # Safety
+/// lock is a runtime Mutex that the parking goroutine holds (goparkunlock's).
 unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
     // SAFETY: lock is the Mutex the parking goroutine held (goparkunlock's contract).
     unsafe { (*(lock as *const Mutex)).unlock() };

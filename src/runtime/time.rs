@@ -334,6 +334,10 @@ pub(crate) fn dur_ns(d: Duration) -> i64 {
 /// park. Either way t is not touched after the swap: the sleeper may return (and
 /// its stack frame, which holds t, go away) as soon as FIRED is visible.
 /// Runs on g0 (run_timers), with no timer lock held.
+///
+/// # Safety
+/// t is a sleep's timer (time_sleep's), just taken off the heap: live until its
+/// state becomes FIRED, with the sleeping G in arg.
 unsafe fn goroutine_ready(t: *mut Timer, _now: i64) -> bool {
     // SAFETY: t is live until the swap below publishes FIRED; arg is read first and
     // state is atomic.
@@ -351,6 +355,10 @@ unsafe fn goroutine_ready(t: *mut Timer, _now: i64) -> bool {
 
 /// The park commit of a sleep, on g0 once the sleeper is off its stack: park unless
 /// the timer already fired. Allocates nothing.
+///
+/// # Safety
+/// t is the Timer of time_sleep's goroutine (on its stack), called as its gopark
+/// unlock function.
 unsafe fn sleep_commit(_gp: *mut G, t: *mut u8) -> bool {
     // SAFETY: t is the Timer on the sleeper's stack; it has not resumed. state is
     // atomic.
@@ -394,6 +402,10 @@ struct ChanTimer {
 /// sendTime: non-blocking send of the time (a full channel drops the tick, as Go).
 /// Keeps a ticker only while someone besides the ticker holds the channel. Runs on
 /// g0 (run_timers), with no timer lock held.
+///
+/// # Safety
+/// t is the Timer of a boxed ChanTimer (chan_timer's) that run_timers just took off
+/// the heap.
 unsafe fn send_time(t: *mut Timer, now: i64) -> bool {
     let ct = t as *mut ChanTimer;
     // SAFETY: t is the first field of a boxed ChanTimer (repr(C)) that only the heap
