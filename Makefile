@@ -44,6 +44,7 @@ loom:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --lib --examples --tests -- -D warnings
+	$(CARGO) clippy --lib -- -D warnings -D clippy::undocumented_unsafe_blocks
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 	$(CARGO) fmt --check --manifest-path macros/Cargo.toml
 	$(CARGO) clippy --quiet --manifest-path macros/Cargo.toml --target-dir target/macros -- -D warnings

@@ -33,6 +33,8 @@ pub struct Chan<T> {
 
 // SAFETY: values of T move between goroutines (threads) through the channel.
 unsafe impl<T: Send> Send for Chan<T> {}
+// SAFETY: a shared Chan only sends and receives (moving T: Send) through the Hchan,
+// which is Sync; it never hands out &T.
 unsafe impl<T: Send> Sync for Chan<T> {}
 
 impl<T> Clone for Chan<T> {

@@ -12,6 +12,16 @@
 //!   readers wait), readers and the writer parked on semaphores.
 //! - `Once` is Go's: a done flag and a mutex for the slow path.
 //! - `Cond` is Go's, on a ticket-based notifyList (sema.rs).
+//!
+//! Everything here runs on a goroutine, outside [`blocking`](crate::blocking) (a
+//! lock may park the caller, an unlock readies a waiter onto the caller's P), and
+//! nothing allocates.
+//!
+//! Orderings follow Go's sync package, where every atomic is sequentially
+//! consistent, weakened only where the pairing is plain: an operation that takes a
+//! lock (or a read lock) is Acquire, one that releases it is Release, and the
+//! handoffs through semaphores are ordered by sema.rs (its SeqCst counter and
+//! root lock, and goready's queue publication). Each site says which case it is.
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
@@ -46,7 +56,8 @@ impl RawMutex {
     /// Lock, parking the goroutine while another holds it.
     #[inline]
     pub fn lock(&self) {
-        // Fast path: grab unlocked mutex.
+        // Fast path: grab unlocked mutex. Acquire: takes the lock (pairs with
+        // unlock's Release); Relaxed on failure: lock_slow starts over.
         if self
             .state
             .compare_exchange(0, MUTEX_LOCKED, Acquire, Relaxed)
@@ -59,6 +70,7 @@ impl RawMutex {
 
     /// Try to lock without waiting.
     pub fn try_lock(&self) -> bool {
+        // Relaxed: a peek; the CAS below takes the lock with Acquire.
         let old = self.state.load(Relaxed);
         if old & (MUTEX_LOCKED | MUTEX_STARVING) != 0 {
             return false;
@@ -74,6 +86,8 @@ impl RawMutex {
         let mut starving = false;
         let mut awoke = false;
         let mut iter = 0;
+        // Relaxed loads of state in this loop: each only feeds the next CAS, which
+        // takes the lock with Acquire when it does.
         let mut old = self.state.load(Relaxed);
         loop {
             // Don't spin in starvation mode, ownership is handed off to waiters so
@@ -82,7 +96,8 @@ impl RawMutex {
                 && crate::runtime::proc::sync_runtime_canspin(iter)
             {
                 // Active spinning makes sense. Try to set mutexWoken flag to inform
-                // Unlock to not wake other blocked goroutines.
+                // Unlock to not wake other blocked goroutines. Relaxed: the flag is a
+                // hint to unlock and publishes nothing.
                 if !awoke
                     && old & MUTEX_WOKEN == 0
                     && old >> MUTEX_WAITER_SHIFT != 0
@@ -97,7 +112,7 @@ impl RawMutex {
                     core::hint::spin_loop();
                 }
                 iter += 1;
-                old = self.state.load(Relaxed);
+                old = self.state.load(Relaxed); // Relaxed: see above
                 continue;
             }
             let mut new = old;
@@ -122,6 +137,8 @@ impl RawMutex {
                 }
                 new &= !MUTEX_WOKEN;
             }
+            // Acquire: if old was unlocked, this takes the lock (pairs with unlock's
+            // Release); Relaxed on failure: we reload and retry.
             if self
                 .state
                 .compare_exchange(old, new, Acquire, Relaxed)
@@ -139,6 +156,8 @@ impl RawMutex {
                 starving = starving
                     || crate::runtime::vdso_linux::nanotime() - wait_start
                         > STARVATION_THRESHOLD_NS;
+                // Acquire: in starvation mode the lock was handed to us (the
+                // unlocker's Release fetch_sub; the semaphore orders it too).
                 old = self.state.load(Acquire);
                 if old & MUTEX_STARVING != 0 {
                     // If this goroutine was woken and mutex is in starvation mode,
@@ -156,6 +175,7 @@ impl RawMutex {
                         // mutex to starvation mode.
                         delta -= MUTEX_STARVING;
                     }
+                    // Acquire: taking the handed-off lock.
                     self.state.fetch_add(delta, Acquire);
                     break;
                 }
@@ -170,7 +190,8 @@ impl RawMutex {
     /// Unlock. Fatal ("sync: unlock of unlocked mutex") if it is not locked.
     #[inline]
     pub fn unlock(&self) {
-        // Fast path: drop lock bit.
+        // Fast path: drop lock bit. Release: publishes the critical section to the
+        // next holder's Acquire.
         let new = self.state.fetch_sub(MUTEX_LOCKED, Release) - MUTEX_LOCKED;
         if new != 0 {
             // Outlined slow path to allow inlining the fast path.
@@ -195,7 +216,10 @@ impl RawMutex {
                 {
                     return;
                 }
-                // Grab the right to wake someone.
+                // Grab the right to wake someone. Release: stronger than needed (the
+                // fetch_sub in unlock already released the lock; this only claims
+                // the wakeup), kept as Go's sequentially consistent CAS. Relaxed on
+                // failure: we reload and retry.
                 let new = (old - (1 << MUTEX_WAITER_SHIFT)) | MUTEX_WOKEN;
                 if self
                     .state
@@ -205,6 +229,7 @@ impl RawMutex {
                     semrelease1(&self.sema, false);
                     return;
                 }
+                // Relaxed: only feeds the next CAS.
                 old = self.state.load(Relaxed);
             }
         } else {
@@ -227,8 +252,10 @@ pub struct Mutex<T: ?Sized> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: the RawMutex gives one goroutine at a time access to data, as std's Mutex.
+// SAFETY: the Mutex owns its T; sending it sends the T (T: Send), as std's Mutex.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: the RawMutex gives one goroutine at a time access to data, so sharing
+// the Mutex only ever moves access to the T between threads (T: Send), as std's.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
@@ -321,6 +348,9 @@ impl WaitGroup {
     /// goroutine blocked in wait is released. A negative counter panics.
     #[track_caller]
     pub fn add(&self, delta: i32) {
+        // AcqRel: Release so that a Done's work is visible to the waiter that sees
+        // the counter reach zero; Acquire so that the last Add, which wakes the
+        // waiters, has seen every earlier Done (a release sequence on state).
         let state = self
             .state
             .fetch_add(((delta as i64) << 32) as u64, AcqRel)
@@ -339,10 +369,12 @@ impl WaitGroup {
         // This goroutine has set counter to 0 when waiters > 0. Now there can't be
         // concurrent mutations of state: Adds must not happen concurrently with Wait,
         // Wait does not increment waiters if it sees counter == 0.
+        // Acquire: as Go's atomic load; a misuse check.
         if self.state.load(Acquire) != state {
             panic!("sync: WaitGroup misuse: Add called concurrently with Wait");
         }
-        // Reset waiters count to 0.
+        // Reset waiters count to 0. Release: pairs with the woken waiter's Acquire
+        // reuse check (the semaphore orders it too).
         self.state.store(0, Release);
         for _ in 0..w {
             semrelease(&self.sema);
@@ -358,6 +390,8 @@ impl WaitGroup {
     /// Block until the counter is zero.
     #[track_caller]
     pub fn wait(&self) {
+        // Acquire: seeing the counter at zero returns at once, so it must also see
+        // the work of every Done before it (pairs with add's Release).
         let mut state = self.state.load(Acquire);
         loop {
             let v = (state >> 32) as i32;
@@ -365,13 +399,16 @@ impl WaitGroup {
                 // Counter is 0, no need to wait.
                 return;
             }
-            // Increment waiters count.
+            // Increment waiters count. AcqRel: as Go's sequentially consistent CAS
+            // (the wakeup itself is ordered by the semaphore); Acquire on failure, as
+            // the load above.
             match self
                 .state
                 .compare_exchange(state, state + 1, AcqRel, Acquire)
             {
                 Ok(_) => {
                     semacquire(&self.sema);
+                    // Acquire: pairs with add's Release reset (a misuse check).
                     if self.state.load(Acquire) != 0 {
                         panic!("sync: WaitGroup is reused before previous Wait has returned");
                     }
@@ -416,6 +453,8 @@ impl RawRwLock {
 
     /// Lock for reading.
     pub fn read_lock(&self) {
+        // AcqRel: Acquire takes the read lock (pairs with write_unlock's Release);
+        // Release is Go's sequential consistency, not needed for a reader's entry.
         if self.reader_count.fetch_add(1, AcqRel) + 1 < 0 {
             // A writer is pending, wait for it.
             semacquire1(&self.reader_sem, false, WaitReason::Semacquire);
@@ -424,12 +463,15 @@ impl RawRwLock {
 
     /// Undo one read_lock. Fatal if not read-locked.
     pub fn read_unlock(&self) {
+        // AcqRel: Release publishes the reader's section to the writer, whose
+        // fetch_sub on reader_count (Acquire) reads this value or a later one.
         let r = self.reader_count.fetch_sub(1, AcqRel) - 1;
         if r < 0 {
             if r + 1 == 0 || r + 1 == -RWMUTEX_MAX_READERS {
                 crate::runtime::runtime1::throw("sync: RUnlock of unlocked RWMutex");
             }
-            // A writer is pending.
+            // A writer is pending. AcqRel: Release for the writer, as above; the
+            // last reader's semrelease orders the wakeup.
             if self.reader_wait.fetch_sub(1, AcqRel) - 1 == 0 {
                 // The last reader unblocks the writer.
                 semrelease1(&self.writer_sem, false);
@@ -441,9 +483,12 @@ impl RawRwLock {
     pub fn write_lock(&self) {
         // First, resolve competition with other writers.
         self.w.lock();
-        // Announce to readers there is a pending writer.
+        // Announce to readers there is a pending writer. AcqRel: Acquire sees the
+        // sections of the readers that left (their Release); Release is Go's
+        // sequential consistency.
         let r = self.reader_count.fetch_sub(RWMUTEX_MAX_READERS, AcqRel);
-        // Wait for active readers.
+        // Wait for active readers. AcqRel: Acquire, as above, for readers that left
+        // through reader_wait.
         if r != 0 && self.reader_wait.fetch_add(r, AcqRel) + r != 0 {
             semacquire1(&self.writer_sem, false, WaitReason::Semacquire);
         }
@@ -451,7 +496,8 @@ impl RawRwLock {
 
     /// Undo write_lock. Fatal if not write-locked.
     pub fn write_unlock(&self) {
-        // Announce to readers there is no active writer.
+        // Announce to readers there is no active writer. AcqRel: Release publishes
+        // the writer's section to readers that enter next (their Acquire).
         let r = self.reader_count.fetch_add(RWMUTEX_MAX_READERS, AcqRel) + RWMUTEX_MAX_READERS;
         if r >= RWMUTEX_MAX_READERS {
             crate::runtime::runtime1::throw("sync: Unlock of unlocked RWMutex");
@@ -477,8 +523,10 @@ pub struct RwLock<T: ?Sized> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: readers share &T (T: Sync), the writer gets &mut T alone, as std's RwLock.
+// SAFETY: the RwLock owns its T; sending it sends the T (T: Send), as std's RwLock.
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: readers share &T across threads (T: Sync), the writer gets &mut T alone
+// (T: Send), as std's RwLock.
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {
@@ -594,8 +642,10 @@ impl Once {
     #[cold]
     fn do_slow<F: FnOnce()>(&self, f: F) {
         self.m.lock();
+        // Relaxed: done is written only under m, which we hold.
         if self.done.load(Relaxed) == 0 {
             f();
+            // Release: pairs with call_once's and is_completed's Acquire loads.
             self.done.store(1, Release);
         }
         self.m.unlock();
@@ -603,6 +653,7 @@ impl Once {
 
     /// Whether a call_once has completed.
     pub fn is_completed(&self) -> bool {
+        // Acquire: as call_once's fast path.
         self.done.load(Acquire) != 0
     }
 }

@@ -204,6 +204,7 @@ pub(crate) struct Hchan {
 // SAFETY: all mutable state is in `state`, touched only with `lock` held; elements
 // are moved between goroutines as T: Send requires (Chan<T> is Send only then).
 unsafe impl Send for Hchan {}
+// SAFETY: shared access touches `state` only under `lock`; the rest is immutable.
 unsafe impl Sync for Hchan {}
 
 unsafe fn drop_elem<T>(p: *mut u8) {

@@ -5,7 +5,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicUsize, Ordering::Relaxed};
 
 use crate::runtime::print::FdWriter;
-use crate::runtime::proc::{self, getg, sched};
+use crate::runtime::proc::{self, getg, sched, sched_shared};
 use crate::runtime::runtime2::*;
 
 /// SP at `_start` and the value read back through FS by rt0_go's 0x123 check. Written
@@ -14,14 +14,17 @@ pub(crate) static ENTRY_SP: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static TLS_CHECK: AtomicUsize = AtomicUsize::new(0);
 
 /// GODEBUG settings (parsedebugvars, at boot). schedtrace is in milliseconds.
+/// Written during schedinit, before any other thread exists, so every access is
+/// Relaxed (as for START_NANOS).
 pub(crate) static SCHEDTRACE: AtomicI32 = AtomicI32::new(0);
 pub(crate) static SCHEDDETAIL: AtomicI32 = AtomicI32::new(0);
 /// nanotime at boot, for the SCHED line's "Nms" (Go: runtimeInitTime).
 static START_NANOS: AtomicI64 = AtomicI64::new(0);
 
 /// parsedebugvars: read GODEBUG (comma-separated name=value). Unknown names and
-/// malformed values are ignored, as in Go. Runs during schedinit.
+/// malformed values are ignored, as in Go. Runs during schedinit, on m0.
 pub(crate) fn parsedebugvars() {
+    // Relaxed (all three): see SCHEDTRACE.
     START_NANOS.store(crate::runtime::vdso_linux::nanotime(), Relaxed);
     if let Some(v) = crate::runtime::runtime1::getenv(b"GODEBUG") {
         for (key, val) in parse_godebug(v) {
@@ -48,20 +51,21 @@ pub(crate) fn parse_godebug(v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 /// The id of the M (OS thread) running the calling goroutine.
 pub fn m_id() -> i64 {
     let mp = proc::acquirem();
-    // SAFETY: pinned to the M, which is never freed.
+    // SAFETY: pinned to the M, which is never freed; id is immutable once set.
     unsafe { (*mp.m()).id }
 }
 
 /// The number of goroutines parked (waiting) right now.
 pub fn num_waiting() -> usize {
     proc::allgs()
-        // SAFETY: Gs are never freed; the status is atomic.
+        // SAFETY: Gs are never freed; the status is atomic. Relaxed: a snapshot.
         .filter(|&gp| unsafe { (*gp).atomicstatus.load(Relaxed) } == GWAITING)
         .count()
 }
 
 /// How many times an M found work by stealing from another P.
 pub fn steals() -> u64 {
+    // Relaxed: a statistics counter.
     proc::STEALS.load(Relaxed)
 }
 
@@ -73,39 +77,41 @@ pub fn steals() -> u64 {
 pub(crate) fn schedtrace(detail: bool) {
     let mut w = FdWriter::new(2);
     let now = crate::runtime::vdso_linux::nanotime();
+    let ss = sched_shared();
     let s = sched();
     let m_id = |mp: *mut M| -> i64 {
-        // SAFETY: Ms are never freed; id is immutable after mcommoninit.
         if mp.is_null() {
             -1
         } else {
+            // SAFETY: Ms are never freed; id is immutable after mcommoninit.
             unsafe { (*mp).id }
         }
     };
-    // SAFETY: the fields read without atomics (nmidle, nmidlelocked, stopwait) are
-    // protected by sched.lock, which we hold; Ps, Ms and Gs are never freed.
-    unsafe {
-        (*s).lock.lock();
-        let _ = write!(
+    // Every atomic below is read Relaxed: a snapshot to print, as Go's; nothing is
+    // read through the values.
+    ss.lock.lock();
+    // SAFETY: sched.lock (held) protects these fields.
+    let (nmidle, nmidlelocked, stopwait) =
+        unsafe { ((*s).nmidle, (*s).nmidlelocked, (*s).stopwait) };
+    let _ = write!(
+        w,
+        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={}",
+        (now - START_NANOS.load(Relaxed)) / 1_000_000,
+        proc::gomaxprocs(),
+        ss.npidle.load(Relaxed),
+        ss.mnext.load(Relaxed),
+        ss.nmspinning.load(Relaxed),
+        nmidle,
+        ss.runqsize.load(Relaxed)
+    );
+    if detail {
+        let _ = writeln!(
             w,
-            "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={}",
-            (now - START_NANOS.load(Relaxed)) / 1_000_000,
-            proc::gomaxprocs(),
-            (*s).npidle.load(Relaxed),
-            (*s).mnext.load(Relaxed),
-            (*s).nmspinning.load(Relaxed),
-            (*s).nmidle,
-            (*s).runqsize.load(Relaxed)
+            " gcwaiting={} nmidlelocked={} stopwait={} sysmonwait=0",
+            ss.gcwaiting.load(Relaxed) as i32,
+            nmidlelocked,
+            stopwait
         );
-        if detail {
-            let _ = writeln!(
-                w,
-                " gcwaiting={} nmidlelocked={} stopwait={} sysmonwait=0",
-                (*s).gcwaiting.load(Relaxed) as i32,
-                (*s).nmidlelocked,
-                (*s).stopwait
-            );
-        }
     }
     let np = proc::allp_len();
     for i in 0..np {
@@ -134,47 +140,58 @@ pub(crate) fn schedtrace(detail: bool) {
     }
     if detail {
         for mp in proc::allm() {
-            // SAFETY: Ms and Gs are never freed; only atomics and immutable fields
-            // are read.
-            unsafe {
-                let pp = (*mp).p();
-                let cur = (*mp).curg();
-                let _ = writeln!(
-                    w,
-                    "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
+            // SAFETY: Ms are never freed; id is immutable, the rest atomic.
+            let (id, pp, cur, locks, spinning) = unsafe {
+                (
                     (*mp).id,
-                    if pp.is_null() { -1 } else { (*pp).id },
-                    if cur.is_null() { -1 } else { (*cur).goid() as i64 },
+                    (*mp).p(),
+                    (*mp).curg(),
                     (*mp).locks.load(Relaxed),
                     (*mp).spinning.load(Relaxed),
-                    pp.is_null() && cur.is_null()
-                );
-            }
+                )
+            };
+            let pid = if pp.is_null() {
+                -1
+            } else {
+                // SAFETY: Ps are never freed; id is immutable.
+                unsafe { (*pp).id }
+            };
+            let goid = if cur.is_null() {
+                -1
+            } else {
+                // SAFETY: Gs are never freed; goid is atomic.
+                unsafe { (*cur).goid() as i64 }
+            };
+            let _ = writeln!(
+                w,
+                "  M{}: p={} curg={} mallocing=0 throwing=0 preemptoff= locks={} dying=0 spinning={} blocked={} lockedg=-1",
+                id,
+                pid,
+                goid,
+                locks,
+                spinning,
+                pp.is_null() && cur.is_null()
+            );
         }
         for gp in proc::allgs_in_creation_order() {
-            // SAFETY: Gs are never freed; only atomics are read.
-            unsafe {
-                let st = (*gp).atomicstatus.load(Relaxed);
-                if st == GDEAD {
-                    continue;
-                }
-                let _ = writeln!(
-                    w,
-                    "  G{}: status={}({}) m={} lockedm=-1",
-                    (*gp).goid(),
-                    st,
-                    if st == GWAITING {
-                        (*gp).waitreason().as_str()
-                    } else {
-                        ""
-                    },
-                    m_id((*gp).m())
-                );
+            // SAFETY: Gs are never freed; atomicstatus is atomic.
+            let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
+            if st == GDEAD {
+                continue;
             }
+            // SAFETY: as above; goid, waitreason and m are atomics.
+            let (goid, reason, m) = unsafe { ((*gp).goid(), (*gp).waitreason(), (*gp).m()) };
+            let _ = writeln!(
+                w,
+                "  G{}: status={}({}) m={} lockedm=-1",
+                goid,
+                st,
+                if st == GWAITING { reason.as_str() } else { "" },
+                m_id(m)
+            );
         }
     }
-    // SAFETY: we took it above.
-    unsafe { (*s).lock.unlock() };
+    ss.lock.unlock();
     w.flush();
 }
 
@@ -233,51 +250,73 @@ pub struct BootInfo {
 /// Snapshot the boot state. Call from a goroutine, before starting others (later,
 /// more Ms and idle Ps may exist).
 pub fn boot_info() -> BootInfo {
-    // SAFETY: G0, M0, SCHED and allp are initialised by boot before any goroutine
-    // runs; we only read them, and the fields read are stable after boot.
-    unsafe {
-        let g0 = proc::g0();
-        let m0 = proc::m0();
-        let s = sched();
-        let p0: *mut P = proc::allp(0);
-        let mut allm = [0i64; 8];
-        let mut allm_len = 0;
-        for mp in proc::allm() {
-            if allm_len < allm.len() {
-                allm[allm_len] = (*mp).id;
-                allm_len += 1;
-            }
+    let g0 = proc::g0();
+    let m0 = proc::m0();
+    let ss = sched_shared();
+    let p0: *mut P = proc::allp(0);
+    let m_id = |mp: *mut M| {
+        if mp.is_null() {
+            -1
+        } else {
+            // SAFETY: Ms are never freed; id is immutable once the M is on allm.
+            unsafe { (*mp).id }
         }
-        let gp = getg();
-        let m_id = |mp: *mut M| if mp.is_null() { -1 } else { (*mp).id };
-        (*s).lock.lock();
-        let maxmcount = (*s).maxmcount;
-        (*s).lock.unlock();
-        BootInfo {
-            argc: crate::runtime::runtime1::argc(),
-            entry_sp: ENTRY_SP.load(Relaxed),
-            g0_stack_lo: (*g0).stack.lo,
-            g0_stack_hi: (*g0).stack.hi,
-            g0_stackguard0: (*g0).stackguard0,
-            fsbase: crate::runtime::sys_linux::get_fs(),
-            m0_tls1: &raw const (*m0).tls[1] as usize,
-            tls_check: TLS_CHECK.load(Relaxed),
-            m0_id: (*m0).id,
-            ncpu: crate::runtime::os_linux::ncpu(),
-            ncpu_affinity: crate::runtime::os_linux::NCPU_AFFINITY.load(Relaxed),
-            physpagesize: crate::runtime::os_linux::physpagesize(),
-            maxmcount,
-            gomaxprocs: proc::gomaxprocs(),
-            allp_len: proc::allp_len(),
-            idleprocs: (*s).npidle.load(Relaxed),
-            p0_status: pstatus_name((*p0).status.load(Relaxed)),
-            p0_m: m_id((*p0).m()),
-            allm,
-            allm_len,
-            steal_order_count: proc::steal_order_count(),
-            cur_goid: (*gp).goid(),
-            cur_m: m_id((*gp).m()),
+    };
+    let mut allm = [0i64; 8];
+    let mut allm_len = 0;
+    for mp in proc::allm() {
+        if allm_len < allm.len() {
+            allm[allm_len] = m_id(mp);
+            allm_len += 1;
         }
+    }
+    let gp = getg();
+    ss.lock.lock();
+    // SAFETY: sched.lock (held) protects maxmcount.
+    let maxmcount = unsafe { (*sched()).maxmcount };
+    ss.lock.unlock();
+    // SAFETY: g0 and m0 are statics that rt0_go and schedinit set up before any
+    // goroutine runs; g0's stack and m0's id are not written after boot.
+    let (g0_stack, g0_stackguard0, m0_tls1, m0_id) = unsafe {
+        (
+            (*g0).stack,
+            (*g0).stackguard0,
+            &raw const (*m0).tls[1] as usize,
+            (*m0).id,
+        )
+    };
+    // SAFETY: allp[0] exists from schedinit on (Ps are never freed); status and m
+    // are atomics. Relaxed: a snapshot.
+    let (p0_status, p0_m) = unsafe { ((*p0).status.load(Relaxed), (*p0).m()) };
+    // SAFETY: gp is the running goroutine; goid and m are atomics.
+    let (cur_goid, cur_m) = unsafe { ((*gp).goid(), (*gp).m()) };
+    BootInfo {
+        argc: crate::runtime::runtime1::argc(),
+        // Relaxed (ENTRY_SP, TLS_CHECK, NCPU_AFFINITY): written once at boot,
+        // before any goroutine runs.
+        entry_sp: ENTRY_SP.load(Relaxed),
+        g0_stack_lo: g0_stack.lo,
+        g0_stack_hi: g0_stack.hi,
+        g0_stackguard0,
+        fsbase: crate::runtime::sys_linux::get_fs(),
+        m0_tls1,
+        tls_check: TLS_CHECK.load(Relaxed),
+        m0_id,
+        ncpu: crate::runtime::os_linux::ncpu(),
+        ncpu_affinity: crate::runtime::os_linux::NCPU_AFFINITY.load(Relaxed),
+        physpagesize: crate::runtime::os_linux::physpagesize(),
+        maxmcount,
+        gomaxprocs: proc::gomaxprocs(),
+        allp_len: proc::allp_len(),
+        // Relaxed: a snapshot.
+        idleprocs: ss.npidle.load(Relaxed),
+        p0_status: pstatus_name(p0_status),
+        p0_m: m_id(p0_m),
+        allm,
+        allm_len,
+        steal_order_count: proc::steal_order_count(),
+        cur_goid,
+        cur_m: m_id(cur_m),
     }
 }
 

@@ -61,7 +61,7 @@ impl Mutex {
         self.lock2();
     }
 
-    /// Release the lock. Must be held by the current M.
+    /// Release the lock. Must be held by the current M. Runs on any g; never blocks.
     #[inline]
     pub(crate) fn unlock(&self) {
         #[cfg(debug_assertions)]
@@ -71,7 +71,7 @@ impl Mutex {
     }
 
     /// Debug builds: throw unless the current M holds this lock (Go's
-    /// assertLockHeld). Release builds: nothing.
+    /// assertLockHeld). Release builds: nothing. Runs on any g.
     #[inline(always)]
     pub(crate) fn assert_held(&self) {
         #[cfg(debug_assertions)]
@@ -85,9 +85,10 @@ impl Mutex {
     }
 
     /// Acquire the key. Acquire ordering: everything the previous holder wrote
-    /// before unlock is visible.
+    /// before unlock is visible. Every exchange that can take the lock below is
+    /// Acquire for that reason, pairing with unlock2's Release swap.
     fn lock2(&self) {
-        // Fast path: uncontended.
+        // Fast path: uncontended. Acquire: takes the lock (see above).
         let mut v = self.key.swap(MUTEX_LOCKED, Ordering::Acquire);
         if v == MUTEX_UNLOCKED {
             return;
@@ -99,6 +100,8 @@ impl Mutex {
         let mut wait = v;
         loop {
             for i in 0..ACTIVE_SPIN + PASSIVE_SPIN {
+                // Relaxed: a peek; the CAS that follows takes the lock with Acquire
+                // (Relaxed on failure: nothing was taken).
                 while self.key.load(Ordering::Relaxed) == MUTEX_UNLOCKED {
                     if self
                         .key
@@ -121,7 +124,8 @@ impl Mutex {
                     osyield();
                 }
             }
-            // Sleep, announcing that there is a sleeper.
+            // Sleep, announcing that there is a sleeper. Acquire: if the lock was
+            // free, this swap takes it.
             v = self.key.swap(MUTEX_SLEEPING, Ordering::Acquire);
             if v == MUTEX_UNLOCKED {
                 return;
@@ -135,6 +139,7 @@ impl Mutex {
 
     /// Release the key. Release ordering: pairs with lock2's Acquire.
     fn unlock2(&self) {
+        // Release: publishes the critical section to the next holder (see above).
         let v = self.key.swap(MUTEX_UNLOCKED, Ordering::Release);
         if v == MUTEX_UNLOCKED {
             crate::runtime::runtime1::throw("unlock of unlocked lock");
@@ -166,7 +171,7 @@ impl<T> Locked<T> {
         }
     }
 
-    /// Take the lock (counting in m.locks, as Mutex::lock).
+    /// Take the lock (counting in m.locks, as Mutex::lock). Runs on any g.
     pub(crate) fn lock(&self) -> LockedGuard<'_, T> {
         self.lock.lock();
         LockedGuard { l: self }
@@ -213,14 +218,18 @@ impl Note {
         }
     }
 
-    /// Reset the note for another sleep. No sleeper or waker may be using it.
+    /// Reset the note for another sleep. No sleeper or waker may be using it. Runs on
+    /// the sleeper's thread (after its sleep returned) or before the note is shared.
     pub(crate) fn clear(&self) {
+        // Relaxed: nobody uses the note now; the next waker learns of the sleeper
+        // (and so sees this store) through the lock or queue that hands it over.
         self.key.store(0, Ordering::Relaxed);
     }
 
     /// Wake the sleeper (or let the next sleep return at once). At most once per clear.
-    /// Release: what the waker wrote before is visible to the woken thread.
+    /// Release: what the waker wrote before is visible to the woken thread. Any thread.
     pub(crate) fn wakeup(&self) {
+        // Release: see above; pairs with sleep's Acquire load.
         let old = self.key.swap(1, Ordering::Release);
         if old != 0 {
             crate::runtime::runtime1::throw("notewakeup - double wakeup");
@@ -228,8 +237,10 @@ impl Note {
         futex_wake(&self.key, 1);
     }
 
-    /// Block the thread until wakeup. Runs on g0 of the sleeping M.
+    /// Block the thread until wakeup. Runs on g0 of the sleeping M, with no runtime
+    /// lock held.
     pub(crate) fn sleep(&self) {
+        // Acquire: pairs with wakeup's Release swap.
         while self.key.load(Ordering::Acquire) == 0 {
             // Spurious returns (EINTR, EAGAIN) just re-check the key.
             futex_wait(&self.key, 0);

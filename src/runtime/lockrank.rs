@@ -112,83 +112,104 @@ mod checks {
     use super::*;
     use crate::runtime::proc::getm;
 
+    /// The current M's held-lock list and its length: references to those two
+    /// owner-only fields alone (never to the whole M, whose atomics other threads
+    /// read meanwhile).
+    ///
+    /// # Safety
+    /// The goroutine cannot change M while the references live (it counts a lock in
+    /// m.locks, or holds none and cannot be preempted), and no other reference to
+    /// these fields is alive.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn held_list<'a>() -> (&'a mut [HeldLock; MAX_HELD], &'a mut usize) {
+        let mp = getm();
+        // SAFETY: mp is the M running us (never freed); the fields are its own and
+        // the caller guarantees no other reference to them.
+        unsafe { (&mut (*mp).locks_held, &mut (*mp).locks_held_len) }
+    }
+
     /// Record that the current M takes the lock at addr with rank, checking the order
     /// against the lock taken last. m.locks must already count the lock (so the
-    /// goroutine cannot move to another M here).
+    /// goroutine cannot move to another M here). Any g; no allocation.
     pub(crate) fn acquire(addr: usize, rank: LockRank) {
         // SAFETY: m.locks > 0, so this goroutine stays on this M, and locks_held is
-        // touched only by its own M.
-        let mp = unsafe { &mut *getm() };
-        let n = mp.locks_held_len;
-        if n > 0 && !rank_ok(mp.locks_held[n - 1].rank, rank) {
-            report(mp, rank);
+        // touched only by its own M, here and in release, held and nheld.
+        let (held, len) = unsafe { held_list() };
+        let n = *len;
+        if n > 0 && !rank_ok(held[n - 1].rank, rank) {
+            report(&held[..n], rank);
             crate::runtime::runtime1::throw("lock ordering problem");
         }
-        if n > 0 && mp.locks_held[n - 1].rank == rank {
+        if n > 0 && held[n - 1].rank == rank {
             // Another lock of a rank that may be held with itself: extend the run.
-            mp.locks_held[n - 1].count += 1;
+            held[n - 1].count += 1;
             return;
         }
         if n >= MAX_HELD {
             crate::runtime::runtime1::throw("too many locks held concurrently for rank checking");
         }
-        mp.locks_held[n] = HeldLock {
+        held[n] = HeldLock {
             addr,
             rank,
             count: 1,
         };
-        mp.locks_held_len = n + 1;
+        *len = n + 1;
     }
 
-    /// Forget the lock at addr, of rank (most recent first). It must be held.
+    /// Forget the lock at addr, of rank (most recent first). It must be held. Any g.
     pub(crate) fn release(addr: usize, rank: LockRank) {
         // SAFETY: as acquire: the caller still counts the lock in m.locks.
-        let mp = unsafe { &mut *getm() };
-        let n = mp.locks_held_len;
-        let held = &mp.locks_held[..n];
+        let (held, len) = unsafe { held_list() };
+        let n = *len;
         // The entry whose first lock this is, else a run of its rank with unnamed
         // locks in it.
-        let i = held.iter().rposition(|h| h.addr == addr).or_else(|| {
-            held.iter()
+        let i = held[..n].iter().rposition(|h| h.addr == addr).or_else(|| {
+            held[..n]
+                .iter()
                 .rposition(|h| h.rank == rank && h.count > (h.addr != 0) as u32)
         });
         let Some(i) = i else {
             crate::runtime::runtime1::throw("unlock without matching lock acquire")
         };
-        let h = &mut mp.locks_held[i];
+        let h = &mut held[i];
         if h.addr == addr {
             h.addr = 0;
         }
         h.count -= 1;
         if h.count == 0 {
-            mp.locks_held.copy_within(i + 1..n, i);
-            mp.locks_held_len = n - 1;
+            held.copy_within(i + 1..n, i);
+            *len = n - 1;
         }
     }
 
-    /// Whether the current M holds the lock at addr.
+    /// Whether the current M holds the lock at addr. Any g.
     pub(crate) fn held(addr: usize) -> bool {
-        // SAFETY: reads the current M's own list.
-        let mp = unsafe { &*getm() };
-        mp.locks_held[..mp.locks_held_len]
-            .iter()
-            .any(|h| h.addr == addr)
+        // SAFETY: the current M's own list; a goroutine that holds the lock cannot
+        // change M, and one that does not finds it absent on any M.
+        let (held, len) = unsafe { held_list() };
+        held[..*len].iter().any(|h| h.addr == addr)
     }
 
     /// The number of entries (runs of same-rank locks) the current M holds: 0 iff it
-    /// holds no runtime lock.
+    /// holds no runtime lock. Any g.
     pub(crate) fn nheld() -> usize {
-        // SAFETY: reads the current M's own list.
-        unsafe { (*getm()).locks_held_len }
+        // SAFETY: as held: with locks held we cannot change M, and with none the
+        // count is 0 on any M.
+        let (_, len) = unsafe { held_list() };
+        *len
     }
 
-    fn report(mp: &crate::runtime::runtime2::M, rank: LockRank) {
+    /// Print the locks the current M holds, for a lock ordering problem. Any g; no
+    /// allocation, no lock.
+    fn report(held: &[HeldLock], rank: LockRank) {
+        // SAFETY: getm() is the M running us (never freed); id is immutable.
+        let id = unsafe { (*getm()).id };
         crate::eprintln!(
             "runtime: M{} acquiring a {} lock, holding:",
-            mp.id,
+            id,
             rank.name()
         );
-        for (i, h) in mp.locks_held[..mp.locks_held_len].iter().enumerate() {
+        for (i, h) in held.iter().enumerate() {
             crate::eprintln!("{i} : {} {:#x} (x{})", h.rank.name(), h.addr, h.count);
         }
     }

@@ -94,7 +94,7 @@ impl GortHeap {
 
 impl Arena {
     /// Commit at least `need` more bytes to the heap. False if the arena is full or the
-    /// kernel refuses.
+    /// kernel refuses. Runs under the heap lock (through the guard).
     fn grow(&mut self, need: usize) -> bool {
         if self.base == 0 {
             return false;
@@ -127,6 +127,8 @@ impl Arena {
 // block it returns is inside committed, read-write memory that only the caller uses
 // until it is deallocated.
 unsafe impl GlobalAlloc for GortHeap {
+    /// Runs on any g with no runtime lock held and outside park commits (debug
+    /// builds check); takes the heap lock.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         check_may_allocate();
         let mut a = self.arena.lock();
@@ -147,15 +149,13 @@ unsafe impl GlobalAlloc for GortHeap {
         }
     }
 
+    /// Runs on any g; takes the heap lock, as alloc.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: ptr came from alloc with this layout (GlobalAlloc's contract), and
-        // dealloc is never passed null.
-        unsafe {
-            self.arena
-                .lock()
-                .heap
-                .deallocate(NonNull::new_unchecked(ptr), layout)
-        }
+        // SAFETY: dealloc is never passed null (GlobalAlloc's contract: ptr came
+        // from alloc, which never returns null).
+        let p = unsafe { NonNull::new_unchecked(ptr) };
+        // SAFETY: p came from alloc with this layout (GlobalAlloc's contract).
+        unsafe { self.arena.lock().heap.deallocate(p, layout) }
     }
 }
 
@@ -168,7 +168,8 @@ fn check_may_allocate() {
         if super::lockrank::nheld() > 0 {
             crate::runtime::runtime1::throw("malloc while holding a runtime lock");
         }
-        // SAFETY: the current M's own flag.
+        // SAFETY: getm() is live (Ms are never freed), and parking is the current
+        // M's own flag, written only by park_m on this thread.
         if unsafe { (*super::proc::getm()).parking } {
             crate::runtime::runtime1::throw("malloc during a park commit");
         }

@@ -19,7 +19,8 @@ const AT_RANDOM: usize = 25;
 const AT_SYSINFO_EHDR: usize = 33;
 
 /// Values from the auxv and osinit. Written once on m0 during boot (args, osinit),
-/// before any other thread exists; read-only afterwards.
+/// before any other thread exists; read-only afterwards. So every access is
+/// Relaxed: threads made later see the values through their creation (clone).
 pub(crate) static PHYS_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static STARTUP_RANDOM: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static VDSO_BASE: AtomicUsize = AtomicUsize::new(0);
@@ -28,37 +29,47 @@ pub(crate) static NCPU: AtomicUsize = AtomicUsize::new(0);
 /// The CPU count sched_getaffinity gave, before any cgroup quota.
 pub(crate) static NCPU_AFFINITY: AtomicUsize = AtomicUsize::new(0);
 
-/// sysargs: walk past envp to the auxiliary vector and record what we use.
+/// sysargs: walk past envp to the auxiliary vector and record what we use. Runs on
+/// g0 of m0 during boot (from args), before the heap exists: no allocation.
 ///
 /// # Safety
 /// argv must be the kernel's argv with argc entries: it is followed by envp and auxv.
 pub(crate) unsafe fn sysargs(argc: i32, argv: *const *const u8) {
-    // SAFETY: the kernel's layout: argv[argc] = NULL, then envp up to NULL, then auxv
+    // The kernel's layout: argv[argc] = NULL, then envp up to NULL, then auxv
     // (key, value) pairs up to AT_NULL.
-    unsafe {
-        let mut p = argv.add(argc as usize + 1);
-        while !(*p).is_null() {
-            p = p.add(1);
+    // SAFETY: argv has argc entries and a NULL after them (the caller's contract),
+    // so envp starts right after.
+    let mut p = unsafe { argv.add(argc as usize + 1) };
+    // SAFETY: p walks envp, which ends with a NULL entry: every read is at or before it.
+    while !unsafe { *p }.is_null() {
+        // SAFETY: *p is not the NULL, so the array goes on.
+        p = unsafe { p.add(1) };
+    }
+    // SAFETY: auxv starts right after envp's NULL.
+    let mut auxv = unsafe { p.add(1) } as *const usize;
+    loop {
+        // SAFETY: auxv points at a (key, value) pair: the vector runs up to and
+        // including the AT_NULL pair.
+        let (key, val) = unsafe { (*auxv, *auxv.add(1)) };
+        // Relaxed: boot, before any other thread exists (see PHYS_PAGE_SIZE).
+        match key {
+            AT_NULL => break,
+            AT_PAGESZ => PHYS_PAGE_SIZE.store(val, Ordering::Relaxed),
+            AT_RANDOM => STARTUP_RANDOM.store(val, Ordering::Relaxed),
+            AT_SYSINFO_EHDR => VDSO_BASE.store(val, Ordering::Relaxed),
+            AT_HWCAP2 => HWCAP2.store(val, Ordering::Relaxed),
+            _ => {}
         }
-        let mut auxv = p.add(1) as *const usize;
-        loop {
-            let (key, val) = (*auxv, *auxv.add(1));
-            match key {
-                AT_NULL => break,
-                AT_PAGESZ => PHYS_PAGE_SIZE.store(val, Ordering::Relaxed),
-                AT_RANDOM => STARTUP_RANDOM.store(val, Ordering::Relaxed),
-                AT_SYSINFO_EHDR => VDSO_BASE.store(val, Ordering::Relaxed),
-                AT_HWCAP2 => HWCAP2.store(val, Ordering::Relaxed),
-                _ => {}
-            }
-            auxv = auxv.add(2);
-        }
+        // SAFETY: key was not AT_NULL, so another pair follows.
+        auxv = unsafe { auxv.add(2) };
     }
 }
 
-/// osinit: the number of CPUs and the page size.
+/// osinit: the number of CPUs and the page size. Runs on g0 of m0 during boot; no
+/// allocation (the heap does not exist yet).
 pub(crate) extern "C" fn osinit() {
     let aff = getproccount();
+    // Relaxed, here and below: see PHYS_PAGE_SIZE.
     NCPU_AFFINITY.store(aff, Ordering::Relaxed);
     let ncpu = match cgroup_cpu_limit() {
         Some(limit) if limit < aff => limit,
@@ -72,16 +83,20 @@ pub(crate) extern "C" fn osinit() {
     }
 }
 
+/// The number of CPUs the runtime uses. Any thread.
 pub(crate) fn ncpu() -> usize {
+    // Relaxed: see NCPU.
     NCPU.load(Ordering::Relaxed)
 }
 
+/// The page size from the auxiliary vector. Any thread.
 pub(crate) fn physpagesize() -> usize {
+    // Relaxed: see PHYS_PAGE_SIZE.
     PHYS_PAGE_SIZE.load(Ordering::Relaxed)
 }
 
 /// The CPUs this process may run on: the popcount of its affinity mask (room for
-/// 8192 CPUs, as Go). At least 1.
+/// 8192 CPUs, as Go). At least 1. Boot; no allocation.
 fn getproccount() -> usize {
     let mut buf = [0u8; 1024];
     let r = sys_linux::sched_getaffinity(&mut buf);
@@ -93,6 +108,7 @@ fn getproccount() -> usize {
 }
 
 /// Read a small file into buf; returns the bytes read, or None if it cannot be read.
+/// Any thread; no allocation.
 pub(crate) fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
     let fd = sys_linux::open_rdonly(path);
     if fd < 0 {
@@ -232,8 +248,11 @@ pub(crate) unsafe fn newosproc(mp: *mut M) {
         | CLONE_SYSVSEM
         | CLONE_THREAD
         | CLONE_SETTLS;
-    // SAFETY: mp and its g0 are set up and not yet used by any thread.
-    let (stk, g0) = unsafe { ((*(*mp).g0).stack.hi, (*mp).g0) };
+    // SAFETY: mp is set up (the caller's contract) and no thread uses it yet: g0 is
+    // set and immutable.
+    let g0 = unsafe { (*mp).g0 };
+    // SAFETY: as above: g0's stack was set by allocm and is not in use.
+    let stk = unsafe { (*g0).stack.hi };
     let old = sys_linux::sigprocmask_set(!0);
     // SAFETY: the child starts on g0's own stack top, with its own TLS, in gort_mstart
     // (asm): it never returns into a Rust frame of this thread.

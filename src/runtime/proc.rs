@@ -70,6 +70,24 @@
 //! `sched.stopnote` until each running P has passed through `schedule`, where its M
 //! sees gcwaiting and gives the P up (`gcstopm`). Preemption is cooperative: a
 //! goroutine that never parks, yields or exits delays the stop until it does.
+//!
+//! # Unsafe code and orderings
+//!
+//! SCHED is a `static mut` whose plain fields sched.lock protects, so no `&Schedt`
+//! is ever made: `sched_shared()` hands out references to the parts that are shared
+//! by design (its locks, its note and its atomics), and the locked fields are
+//! reached through the raw `sched()` with the lock held. Ps, Ms and Gs are never
+//! freed, so a pointer to one stays valid; a `&P` is taken only to use its atomics,
+//! run queue and timers, while its plain fields are touched through the raw pointer
+//! by its owner.
+//!
+//! Each atomic operation says at its use why its ordering suffices. One case recurs
+//! and is explained once, here: `sched.nmspinning` is changed by AcqRel
+//! read-modify-writes (Go's are sequentially consistent). The counter publishes no
+//! data, and the StoreLoad ordering the spinning handshake needs comes from the
+//! explicit barriers in `must_wake_after_submit` and `recheck_after_spinning`, so
+//! Relaxed would do; on x86-64 every read-modify-write is one locked instruction
+//! whatever its ordering, so the stronger one costs nothing and is kept.
 
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
@@ -81,7 +99,7 @@ use core::sync::atomic::{
 
 pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc};
 use super::asm_amd64::{gort_gogo, gort_mcall, gort_systemstack};
-use super::lock_futex::Mutex;
+use super::lock_futex::{Mutex, Note};
 use super::os_linux::newosproc;
 use super::runq::{
     globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, must_wake_after_submit,
@@ -106,7 +124,10 @@ static mut SCHED: Schedt = Schedt::new();
 static ALLP: [AtomicPtr<P>; MAX_GOMAXPROCS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; MAX_GOMAXPROCS];
 /// The number of live Ps: written by procresize (world stopped) with Release, read
-/// with Acquire so that the reader also sees the Ps' new statuses.
+/// with Acquire. The pair is what makes `allp(i)` non-null for every i below the
+/// length a reader sees: the Ps were made (allpgrow) before the store. Readers run
+/// even while the world is stopped (the timer sleeper, sysmon, Ms in system calls
+/// hold no P), and they also see the statuses procresize set before the store.
 static ALLP_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Head of the allm list (linked through M.alllink). Prepended under sched.lock,
 /// published with Release so lock-free readers (Acquire) see a complete M.
@@ -161,21 +182,65 @@ pub(crate) fn g0() -> *mut G {
     &raw mut G0
 }
 
-/// The scheduler's global state.
+/// The scheduler's global state, for the fields under sched.lock (the shared ones
+/// are reached through `sched_shared`).
 pub(crate) fn sched() -> *mut Schedt {
     &raw mut SCHED
 }
 
+/// The parts of SCHED that any thread may use without sched.lock: the locks, the
+/// stop note and the atomics, each as a shared reference to that field alone (see
+/// Schedt for what each protects and what its atomics mean).
+#[derive(Clone, Copy)]
+pub(crate) struct SchedShared {
+    pub(crate) lock: &'static Mutex,
+    pub(crate) goidgen: &'static AtomicU64,
+    pub(crate) mnext: &'static AtomicI64,
+    pub(crate) npidle: &'static AtomicI32,
+    pub(crate) nmspinning: &'static AtomicU32,
+    pub(crate) runqsize: &'static AtomicI32,
+    pub(crate) gfree_lock: &'static Mutex,
+    pub(crate) ngfree: &'static AtomicI32,
+    pub(crate) gcwaiting: &'static AtomicBool,
+    pub(crate) stopnote: &'static Note,
+}
+
+/// The shared parts of SCHED (see SchedShared). Free: the references are constant
+/// addresses inside the static.
+#[inline(always)]
+pub(crate) fn sched_shared() -> SchedShared {
+    let s = sched();
+    // SAFETY: SCHED is a static, never moved or freed, and none of these fields is
+    // ever written except through its own &self methods (atomics, a Mutex, a Note):
+    // each reference covers one such field, never the plain fields sched.lock
+    // protects.
+    unsafe {
+        SchedShared {
+            lock: &(*s).lock,
+            goidgen: &(*s).goidgen,
+            mnext: &(*s).mnext,
+            npidle: &(*s).npidle,
+            nmspinning: &(*s).nmspinning,
+            runqsize: &(*s).runqsize,
+            gfree_lock: &(*s).gfree_lock,
+            ngfree: &(*s).ngfree,
+            gcwaiting: &(*s).gcwaiting,
+            stopnote: &(*s).stopnote,
+        }
+    }
+}
+
 /// The current M. Only stable while the goroutine is pinned (acquirem, a runtime
 /// lock held) or on g0: otherwise the goroutine may run on another M by the time the
-/// result is used.
+/// result is used. Runs on any g.
 #[inline(always)]
 pub(crate) fn getm() -> *mut M {
-    // SAFETY: every g the runtime runs has a valid m while it runs.
+    // SAFETY: getg() is the running G, live while it runs, and every g the runtime
+    // runs has a valid m while it runs.
     unsafe { (*getg()).m() }
 }
 
-/// The running goroutine's id.
+/// The running goroutine's id. Runs on any g.
 pub(crate) fn curgoid() -> u64 {
     // SAFETY: getg() is the running goroutine, valid while it runs.
     unsafe { (*getg()).goid() }
@@ -211,7 +276,7 @@ impl AcquireM {
     /// The P the pinned M holds (null on an M without a P).
     #[inline(always)]
     pub(crate) fn p(&self) -> *mut P {
-        // SAFETY: the M is pinned and live.
+        // SAFETY: the M is pinned to us and live (Ms are never freed); p is atomic.
         unsafe { (*self.mp).p() }
     }
 }
@@ -231,11 +296,11 @@ pub(crate) fn assert_pinned() {
     #[cfg(debug_assertions)]
     {
         let gp = getg();
-        // SAFETY: gp is running; its M is valid.
-        let ok = unsafe {
-            let mp = (*gp).m();
-            gp == (*mp).g0 || (*mp).locks.load(Relaxed) > 0
-        };
+        // SAFETY: gp is the running G, live while it runs.
+        let mp = unsafe { (*gp).m() };
+        // SAFETY: mp is the M running us (Ms are never freed); g0 is immutable and
+        // locks atomic. Relaxed: only this thread writes m.locks.
+        let ok = unsafe { gp == (*mp).g0 || (*mp).locks.load(Relaxed) > 0 };
         if !ok {
             throw("runtime: M or P used without acquirem");
         }
@@ -267,7 +332,7 @@ pub(crate) fn systemstack<R, F: FnOnce() -> R>(f: F) -> R {
     c.1.unwrap()
 }
 
-/// fastrand: a per-M pseudo-random number (wyrand). Runs on any g.
+/// fastrand: a per-M pseudo-random number (wyrand). Runs on any g; no allocation.
 pub(crate) fn fastrand() -> u32 {
     let mp = acquirem();
     // SAFETY: fastrand is owner-only M state, and we are pinned to its M.
@@ -280,23 +345,27 @@ pub(crate) fn fastrand() -> u32 {
     ((m >> 64) as u64 ^ m as u64) as u32
 }
 
-/// The number of Ps.
+/// The number of Ps. Any thread.
 pub(crate) fn gomaxprocs() -> usize {
+    // Relaxed: a hint (see GOMAXPROCS).
     GOMAXPROCS.load(Relaxed) as usize
 }
 
-/// The P with index i (i < MAX_GOMAXPROCS; null if never made).
+/// The P with index i (i < MAX_GOMAXPROCS; null if never made). Any thread.
 pub(crate) fn allp(i: usize) -> *mut P {
+    // Acquire: pairs with allpgrow's Release CAS, so the P is seen initialised.
     ALLP[i].load(Acquire)
 }
 
-/// The number of live Ps.
+/// The number of live Ps. Any thread.
 pub(crate) fn allp_len() -> usize {
+    // Acquire: pairs with procresize's Release store (see ALLP_LEN).
     ALLP_LEN.load(Acquire)
 }
 
-/// Iterate the allm list.
+/// Iterate the allm list. Any thread.
 pub(crate) fn allm() -> impl Iterator<Item = *mut M> {
+    // Acquire: pairs with mcommoninit's Release store, so each M is seen complete.
     let mut mp = ALLM.load(Acquire);
     core::iter::from_fn(move || {
         if mp.is_null() {
@@ -310,7 +379,9 @@ pub(crate) fn allm() -> impl Iterator<Item = *mut M> {
 }
 
 /// Iterate the allgs list (every G ever made, including dead ones), newest first.
+/// Any thread.
 pub(crate) fn allgs() -> impl Iterator<Item = *mut G> {
+    // Acquire: pairs with allgadd's Release CAS, so each G's alllink is seen.
     let mut gp = ALLG.load(Acquire);
     core::iter::from_fn(move || {
         if gp.is_null() {
@@ -325,35 +396,37 @@ pub(crate) fn allgs() -> impl Iterator<Item = *mut G> {
 
 /// Iterate the allgs list oldest first (Go's allgs order), without allocating. A G
 /// whose newer link is not yet set ends the walk early: a G created concurrently may
-/// be missed, never visited twice.
+/// be missed, never visited twice. Any thread; no allocation, no lock.
 pub(crate) fn allgs_in_creation_order() -> impl Iterator<Item = *mut G> {
+    // Acquire: pairs with allgadd's Release store of the first G.
     let mut gp = ALLG_FIRST.load(Acquire);
     core::iter::from_fn(move || {
         if gp.is_null() {
             return None;
         }
         let cur = gp;
-        // SAFETY: Gs are never freed; allnewer is published with Release by allgadd.
+        // SAFETY: Gs are never freed, and allnewer is atomic. Acquire: pairs with
+        // allgadd's Release store, so the newer G is seen complete.
         gp = unsafe { (*gp).allnewer.load(Acquire) };
         Some(cur)
     })
 }
 
-/// Goroutine 1.
+/// Goroutine 1. Any thread.
 pub(crate) fn main_g() -> *mut G {
+    // Relaxed: written once during boot, before any other thread exists.
     MAIN_G.load(Relaxed)
 }
 
 /// gcount: the number of goroutines that exist (not dead), approximately, as Go's:
-/// all Gs minus those on free lists. Relaxed reads: a snapshot.
+/// all Gs minus those on free lists. Any thread; no lock.
 pub(crate) fn gcount() -> usize {
+    // Relaxed throughout: a snapshot of counters that publish no data.
     let mut n = ALLGLEN.load(Relaxed) as i64;
-    // SAFETY: only atomics are read; Ps are never freed.
-    unsafe {
-        n -= (*sched()).ngfree.load(Relaxed) as i64;
-        for i in 0..allp_len() {
-            n -= (*allp(i)).gfreecnt.load(Relaxed) as i64;
-        }
+    n -= sched_shared().ngfree.load(Relaxed) as i64;
+    for i in 0..allp_len() {
+        // SAFETY: Ps are never freed; gfreecnt is atomic.
+        n -= unsafe { (*allp(i)).gfreecnt.load(Relaxed) } as i64;
     }
     n.max(1) as usize
 }
@@ -370,13 +443,15 @@ pub(crate) fn gcount() -> usize {
 /// gp is a live G owned by the caller.
 #[inline(always)]
 pub(crate) unsafe fn casgstatus(gp: *mut G, old: u32, new: u32) {
-    // SAFETY: the caller owns gp.
+    // SAFETY: gp is live (the caller's contract); atomicstatus is atomic.
     let st = unsafe { &(*gp).atomicstatus };
+    // Relaxed: only the owner changes the status, and we are the owner.
     let cur = st.load(Relaxed);
     if cur != old || (cfg!(debug_assertions) && !gtransition_ok(old, new)) {
-        // SAFETY: as above.
+        // SAFETY: as above; goid is atomic.
         bad_gstatus(unsafe { (*gp).goid() }, old, new, cur);
     }
+    // Release: see above (pairs with checkdead's Acquire load).
     st.store(new, Release);
 }
 
@@ -419,6 +494,7 @@ impl P {
     pub(crate) fn set_status(&self, new: u32) {
         #[cfg(debug_assertions)]
         {
+            // Relaxed: we are the only thread changing it (see above).
             let old = self.status.load(Relaxed);
             if !ptransition_ok(old, new) {
                 crate::eprintln!(
@@ -430,6 +506,7 @@ impl P {
                 throw("bad P status transition");
             }
         }
+        // Relaxed: see above.
         self.status.store(new, Relaxed);
     }
 }
@@ -461,16 +538,18 @@ fn ptransition_ok(old: u32, new: u32) -> bool {
 /// The new G calls runtime·main.
 pub(crate) extern "C" fn schedinit() {
     let gp = getg();
-    let s = sched();
-    // SAFETY: single-threaded boot on m0; gp is g0, whose m rt0_go set to m0; maxmcount
-    // is under sched.lock, but no other thread exists yet.
-    unsafe {
-        (*s).maxmcount = 10000;
-        super::malloc::HEAP.init(); // mallocinit
-        super::vdso_linux::vdsoinit(super::os_linux::VDSO_BASE.load(Relaxed));
-        super::stack::stackinit();
-        mcommoninit((*gp).m(), -1);
-    }
+    // SAFETY: maxmcount is under sched.lock, but boot is single-threaded: no other
+    // thread exists to take the lock or read the field.
+    unsafe { (*sched()).maxmcount = 10000 };
+    super::malloc::HEAP.init(); // mallocinit
+                                // Relaxed: written by sysargs earlier on this same thread.
+    let vdso = super::os_linux::VDSO_BASE.load(Relaxed);
+    // SAFETY: vdso is AT_SYSINFO_EHDR from the kernel's auxv (or 0): its vDSO image.
+    unsafe { super::vdso_linux::vdsoinit(vdso) };
+    super::stack::stackinit();
+    // SAFETY: gp is g0 of m0 (rt0_go set its m); m0 is not on allm yet.
+    unsafe { mcommoninit((*gp).m(), -1) };
+    // Relaxed: read by new Ms in minit, which start after this (newosproc's clone).
     INIT_SIGMASK.store(super::sys_linux::sigprocmask_get(), Relaxed);
     super::debug::parsedebugvars();
     let procs = super::runtime1::gomaxprocs_from_env(
@@ -478,24 +557,25 @@ pub(crate) extern "C" fn schedinit() {
         super::os_linux::ncpu(),
     );
     allpgrow(procs);
-    // SAFETY: procresize's contract: sched.lock held, only m0 exists.
-    let runnable = unsafe {
-        (*s).lock.lock();
-        let r = procresize(procs as i32);
-        (*s).lock.unlock();
-        r
-    };
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock is held and only m0 exists, so the world is stopped;
+    // allpgrow made Ps 0..procs.
+    let runnable = unsafe { procresize(procs as i32) };
+    s.lock.unlock();
     if !runnable.is_null() {
         throw("unknown runnable goroutine during bootstrap");
     }
 }
 
 /// mcommoninit: give mp its id (id >= 0 is pre-allocated, -1 reserves the next one),
-/// seed its fastrand, and link it on allm. Takes sched.lock.
+/// seed its fastrand, and link it on allm. Runs on any g; takes sched.lock, so the
+/// caller must not hold it.
 ///
 /// # Safety
 /// mp is a valid M not yet on allm.
 pub(crate) unsafe fn mcommoninit(mp: *mut M, id: i64) {
+    // Relaxed: written by sysargs during boot, before any other thread existed.
     let seed = super::os_linux::STARTUP_RANDOM.load(Relaxed);
     let mut r = if seed != 0 {
         // SAFETY: AT_RANDOM points at 16 random bytes the kernel placed on the stack.
@@ -503,55 +583,64 @@ pub(crate) unsafe fn mcommoninit(mp: *mut M, id: i64) {
     } else {
         0x9e3779b97f4a7c15
     };
-    let s = sched();
-    // SAFETY: mp is ours until it is published on allm; mnext and the allm prepend
-    // are under sched.lock.
+    let s = sched_shared();
+    s.lock.lock();
+    let id = if id >= 0 {
+        id
+    } else {
+        // SAFETY: sched.lock is held.
+        unsafe { m_reserve_id() }
+    };
+    r ^= (id as u64).wrapping_mul(0xa0761d6478bd642f);
+    // SAFETY: mp is not yet on allm (the caller's contract), so no other thread
+    // reaches it: its fields are ours to write.
     unsafe {
-        (*s).lock.lock();
-        (*mp).id = if id >= 0 { id } else { m_reserve_id() };
-        r ^= ((*mp).id as u64).wrapping_mul(0xa0761d6478bd642f);
+        (*mp).id = id;
         (*mp).fastrand = r | 1;
+        // Relaxed: prepends to allm are serialized by sched.lock, which we hold.
         (*mp).alllink = ALLM.load(Relaxed);
-        ALLM.store(mp, Release); // publish a complete M (see ALLM)
-        (*s).lock.unlock();
     }
+    // Release: publishes the complete M to lock-free readers (allm's Acquire load).
+    ALLM.store(mp, Release);
+    s.lock.unlock();
 }
 
 /// mReserveID returns the next ID to use for a new M. This new M is immediately
-/// considered 'running' by checkdead.
+/// considered 'running' by checkdead. Runs on any g.
 ///
 /// # Safety
 /// sched.lock must be held.
 unsafe fn m_reserve_id() -> i64 {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects mnext's writers.
-    unsafe {
-        (*s).lock.assert_held();
-        let id = (*s).mnext.load(Relaxed);
-        if id.checked_add(1).is_none() {
-            throw("runtime: thread ID overflow");
-        }
-        (*s).mnext.store(id + 1, Relaxed);
-        checkmcount();
-        id
+    let s = sched_shared();
+    s.lock.assert_held();
+    // Relaxed: mnext's writers hold sched.lock (as we do); lock-free readers take a
+    // snapshot that publishes nothing.
+    let id = s.mnext.load(Relaxed);
+    if id.checked_add(1).is_none() {
+        throw("runtime: thread ID overflow");
     }
+    s.mnext.store(id + 1, Relaxed);
+    // SAFETY: sched.lock is held (our caller's contract).
+    unsafe { checkmcount() };
+    id
 }
 
-/// The number of Ms made (a snapshot unless sched.lock is held).
+/// The number of Ms made (a snapshot unless sched.lock is held). Any thread.
 pub(crate) fn mcount() -> i64 {
-    // SAFETY: reads an atomic of the static scheduler.
-    unsafe { (*sched()).mnext.load(Relaxed) }
+    // Relaxed: see m_reserve_id.
+    sched_shared().mnext.load(Relaxed)
 }
 
 /// checkmcount: die if the program has made more than sched.maxmcount threads.
+/// Runs on any g.
 ///
 /// # Safety
 /// sched.lock must be held.
 unsafe fn checkmcount() {
     let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects maxmcount.
+    sched_shared().lock.assert_held();
+    // SAFETY: sched.lock, which protects maxmcount, is held (our caller's contract).
     unsafe {
-        (*s).lock.assert_held();
         if mcount() > (*s).maxmcount as i64 {
             crate::eprintln!("runtime: program exceeds {}-thread limit", (*s).maxmcount);
             throw("thread exhaustion");
@@ -560,29 +649,36 @@ unsafe fn checkmcount() {
 }
 
 /// Set the maximum number of Ms (Go's debug.SetMaxThreads); returns the old one.
+/// Runs on any g; takes sched.lock.
 pub(crate) fn set_max_threads(n: i32) -> i32 {
-    let s = sched();
-    // SAFETY: maxmcount is protected by sched.lock, which we hold.
-    unsafe {
-        (*s).lock.lock();
-        let old = (*s).maxmcount;
-        (*s).maxmcount = n.max(1);
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock, which protects maxmcount, is held (as checkmcount needs).
+    let old = unsafe {
+        let old = (*sched()).maxmcount;
+        (*sched()).maxmcount = n.max(1);
         checkmcount();
-        (*s).lock.unlock();
         old
-    }
+    };
+    s.lock.unlock();
+    old
 }
 
 /// allpgrow: make sure Ps 0..n exist, allocating the missing ones. Called before
 /// procresize, without any lock (the runtime never allocates under one of its
 /// locks). Two callers racing for the same slot both allocate; the loser frees its P.
+/// Runs on any g.
 fn allpgrow(n: usize) {
     for (i, slot) in ALLP.iter().enumerate().take(n) {
+        // Acquire: pairs with the Release CAS below (of whoever made the P), so that
+        // procresize, which loads the slot Relaxed after us on this thread, sees the
+        // P initialised.
         if !slot.load(Acquire).is_null() {
             continue;
         }
         let pp = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(P::new(i as i32)));
-        // Release: publishes the initialised P to readers of allp (Acquire).
+        // Release: publishes the initialised P to readers of allp (Acquire). Acquire
+        // on failure: the winner's P, as for the load above.
         if slot
             .compare_exchange(ptr::null_mut(), pp, Release, Acquire)
             .is_err()
@@ -596,118 +692,164 @@ fn allpgrow(n: usize) {
 /// procresize changes the number of Ps to nprocs and returns the list of Ps with
 /// local work (linked through P.link), which the caller must schedule. The timers of
 /// removed Ps are left for the caller to move with `move_dead_timers` after
-/// releasing sched.lock (moving them may allocate).
+/// releasing sched.lock (moving them may allocate). Runs on g0 (or on m0 at boot);
+/// does not allocate.
 ///
 /// # Safety
 /// sched.lock must be held and the world stopped (at boot: only m0 exists); Ps
 /// 0..nprocs exist (allpgrow).
 unsafe fn procresize(nprocs: i32) -> *mut P {
-    // SAFETY: the caller holds sched.lock.
-    unsafe { (*sched()).lock.assert_held() };
+    sched_shared().lock.assert_held();
+    // Relaxed: only procresize writes GOMAXPROCS, under sched.lock (held).
     let old = GOMAXPROCS.load(Relaxed);
     if old < 0 || nprocs <= 0 || nprocs as usize > MAX_GOMAXPROCS {
         throw("procresize: invalid arg");
     }
     // Initialize new Ps.
     for i in old..nprocs {
+        // Relaxed: our caller's allpgrow saw (or made) every slot up to nprocs, with
+        // Acquire, on this thread.
         let pp = ALLP[i as usize].load(Relaxed);
         if pp.is_null() {
             throw("procresize: P not allocated");
         }
-        // SAFETY: the world is stopped: nobody else touches a new or dead P.
+        // SAFETY: Ps are never freed; the world is stopped, so nobody else touches a
+        // new or dead P.
         unsafe { (*pp).set_status(PGCSTOP) };
     }
     let mp = getm();
-    // SAFETY: the world is stopped and sched.lock held: Ps and mp are ours to change.
-    unsafe {
-        let cur = (*mp).p();
-        if !cur.is_null() && (*cur).id < nprocs {
-            // continue to use the current P
-            (*cur).set_status(PRUNNING);
-        } else {
-            // release the current P and acquire allp[0]
-            if !cur.is_null() {
-                (*cur).m.store(ptr::null_mut(), Relaxed);
-            }
-            (*mp).p.store(ptr::null_mut(), Relaxed);
-            let pp = ALLP[0].load(Relaxed);
+    // SAFETY: mp is the M running us (Ms are never freed); p is atomic.
+    let cur = unsafe { (*mp).p() };
+    // SAFETY: Ps are never freed; id is immutable.
+    if !cur.is_null() && unsafe { (*cur).id } < nprocs {
+        // continue to use the current P
+        // SAFETY: cur is our P; with the world stopped only we change its status.
+        unsafe { (*cur).set_status(PRUNNING) };
+    } else {
+        // release the current P and acquire allp[0]
+        // Relaxed, here and below: P.m and M.p are informational for other threads
+        // (see runtime2); sched.lock and the stopped world order the handover.
+        if !cur.is_null() {
+            // SAFETY: cur is our P, live; m is atomic.
+            unsafe { (*cur).m.store(ptr::null_mut(), Relaxed) };
+        }
+        // SAFETY: mp is our M; p is atomic.
+        unsafe { (*mp).p.store(ptr::null_mut(), Relaxed) };
+        // Relaxed: as in the loop above.
+        let pp = ALLP[0].load(Relaxed);
+        // SAFETY: allp[0] always exists; with the world stopped it is ours to take,
+        // and once idle and unowned it meets acquirep's contract.
+        unsafe {
             (*pp).m.store(ptr::null_mut(), Relaxed);
             (*pp).set_status(PIDLE);
             acquirep(pp);
         }
-        // release resources from unused Ps
-        for i in nprocs..old {
-            p_destroy(ALLP[i as usize].load(Relaxed));
-        }
-        ALLP_LEN.store(nprocs as usize, Release);
-
-        let mut runnable_ps: *mut P = ptr::null_mut();
-        for i in (0..nprocs).rev() {
-            let pp = ALLP[i as usize].load(Relaxed);
-            if (*mp).p() == pp {
-                continue;
-            }
-            (*pp).set_status(PIDLE);
-            if runqempty(&*pp) {
-                pidleput(pp);
-            } else {
-                (*pp).m.store(mget(), Relaxed);
-                (*pp).link = runnable_ps;
-                runnable_ps = pp;
-            }
-        }
-        let order = &raw mut STEAL_ORDER;
-        (*order).reset(nprocs as u32);
-        GOMAXPROCS.store(nprocs, Relaxed);
-        runnable_ps
     }
+    // release resources from unused Ps
+    for i in nprocs..old {
+        // Relaxed: a live P until now, seen before by this thread.
+        let pp = ALLP[i as usize].load(Relaxed);
+        // SAFETY: sched.lock is held, the world stopped, and pp is being removed.
+        unsafe { p_destroy(pp) };
+    }
+    // Release: pairs with allp_len's Acquire: a reader that sees the new length
+    // finds Ps 0..nprocs made (allpgrow ran before us on this thread) and the
+    // statuses set above. (The PIDLE statuses below are set after it: a reader may
+    // still see PGCSTOP, a hint only.)
+    ALLP_LEN.store(nprocs as usize, Release);
+
+    let mut runnable_ps: *mut P = ptr::null_mut();
+    for i in (0..nprocs).rev() {
+        // Relaxed: as in the first loop.
+        let pp = ALLP[i as usize].load(Relaxed);
+        // SAFETY: mp is our M; p is atomic.
+        if unsafe { (*mp).p() } == pp {
+            continue;
+        }
+        // SAFETY: Ps are never freed; with the world stopped, pp has no owner but us.
+        let p = unsafe { &*pp };
+        p.set_status(PIDLE);
+        if runqempty(p) {
+            // SAFETY: sched.lock is held and pp is ours.
+            unsafe { pidleput(pp) };
+        } else {
+            // SAFETY: sched.lock is held. Relaxed: as above.
+            p.m.store(unsafe { mget() }, Relaxed);
+            // SAFETY: sched.lock (held) protects P.link, and pp is ours.
+            unsafe { (*pp).link = runnable_ps };
+            runnable_ps = pp;
+        }
+    }
+    let order = &raw mut STEAL_ORDER;
+    // SAFETY: STEAL_ORDER is written only here, with the world stopped: no spinning
+    // M reads it now.
+    unsafe { (*order).reset(nprocs as u32) };
+    // Relaxed: a hint (see GOMAXPROCS).
+    GOMAXPROCS.store(nprocs, Relaxed);
+    runnable_ps
 }
 
 /// p_destroy: move everything off a P that procresize is removing (its runnable Gs
 /// to the head of the global queue, in order; its free Gs to the global list; its
 /// stacks to the pool) and mark it dead. Its timers stay until move_dead_timers.
 ///
+/// Runs on g0 (procresize); does not allocate.
+///
 /// # Safety
 /// sched.lock held, world stopped; pp is being removed.
 unsafe fn p_destroy(pp: *mut P) {
-    // SAFETY: the world is stopped; pp has no owner; the global queue is under
-    // sched.lock (held), the global free list under gfree_lock.
-    unsafe {
-        // Move all runnable goroutines to the global queue, keeping their order:
-        // take from the tail, push at the head.
-        while let Some(gp) = (*pp).runq.pop_tail() {
-            globrunqputhead(gp);
-        }
-        super::stack::stackcache_release(pp);
-        // gfpurge
-        let s = sched();
-        (*s).gfree_lock.lock();
-        while !(*pp).gfree.is_null() {
+    // Move all runnable goroutines to the global queue, keeping their order:
+    // take from the tail, push at the head.
+    // SAFETY: Ps are never freed, and with the world stopped no thief can run: the
+    // queue is ours to empty (pop_tail's condition).
+    while let Some(gp) = unsafe { (*pp).runq.pop_tail() } {
+        // SAFETY: sched.lock is held; gp just left pp's queue, so it is in no queue.
+        unsafe { globrunqputhead(gp) };
+    }
+    // SAFETY: the world is stopped and pp is being destroyed.
+    unsafe { super::stack::stackcache_release(pp) };
+    // gfpurge
+    let ss = sched_shared();
+    let s = sched();
+    // SAFETY: pp is live; gfreecnt is atomic.
+    let gfreecnt = unsafe { &(*pp).gfreecnt };
+    ss.gfree_lock.lock();
+    // SAFETY: pp's free list is ours (the world is stopped and pp has no owner).
+    while !unsafe { (*pp).gfree }.is_null() {
+        // SAFETY: as above, and gfree_lock (held) protects the global list; the Gs
+        // on both are dead, so their schedlinks belong to the lists.
+        unsafe {
             let g = (*pp).gfree;
             (*pp).gfree = (*g).schedlink;
-            (*pp).gfreecnt.fetch_sub(1, Relaxed);
             (*g).schedlink = (*s).gfree;
             (*s).gfree = g;
-            (*s).ngfree.fetch_add(1, Relaxed);
         }
-        (*s).gfree_lock.unlock();
-        (*pp).set_status(PDEAD);
+        // Relaxed: counts for lock-free snapshots (gcount, gfget's hint); the lists
+        // themselves are ordered by gfree_lock and the stopped world.
+        gfreecnt.fetch_sub(1, Relaxed);
+        ss.ngfree.fetch_add(1, Relaxed);
     }
+    ss.gfree_lock.unlock();
+    // SAFETY: as above: with the world stopped only we change pp's status.
+    unsafe { (*pp).set_status(PDEAD) };
 }
 
 /// Move the timers of the dead Ps procresize left behind (ids from..to) to the
-/// current P. Runs with the world stopped, after procresize, without sched.lock.
+/// current P. Runs with the world stopped, after procresize, without sched.lock (it
+/// may allocate).
 fn move_dead_timers(from: usize, to: usize) {
     let mp = acquirem();
     for i in from..to {
         let dead = allp(i);
-        // SAFETY: Ps are never freed; with the world stopped nobody else uses a dead P,
-        // and the current P is ours (pinned).
+        // SAFETY: Ps are never freed and Timers is shared by design (its heap is under
+        // its own lock); with the world stopped nobody else uses a dead P, and the
+        // current P is ours (pinned).
         unsafe { (*dead).timers.move_to(&(*mp.p()).timers) };
     }
 }
 
-/// acquirep associates pp with the current M.
+/// acquirep associates pp with the current M. Runs on g0 (or pinned); no
+/// allocation.
 ///
 /// # Safety
 /// On g0 (or pinned); pp is idle and owned by nobody.
@@ -724,29 +866,35 @@ pub(crate) unsafe fn acquirep(pp: *mut P) {
 unsafe fn wirep(pp: *mut P) {
     assert_pinned();
     let mp = getm();
-    // SAFETY: the caller guarantees pp is idle and unowned; mp is the current M.
-    unsafe {
-        if !(*mp).p().is_null() {
-            throw("wirep: already in go");
-        }
-        if !(*pp).m().is_null() || (*pp).status.load(Relaxed) != PIDLE {
-            let id = if (*pp).m().is_null() {
-                0
-            } else {
-                (*(*pp).m()).id
-            };
-            crate::eprintln!(
-                "wirep: p->m={:p}({}) p->status={}",
-                (*pp).m(),
-                id,
-                (*pp).status.load(Relaxed)
-            );
-            throw("wirep: invalid p state");
-        }
-        (*mp).p.store(pp, Relaxed);
-        (*pp).m.store(mp, Relaxed);
-        (*pp).set_status(PRUNNING);
+    // SAFETY: mp is the M running us (pinned or on g0); p is atomic.
+    if !unsafe { (*mp).p() }.is_null() {
+        throw("wirep: already in go");
     }
+    // SAFETY: Ps are never freed; we use only pp's atomics, and the caller
+    // guarantees pp is idle and unowned, so we are the one changing them.
+    let p = unsafe { &*pp };
+    // Relaxed: the status check is ours alone (see P::set_status).
+    if !p.m().is_null() || p.status.load(Relaxed) != PIDLE {
+        let id = if p.m().is_null() {
+            0
+        } else {
+            // SAFETY: Ms are never freed; id is immutable once set.
+            unsafe { (*p.m()).id }
+        };
+        crate::eprintln!(
+            "wirep: p->m={:p}({}) p->status={}",
+            p.m(),
+            id,
+            p.status.load(Relaxed)
+        );
+        throw("wirep: invalid p state");
+    }
+    // Relaxed: M.p and P.m are informational for other threads (see runtime2); the
+    // handover of pp was ordered by sched.lock or a note.
+    // SAFETY: mp is our M; p is atomic.
+    unsafe { (*mp).p.store(pp, Relaxed) };
+    p.m.store(mp, Relaxed);
+    p.set_status(PRUNNING);
 }
 
 /// releasep disassociates the current P from the current M and returns it.
@@ -756,75 +904,86 @@ unsafe fn wirep(pp: *mut P) {
 unsafe fn releasep() -> *mut P {
     assert_pinned();
     let mp = getm();
-    // SAFETY: mp is the current M and owns its P.
-    unsafe {
-        let pp = (*mp).p();
-        if pp.is_null() {
-            throw("releasep: invalid arg");
-        }
-        if (*pp).m() != mp || (*pp).status.load(Relaxed) != PRUNNING {
-            crate::eprintln!(
-                "releasep: p->m={:p} m={:p} p->status={}",
-                (*pp).m(),
-                mp,
-                (*pp).status.load(Relaxed)
-            );
-            throw("releasep: invalid p state");
-        }
-        (*mp).p.store(ptr::null_mut(), Relaxed);
-        (*pp).m.store(ptr::null_mut(), Relaxed);
-        (*pp).set_status(PIDLE);
-        pp
+    // SAFETY: mp is the M running us (pinned or on g0); p is atomic.
+    let pp = unsafe { (*mp).p() };
+    if pp.is_null() {
+        throw("releasep: invalid arg");
     }
+    // SAFETY: Ps are never freed, and pp is ours (our M holds it); we use only its
+    // atomics.
+    let p = unsafe { &*pp };
+    // Relaxed: we are the owner, the one thread changing these (see wirep).
+    if p.m() != mp || p.status.load(Relaxed) != PRUNNING {
+        crate::eprintln!(
+            "releasep: p->m={:p} m={:p} p->status={}",
+            p.m(),
+            mp,
+            p.status.load(Relaxed)
+        );
+        throw("releasep: invalid p state");
+    }
+    // Relaxed: as in wirep; whoever takes pp next gets it under sched.lock.
+    // SAFETY: mp is our M; p is atomic.
+    unsafe { (*mp).p.store(ptr::null_mut(), Relaxed) };
+    p.m.store(ptr::null_mut(), Relaxed);
+    p.set_status(PIDLE);
+    pp
 }
 
-/// pidleput puts pp on the idle P list. pp must have an empty run queue.
+/// pidleput puts pp on the idle P list. pp must have an empty run queue. Runs on
+/// any g; no allocation.
 ///
 /// # Safety
 /// sched.lock must be held; pp is owned by the caller.
 unsafe fn pidleput(pp: *mut P) {
+    let ss = sched_shared();
     let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects pidle and P.link.
+    ss.lock.assert_held();
+    // SAFETY: Ps are never freed; runqempty reads atomics only.
+    if !runqempty(unsafe { &*pp }) {
+        throw("pidleput: P has non-empty run queue");
+    }
+    // SAFETY: sched.lock (held: the caller's contract) protects pidle and P.link.
     unsafe {
-        (*s).lock.assert_held();
-        if !runqempty(&*pp) {
-            throw("pidleput: P has non-empty run queue");
-        }
         (*pp).link = (*s).pidle;
         (*s).pidle = pp;
-        // Relaxed: npidle is a hint for lock-free readers (wakep re-checks under the
-        // lock in pidleget); the StoreLoad of the spinning protocol is the fences'.
-        (*s).npidle.fetch_add(1, Relaxed);
     }
+    // Relaxed: npidle is a hint for lock-free readers (wakep re-checks under the
+    // lock in pidleget); the StoreLoad of the spinning protocol is the fences'.
+    ss.npidle.fetch_add(1, Relaxed);
 }
 
-/// pidleget takes a P off the idle list, or returns null.
+/// pidleget takes a P off the idle list, or returns null. Runs on any g; no
+/// allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
 unsafe fn pidleget() -> *mut P {
+    let ss = sched_shared();
     let s = sched();
-    // SAFETY: the caller holds sched.lock.
-    unsafe {
-        (*s).lock.assert_held();
-        let pp = (*s).pidle;
-        if !pp.is_null() {
-            (*s).pidle = (*pp).link;
-            (*s).npidle.fetch_sub(1, Relaxed);
-        }
-        pp
+    ss.lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects pidle and P.link.
+    let pp = unsafe { (*s).pidle };
+    if !pp.is_null() {
+        // SAFETY: as above.
+        unsafe { (*s).pidle = (*pp).link };
+        // Relaxed: as in pidleput.
+        ss.npidle.fetch_sub(1, Relaxed);
     }
+    pp
 }
 
-/// mput puts mp on the idle M list, then checks for deadlock.
+/// mput puts mp on the idle M list, then checks for deadlock. Runs on g0; no
+/// allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
 unsafe fn mput(mp: *mut M) {
     let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects midle.
+    sched_shared().lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects midle, nmidle and
+    // M.schedlink, and checkdead needs it.
     unsafe {
-        (*s).lock.assert_held();
         (*mp).schedlink = (*s).midle;
         (*s).midle = mp;
         (*s).nmidle += 1;
@@ -832,15 +991,17 @@ unsafe fn mput(mp: *mut M) {
     }
 }
 
-/// mget takes an M off the idle list, or returns null.
+/// mget takes an M off the idle list, or returns null. Runs on any g; no
+/// allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
 unsafe fn mget() -> *mut M {
     let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects midle.
+    sched_shared().lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects midle, nmidle and
+    // M.schedlink.
     unsafe {
-        (*s).lock.assert_held();
         let mp = (*s).midle;
         if !mp.is_null() {
             (*s).midle = (*mp).schedlink;
@@ -859,7 +1020,7 @@ fn malg(stacksize: usize) -> *mut G {
     g.stackguard0 = g.stack.lo + STACK_GUARD;
     g.stackguard1 = usize::MAX; // only g0 and signal stacks may run C-like code
     let gp = alloc::boxed::Box::into_raw(g);
-    // SAFETY: gp is fresh and ours.
+    // SAFETY: gp is fresh and ours (not published anywhere yet).
     unsafe { casgstatus(gp, GIDLE, GDEAD) };
     gp
 }
@@ -869,140 +1030,178 @@ fn malg(stacksize: usize) -> *mut G {
 const GSLAB: usize = 128;
 
 /// galloc: a new G (dead, no stack) from pp's slab, allocating a new slab when it is
-/// used up. May allocate: no runtime lock may be held.
+/// used up. Runs on any g; may allocate: no runtime lock may be held.
 ///
 /// # Safety
 /// The caller owns pp and is pinned (or on g0).
 unsafe fn galloc(pp: *mut P) -> *mut G {
     assert_pinned();
-    // SAFETY: the caller owns pp; slab memory is fresh and never freed, and each G
-    // in it is handed out once.
-    unsafe {
-        if (*pp).gslab_n == 0 {
-            let layout = core::alloc::Layout::array::<G>(GSLAB).unwrap();
-            let slab = alloc::alloc::alloc(layout) as *mut G;
-            if slab.is_null() {
-                throw("out of memory");
-            }
-            // Fault the whole slab in with one system call instead of a page fault
-            // per page as Gs are handed out (MADV_POPULATE_WRITE, Linux 5.14+; where
-            // it is unknown the pages simply fault in later). Not the process's first
-            // slab: a program that starts few goroutines should not pay for 128.
-            static SLABS: AtomicUsize = AtomicUsize::new(0);
-            let page = super::os_linux::physpagesize().max(4096);
-            let start = (slab as usize).next_multiple_of(page);
-            let end = (slab as usize + layout.size()) & !(page - 1);
-            if end > start && SLABS.fetch_add(1, Relaxed) > 0 {
-                super::sys_linux::madvise(
-                    start,
-                    end - start,
-                    super::sys_linux::MADV_POPULATE_WRITE,
-                );
-            }
+    // SAFETY: the caller owns pp, and gslab_n is owner-only.
+    if unsafe { (*pp).gslab_n } == 0 {
+        let layout = core::alloc::Layout::array::<G>(GSLAB).unwrap();
+        // SAFETY: the layout has a non-zero size (GSLAB Gs).
+        let slab = unsafe { alloc::alloc::alloc(layout) } as *mut G;
+        if slab.is_null() {
+            throw("out of memory");
+        }
+        // Fault the whole slab in with one system call instead of a page fault
+        // per page as Gs are handed out (MADV_POPULATE_WRITE, Linux 5.14+; where
+        // it is unknown the pages simply fault in later). Not the process's first
+        // slab: a program that starts few goroutines should not pay for 128.
+        static SLABS: AtomicUsize = AtomicUsize::new(0);
+        let page = super::os_linux::physpagesize().max(4096);
+        let start = (slab as usize).next_multiple_of(page);
+        let end = (slab as usize + layout.size()) & !(page - 1);
+        // Relaxed: a counter; only "was there an earlier slab" matters.
+        if end > start && SLABS.fetch_add(1, Relaxed) > 0 {
+            // SAFETY: [start, end) lies inside the fresh slab, which nothing uses yet;
+            // populating it only faults the pages in.
+            unsafe {
+                super::sys_linux::madvise(start, end - start, super::sys_linux::MADV_POPULATE_WRITE)
+            };
+        }
+        // SAFETY: the caller owns pp; the slab fields are owner-only.
+        unsafe {
             (*pp).gslab = slab;
             (*pp).gslab_n = GSLAB as u32;
         }
+    }
+    // SAFETY: the caller owns pp (slab fields are owner-only); gslab_n > 0, so gp is
+    // a slot in the slab that was never handed out.
+    let gp = unsafe {
         let gp = (*pp).gslab;
         (*pp).gslab = gp.add(1);
         (*pp).gslab_n -= 1;
+        gp
+    };
+    // SAFETY: gp is an unused slot of a live slab, ours alone, and suitably aligned
+    // (the slab is an array of G).
+    unsafe {
         gp.write(G::new());
         (*gp).stackguard1 = usize::MAX;
         casgstatus(gp, GIDLE, GDEAD);
-        gp
     }
+    gp
 }
 
 /// allgadd publishes a new G on allgs. Lock-free: the CAS on ALLG orders the
 /// pushes; then the previous head's allnewer is set (Release), which is what lets
 /// allgs_in_creation_order walk forward.
+/// Runs on any g; no allocation, no lock.
 fn allgadd(gp: *mut G) {
+    // Relaxed: only a guess for the CAS below, which re-reads on failure.
     let mut head = ALLG.load(Relaxed);
     loop {
         // SAFETY: gp is new and not yet published: we own its alllink.
         unsafe { (*gp).alllink = head };
-        // Release: a reader that loads ALLG (Acquire) sees gp's alllink.
+        // Release: a reader that loads ALLG (Acquire) sees gp's alllink. Relaxed on
+        // failure: the new head is only the next guess.
         match ALLG.compare_exchange_weak(head, gp, Release, Relaxed) {
             Ok(_) => break,
             Err(h) => head = h,
         }
     }
+    // Release (both): a reader that loads the link with Acquire sees gp complete.
     if head.is_null() {
         ALLG_FIRST.store(gp, Release);
     } else {
-        // SAFETY: head is a published G; only the G that displaced it writes its
-        // allnewer, once.
+        // SAFETY: head is a published G (never freed); only the G that displaced it
+        // writes its allnewer, once.
         unsafe { (*head).allnewer.store(gp, Release) };
     }
+    // Relaxed: a count for snapshots (gcount); it publishes no data.
     ALLGLEN.fetch_add(1, Relaxed);
 }
 
 /// gfput puts a dead G on pp's free list, spilling half to the global list when the
-/// local one is long.
+/// local one is long. Takes gfree_lock then; no allocation.
 ///
 /// # Safety
 /// On g0 (or pinned), owning pp; gp is dead (no one else refers to it).
 unsafe fn gfput(pp: *mut P, gp: *mut G) {
     assert_pinned();
-    // SAFETY: the caller owns pp and gp is dead.
+    // SAFETY: gp is live (Gs are never freed); atomicstatus is atomic. Relaxed: gp
+    // is ours and we set GDEAD ourselves.
+    if unsafe { (*gp).atomicstatus.load(Relaxed) } != GDEAD {
+        throw("gfput: bad status (not Gdead)");
+    }
+    // SAFETY: the caller owns pp (gfree is owner-only) and gp is dead: its schedlink
+    // is ours.
     unsafe {
-        if (*gp).atomicstatus.load(Relaxed) != GDEAD {
-            throw("gfput: bad status (not Gdead)");
-        }
         (*gp).schedlink = (*pp).gfree;
         (*pp).gfree = gp;
-        let mut n = (*pp).gfreecnt.load(Relaxed) + 1;
-        if n >= GFREE_LOCAL_MAX {
-            let s = sched();
-            (*s).gfree_lock.lock();
-            while n >= GFREE_LOCAL_MAX / 2 {
+    }
+    // SAFETY: pp is live and ours; gfreecnt is atomic.
+    let gfreecnt = unsafe { &(*pp).gfreecnt };
+    // Relaxed (gfreecnt, ngfree): counts for lock-free snapshots (gcount, gfget's
+    // hint); the lists are ordered by ownership and gfree_lock.
+    let mut n = gfreecnt.load(Relaxed) + 1;
+    if n >= GFREE_LOCAL_MAX {
+        let ss = sched_shared();
+        let s = sched();
+        ss.gfree_lock.lock();
+        while n >= GFREE_LOCAL_MAX / 2 {
+            // SAFETY: pp's list is ours and holds n > 0 dead Gs; gfree_lock (held)
+            // protects the global list.
+            unsafe {
                 let g = (*pp).gfree;
                 (*pp).gfree = (*g).schedlink;
                 n -= 1;
                 (*g).schedlink = (*s).gfree;
                 (*s).gfree = g;
-                (*s).ngfree.fetch_add(1, Relaxed);
             }
-            (*s).gfree_lock.unlock();
+            ss.ngfree.fetch_add(1, Relaxed);
         }
-        (*pp).gfreecnt.store(n, Relaxed);
+        ss.gfree_lock.unlock();
     }
+    gfreecnt.store(n, Relaxed);
 }
 
 /// gfget takes a dead G from pp's free list, refilling it from the global list when
-/// empty. Returns null when there is none.
+/// empty. Returns null when there is none. Takes gfree_lock then; no allocation.
 ///
 /// # Safety
 /// Pinned (or on g0), owning pp.
 unsafe fn gfget(pp: *mut P) -> *mut G {
     assert_pinned();
-    // SAFETY: the caller owns pp; the global list is under sched.gfree_lock.
-    unsafe {
-        let mut n = (*pp).gfreecnt.load(Relaxed);
-        let s = sched();
-        if (*pp).gfree.is_null() && (*s).ngfree.load(Relaxed) > 0 {
-            (*s).gfree_lock.lock();
+    // SAFETY: pp is live and ours; gfreecnt is atomic.
+    let gfreecnt = unsafe { &(*pp).gfreecnt };
+    // Relaxed (gfreecnt, ngfree): as in gfput; ngfree is only a hint here, the list
+    // is re-checked under gfree_lock.
+    let mut n = gfreecnt.load(Relaxed);
+    let ss = sched_shared();
+    let s = sched();
+    // SAFETY: the caller owns pp; gfree is owner-only.
+    if unsafe { (*pp).gfree }.is_null() && ss.ngfree.load(Relaxed) > 0 {
+        ss.gfree_lock.lock();
+        // SAFETY: gfree_lock (held) protects the global list, whose Gs are dead; pp's
+        // list is ours.
+        unsafe {
             while n < GFREE_LOCAL_MAX / 2 && !(*s).gfree.is_null() {
                 let g = (*s).gfree;
                 (*s).gfree = (*g).schedlink;
-                (*s).ngfree.fetch_sub(1, Relaxed);
+                ss.ngfree.fetch_sub(1, Relaxed);
                 (*g).schedlink = (*pp).gfree;
                 (*pp).gfree = g;
                 n += 1;
             }
-            (*s).gfree_lock.unlock();
         }
-        let gp = (*pp).gfree;
-        if !gp.is_null() {
-            (*pp).gfree = (*gp).schedlink;
-            n -= 1;
-        }
-        (*pp).gfreecnt.store(n, Relaxed);
-        gp
+        ss.gfree_lock.unlock();
     }
+    // SAFETY: pp's list is ours, and its Gs are dead: their schedlinks are ours.
+    let gp = unsafe { (*pp).gfree };
+    if !gp.is_null() {
+        // SAFETY: as above.
+        unsafe { (*pp).gfree = (*gp).schedlink };
+        n -= 1;
+    }
+    gfreecnt.store(n, Relaxed);
+    gp
 }
 
 /// The first frame of every goroutine: move the closure out of the G and run it.
-/// Returning enters goexit (its return address, placed by stack_attach).
+/// Returning enters goexit (its return address, placed by stack_attach). Runs on
+/// the new goroutine's own stack.
 ///
 /// # Safety
 /// arg points at an F written by newproc1 (in the G's fnbuf) and never read before.
@@ -1015,10 +1214,12 @@ unsafe extern "C" fn gostart<F: FnOnce()>(arg: *mut u8) {
 /// newproc creates a goroutine running f, puts it on the current P's runnext and
 /// wakes an idle P if there is one. Runs on any g whose M holds a P.
 pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
+    // Relaxed: written once at boot (stackinit), before any goroutine exists.
     newproc_stack(f, STACK_SIZE.load(Relaxed))
 }
 
 /// newproc with a stack of `stacksize` bytes (see stack::parse_stack_size's bounds).
+/// Runs on any g whose M holds a P, with no runtime lock held (it may allocate).
 pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
     if size_of::<F>() > FNBUF_SIZE || align_of::<F>() > 16 {
         let b = alloc::boxed::Box::new(f);
@@ -1028,6 +1229,7 @@ pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize
     }
 }
 
+/// newproc for a closure that fits in a G's fnbuf. As newproc_stack.
 fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
     {
         // Pinned: galloc/gfget use the P's slab and free list, runqput its ring.
@@ -1036,13 +1238,13 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
         if pp.is_null() {
             throw("newproc: no P (a goroutine started from gort::blocking?)");
         }
-        // SAFETY: pinned to an M holding pp; newproc1 returns a fresh runnable G that
-        // no queue holds yet.
-        unsafe {
-            let newg = newproc1(f, pp, stacksize);
-            runqput(&*pp, newg, true);
-        }
+        // SAFETY: pinned to the M holding pp, so pp is ours.
+        let newg = unsafe { newproc1(f, pp, stacksize) };
+        // SAFETY: newg is a fresh runnable G that no queue holds yet; pp is ours
+        // (pinned) and never freed.
+        unsafe { runqput(&*pp, newg, true) };
     }
+    // Relaxed: a hint (see MAIN_STARTED).
     if MAIN_STARTED.load(Relaxed) {
         wakep();
     }
@@ -1052,42 +1254,53 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
 /// in its fnbuf and a gobuf that enters gostart::<F> (on the stack execute will
 /// attach), which returns into goexit.
 ///
+/// Runs on any g; may allocate (galloc), so no runtime lock may be held.
+///
 /// # Safety
 /// Pinned (or on g0), owning pp.
 unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: usize) -> *mut G {
     const { assert!(size_of::<F>() <= FNBUF_SIZE && align_of::<F>() <= 16) };
-    // SAFETY: the caller owns pp; newg is dead or new, so it is ours alone.
-    unsafe {
-        let mut newg = gfget(pp);
-        if newg.is_null() {
-            newg = galloc(pp);
-            allgadd(newg);
-        }
-        let g = &mut *newg;
-        let fptr = g.fnbuf.0.as_mut_ptr() as *mut F;
-        ptr::write(fptr, f);
-        g.stacksize = stacksize;
-        g.sched = Gobuf::new();
-        g.sched.pc = gostart::<F> as *const () as usize;
-        g.sched.g = newg;
-        g.sched.ctxt = fptr as usize;
-        g.startfn = core::any::type_name::<F>();
-        g.goid
-            .store((*sched()).goidgen.fetch_add(1, Relaxed) + 1, Relaxed);
-        g.waitreason.store(WaitReason::Zero as u8, Relaxed);
-        casgstatus(newg, GDEAD, GRUNNABLE);
-        newg
+    // SAFETY: pinned (or on g0) and owning pp: gfget's and galloc's contract.
+    let mut newg = unsafe { gfget(pp) };
+    if newg.is_null() {
+        // SAFETY: as above.
+        newg = unsafe { galloc(pp) };
+        allgadd(newg);
     }
+    // SAFETY: newg is dead (from the free list) or fresh, and not on any queue: no
+    // other thread reads or writes it until runqput publishes it. Gs are not freed.
+    let g = unsafe { &mut *newg };
+    let fptr = g.fnbuf.0.as_mut_ptr() as *mut F;
+    // SAFETY: fnbuf holds any F up to FNBUF_SIZE bytes aligned to 16 (asserted above);
+    // the old contents were moved out by gostart (or never written), so nothing is
+    // overwritten that needs dropping.
+    unsafe { ptr::write(fptr, f) };
+    g.stacksize = stacksize;
+    g.sched = Gobuf::new();
+    g.sched.pc = gostart::<F> as *const () as usize;
+    g.sched.g = newg;
+    g.sched.ctxt = fptr as usize;
+    g.startfn = core::any::type_name::<F>();
+    // Relaxed: goidgen only has to hand out unique ids (the RMW does); goid and
+    // waitreason are published with the G by runqput's Release.
+    g.goid
+        .store(sched_shared().goidgen.fetch_add(1, Relaxed) + 1, Relaxed);
+    g.waitreason.store(WaitReason::Zero as u8, Relaxed);
+    // SAFETY: newg is ours (see above).
+    unsafe { casgstatus(newg, GDEAD, GRUNNABLE) };
+    newg
 }
 
 /// newproc(runtime main): goroutine 1. Called by rt0_go on g0 of m0.
 pub(crate) extern "C" fn newproc_main() {
     newproc(main);
-    // SAFETY: boot is single-threaded; newproc just put goroutine 1 in p0.runnext.
-    unsafe {
-        let pp = (*getm()).p();
-        MAIN_G.store((*pp).runq.peek_runnext(), Relaxed);
-    }
+    // SAFETY: on g0 of m0, whose M is live; p is atomic.
+    let pp = unsafe { (*getm()).p() };
+    // SAFETY: pp is p0, ours; boot is single-threaded, and newproc just put
+    // goroutine 1 in its runnext.
+    let g1 = unsafe { (*pp).runq.peek_runnext() };
+    // Relaxed: no other thread exists yet (see MAIN_G).
+    MAIN_G.store(g1, Relaxed);
 }
 
 /// runtime main: the body of goroutine 1. Runs the user's main; returning from it
@@ -1096,6 +1309,7 @@ fn main() {
     if getm() != m0() {
         throw("runtime.main not on m0");
     }
+    // Relaxed: a hint (see MAIN_STARTED).
     MAIN_STARTED.store(true, Relaxed);
     super::sysmon::start_sysmon();
     #[cfg(not(test))]
@@ -1118,13 +1332,15 @@ pub(crate) extern "C" fn mstart0() -> ! {
 /// Runs on g0.
 fn mstart1() -> ! {
     let mp = getm();
-    // SAFETY: on g0 of mp, before it runs anything else; nextp was set by the M
-    // that created this one and is ours now.
-    unsafe {
-        if let Some(f) = (*mp).mstartfn {
-            f();
-        }
-        if mp != m0() {
+    // SAFETY: on g0 of mp; mstartfn was set by newm before the thread started.
+    if let Some(f) = unsafe { (*mp).mstartfn } {
+        f();
+    }
+    if mp != m0() {
+        // SAFETY: nextp was set by the M that created this one (newm) before the
+        // thread started, and nobody else touches it until we are idle again; the P
+        // it names was handed to us, idle and unowned (acquirep's contract).
+        unsafe {
             let pp = (*mp).nextp;
             (*mp).nextp = ptr::null_mut();
             acquirep(pp);
@@ -1137,31 +1353,33 @@ fn mstart1() -> ! {
 /// and the signal mask it should run with. Runs on g0.
 fn minit() {
     let mp = getm();
-    // SAFETY: on mp's own thread; procid is its own.
-    unsafe {
-        (*mp).procid.store(super::sys_linux::gettid(), Relaxed);
-        super::signal_linux::minit_signals(mp);
-    }
+    // SAFETY: mp is the M running us; procid is atomic. Relaxed: informational.
+    unsafe { (*mp).procid.store(super::sys_linux::gettid(), Relaxed) };
+    // SAFETY: on mp's own thread (its g0), once.
+    unsafe { super::signal_linux::minit_signals(mp) };
     if mp != m0() {
+        // Relaxed: stored during boot, before this thread was cloned.
         super::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
     }
 }
 
 /// mspinning: the start function of Ms started to spin for work. Runs on g0.
 fn mspinning() {
-    // SAFETY: on the new M's g0; spinning is its own.
+    // SAFETY: on the new M's g0: getm() is live; spinning is atomic. Relaxed: the
+    // owner's flag (the count is sched.nmspinning, raised by whoever started us).
     unsafe { (*getm()).spinning.store(true, Relaxed) };
 }
 
-/// allocm: a new M with its g0 (a G with a G0_STACK_SIZE stack). Allocates: no
-/// runtime lock may be held.
+/// allocm: a new M with its g0 (a G with a G0_STACK_SIZE stack). Runs on any g (newm
+/// calls it on g0); allocates: no runtime lock may be held.
 fn allocm(f: Option<fn()>) -> *mut M {
     let mut mp = alloc::boxed::Box::new(M::new());
     mp.mstartfn = f;
     let g0 = malg(G0_STACK_SIZE);
     let mp = alloc::boxed::Box::into_raw(mp);
-    // SAFETY: g0 and mp are new and ours; g0 is never scheduled, so its status is
-    // set directly.
+    // SAFETY: g0 and mp are new and ours (not yet published anywhere); g0 is never
+    // scheduled, so its status is set directly. Relaxed: both are published later
+    // by mcommoninit's Release store to allm.
     unsafe {
         (*g0).m.store(mp, Relaxed);
         (*g0).stackguard1 = (*g0).stackguard0;
@@ -1176,7 +1394,9 @@ fn allocm(f: Option<fn()>) -> *mut M {
 pub(crate) fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
     systemstack(|| {
         let mp = allocm(f);
-        // SAFETY: mp is new; mcommoninit publishes it on allm; newosproc starts it.
+        // SAFETY: mp is new and not yet on allm: its fields are ours, and it meets
+        // mcommoninit's contract; after it, mp is fully set up with no thread yet, as
+        // newosproc needs. nextp is published to the new thread by the clone.
         unsafe {
             (*mp).nextp = pp;
             mcommoninit(mp, id);
@@ -1187,152 +1407,165 @@ pub(crate) fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
 
 /// startm schedules some M to run pp (creating an M if necessary). If pp is null,
 /// tries to get an idle P; if there is none, does nothing. If spinning, the M starts
-/// spinning (and the caller has already incremented nmspinning). Must not hold
-/// sched.lock.
+/// spinning (and the caller has already incremented nmspinning). Runs on any g; must
+/// not hold sched.lock (it takes it, and newm allocates).
 fn startm(mut pp: *mut P, spinning: bool) {
-    let s = sched();
-    // SAFETY: sched.lock protects pidle and midle; the P and M we take are ours to
-    // hand over.
-    unsafe {
-        (*s).lock.lock();
-        if pp.is_null() {
-            if spinning {
-                throw("startm: P required for spinning=true");
-            }
-            pp = pidleget();
-            if pp.is_null() {
-                (*s).lock.unlock();
-                return;
-            }
+    let s = sched_shared();
+    s.lock.lock();
+    if pp.is_null() {
+        if spinning {
+            throw("startm: P required for spinning=true");
         }
-        let nmp = mget();
-        if nmp.is_null() {
-            // No M is available, we must drop sched.lock and call newm. However, we
-            // already own a P to assign to the M. Once sched.lock is released,
-            // another G (e.g., in a syscall) could find no idle P and no idle M and
-            // call checkdead, so reserve the M's id (counted as running) first.
-            let id = m_reserve_id();
-            (*s).lock.unlock();
-            newm(if spinning { Some(mspinning) } else { None }, pp, id);
+        // SAFETY: sched.lock is held.
+        pp = unsafe { pidleget() };
+        if pp.is_null() {
+            s.lock.unlock();
             return;
         }
-        (*s).lock.unlock();
-        if (*nmp).spinning.load(Relaxed) {
-            throw("startm: m is spinning");
-        }
-        if !(*nmp).nextp.is_null() {
-            throw("startm: m has p");
-        }
-        if spinning && !runqempty(&*pp) {
-            throw("startm: p has runnable gs");
-        }
-        // The caller incremented nmspinning, so set m.spinning in the new M.
+    }
+    // SAFETY: sched.lock is held.
+    let nmp = unsafe { mget() };
+    if nmp.is_null() {
+        // No M is available, we must drop sched.lock and call newm. However, we
+        // already own a P to assign to the M. Once sched.lock is released,
+        // another G (e.g., in a syscall) could find no idle P and no idle M and
+        // call checkdead, so reserve the M's id (counted as running) first.
+        // SAFETY: sched.lock is held.
+        let id = unsafe { m_reserve_id() };
+        s.lock.unlock();
+        newm(if spinning { Some(mspinning) } else { None }, pp, id);
+        return;
+    }
+    s.lock.unlock();
+    // SAFETY: Ms are never freed; spinning is atomic. Relaxed: nmp sleeps in stopm
+    // (we took it off the idle list), so only we, its waker, touch it now.
+    if unsafe { (*nmp).spinning.load(Relaxed) } {
+        throw("startm: m is spinning");
+    }
+    // SAFETY: as above: nmp's nextp is ours to read and write until we wake it.
+    if !unsafe { (*nmp).nextp }.is_null() {
+        throw("startm: m has p");
+    }
+    // SAFETY: Ps are never freed; runqempty reads atomics only.
+    if spinning && !runqempty(unsafe { &*pp }) {
+        throw("startm: p has runnable gs");
+    }
+    // The caller incremented nmspinning, so set m.spinning in the new M.
+    // SAFETY: as above: nmp's spinning and nextp are ours to set until we wake it;
+    // park is a Note, made for another thread's wakeup. Relaxed: the note's Release
+    // (notewakeup) publishes nextp and spinning to the woken M.
+    unsafe {
         (*nmp).spinning.store(spinning, Relaxed);
         (*nmp).nextp = pp;
-        // The note's Release (notewakeup) publishes nextp and spinning to the woken M.
         (*nmp).park.wakeup();
     }
 }
 
-/// handoffp hands off pp from a blocking or exiting M. Always runs without a P.
+/// handoffp hands off pp from a blocking or exiting M. Always runs without a P, on
+/// g0; must not hold sched.lock.
 ///
 /// # Safety
 /// pp was released by the caller (releasep) and is owned by nobody else.
 pub(crate) unsafe fn handoffp(pp: *mut P) {
-    let s = sched();
-    // SAFETY: pp is ours to give away; sched fields under sched.lock.
-    unsafe {
-        // if it has local work, start it straight away
-        if !runqempty(&*pp) || globrunq_nonempty() {
-            startm(pp, false);
-            return;
-        }
-        // no local work, check that there are no spinning/idle M's,
-        // otherwise our help is not required
-        if (*s).nmspinning.load(Relaxed) + (*s).npidle.load(Relaxed) as u32 == 0
-            && (*s)
-                .nmspinning
-                .compare_exchange(0, 1, AcqRel, Relaxed)
-                .is_ok()
-        {
-            startm(pp, true);
-            return;
-        }
-        (*s).lock.lock();
-        if (*s).gcwaiting.load(Relaxed) {
-            (*pp).set_status(PGCSTOP);
-            (*s).stopwait -= 1;
-            if (*s).stopwait == 0 {
-                (*s).stopnote.wakeup();
-            }
-            (*s).lock.unlock();
-            return;
-        }
-        if (*s).runqsize.load(Relaxed) != 0 {
-            (*s).lock.unlock();
-            startm(pp, false);
-            return;
-        }
-        pidleput(pp);
-        (*s).lock.unlock();
+    let s = sched_shared();
+    // if it has local work, start it straight away
+    // SAFETY: Ps are never freed; runqempty reads atomics only.
+    if !runqempty(unsafe { &*pp }) || globrunq_nonempty() {
+        startm(pp, false);
+        return;
     }
+    // no local work, check that there are no spinning/idle M's,
+    // otherwise our help is not required
+    // Relaxed loads: a hint, the CAS decides; AcqRel: see the file head.
+    if s.nmspinning.load(Relaxed) + s.npidle.load(Relaxed) as u32 == 0
+        && s.nmspinning.compare_exchange(0, 1, AcqRel, Relaxed).is_ok()
+    {
+        startm(pp, true);
+        return;
+    }
+    s.lock.lock();
+    // Relaxed: gcwaiting is written under sched.lock, which we hold.
+    if s.gcwaiting.load(Relaxed) {
+        let sp = sched();
+        // SAFETY: pp is ours to give away (the caller's contract), and sched.lock
+        // (held) protects stopwait.
+        unsafe {
+            (*pp).set_status(PGCSTOP);
+            (*sp).stopwait -= 1;
+            if (*sp).stopwait == 0 {
+                s.stopnote.wakeup();
+            }
+        }
+        s.lock.unlock();
+        return;
+    }
+    // Relaxed: written under sched.lock, which we hold.
+    if s.runqsize.load(Relaxed) != 0 {
+        s.lock.unlock();
+        startm(pp, false);
+        return;
+    }
+    // SAFETY: sched.lock is held and pp is ours.
+    unsafe { pidleput(pp) };
+    s.lock.unlock();
 }
 
 /// wakep tries to add one more P to execute G's. Called when a G is made runnable
-/// (newproc, ready). Runs on any g, after the G was queued.
+/// (newproc, ready). Runs on any g, after the G was queued; must not hold sched.lock.
 pub(crate) fn wakep() {
-    let s = sched();
-    // SAFETY: nmspinning/npidle are atomics; startm takes sched.lock itself.
-    unsafe {
-        // Steps 2 and 3 of the submission pattern (see the file head): a StoreLoad
-        // barrier between the caller's queueing of the G and the loads of npidle and
-        // nmspinning. Be conservative about spinning threads: only start one if none
-        // exist already, and only when there is an idle P for it.
-        if !must_wake_after_submit(
-            || (*s).npidle.load(Relaxed),
-            || (*s).nmspinning.load(Relaxed),
-        ) {
-            return;
-        }
-        if (*s)
-            .nmspinning
-            .compare_exchange(0, 1, AcqRel, Relaxed)
-            .is_err()
-        {
-            return;
-        }
-        (*s).lock.lock();
-        let pp = pidleget();
-        if pp.is_null() {
-            if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
-                throw("wakep: negative nmspinning");
-            }
-            (*s).lock.unlock();
-            return;
-        }
-        (*s).lock.unlock();
-        startm(pp, true);
+    let s = sched_shared();
+    // Steps 2 and 3 of the submission pattern (see the file head): a StoreLoad
+    // barrier between the caller's queueing of the G and the loads of npidle and
+    // nmspinning. Be conservative about spinning threads: only start one if none
+    // exist already, and only when there is an idle P for it. Relaxed loads: the
+    // barrier orders them.
+    if !must_wake_after_submit(|| s.npidle.load(Relaxed), || s.nmspinning.load(Relaxed)) {
+        return;
     }
+    // AcqRel: see the file head.
+    if s.nmspinning
+        .compare_exchange(0, 1, AcqRel, Relaxed)
+        .is_err()
+    {
+        return;
+    }
+    s.lock.lock();
+    // SAFETY: sched.lock is held.
+    let pp = unsafe { pidleget() };
+    if pp.is_null() {
+        // AcqRel: as above.
+        if (s.nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+            throw("wakep: negative nmspinning");
+        }
+        s.lock.unlock();
+        return;
+    }
+    s.lock.unlock();
+    startm(pp, true);
 }
 
 /// stopm stops execution of the current M until new work is available, then
-/// returns with a P acquired. Runs on g0 without a P.
+/// returns with a P acquired. Runs on g0 without a P; must not hold sched.lock.
 fn stopm() {
     let mp = getm();
-    let s = sched();
-    // SAFETY: on mp's g0; mput under sched.lock; after the wakeup, nextp was set by
-    // the waker (startm) before notewakeup.
+    let s = sched_shared();
+    // SAFETY: mp is the M running us (on its g0), never freed; p is atomic.
+    if !unsafe { (*mp).p() }.is_null() {
+        throw("stopm holding p");
+    }
+    // SAFETY: as above; spinning is atomic. Relaxed: our own flag.
+    if unsafe { (*mp).spinning.load(Relaxed) } {
+        throw("stopm spinning");
+    }
+    s.lock.lock();
+    // SAFETY: sched.lock is held.
+    unsafe { mput(mp) };
+    s.lock.unlock();
+    mpark(mp);
+    // SAFETY: our waker (startm, start_the_world) set nextp before its notewakeup,
+    // whose Release the note's Acquire paired with; nobody else touches nextp while
+    // we run. The P was handed to us idle and unowned, as acquirep needs.
     unsafe {
-        if !(*mp).p().is_null() {
-            throw("stopm holding p");
-        }
-        if (*mp).spinning.load(Relaxed) {
-            throw("stopm spinning");
-        }
-        (*s).lock.lock();
-        mput(mp);
-        (*s).lock.unlock();
-        mpark(mp);
         acquirep((*mp).nextp);
         (*mp).nextp = ptr::null_mut();
     }
@@ -1341,28 +1574,28 @@ fn stopm() {
 /// mpark: sleep on the M's park note until startm (or start_the_world) wakes it.
 /// Runs on g0 of mp.
 fn mpark(mp: *mut M) {
-    // SAFETY: only this M sleeps on its own note.
-    unsafe {
-        (*mp).park.sleep();
-        (*mp).park.clear();
-    }
+    // SAFETY: Ms are never freed; park is a Note (shared by design), and only this
+    // M sleeps on its own note.
+    let park = unsafe { &(*mp).park };
+    park.sleep();
+    park.clear();
 }
 
 /// resetspinning: the M found work while spinning: stop spinning and, as it may be
 /// the last spinner, wake another M to keep looking. Runs on g0.
 fn resetspinning() {
     let mp = getm();
-    let s = sched();
-    // SAFETY: spinning is this M's; nmspinning is atomic.
-    unsafe {
-        if !(*mp).spinning.load(Relaxed) {
-            throw("resetspinning: not a spinning m");
-        }
-        (*mp).spinning.store(false, Relaxed);
-        let n = (*s).nmspinning.fetch_sub(1, AcqRel) as i32 - 1;
-        if n < 0 {
-            throw("resetspinning: negative nmspinning");
-        }
+    // SAFETY: mp is the M running us (on its g0), never freed; spinning is atomic.
+    let spinning = unsafe { &(*mp).spinning };
+    // Relaxed: our own flag (the count other threads read is sched.nmspinning).
+    if !spinning.load(Relaxed) {
+        throw("resetspinning: not a spinning m");
+    }
+    spinning.store(false, Relaxed);
+    // AcqRel: see the file head.
+    let n = sched_shared().nmspinning.fetch_sub(1, AcqRel) as i32 - 1;
+    if n < 0 {
+        throw("resetspinning: negative nmspinning");
     }
     // M wakeup policy is deliberately somewhat conservative, so check if we need to
     // wakeup another P here.
@@ -1370,170 +1603,206 @@ fn resetspinning() {
 }
 
 /// schedule: one round of the scheduler: find a runnable goroutine and run it.
-/// Runs on g0 of an M holding a P; never returns.
+/// Runs on g0 of an M holding a P, with no lock held; never returns.
 pub(crate) fn schedule() -> ! {
     let mp = getm();
-    // SAFETY: on g0 of mp; mp's P is its own.
-    unsafe {
-        if (*mp).locks.load(Relaxed) != 0 {
-            throw("schedule: holding locks");
-        }
-        #[cfg(debug_assertions)]
-        if (*mp).locks_held_len != 0 {
+    // SAFETY: mp is the M running us (on its g0), never freed; locks is atomic.
+    // Relaxed: only this thread writes m.locks.
+    if unsafe { (*mp).locks.load(Relaxed) } != 0 {
+        throw("schedule: holding locks");
+    }
+    #[cfg(debug_assertions)]
+    {
+        // SAFETY: as above; locks_held_len is owner-only.
+        if unsafe { (*mp).locks_held_len } != 0 {
             throw("schedule: holding runtime locks");
         }
-        loop {
-            let pp = (*mp).p();
-            if (*mp).spinning.load(Relaxed) && !runqempty(&*pp) {
-                throw("schedule: spinning with local work");
-            }
-            let (gp, inherit) = findrunnable(); // blocks until work is available
-                                                // This thread is going to run a goroutine and is not spinning anymore,
-                                                // so if it was marked as spinning we need to reset it now and
-                                                // potentially start a new spinning M.
-            if (*mp).spinning.load(Relaxed) {
-                resetspinning();
-            }
-            if gp.is_null() {
-                continue;
-            }
-            execute(gp, inherit);
+    }
+    // SAFETY: as above; spinning is atomic.
+    let spinning = unsafe { &(*mp).spinning };
+    loop {
+        // SAFETY: as above; p is atomic.
+        let pp = unsafe { (*mp).p() };
+        // Relaxed: our own flag.
+        // SAFETY: Ps are never freed; runqempty reads atomics only.
+        if spinning.load(Relaxed) && !runqempty(unsafe { &*pp }) {
+            throw("schedule: spinning with local work");
         }
+        let (gp, inherit) = findrunnable(); // blocks until work is available
+                                            // This thread is going to run a goroutine and is not spinning anymore,
+                                            // so if it was marked as spinning we need to reset it now and
+                                            // potentially start a new spinning M.
+        if spinning.load(Relaxed) {
+            resetspinning();
+        }
+        if gp.is_null() {
+            continue;
+        }
+        // SAFETY: on g0 of an M holding a P (findrunnable returns with one); gp was
+        // just taken off a queue, so it is runnable and ours.
+        unsafe { execute(gp, inherit) };
     }
 }
 
 /// findrunnable finds a runnable goroutine to execute: from the local queue, the
 /// global queue, or other Ps (stealing), parking the M when there is nothing.
-/// Returns with the M holding a P. Runs on g0.
+/// Returns with the M holding a P. Runs on g0 of an M holding a P, with no lock
+/// held.
 fn findrunnable() -> (*mut G, bool) {
     let mp = getm();
-    let s = sched();
-    // SAFETY: on g0 of mp, which owns its P (null only between releasep and the next
-    // acquirep below); the global queue and idle lists under sched.lock.
-    unsafe {
-        'top: loop {
-            let pp = (*mp).p();
-            // Acquire: pairs with stop_the_world's Release; a gcstopm M sees the
-            // stopper's stopwait under the lock anyway.
-            if (*s).gcwaiting.load(Acquire) {
-                gcstopm();
-                continue 'top;
-            }
-            // Run the timers that are due (they ready goroutines onto our queue).
-            let w = (*pp).timers.timer0_when.load(SeqCst);
-            if w != 0 && w <= super::vdso_linux::nanotime() {
-                super::time::run_timers(pp, super::vdso_linux::nanotime());
-            }
-            // Check the global runnable queue once in a while to ensure fairness.
-            // Otherwise two goroutines can completely occupy the local runqueue by
-            // constantly respawning each other.
-            if (*pp).schedtick.load(Relaxed).is_multiple_of(61) && globrunq_nonempty() {
-                (*s).lock.lock();
-                let gp = globrunqget(pp, 1);
-                (*s).lock.unlock();
-                if !gp.is_null() {
-                    return (gp, false);
-                }
-            }
-            // local runq
-            if let Some((gp, inherit)) = runqget(&*pp) {
-                return (gp, inherit);
-            }
-            // global runq
-            if globrunq_nonempty() {
-                (*s).lock.lock();
-                let gp = globrunqget(pp, 0);
-                (*s).lock.unlock();
-                if !gp.is_null() {
-                    return (gp, false);
-                }
-            }
-            // Spinning Ms: steal work from other Ps.
-            //
-            // Limit the number of spinning Ms to half the number of busy Ps. This is
-            // necessary to prevent excessive CPU consumption when GOMAXPROCS>>1 but
-            // the program parallelism is low.
-            let procs = gomaxprocs() as i32;
-            if (*mp).spinning.load(Relaxed)
-                || 2 * ((*s).nmspinning.load(Relaxed) as i32) < procs - (*s).npidle.load(Relaxed)
-            {
-                if !(*mp).spinning.load(Relaxed) {
-                    (*mp).spinning.store(true, Relaxed);
-                    (*s).nmspinning.fetch_add(1, AcqRel);
-                }
-                if let Some(gp) = steal_work(pp) {
-                    STEALS.fetch_add(1, Relaxed);
-                    return (gp, false);
-                }
-                if (*s).gcwaiting.load(Acquire) {
-                    continue 'top;
-                }
-            }
-
-            // We have nothing to do. Return P and block.
-            (*s).lock.lock();
-            if (*s).gcwaiting.load(Relaxed) {
-                (*s).lock.unlock();
-                continue 'top;
-            }
-            if (*s).runqsize.load(Relaxed) != 0 {
-                let gp = globrunqget(pp, 0);
-                (*s).lock.unlock();
+    let s = sched_shared();
+    // SAFETY: mp is the M running us (on its g0), never freed; spinning is atomic.
+    let spinning = unsafe { &(*mp).spinning };
+    'top: loop {
+        // SAFETY: as above; p is atomic. It is non-null: we hold a P on every pass
+        // (the P given up below is replaced by acquirep before `continue 'top`).
+        let pp = unsafe { (*mp).p() };
+        // SAFETY: Ps are never freed and pp is ours until releasep below; through p
+        // we use only its atomics, run queue and timers.
+        let p = unsafe { &*pp };
+        // Acquire: pairs with stop_the_world's Release (stronger than needed: a
+        // gcstopm M reads the stopper's stopwait under sched.lock anyway).
+        if s.gcwaiting.load(Acquire) {
+            gcstopm();
+            continue 'top;
+        }
+        // Run the timers that are due (they ready goroutines onto our queue).
+        // SeqCst: stronger than this check needs (only we add timers to our P, and
+        // run_timers re-checks under the timers lock); on x86-64 it is a plain load.
+        let w = p.timers.timer0_when.load(SeqCst);
+        if w != 0 && w <= super::vdso_linux::nanotime() {
+            // SAFETY: pp is a live P (ours); no runtime lock is held.
+            unsafe { super::time::run_timers(pp, super::vdso_linux::nanotime()) };
+        }
+        // Check the global runnable queue once in a while to ensure fairness.
+        // Otherwise two goroutines can completely occupy the local runqueue by
+        // constantly respawning each other.
+        // Relaxed: we, the owner, are schedtick's only writer.
+        if p.schedtick.load(Relaxed).is_multiple_of(61) && globrunq_nonempty() {
+            s.lock.lock();
+            // SAFETY: sched.lock is held and pp is ours.
+            let gp = unsafe { globrunqget(pp, 1) };
+            s.lock.unlock();
+            if !gp.is_null() {
                 return (gp, false);
             }
-            if releasep() != pp {
-                throw("findrunnable: wrong p");
-            }
-            pidleput(pp);
-            (*s).lock.unlock();
-
-            // Delicate dance: thread transitions from spinning to non-spinning
-            // state, potentially concurrently with submission of new work. We must
-            // drop nmspinning first and then check all sources again (with
-            // StoreLoad memory barrier in between). If we do it the other way
-            // around, another thread can submit work after we've checked all
-            // sources but before we drop nmspinning; as a result nobody will unpark
-            // a thread to run the work.
-            if (*mp).spinning.load(Relaxed) {
-                (*mp).spinning.store(false, Relaxed);
-                if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
-                    throw("findrunnable: negative nmspinning");
-                }
-                // Check all runqueues once again, after the StoreLoad barrier that
-                // pairs with wakep's.
-                let pp2 = if recheck_after_spinning(any_work_no_p) {
-                    pidleget_locked()
-                } else {
-                    ptr::null_mut()
-                };
-                if !pp2.is_null() {
-                    acquirep(pp2);
-                    (*mp).spinning.store(true, Relaxed);
-                    (*s).nmspinning.fetch_add(1, AcqRel);
-                    continue 'top;
-                }
-            }
-            // Timers pending: one idle M sleeps until the earliest is due, then takes
-            // an idle P to run it (Go's netpoll-with-timeout, without the poller).
-            if timer_sleep() {
-                (*s).lock.lock();
-                let pp2 = pidleget();
-                (*s).lock.unlock();
-                if !pp2.is_null() {
-                    acquirep(pp2);
-                    continue 'top;
-                }
-            }
-            stopm();
         }
+        // local runq
+        if let Some((gp, inherit)) = runqget(p) {
+            return (gp, inherit);
+        }
+        // global runq
+        if globrunq_nonempty() {
+            s.lock.lock();
+            // SAFETY: sched.lock is held and pp is ours.
+            let gp = unsafe { globrunqget(pp, 0) };
+            s.lock.unlock();
+            if !gp.is_null() {
+                return (gp, false);
+            }
+        }
+        // Spinning Ms: steal work from other Ps.
+        //
+        // Limit the number of spinning Ms to half the number of busy Ps. This is
+        // necessary to prevent excessive CPU consumption when GOMAXPROCS>>1 but
+        // the program parallelism is low.
+        let procs = gomaxprocs() as i32;
+        // Relaxed: spinning is our own flag; the counters are hints for a heuristic.
+        if spinning.load(Relaxed)
+            || 2 * (s.nmspinning.load(Relaxed) as i32) < procs - s.npidle.load(Relaxed)
+        {
+            if !spinning.load(Relaxed) {
+                spinning.store(true, Relaxed);
+                // AcqRel: see the file head.
+                s.nmspinning.fetch_add(1, AcqRel);
+            }
+            // SAFETY: on g0 of a spinning M that owns pp.
+            if let Some(gp) = unsafe { steal_work(pp) } {
+                // Relaxed: a statistics counter.
+                STEALS.fetch_add(1, Relaxed);
+                return (gp, false);
+            }
+            // Acquire: as at the top.
+            if s.gcwaiting.load(Acquire) {
+                continue 'top;
+            }
+        }
+
+        // We have nothing to do. Return P and block.
+        s.lock.lock();
+        // Relaxed: gcwaiting and runqsize are written under sched.lock, which we hold.
+        if s.gcwaiting.load(Relaxed) {
+            s.lock.unlock();
+            continue 'top;
+        }
+        if s.runqsize.load(Relaxed) != 0 {
+            // SAFETY: sched.lock is held and pp is ours.
+            let gp = unsafe { globrunqget(pp, 0) };
+            s.lock.unlock();
+            return (gp, false);
+        }
+        // SAFETY: on g0 of an M holding a running P.
+        if unsafe { releasep() } != pp {
+            throw("findrunnable: wrong p");
+        }
+        // SAFETY: sched.lock is held; pp was just released and nobody else owns it.
+        unsafe { pidleput(pp) };
+        s.lock.unlock();
+
+        // Delicate dance: thread transitions from spinning to non-spinning
+        // state, potentially concurrently with submission of new work. We must
+        // drop nmspinning first and then check all sources again (with
+        // StoreLoad memory barrier in between). If we do it the other way
+        // around, another thread can submit work after we've checked all
+        // sources but before we drop nmspinning; as a result nobody will unpark
+        // a thread to run the work.
+        // Relaxed (spinning): our own flag; AcqRel (nmspinning): see the file head.
+        if spinning.load(Relaxed) {
+            spinning.store(false, Relaxed);
+            if (s.nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+                throw("findrunnable: negative nmspinning");
+            }
+            // Check all runqueues once again, after the StoreLoad barrier that
+            // pairs with wakep's.
+            let pp2 = if recheck_after_spinning(any_work_no_p) {
+                pidleget_locked()
+            } else {
+                ptr::null_mut()
+            };
+            if !pp2.is_null() {
+                // SAFETY: on g0 without a P; pp2 came off the idle list, so it is
+                // idle and nobody else owns it.
+                unsafe { acquirep(pp2) };
+                // Back to spinning; orderings as above.
+                spinning.store(true, Relaxed);
+                s.nmspinning.fetch_add(1, AcqRel);
+                continue 'top;
+            }
+        }
+        // Timers pending: one idle M sleeps until the earliest is due, then takes
+        // an idle P to run it (Go's netpoll-with-timeout, without the poller).
+        if timer_sleep() {
+            s.lock.lock();
+            // SAFETY: sched.lock is held.
+            let pp2 = unsafe { pidleget() };
+            s.lock.unlock();
+            if !pp2.is_null() {
+                // SAFETY: on g0 without a P; pp2 came off the idle list, so it is
+                // idle and nobody else owns it.
+                unsafe { acquirep(pp2) };
+                continue 'top;
+            }
+        }
+        stopm();
     }
 }
 
-/// The earliest timer across all Ps (0: none).
+/// The earliest timer across all Ps (0: none). Any thread; no lock.
 fn earliest_timer() -> i64 {
     let mut best = 0i64;
     for i in 0..allp_len() {
-        // SAFETY: Ps are never freed; timer0_when is atomic.
+        // SAFETY: Ps are never freed; timer0_when is atomic. SeqCst: the timer
+        // sleeper's handshake (see TIMER_SLEEPING).
         let w = unsafe { (*allp(i)).timers.timer0_when.load(SeqCst) };
         if w != 0 && (best == 0 || w < best) {
             best = w;
@@ -1545,6 +1814,8 @@ fn earliest_timer() -> i64 {
 /// timer_sleep: if timers are pending and no other M is their sleeper, sleep on the
 /// timer futex until the earliest is due (or an earlier one is added). Returns
 /// whether this M slept (and should now go and run timers). Runs on g0 without a P.
+///
+/// SeqCst throughout: the sleeper's handshake with addtimer (see TIMER_SLEEPING).
 fn timer_sleep() -> bool {
     if earliest_timer() == 0
         || TIMER_SLEEPING
@@ -1572,7 +1843,9 @@ fn timer_sleep() -> bool {
 
 /// A timer due at `when` was added: make sure some M will run it in time: wake the
 /// timer sleeper if it sleeps past `when`, or wake an idle P if there is no sleeper.
-/// Runs on any g.
+/// Runs on any g, after the timer is in its heap; must not hold sched.lock.
+///
+/// SeqCst throughout: the adder's half of the handshake (see TIMER_SLEEPING).
 pub(crate) fn wake_timer_sleeper(when: i64) {
     if TIMER_SLEEPING.load(SeqCst) {
         let until = TIMER_UNTIL.load(SeqCst);
@@ -1586,82 +1859,103 @@ pub(crate) fn wake_timer_sleeper(when: i64) {
 }
 
 /// Whether the global queue or any P's run queue has work (findrunnable's re-check
-/// after it dropped its P). Any thread.
+/// after it dropped its P). Any thread; no lock.
 fn any_work_no_p() -> bool {
-    // SAFETY: Ps are never freed; runqempty reads atomics.
+    // SAFETY: Ps are never freed; runqempty reads atomics only.
     globrunq_nonempty() || (0..allp_len()).any(|i| unsafe { !runqempty(&*allp(i)) })
 }
 
-/// An idle P, taken under sched.lock, or null. Must not hold sched.lock.
+/// An idle P, taken under sched.lock, or null. Runs on any g; must not hold
+/// sched.lock.
 fn pidleget_locked() -> *mut P {
-    let s = sched();
-    // SAFETY: pidleget under sched.lock.
-    unsafe {
-        (*s).lock.lock();
-        let pp = pidleget();
-        (*s).lock.unlock();
-        pp
-    }
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock is held.
+    let pp = unsafe { pidleget() };
+    s.lock.unlock();
+    pp
 }
 
-/// steal_work attempts to steal a runnable goroutine from any P.
+/// steal_work attempts to steal a runnable goroutine from any P. Runs on g0, with no
+/// lock held (it may run another P's timers).
 ///
 /// # Safety
 /// On g0 of a spinning M that owns pp.
 unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
-    // SAFETY: runqsteal only CASes other Ps' heads; pp is ours; STEAL_ORDER changes
-    // only with the world stopped, when no M is spinning.
-    unsafe {
-        let order = &raw const STEAL_ORDER;
-        for i in 0..STEAL_TRIES {
-            let steal_runnext = i == STEAL_TRIES - 1;
-            for pos in (*order).start(fastrand()) {
-                if (*sched()).gcwaiting.load(Relaxed) {
-                    return None;
-                }
-                let p2 = allp(pos as usize);
-                if p2 == pp || p2.is_null() {
-                    continue;
-                }
-                // On the last pass, run p2's due timers too (they ready goroutines
-                // onto our queue): timers are stolen with work.
-                if steal_runnext && super::time::run_timers(p2, super::vdso_linux::nanotime()) {
-                    if let Some((gp, _)) = runqget(&*pp) {
+    let order = &raw const STEAL_ORDER;
+    let gcwaiting = sched_shared().gcwaiting;
+    // SAFETY: Ps are never freed, and pp is ours (the caller's contract); through p
+    // we use only its run queue.
+    let p = unsafe { &*pp };
+    for i in 0..STEAL_TRIES {
+        let steal_runnext = i == STEAL_TRIES - 1;
+        // SAFETY: STEAL_ORDER changes only in procresize, with the world stopped,
+        // when no M is spinning (as we are); start copies what it needs.
+        for pos in unsafe { (*order).start(fastrand()) } {
+            // Relaxed: a hint to give up early; findrunnable re-checks with Acquire.
+            if gcwaiting.load(Relaxed) {
+                return None;
+            }
+            let p2 = allp(pos as usize);
+            if p2 == pp || p2.is_null() {
+                continue;
+            }
+            // On the last pass, run p2's due timers too (they ready goroutines
+            // onto our queue): timers are stolen with work.
+            if steal_runnext {
+                // SAFETY: p2 is a live P (never freed); we are on g0 of an M holding a
+                // P, with no lock held.
+                let ran = unsafe { super::time::run_timers(p2, super::vdso_linux::nanotime()) };
+                if ran {
+                    if let Some((gp, _)) = runqget(p) {
                         return Some(gp);
                     }
                 }
-                if let Some(gp) = runqsteal(&*pp, &*p2, steal_runnext) {
-                    return Some(gp);
-                }
+            }
+            // SAFETY: Ps are never freed; a thief uses only the victim's run queue
+            // and status, which are atomic.
+            if let Some(gp) = runqsteal(p, unsafe { &*p2 }, steal_runnext) {
+                return Some(gp);
             }
         }
-        None
     }
+    None
 }
 
 /// execute runs gp on the current M. If inherit, gp inherits the remaining time slice
-/// (schedtick is not advanced).
+/// (schedtick is not advanced). Runs on g0, with no lock held.
 ///
 /// # Safety
 /// On g0 of an M holding a P; gp is runnable and was just taken off a queue, so it is
 /// ours. Never returns.
 unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
-    // SAFETY: as above.
+    let mp = getm();
+    // SAFETY: mp is the M running us (on its g0), never freed; p is atomic.
+    let pp = unsafe { (*mp).p() };
+    // SAFETY: gp is ours (the caller's contract), so its stack is ours to check and
+    // attach; pp is our P (stack_attach: on g0, owning pp and gp, gp stackless).
     unsafe {
-        let mp = getm();
-        let pp = (*mp).p();
         if (*gp).stack.lo == 0 {
             stack_attach(pp, gp);
         }
+    }
+    // SAFETY: mp is our M and gp ours: we are the one thread writing mp.curg and
+    // gp's m and status now. Relaxed: curg and G.m are informational for other
+    // threads (see runtime2); casgstatus publishes with its own Release.
+    unsafe {
         (*mp).curg.store(gp, Relaxed);
         (*gp).m.store(mp, Relaxed);
         casgstatus(gp, GRUNNABLE, GRUNNING);
-        if !inherit {
-            let t = &(*pp).schedtick;
-            t.store(t.load(Relaxed).wrapping_add(1), Relaxed); // owner-only writer
-        }
-        gort_gogo(&(*gp).sched)
     }
+    if !inherit {
+        // SAFETY: pp is our P (never freed); schedtick is atomic.
+        let t = unsafe { &(*pp).schedtick };
+        // Relaxed: we, the owner, are the only writer; readers take a snapshot.
+        t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
+    }
+    // SAFETY: gp.sched is gp's saved context (from newproc1, or saved when it parked
+    // or yielded), and gp runs nowhere else; gogo switches to it for good.
+    unsafe { gort_gogo(&(*gp).sched) }
 }
 
 /// dropg removes the association between the M and its current goroutine.
@@ -1669,14 +1963,15 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
 #[inline(always)]
 fn dropg() {
     let mp = getm();
-    // SAFETY: on g0 of mp; curg is written only by mp.
-    unsafe {
-        let gp = (*mp).curg();
-        if !gp.is_null() {
-            (*gp).m.store(ptr::null_mut(), Relaxed);
-        }
-        (*mp).curg.store(ptr::null_mut(), Relaxed);
+    // SAFETY: mp is the M running us (on its g0), never freed; curg is atomic.
+    let gp = unsafe { (*mp).curg() };
+    // Relaxed: see execute.
+    if !gp.is_null() {
+        // SAFETY: gp was mp's curg and has stopped running on it: ours; m is atomic.
+        unsafe { (*gp).m.store(ptr::null_mut(), Relaxed) };
     }
+    // SAFETY: as above; only mp writes its curg.
+    unsafe { (*mp).curg.store(ptr::null_mut(), Relaxed) };
 }
 
 /// gopark puts the current goroutine into a waiting state and calls unlockf(gp,
@@ -1699,13 +1994,18 @@ pub(crate) unsafe fn gopark(
 ) {
     mlocks_inc(); // released by park_m, on g0 of this same M
     let mp = getm();
-    // SAFETY: pinned: waitlock/waitunlockf are this M's, read by park_m on this M.
+    // SAFETY: mp is the M running us (pinned: m.locks is raised), never freed; curg
+    // is atomic.
+    let gp = unsafe { (*mp).curg() };
+    // SAFETY: gp is the running goroutine (us); atomicstatus is atomic. Relaxed: only
+    // we change our own status.
+    if unsafe { (*gp).atomicstatus.load(Relaxed) } != GRUNNING {
+        throw("gopark: bad g status");
+    }
+    // SAFETY: pinned: waitlock and waitunlockf are owner-only fields of our M, which
+    // park_m reads on this same M; waitreason is atomic. Relaxed: other threads see
+    // the reason after park_m's casgstatus (Release).
     unsafe {
-        let gp = (*mp).curg();
-        let status = (*gp).atomicstatus.load(Relaxed);
-        if status != GRUNNING {
-            throw("gopark: bad g status");
-        }
         (*mp).waitlock = lock;
         (*mp).waitunlockf = unlockf;
         (*gp).waitreason.store(reason as u8, Relaxed);
@@ -1713,7 +2013,10 @@ pub(crate) unsafe fn gopark(
     mcall(park_m);
 }
 
-/// Unlock function for goparkunlock: releases a runtime Mutex.
+/// Unlock function for goparkunlock: releases a runtime Mutex. Runs on g0 (park_m).
+///
+/// # Safety
+/// lock is a runtime Mutex that the parking goroutine holds (goparkunlock's).
 unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
     // SAFETY: lock is the Mutex the parking goroutine held (goparkunlock's contract).
     unsafe { (*(lock as *const Mutex)).unlock() };
@@ -1721,11 +2024,13 @@ unsafe fn parkunlock_c(_gp: *mut G, lock: *mut u8) -> bool {
 }
 
 /// goparkunlock parks the goroutine and releases lock once it is off its stack.
+/// Runs on a user goroutine, as gopark.
 ///
 /// # Safety
 /// The caller holds lock; someone will goready the goroutine later.
 pub(crate) unsafe fn goparkunlock(lock: &Mutex, reason: WaitReason) {
-    // SAFETY: forwarded contract.
+    // SAFETY: parkunlock_c only unlocks lock, which the caller holds: it neither
+    // parks nor allocates. The later goready is the caller's promise.
     unsafe { gopark(Some(parkunlock_c), lock as *const _ as *mut u8, reason) }
 }
 
@@ -1733,22 +2038,30 @@ pub(crate) unsafe fn goparkunlock(lock: &Mutex, reason: WaitReason) {
 extern "C" fn park_m(gp: *mut G) -> ! {
     let mp = getm();
     mlocks_dec(); // gopark's pin: on g0 now, which never changes M
-                  // SAFETY: on g0; gp was this M's curg and is now off its stack.
-    unsafe {
-        casgstatus(gp, GRUNNING, GWAITING);
-        dropg();
-        if let Some(f) = (*mp).waitunlockf.take() {
-            let lock = core::mem::replace(&mut (*mp).waitlock, ptr::null_mut());
-            #[cfg(debug_assertions)]
-            {
-                (*mp).parking = true;
-            }
-            let park = f(gp, lock);
-            #[cfg(debug_assertions)]
-            {
-                (*mp).parking = false;
-            }
-            if !park {
+                  // SAFETY: gp was this M's curg and is now off its stack: ours.
+    unsafe { casgstatus(gp, GRUNNING, GWAITING) };
+    dropg();
+    // SAFETY: waitunlockf is an owner-only field of our M, set by gopark on this M.
+    let unlockf = unsafe { (*mp).waitunlockf.take() };
+    if let Some(f) = unlockf {
+        // SAFETY: as above, for waitlock.
+        let lock = unsafe { core::mem::replace(&mut (*mp).waitlock, ptr::null_mut()) };
+        #[cfg(debug_assertions)]
+        {
+            // SAFETY: parking is an owner-only field of our M.
+            unsafe { (*mp).parking = true };
+        }
+        // SAFETY: gopark's caller promised that f may be called with lock on g0.
+        let park = unsafe { f(gp, lock) };
+        #[cfg(debug_assertions)]
+        {
+            // SAFETY: parking is an owner-only field of our M.
+            unsafe { (*mp).parking = false };
+        }
+        if !park {
+            // SAFETY: the commit refused, so no waker has seen gp: it is still ours,
+            // and we are on g0 of an M holding a P.
+            unsafe {
                 casgstatus(gp, GWAITING, GRUNNABLE);
                 execute(gp, true); // Schedule it back, never returns.
             }
@@ -1758,7 +2071,8 @@ extern "C" fn park_m(gp: *mut G) -> ! {
 }
 
 /// goready marks gp (which is parked) runnable and puts it in the current P's
-/// runnext, waking an idle P if there is one. Runs on any g whose M holds a P.
+/// runnext, waking an idle P if there is one. Runs on any g whose M holds a P; must
+/// not hold sched.lock.
 ///
 /// # Safety
 /// gp is parked (GWAITING) and no one else will ready it.
@@ -1767,7 +2081,7 @@ pub(crate) unsafe fn goready(gp: *mut G) {
     unsafe { ready(gp, true) }
 }
 
-/// ready: make gp runnable on the current P (runnext if next).
+/// ready: make gp runnable on the current P (runnext if next). As goready.
 ///
 /// # Safety
 /// As goready.
@@ -1779,91 +2093,96 @@ unsafe fn ready(gp: *mut G, next: bool) {
         if pp.is_null() {
             throw("ready: no P (a goroutine readied from gort::blocking?)");
         }
-        // SAFETY: gp is parked and ours to ready; pp is pinned to us.
-        unsafe {
-            // The waker's writes to gp (param, a sudog's fields) are published to
-            // whoever runs gp by runqput's Release store.
-            casgstatus(gp, GWAITING, GRUNNABLE);
-            runqput(&*pp, gp, next);
-        }
+        // The waker's writes to gp (param, a sudog's fields) are published to
+        // whoever runs gp by runqput's Release store.
+        // SAFETY: gp is parked and ours to ready (the caller's contract).
+        unsafe { casgstatus(gp, GWAITING, GRUNNABLE) };
+        // SAFETY: gp is runnable and in no queue; pp is our P (pinned), never freed.
+        unsafe { runqput(&*pp, gp, next) };
     }
     wakep();
 }
 
 /// gosched yields the processor, allowing other goroutines to run. The current
-/// goroutine goes to the global queue, as in Go. Runs on a goroutine.
+/// goroutine goes to the global queue, as in Go. Runs on a goroutine, with no
+/// runtime lock held.
 pub(crate) fn gosched() {
     mcall(gosched_m);
 }
 
+/// gosched continuation on g0.
 extern "C" fn gosched_m(gp: *mut G) -> ! {
-    let s = sched();
-    // SAFETY: on g0; gp was this M's curg and is off its stack.
-    unsafe {
-        casgstatus(gp, GRUNNING, GRUNNABLE);
-        dropg();
-        (*s).lock.lock();
-        globrunqput(gp);
-        (*s).lock.unlock();
-    }
+    let s = sched_shared();
+    // SAFETY: gp was this M's curg and is off its stack: ours.
+    unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
+    dropg();
+    s.lock.lock();
+    // SAFETY: sched.lock is held; gp is runnable and in no queue.
+    unsafe { globrunqput(gp) };
+    s.lock.unlock();
     schedule()
 }
 
 /// goyield is like gosched, but puts the goroutine on the current P's local run
 /// queue instead of the global one (used after a direct handoff). Runs on a
-/// goroutine.
+/// goroutine, with no runtime lock held.
 pub(crate) fn goyield() {
     mcall(goyield_m);
 }
 
+/// goyield continuation on g0.
 extern "C" fn goyield_m(gp: *mut G) -> ! {
-    // SAFETY: on g0; gp was this M's curg and is off its stack; the P is ours.
-    unsafe {
-        let pp = (*getm()).p();
-        casgstatus(gp, GRUNNING, GRUNNABLE);
-        dropg();
-        runqput(&*pp, gp, false);
-    }
+    // SAFETY: on g0 of the M running us, never freed; p is atomic.
+    let pp = unsafe { (*getm()).p() };
+    // SAFETY: gp was this M's curg and is off its stack: ours.
+    unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
+    dropg();
+    // SAFETY: gp is runnable and in no queue; pp is our P (we are on g0), never
+    // freed.
+    unsafe { runqput(&*pp, gp, false) };
     schedule()
 }
 
 /// entersyscallblock: the goroutine is about to block its thread in the kernel. Its P
 /// is handed off (handoffp) so the other goroutines keep running; the M goes on
-/// without a P until exitsyscall. Runs on a goroutine.
+/// without a P until exitsyscall. Runs on a goroutine, with no runtime lock held.
 pub(crate) fn entersyscallblock() {
     let gp = getg();
-    // SAFETY: gp is the running goroutine, ours.
+    // SAFETY: gp is the running goroutine: ours.
     unsafe { casgstatus(gp, GRUNNING, GSYSCALL) };
     systemstack(|| {
-        // SAFETY: on g0 of the M that holds the P: release it, then hand it off.
+        // SAFETY: on g0 of the M that holds the P: release it, then hand it off
+        // (released, it is owned by nobody else).
         unsafe { handoffp(releasep()) }
     });
 }
 
 /// exitsyscall: the blocking call returned; get a P to go on running. If there is
 /// an idle P, take it and continue on this thread; otherwise queue the goroutine on
-/// the global run queue and park the thread (exitsyscall0). Runs on a goroutine.
+/// the global run queue and park the thread (exitsyscall0). Runs on a goroutine
+/// without a P.
 pub(crate) fn exitsyscall() {
-    let s = sched();
     let gp = getg();
     let got = systemstack(|| {
-        // SAFETY: on g0 of this M, which has no P; pidle is under sched.lock.
-        unsafe {
-            (*s).lock.lock();
-            let pp = if (*s).gcwaiting.load(Relaxed) {
-                ptr::null_mut()
-            } else {
-                pidleget()
-            };
-            (*s).lock.unlock();
-            if !pp.is_null() {
-                acquirep(pp);
-            }
-            !pp.is_null()
+        let s = sched_shared();
+        s.lock.lock();
+        // Relaxed: gcwaiting is written under sched.lock, which we hold.
+        let pp = if s.gcwaiting.load(Relaxed) {
+            ptr::null_mut()
+        } else {
+            // SAFETY: sched.lock is held.
+            unsafe { pidleget() }
+        };
+        s.lock.unlock();
+        if !pp.is_null() {
+            // SAFETY: on g0 of this M, which has no P; pp came off the idle list, so
+            // it is idle and nobody else owns it.
+            unsafe { acquirep(pp) };
         }
+        !pp.is_null()
     });
     if got {
-        // SAFETY: gp is ours, and its M holds a P again.
+        // SAFETY: gp is the running goroutine (ours), and its M holds a P again.
         unsafe { casgstatus(gp, GSYSCALL, GRUNNING) };
         return;
     }
@@ -1872,22 +2191,27 @@ pub(crate) fn exitsyscall() {
 
 /// exitsyscall slow path, on g0: no idle P, so queue gp globally and stop the M.
 extern "C" fn exitsyscall0(gp: *mut G) -> ! {
-    let s = sched();
-    // SAFETY: on g0; gp is off its stack; the global queue is under sched.lock.
-    unsafe {
-        casgstatus(gp, GSYSCALL, GRUNNABLE);
-        dropg();
-        (*s).lock.lock();
-        let pp = if (*s).gcwaiting.load(Relaxed) {
-            ptr::null_mut()
-        } else {
-            pidleget()
-        };
-        if pp.is_null() {
-            globrunqput(gp);
-        }
-        (*s).lock.unlock();
-        if !pp.is_null() {
+    let s = sched_shared();
+    // SAFETY: gp was this M's curg and is off its stack: ours.
+    unsafe { casgstatus(gp, GSYSCALL, GRUNNABLE) };
+    dropg();
+    s.lock.lock();
+    // Relaxed: gcwaiting is written under sched.lock, which we hold.
+    let pp = if s.gcwaiting.load(Relaxed) {
+        ptr::null_mut()
+    } else {
+        // SAFETY: sched.lock is held.
+        unsafe { pidleget() }
+    };
+    if pp.is_null() {
+        // SAFETY: sched.lock is held; gp is runnable and in no queue.
+        unsafe { globrunqput(gp) };
+    }
+    s.lock.unlock();
+    if !pp.is_null() {
+        // SAFETY: on g0 of this M, which has no P; pp came off the idle list (idle,
+        // unowned); gp is ours and runnable.
+        unsafe {
             acquirep(pp);
             execute(gp, false); // Never returns.
         }
@@ -1904,17 +2228,20 @@ pub(crate) extern "C" fn goexit1() -> ! {
 
 /// goexit0: on g0, after the goroutine gp has finished.
 extern "C" fn goexit0(gp: *mut G) -> ! {
-    // SAFETY: on g0; gp was the current goroutine and has returned, so nothing runs
-    // on its stack any more.
+    let mp = getm();
+    // SAFETY: gp was the current goroutine and has returned: it is ours, and nothing
+    // runs on its stack any more.
+    unsafe { casgstatus(gp, GRUNNING, GDEAD) };
+    // SAFETY: as above; waitreason is atomic. Relaxed: informational (G.waitreason).
+    unsafe { (*gp).waitreason.store(WaitReason::Zero as u8, Relaxed) };
+    dropg();
+    if gp == main_g() {
+        // runtime.main returned: the program is done (Go's exit(0)).
+        super::sys_linux::exit_group(0);
+    }
+    // SAFETY: on g0 of mp (never freed; p is atomic), which owns its P; gp is dead,
+    // so its stack is free and gp is ours to put on the free list.
     unsafe {
-        let mp = getm();
-        casgstatus(gp, GRUNNING, GDEAD);
-        (*gp).waitreason.store(WaitReason::Zero as u8, Relaxed);
-        dropg();
-        if gp == main_g() {
-            // runtime.main returned: the program is done (Go's exit(0)).
-            super::sys_linux::exit_group(0);
-        }
         stack_detach((*mp).p(), gp);
         gfput((*mp).p(), gp);
     }
@@ -1927,55 +2254,67 @@ pub(crate) extern "C" fn badmcall() -> ! {
 }
 
 /// stop_the_world stops all Ps from running goroutines: on return, only the calling
-/// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine.
+/// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine, with no
+/// runtime lock held.
 pub(crate) fn stop_the_world() {
     systemstack(|| {
-        let s = sched();
+        let s = sched_shared();
+        let sp = sched();
         let mp = getm();
-        // SAFETY: on g0; sched.lock protects stopwait/pidle; gcwaiting makes every
-        // other M give up its P in gcstopm.
+        s.lock.lock();
+        // SAFETY: sched.lock (held) protects stopwait.
+        unsafe { (*sp).stopwait = gomaxprocs() as i32 };
+        // Release: pairs with findrunnable's Acquire load.
+        s.gcwaiting.store(true, Release);
+        // stop current P
+        // SAFETY: mp is the M running us (on g0) and only it changes its P's status;
+        // sched.lock (held) protects stopwait.
         unsafe {
-            (*s).lock.lock();
-            (*s).stopwait = gomaxprocs() as i32;
-            // Release: pairs with findrunnable's Acquire load.
-            (*s).gcwaiting.store(true, Release);
-            // stop current P
             (*(*mp).p()).set_status(PGCSTOP);
-            (*s).stopwait -= 1;
-            // stop idle Ps
-            loop {
-                let pp = pidleget();
-                if pp.is_null() {
-                    break;
-                }
+            (*sp).stopwait -= 1;
+        }
+        // stop idle Ps
+        loop {
+            // SAFETY: sched.lock is held.
+            let pp = unsafe { pidleget() };
+            if pp.is_null() {
+                break;
+            }
+            // SAFETY: pp came off the idle list: ours; sched.lock protects stopwait.
+            unsafe {
                 (*pp).set_status(PGCSTOP);
-                (*s).stopwait -= 1;
+                (*sp).stopwait -= 1;
             }
-            let wait = (*s).stopwait > 0;
-            (*s).lock.unlock();
-            // Spinning and idle Ms notice gcwaiting when they next look for work;
-            // running goroutines when they next enter the scheduler.
-            if wait {
-                (*s).stopnote.sleep();
-                (*s).stopnote.clear();
-            }
-            (*s).lock.lock();
-            let left = (*s).stopwait;
-            (*s).lock.unlock();
-            if left != 0 {
-                throw("stopTheWorld: not stopped");
-            }
-            for i in 0..allp_len() {
-                if (*allp(i)).status.load(Relaxed) != PGCSTOP {
-                    throw("stopTheWorld: not stopped (status != _Pgcstop)");
-                }
+        }
+        // SAFETY: sched.lock (held) protects stopwait.
+        let wait = unsafe { (*sp).stopwait } > 0;
+        s.lock.unlock();
+        // Spinning and idle Ms notice gcwaiting when they next look for work;
+        // running goroutines when they next enter the scheduler.
+        if wait {
+            s.stopnote.sleep();
+            s.stopnote.clear();
+        }
+        s.lock.lock();
+        // SAFETY: sched.lock (held) protects stopwait.
+        let left = unsafe { (*sp).stopwait };
+        s.lock.unlock();
+        if left != 0 {
+            throw("stopTheWorld: not stopped");
+        }
+        for i in 0..allp_len() {
+            // SAFETY: Ps are never freed; status is atomic. Relaxed: each stopper set
+            // PGCSTOP before it decremented stopwait under sched.lock, which we took
+            // since.
+            if unsafe { (*allp(i)).status.load(Relaxed) } != PGCSTOP {
+                throw("stopTheWorld: not stopped (status != _Pgcstop)");
             }
         }
     })
 }
 
 /// start_the_world restarts the world with `procs` Ps (0: unchanged). Runs on the
-/// goroutine that stopped it.
+/// goroutine that stopped it, with no runtime lock held (it may allocate Ps).
 pub(crate) fn start_the_world(procs: i32) {
     let n = if procs > 0 {
         procs
@@ -1986,32 +2325,41 @@ pub(crate) fn start_the_world(procs: i32) {
     // allocate.
     allpgrow(n as usize);
     systemstack(|| {
-        let s = sched();
-        // SAFETY: on g0; the world is stopped and we hold sched.lock for procresize;
-        // each P in the returned list is ours to hand to an M.
-        unsafe {
-            (*s).lock.lock();
-            let old = gomaxprocs();
-            let mut p1 = procresize(n);
-            (*s).gcwaiting.store(false, Release);
-            (*s).lock.unlock();
-            // The world is still stopped for the Ps being removed: move their timers.
-            move_dead_timers(n as usize, old);
-            while !p1.is_null() {
-                let pp = p1;
-                p1 = (*pp).link;
-                let mp = (*pp).m();
-                if !mp.is_null() {
-                    (*pp).m.store(ptr::null_mut(), Relaxed);
+        let s = sched_shared();
+        s.lock.lock();
+        let old = gomaxprocs();
+        // SAFETY: sched.lock is held and the world is stopped (by our caller);
+        // allpgrow made Ps 0..n.
+        let mut p1 = unsafe { procresize(n) };
+        // Release: pairs with findrunnable's Acquire loads (stronger than needed: an
+        // M that sees false reads nothing we wrote through it).
+        s.gcwaiting.store(false, Release);
+        s.lock.unlock();
+        // The world is still stopped for the Ps being removed: move their timers.
+        move_dead_timers(n as usize, old);
+        while !p1.is_null() {
+            let pp = p1;
+            // SAFETY: pp is on procresize's list of Ps with work, which only we reach:
+            // each is ours to hand out, link included.
+            p1 = unsafe { (*pp).link };
+            // SAFETY: Ps are never freed; m is atomic.
+            let mp = unsafe { (*pp).m() };
+            if !mp.is_null() {
+                // SAFETY: as above. Relaxed: see P.m; mp's note publishes the handover.
+                unsafe { (*pp).m.store(ptr::null_mut(), Relaxed) };
+                // SAFETY: mp came off the idle list (procresize's mget): it sleeps in
+                // stopm, and only we, its waker, touch its nextp; park is a Note. The
+                // note's Release publishes nextp to it.
+                unsafe {
                     if !(*mp).nextp.is_null() {
                         throw("startTheWorld: inconsistent mp->nextp");
                     }
                     (*mp).nextp = pp;
                     (*mp).park.wakeup();
-                } else {
-                    // Start M to run P. Do not start another M below.
-                    newm(None, pp, -1);
                 }
+            } else {
+                // Start M to run P. Do not start another M below.
+                newm(None, pp, -1);
             }
         }
         // Wakeup an additional proc in case we have excessive runnable goroutines
@@ -2021,37 +2369,44 @@ pub(crate) fn start_the_world(procs: i32) {
 }
 
 /// gcstopm: stop the current M for stop-the-world; returns when the world restarts
-/// and this M has a P again. Runs on g0.
+/// and this M has a P again. Runs on g0 of an M holding a P, with no lock held.
 fn gcstopm() {
-    let s = sched();
+    let s = sched_shared();
     let mp = getm();
-    // SAFETY: on g0 of mp; stopwait under sched.lock.
-    unsafe {
-        if !(*s).gcwaiting.load(Relaxed) {
-            throw("gcstopm: not waiting for gc");
-        }
-        if (*mp).spinning.load(Relaxed) {
-            (*mp).spinning.store(false, Relaxed);
-            // OK to just drop nmspinning here, startTheWorld will unpark threads as
-            // necessary.
-            if ((*s).nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
-                throw("gcstopm: negative nmspinning");
-            }
-        }
-        let pp = releasep();
-        (*s).lock.lock();
-        (*pp).set_status(PGCSTOP);
-        (*s).stopwait -= 1;
-        if (*s).stopwait == 0 {
-            (*s).stopnote.wakeup();
-        }
-        (*s).lock.unlock();
+    // Relaxed: only asserts what findrunnable has just read with Acquire.
+    if !s.gcwaiting.load(Relaxed) {
+        throw("gcstopm: not waiting for gc");
     }
+    // SAFETY: mp is the M running us (on its g0), never freed; spinning is atomic.
+    let spinning = unsafe { &(*mp).spinning };
+    // Relaxed: our own flag.
+    if spinning.load(Relaxed) {
+        spinning.store(false, Relaxed);
+        // OK to just drop nmspinning here, startTheWorld will unpark threads as
+        // necessary. AcqRel: see the file head.
+        if (s.nmspinning.fetch_sub(1, AcqRel) as i32) - 1 < 0 {
+            throw("gcstopm: negative nmspinning");
+        }
+    }
+    // SAFETY: on g0 of an M holding a running P.
+    let pp = unsafe { releasep() };
+    s.lock.lock();
+    let sp = sched();
+    // SAFETY: pp was just released and nobody else owns it; sched.lock (held)
+    // protects stopwait.
+    unsafe {
+        (*pp).set_status(PGCSTOP);
+        (*sp).stopwait -= 1;
+        if (*sp).stopwait == 0 {
+            s.stopnote.wakeup();
+        }
+    }
+    s.lock.unlock();
     stopm();
 }
 
 /// gomaxprocs(n): set the number of Ps to n (if n > 0) and return the previous
-/// value. Stops the world to resize. Runs on a goroutine.
+/// value. Stops the world to resize. Runs on a goroutine, with no runtime lock held.
 pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
     let old = gomaxprocs() as i32;
     if n <= 0 || n == old {
@@ -2064,15 +2419,15 @@ pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
 }
 
 /// checkdead: check for deadlock situation. The check is based on the number of
-/// running M's; if 0, the program is deadlocked.
+/// running M's; if 0, the program is deadlocked. Runs on any g; no allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
 pub(crate) unsafe fn checkdead() {
     let s = sched();
-    // SAFETY: the caller holds sched.lock; G statuses are atomic.
+    sched_shared().lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects these counts.
     unsafe {
-        (*s).lock.assert_held();
         let run = mcount() - (*s).nmidle as i64 - (*s).nmidlelocked as i64 - (*s).nmsys as i64;
         if run > 0 {
             return;
@@ -2087,34 +2442,34 @@ pub(crate) unsafe fn checkdead() {
             );
             throw("checkdead: inconsistent counts");
         }
-        let mut grunning = 0;
-        for gp in allgs() {
-            // Acquire: pairs with casgstatus's Release.
-            match (*gp).atomicstatus.load(Acquire) {
-                GWAITING => grunning += 1,
-                GRUNNABLE | GRUNNING | GSYSCALL => {
-                    crate::eprintln!(
-                        "runtime: checkdead: find g {} in status {}",
-                        (*gp).goid(),
-                        (*gp).atomicstatus.load(Relaxed)
-                    );
-                    throw("checkdead: runnable g");
-                }
-                _ => {}
-            }
-        }
-        if grunning == 0 {
-            throw("no goroutines (main called runtime.Goexit) - deadlock!");
-        }
-        // There are no goroutines running, so we can look at the P's: a pending
-        // timer will wake someone.
-        for i in 0..allp_len() {
-            if !(*allp(i)).timers.is_empty() {
-                return;
-            }
-        }
-        super::traceback::fatal_with_goroutines("all goroutines are asleep - deadlock!");
     }
+    let mut grunning = 0;
+    for gp in allgs() {
+        // SAFETY: Gs are never freed; atomicstatus is atomic. Acquire: pairs with
+        // casgstatus's Release.
+        match unsafe { (*gp).atomicstatus.load(Acquire) } {
+            GWAITING => grunning += 1,
+            GRUNNABLE | GRUNNING | GSYSCALL => {
+                // SAFETY: as above; goid is atomic. Relaxed: only printed.
+                let (goid, st) = unsafe { ((*gp).goid(), (*gp).atomicstatus.load(Relaxed)) };
+                crate::eprintln!("runtime: checkdead: find g {} in status {}", goid, st);
+                throw("checkdead: runnable g");
+            }
+            _ => {}
+        }
+    }
+    if grunning == 0 {
+        throw("no goroutines (main called runtime.Goexit) - deadlock!");
+    }
+    // There are no goroutines running, so we can look at the P's: a pending
+    // timer will wake someone.
+    for i in 0..allp_len() {
+        // SAFETY: Ps are never freed; Timers::is_empty reads an atomic.
+        if !unsafe { (*allp(i)).timers.is_empty() } {
+            return;
+        }
+    }
+    super::traceback::fatal_with_goroutines("all goroutines are asleep - deadlock!");
 }
 
 /// sync_runtime_canSpin: may sync.Mutex spin (iteration iter) instead of parking?
@@ -2126,21 +2481,16 @@ pub(crate) fn sync_runtime_canspin(iter: i32) -> bool {
     if iter >= ACTIVE_SPIN || super::os_linux::ncpu() <= 1 {
         return false;
     }
-    let s = sched();
-    // SAFETY: atomics of the static scheduler.
-    let (npidle, nmspinning) = unsafe {
-        (
-            (*s).npidle.load(Relaxed),
-            (*s).nmspinning.load(Relaxed) as i32,
-        )
-    };
+    let s = sched_shared();
+    // Relaxed: hints for a heuristic.
+    let (npidle, nmspinning) = (s.npidle.load(Relaxed), s.nmspinning.load(Relaxed) as i32);
     if gomaxprocs() as i32 <= npidle + nmspinning + 1 {
         return false;
     }
     let mp = acquirem();
     let pp = mp.p();
-    // SAFETY: pinned: pp is our P.
-    !pp.is_null() && unsafe { runqempty(&*pp) }
+    // SAFETY: pinned: pp is our P, never freed; runqempty reads atomics only.
+    !pp.is_null() && runqempty(unsafe { &*pp })
 }
 
 /// randomOrder/randomEnum: an enumeration of all Ps in a pseudo-random order that
@@ -2217,14 +2567,12 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
     a
 }
 
-/// The stealOrder count (= gomaxprocs after the last procresize).
+/// The stealOrder count (= gomaxprocs after the last procresize). Any thread.
 pub(crate) fn steal_order_count() -> u32 {
+    let order = &raw const STEAL_ORDER;
     // SAFETY: written only by procresize with the world stopped; reads see the value
     // of the last procresize.
-    unsafe {
-        let order = &raw const STEAL_ORDER;
-        (*order).count()
-    }
+    unsafe { (*order).count() }
 }
 
 #[cfg(test)]

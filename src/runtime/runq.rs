@@ -35,7 +35,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32};
 use loom::sync::atomic::{AtomicPtr, AtomicU32};
 
 use crate::runtime::asm_amd64::storeload_fence;
-use crate::runtime::proc::{gomaxprocs, sched};
+use crate::runtime::proc::{gomaxprocs, sched, sched_shared};
 use crate::runtime::runtime2::{G, P, PRUNNING, RUNQ_SIZE};
 
 /// A P's local run queue: a ring of N G pointers and runnext (see the file head).
@@ -69,6 +69,10 @@ impl<const N: usize> RunQ<N> {
     /// Whether the queue has no Gs. It never returns true spuriously: head, tail and
     /// runnext are read as one snapshot (tail re-checked), because a G can move from
     /// runnext into the ring (put) while we look. Any thread.
+    ///
+    /// Acquire loads: no data is read through them, but each keeps the loads after
+    /// it from moving before it, which the snapshot's tail re-check relies on (and
+    /// they pair with put's Release stores, as Go's atomic loads do).
     pub(crate) fn empty(&self) -> bool {
         loop {
             let head = self.head.load(Acquire);
@@ -82,6 +86,7 @@ impl<const N: usize> RunQ<N> {
 
     /// The number of Gs in the ring (not counting runnext), a snapshot. Any thread.
     pub(crate) fn len_hint(&self) -> u32 {
+        // Relaxed: a number for schedtrace, publishing nothing.
         let h = self.head.load(Relaxed);
         let t = self.tail.load(Relaxed);
         t.wrapping_sub(h).min(Self::NU32)
@@ -115,6 +120,7 @@ impl<const N: usize> RunQ<N> {
             let h = self.head.load(Acquire); // synchronize with consumers
             let t = self.tail.load(Relaxed); // only we write it
             if t.wrapping_sub(h) < Self::NU32 {
+                // Relaxed: ordered by the tail store (file head).
                 self.slot(t).store(gp, Relaxed);
                 self.tail.store(t.wrapping_add(1), Release); // publish the slot
                 return;
@@ -144,7 +150,8 @@ impl<const N: usize> RunQ<N> {
             crate::runtime::runtime1::throw("runqputslow: queue is not full");
         }
         // Claim the older half. Release: the producer side of head (ourselves) and
-        // consumers see the claim after our earlier slot writes.
+        // consumers see the claim after our earlier slot writes. Relaxed on failure:
+        // we only retry.
         if self
             .head
             .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
@@ -162,7 +169,8 @@ impl<const N: usize> RunQ<N> {
             unsafe { (*last).schedlink = g };
             last = g;
         }
-        // SAFETY: as above, for the last one and gp (ours by the caller's contract).
+        // SAFETY: last is ours since the CAS, as above, and gp by the caller's
+        // contract: their schedlinks are ours to write.
         unsafe {
             (*last).schedlink = gp;
             (*gp).schedlink = ptr::null_mut();
@@ -191,8 +199,11 @@ impl<const N: usize> RunQ<N> {
             if t == h {
                 return None;
             }
+            // Relaxed: ordered by the head and tail loads above (file head); a stale
+            // value is discarded by the failing CAS.
             let gp = self.slot(h).load(Relaxed);
-            // Release: the slot read is done before the slot can be reused.
+            // Release: the slot read is done before the slot can be reused. Relaxed
+            // on failure: we retry.
             if self
                 .head
                 .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
@@ -234,6 +245,10 @@ impl<const N: usize> RunQ<N> {
                                 core::hint::spin_loop();
                             }
                         }
+                        // AcqRel: the Acquire half takes the G as the load above does;
+                        // the Release half pairs with nothing (the owner never reads
+                        // runnext with Acquire) and is stronger than needed. Relaxed on
+                        // failure: we retry.
                         if self
                             .runnext
                             .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
@@ -241,6 +256,7 @@ impl<const N: usize> RunQ<N> {
                         {
                             continue;
                         }
+                        // Relaxed: batch is our own queue; steal publishes it.
                         batch.slot(batch_head).store(next, Relaxed);
                         return 1;
                     }
@@ -251,12 +267,15 @@ impl<const N: usize> RunQ<N> {
                 // read inconsistent h and t
                 continue;
             }
+            // Relaxed: our slot loads are ordered by the tail load above and
+            // validated by the CAS below; the stores go to our own batch, which
+            // steal publishes with its tail store.
             for i in 0..n {
                 let g = self.slot(h.wrapping_add(i)).load(Relaxed);
                 batch.slot(batch_head.wrapping_add(i)).store(g, Relaxed);
             }
             // AcqRel: Release so the producer (loading head with Acquire) knows our
-            // slot reads are done before it reuses them.
+            // slot reads are done before it reuses them. Relaxed on failure: we retry.
             if self
                 .head
                 .compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed)
@@ -281,10 +300,12 @@ impl<const N: usize> RunQ<N> {
             return None;
         }
         n -= 1;
+        // Relaxed: grab wrote this slot on this thread.
         let gp = self.slot(t.wrapping_add(n)).load(Relaxed);
         if n == 0 {
             return Some(gp);
         }
+        // Acquire: synchronize with consumers (as put), for the overflow check.
         let h = self.head.load(Acquire);
         if t.wrapping_sub(h).wrapping_add(n) >= Self::NU32 {
             crate::runtime::runtime1::throw("runqsteal: runq overflow");
@@ -297,6 +318,8 @@ impl<const N: usize> RunQ<N> {
     /// pushed one by one at the head of another queue, keeps the queue's order.
     /// Owner only, with no thief possible (procresize: the world is stopped).
     pub(crate) fn pop_tail(&self) -> Option<*mut G> {
+        // Relaxed throughout: with the world stopped nobody else touches the queue,
+        // and restarting the world orders what we leave behind.
         let h = self.head.load(Relaxed);
         let t = self.tail.load(Relaxed);
         if h != t {
@@ -309,8 +332,9 @@ impl<const N: usize> RunQ<N> {
         (!next.is_null()).then_some(next)
     }
 
-    /// The G in runnext (boot: goroutine 1), or null.
+    /// The G in runnext (boot: goroutine 1), or null. Owner only.
     pub(crate) fn peek_runnext(&self) -> *mut G {
+        // Relaxed: the owner reads what it put there.
         self.runnext.load(Relaxed)
     }
 }
@@ -331,20 +355,26 @@ pub(crate) fn runqempty(pp: &P) -> bool {
 #[inline]
 pub(crate) unsafe fn runqput(pp: &P, gp: *mut G, next: bool) {
     crate::runtime::proc::assert_pinned();
-    // SAFETY: forwarded; the spilled batch is linked and ours.
-    unsafe { pp.runq.put(gp, next, |h, t, n| globrunqputbatch(h, t, n)) }
+    let spill = |h, t, n| {
+        // SAFETY: put hands over the batch it took off the ring (and gp), linked
+        // through schedlink: runnable Gs in no queue, ours.
+        unsafe { globrunqputbatch(h, t, n) }
+    };
+    // SAFETY: forwarded: gp is a valid, runnable G in no other queue.
+    unsafe { pp.runq.put(gp, next, spill) }
 }
 
 /// runqget: a G from pp's local runnable queue, and whether it should inherit the
-/// time slice (it came from runnext). The caller owns pp.
+/// time slice (it came from runnext). The caller owns pp (on g0, or pinned).
 #[inline]
 pub(crate) fn runqget(pp: &P) -> Option<(*mut G, bool)> {
     pp.runq.get()
 }
 
 /// runqsteal: steal half of the elements from p2's local run queue and put them onto
-/// pp's; return one of the stolen Gs (or None). The caller owns pp.
+/// pp's; return one of the stolen Gs (or None). The caller owns pp (on g0).
 pub(crate) fn runqsteal(pp: &P, p2: &P, steal_runnext: bool) -> Option<*mut G> {
+    // Relaxed: only decides whether to wait a moment (see grab).
     let p2_running = p2.status.load(Relaxed) == PRUNNING;
     pp.runq.steal(&p2.runq, steal_runnext, p2_running)
 }
@@ -389,36 +419,41 @@ pub(crate) unsafe fn globrunqput(gp: *mut G) {
     unsafe { globrunqputbatch_locked(gp, gp, 1) }
 }
 
-/// globrunqputhead puts gp at the head of the global queue.
+/// globrunqputhead puts gp at the head of the global queue. Any g; no allocation.
 ///
 /// # Safety
 /// As globrunqput.
 #[inline]
 pub(crate) unsafe fn globrunqputhead(gp: *mut G) {
+    let ss = sched_shared();
     let s = sched();
-    // SAFETY: the caller holds sched.lock, which protects the list; gp is ours.
+    ss.lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects the list; gp and its
+    // schedlink are ours.
     unsafe {
-        (*s).lock.assert_held();
         (*gp).schedlink = (*s).runqhead;
         (*s).runqhead = gp;
         if (*s).runqtail.is_null() {
             (*s).runqtail = gp;
         }
-        (*s).runqsize
-            .store((*s).runqsize.load(Relaxed) + 1, Relaxed);
     }
+    // Relaxed: written under sched.lock (held), read without it as a hint (above).
+    ss.runqsize.store(ss.runqsize.load(Relaxed) + 1, Relaxed);
 }
 
-/// Append the schedlink-linked list head..tail of n Gs to the global queue.
+/// Append the schedlink-linked list head..tail of n Gs to the global queue. Any g;
+/// no allocation.
 ///
 /// # Safety
 /// sched.lock must be held; the caller owns the batch.
 #[inline(always)]
 unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
+    let ss = sched_shared();
     let s = sched();
-    // SAFETY: the caller holds sched.lock and owns the batch.
+    ss.lock.assert_held();
+    // SAFETY: sched.lock (held: the caller's contract) protects the list, and the
+    // batch, tail's schedlink included, is the caller's.
     unsafe {
-        (*s).lock.assert_held();
         (*tail).schedlink = ptr::null_mut();
         if (*s).runqtail.is_null() {
             (*s).runqhead = head;
@@ -426,64 +461,66 @@ unsafe fn globrunqputbatch_locked(head: *mut G, tail: *mut G, n: i32) {
             (*(*s).runqtail).schedlink = head;
         }
         (*s).runqtail = tail;
-        (*s).runqsize
-            .store((*s).runqsize.load(Relaxed) + n, Relaxed);
     }
+    // Relaxed: as in globrunqputhead.
+    ss.runqsize.store(ss.runqsize.load(Relaxed) + n, Relaxed);
 }
 
 /// globrunqputbatch puts a linked batch of n Gs on the global runnable queue.
-/// Takes sched.lock.
+/// Takes sched.lock, so the caller must not hold it. Any g; no allocation.
 ///
 /// # Safety
 /// head..tail is a schedlink-linked list of n runnable Gs owned by the caller.
 pub(crate) unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
-    let s = sched();
-    // SAFETY: sched.lock protects the global queue; the batch is the caller's.
-    unsafe {
-        (*s).lock.lock();
-        globrunqputbatch_locked(head, tail, n);
-        (*s).lock.unlock();
-    }
+    let lock = sched_shared().lock;
+    lock.lock();
+    // SAFETY: sched.lock is held; the batch is the caller's.
+    unsafe { globrunqputbatch_locked(head, tail, n) };
+    lock.unlock();
 }
 
 /// globrunqget takes a batch of Gs from the global queue: returns one to run and
 /// moves up to max-1 more (and at most half the local ring) to pp's run queue.
-/// max = 0 means no limit.
+/// max = 0 means no limit. Runs on g0; no allocation.
 ///
 /// # Safety
 /// sched.lock must be held; the caller owns pp.
 pub(crate) unsafe fn globrunqget(pp: *mut P, max: i32) -> *mut G {
-    let s = sched();
-    // SAFETY: the caller holds sched.lock and owns pp.
-    unsafe {
-        (*s).lock.assert_held();
-        let size = (*s).runqsize.load(Relaxed);
-        if size == 0 {
-            return ptr::null_mut();
-        }
-        let np = gomaxprocs().max(1) as i32;
-        let mut n = (size / np + 1).min(size);
-        if max > 0 && n > max {
-            n = max;
-        }
-        n = n.min(RUNQ_SIZE as i32 / 2);
-        (*s).runqsize.store(size - n, Relaxed);
-        let gp = globrunq_pop();
-        for _ in 1..n {
-            runqput(&*pp, globrunq_pop(), false);
-        }
-        gp
+    let ss = sched_shared();
+    ss.lock.assert_held();
+    // Relaxed: written under sched.lock, which we hold.
+    let size = ss.runqsize.load(Relaxed);
+    if size == 0 {
+        return ptr::null_mut();
     }
+    let np = gomaxprocs().max(1) as i32;
+    let mut n = (size / np + 1).min(size);
+    if max > 0 && n > max {
+        n = max;
+    }
+    n = n.min(RUNQ_SIZE as i32 / 2);
+    ss.runqsize.store(size - n, Relaxed);
+    // SAFETY: sched.lock is held and the queue holds size >= n >= 1 Gs.
+    let gp = unsafe { globrunq_pop() };
+    // SAFETY: Ps are never freed, and pp is ours (the caller's contract).
+    let p = unsafe { &*pp };
+    for _ in 1..n {
+        // SAFETY: as above, for the next G; it leaves the global queue for pp's
+        // alone, and we own pp (runqput's contract).
+        unsafe { runqput(p, globrunq_pop(), false) };
+    }
+    gp
 }
 
-/// Pop the head of the global queue (runqsize is the caller's to adjust).
+/// Pop the head of the global queue (runqsize is the caller's to adjust). Any g.
 ///
 /// # Safety
 /// sched.lock must be held; the queue is not empty.
 #[inline]
 unsafe fn globrunq_pop() -> *mut G {
     let s = sched();
-    // SAFETY: the caller holds sched.lock.
+    // SAFETY: sched.lock (held: the caller's contract) protects the list, which is
+    // not empty: its head is a G.
     unsafe {
         let gp = (*s).runqhead;
         (*s).runqhead = (*gp).schedlink;
@@ -495,11 +532,10 @@ unsafe fn globrunq_pop() -> *mut G {
 }
 
 /// Whether the global queue may hold work (a hint: Relaxed, re-checked under the
-/// lock by whoever acts on it).
+/// lock by whoever acts on it). Any thread.
 #[inline]
 pub(crate) fn globrunq_nonempty() -> bool {
-    // SAFETY: reads an atomic of the static scheduler.
-    unsafe { (*sched()).runqsize.load(Relaxed) != 0 }
+    sched_shared().runqsize.load(Relaxed) != 0
 }
 
 /// Serializes the unit tests that use the global run queue.
@@ -509,18 +545,16 @@ pub(crate) static GLOBRUNQ_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::n
 /// Empty the global queue (unit tests).
 #[cfg(test)]
 pub(crate) fn globrunq_drain_for_test() -> alloc::vec::Vec<*mut G> {
-    let s = sched();
+    let ss = sched_shared();
     let mut v = alloc::vec::Vec::new();
-    // SAFETY: the test is the only user of the global queue.
-    unsafe {
-        (*s).lock.lock();
-        while (*s).runqsize.load(Relaxed) > 0 {
-            v.push(globrunq_pop());
-            (*s).runqsize
-                .store((*s).runqsize.load(Relaxed) - 1, Relaxed);
-        }
-        (*s).lock.unlock();
+    ss.lock.lock();
+    // Relaxed: under sched.lock, as in globrunqget.
+    while ss.runqsize.load(Relaxed) > 0 {
+        // SAFETY: sched.lock is held and the queue is not empty.
+        v.push(unsafe { globrunq_pop() });
+        ss.runqsize.store(ss.runqsize.load(Relaxed) - 1, Relaxed);
     }
+    ss.lock.unlock();
     v
 }
 

@@ -18,25 +18,35 @@ static ARGV: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
 /// # Safety
 /// argc/argv are the kernel's, as rt0_go found them on the initial stack.
 pub(crate) unsafe extern "C" fn args(argc: i32, argv: *const *const u8) {
+    // Relaxed (ARGC, ARGV, here and in their readers): written once before any other
+    // thread exists, which sees them through its creation.
     ARGC.store(argc as isize, Ordering::Relaxed);
     ARGV.store(argv as *mut *const u8, Ordering::Relaxed);
     // SAFETY: argv is the kernel's: argc pointers, NULL, envp pointers, NULL, auxv.
     unsafe { crate::runtime::os_linux::sysargs(argc, argv) };
 }
 
+/// argc as the kernel passed it. Any thread.
 pub(crate) fn argc() -> usize {
+    // Relaxed: see args.
     ARGC.load(Ordering::Relaxed).max(0) as usize
 }
 
-/// The i-th argument's bytes (without the NUL). i < argc().
+/// The i-th argument's bytes (without the NUL). i < argc(). Any thread.
 pub(crate) fn argv_bytes(i: usize) -> &'static [u8] {
     debug_assert!(i < argc());
-    // SAFETY: i < argc, and the kernel's strings live (unchanged) for the whole process.
-    unsafe { cstr_bytes(*ARGV.load(Ordering::Relaxed).add(i)) }
+    // Relaxed: see args.
+    let argv = ARGV.load(Ordering::Relaxed);
+    // SAFETY: i < argc, so argv[i] is one of the kernel's argument pointers.
+    let p = unsafe { *argv.add(i) };
+    // SAFETY: the kernel's strings are NUL-terminated and live (unchanged) for the
+    // whole process.
+    unsafe { cstr_bytes(p) }
 }
 
-/// envp: the pointer array after argv's NULL.
+/// envp: the pointer array after argv's NULL. Any thread.
 pub(crate) fn envp() -> *const *const u8 {
+    // Relaxed: see args.
     let argv = ARGV.load(Ordering::Relaxed);
     if argv.is_null() {
         return core::ptr::null();
@@ -45,28 +55,31 @@ pub(crate) fn envp() -> *const *const u8 {
     unsafe { argv.add(argc() + 1) }
 }
 
-/// Iterate over "NAME=value" entries of the environment.
+/// Iterate over "NAME=value" entries of the environment. Any thread; no
+/// allocation.
 pub(crate) fn environ() -> impl Iterator<Item = &'static [u8]> {
     let mut p = envp();
     core::iter::from_fn(move || {
         if p.is_null() {
             return None;
         }
-        // SAFETY: envp is a NULL-terminated array of NUL-terminated strings that live
-        // for the whole process; we stop at the NULL.
-        unsafe {
-            let s = *p;
-            if s.is_null() {
-                p = core::ptr::null();
-                return None;
-            }
-            p = p.add(1);
-            Some(cstr_bytes(s))
+        // SAFETY: envp is a NULL-terminated array, and p is at or before its NULL
+        // (we stop there).
+        let s = unsafe { *p };
+        if s.is_null() {
+            p = core::ptr::null();
+            return None;
         }
+        // SAFETY: as above: s is not the NULL, so the array goes on.
+        p = unsafe { p.add(1) };
+        // SAFETY: the environment's strings are NUL-terminated and live (unchanged)
+        // for the whole process.
+        Some(unsafe { cstr_bytes(s) })
     })
 }
 
-/// gogetenv: the value of the first NAME=value entry, as bytes.
+/// gogetenv: the value of the first NAME=value entry, as bytes. Any thread; no
+/// allocation.
 pub(crate) fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     environ().find_map(|kv| {
         (kv.len() > name.len() && kv[name.len()] == b'=' && &kv[..name.len()] == name)
@@ -74,17 +87,20 @@ pub(crate) fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     })
 }
 
+/// The bytes of the C string at p, without its NUL.
+///
 /// # Safety
 /// p must point to a NUL-terminated string that lives for the rest of the process.
 pub(crate) unsafe fn cstr_bytes(p: *const u8) -> &'static [u8] {
     let mut n = 0;
-    // SAFETY: the string is NUL-terminated, so every byte up to the NUL is readable.
-    unsafe {
-        while *p.add(n) != 0 {
-            n += 1;
-        }
-        core::slice::from_raw_parts(p, n)
+    // SAFETY: the string is NUL-terminated (the caller's contract), so every byte up
+    // to the NUL is readable, and we stop at it.
+    while unsafe { *p.add(n) } != 0 {
+        n += 1;
     }
+    // SAFETY: the n bytes before the NUL are readable, and live and unchanged for the
+    // rest of the process (the caller's contract).
+    unsafe { core::slice::from_raw_parts(p, n) }
 }
 
 /// Go's atoi32: optional '-', then decimal digits only, no overflow.

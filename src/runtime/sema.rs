@@ -74,12 +74,14 @@ static SEMTABLE: [SemaRoot; SEMTABSZ] = [const {
     }
 }; SEMTABSZ];
 
+/// The root for addr. Any g.
 fn semroot(addr: &AtomicU32) -> &'static SemaRoot {
     &SEMTABLE[(addr.as_ptr() as usize >> 3) % SEMTABSZ]
 }
 
-/// Try to decrement a positive counter.
+/// Try to decrement a positive counter. Any g; no lock needed.
 fn cansemacquire(addr: &AtomicU32) -> bool {
+    // SeqCst (load and CAS): the waiter's half of the nwait handshake (file head).
     let mut v = addr.load(SeqCst);
     loop {
         if v == 0 {
@@ -94,20 +96,35 @@ fn cansemacquire(addr: &AtomicU32) -> bool {
 
 impl SemaRoot {
     /// Add s as a waiter on addr: at the back of addr's queue, or at the front if
-    /// lifo. lock must be held; s must stay put until dequeued.
+    /// lifo. Any g; no allocation.
+    ///
+    /// # Safety
+    /// lock is held; s is on no list, and stays put (and live) until dequeued.
     unsafe fn queue(&self, addr: usize, s: *mut Sudog, lifo: bool) {
-        // SAFETY: lock is held, so the lists are ours; s and every listed sudog
-        // belong to parked goroutines and are live.
+        // SAFETY: s is live and on no list yet: its fields are ours.
         unsafe {
             (*s).addr = addr;
             (*s).waitlink = ptr::null_mut();
             (*s).waittail = ptr::null_mut();
-            let mut pt: *mut *mut Sudog = self.head.get();
-            while !(*pt).is_null() {
-                let t = *pt;
-                if (*t).addr == addr {
-                    if lifo {
-                        // s replaces t as the address node, t goes behind it.
+        }
+        // The invariant for the blocks below: lock is held (our caller's contract),
+        // so head and the lists are ours; pt points at head or at a listed node's
+        // nextaddr; listed sudogs are live (their goroutines stay parked until
+        // dequeued).
+        let mut pt: *mut *mut Sudog = self.head.get();
+        loop {
+            // SAFETY: pt is head or a listed node's link, ours under the lock.
+            let t = unsafe { *pt };
+            if t.is_null() {
+                break;
+            }
+            // SAFETY: t is listed, so live.
+            if unsafe { (*t).addr } == addr {
+                if lifo {
+                    // s replaces t as the address node, t goes behind it.
+                    // SAFETY: t and the link at pt are listed (live, ours under the
+                    // lock); s is ours.
+                    unsafe {
                         (*s).nextaddr = (*t).nextaddr;
                         (*s).waitlink = t;
                         (*s).waittail = if (*t).waittail.is_null() {
@@ -118,8 +135,12 @@ impl SemaRoot {
                         (*t).nextaddr = ptr::null_mut();
                         (*t).waittail = ptr::null_mut();
                         *pt = s;
-                    } else {
-                        // Add s to the end of t's wait list.
+                    }
+                } else {
+                    // Add s to the end of t's wait list.
+                    // SAFETY: t and its tail are listed (live, ours under the lock);
+                    // s is ours.
+                    unsafe {
                         if (*t).waittail.is_null() {
                             (*t).waitlink = s;
                         } else {
@@ -127,51 +148,70 @@ impl SemaRoot {
                         }
                         (*t).waittail = s;
                     }
-                    return;
                 }
-                pt = &raw mut (*t).nextaddr;
+                return;
             }
-            // First waiter for addr: a new address node at the front.
+            // SAFETY: t is listed, so live.
+            pt = unsafe { &raw mut (*t).nextaddr };
+        }
+        // First waiter for addr: a new address node at the front.
+        // SAFETY: head is ours under the lock; s is ours.
+        unsafe {
             (*s).nextaddr = *self.head.get();
             *self.head.get() = s;
         }
     }
 
-    /// Remove and return the first waiter on addr, or null. lock must be held.
+    /// Remove and return the first waiter on addr, or null. Any g; no allocation.
+    ///
+    /// # Safety
+    /// lock is held.
     unsafe fn dequeue(&self, addr: usize) -> *mut Sudog {
-        // SAFETY: lock is held; listed sudogs are live (their goroutines are parked).
-        unsafe {
-            let mut pt: *mut *mut Sudog = self.head.get();
-            while !(*pt).is_null() {
-                let s = *pt;
-                if (*s).addr == addr {
-                    let t = (*s).waitlink;
-                    if t.is_null() {
-                        *pt = (*s).nextaddr;
-                    } else {
-                        // t becomes the address node.
-                        (*t).nextaddr = (*s).nextaddr;
-                        (*t).waittail = if (*s).waittail == t {
-                            ptr::null_mut()
-                        } else {
-                            (*s).waittail
-                        };
-                        *pt = t;
-                    }
-                    (*s).nextaddr = ptr::null_mut();
-                    (*s).waitlink = ptr::null_mut();
-                    (*s).waittail = ptr::null_mut();
-                    return s;
-                }
-                pt = &raw mut (*s).nextaddr;
+        // The invariant for the blocks below: as in queue.
+        let mut pt: *mut *mut Sudog = self.head.get();
+        let s = loop {
+            // SAFETY: pt is head or a listed node's link, ours under the lock.
+            let s = unsafe { *pt };
+            if s.is_null() {
+                return ptr::null_mut();
             }
-            ptr::null_mut()
+            // SAFETY: s is listed, so live.
+            if unsafe { (*s).addr } == addr {
+                break s;
+            }
+            // SAFETY: as above.
+            pt = unsafe { &raw mut (*s).nextaddr };
+        };
+        // Unlink s, its first follower t (if any) taking its place.
+        // SAFETY: s, t and the link at pt are listed (live, ours under the lock).
+        unsafe {
+            let t = (*s).waitlink;
+            if t.is_null() {
+                *pt = (*s).nextaddr;
+            } else {
+                // t becomes the address node.
+                (*t).nextaddr = (*s).nextaddr;
+                (*t).waittail = if (*s).waittail == t {
+                    ptr::null_mut()
+                } else {
+                    (*s).waittail
+                };
+                *pt = t;
+            }
         }
+        // SAFETY: s is off the list now, ours, and live (its goroutine is parked).
+        unsafe {
+            (*s).nextaddr = ptr::null_mut();
+            (*s).waitlink = ptr::null_mut();
+            (*s).waittail = ptr::null_mut();
+        }
+        s
     }
 }
 
 /// semacquire: wait until *addr > 0, then decrement it. If lifo, queue at the front
-/// (a waiter that already waited once, as sync.Mutex does). Runs on a goroutine.
+/// (a waiter that already waited once, as sync.Mutex does). Runs on a goroutine,
+/// with no runtime lock held; no allocation (the sudog is on our stack).
 pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
     // Easy case.
     if cansemacquire(addr) {
@@ -179,41 +219,48 @@ pub(crate) fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
     }
     let root = semroot(addr);
     let mut s = Sudog::new();
-    // SAFETY: the current goroutine is the sudog's owner; the root lock guards the
-    // lists; goparkunlock releases it once we are off our stack, and the releaser
-    // dequeues s before readying us, so s is never listed after we return.
-    unsafe {
-        s.g = getg();
-        loop {
-            root.lock.lock();
-            // Add ourselves to nwait to disable the "easy case" in semrelease.
-            root.nwait.fetch_add(1, SeqCst);
-            // Check cansemacquire to avoid missed wakeup.
-            if cansemacquire(addr) {
-                root.nwait.fetch_sub(1, SeqCst);
-                root.lock.unlock();
-                break;
-            }
-            // Any semrelease after the cansemacquire knows we're waiting (we set
-            // nwait above), so go to sleep.
-            root.queue(addr.as_ptr() as usize, &mut s, lifo);
-            goparkunlock(&root.lock, reason);
-            if s.ticket != 0 || cansemacquire(addr) {
-                break;
-            }
+    s.g = getg();
+    loop {
+        root.lock.lock();
+        // Add ourselves to nwait to disable the "easy case" in semrelease.
+        // SeqCst: the waiter's half of the nwait handshake (file head).
+        root.nwait.fetch_add(1, SeqCst);
+        // Check cansemacquire to avoid missed wakeup.
+        if cansemacquire(addr) {
+            // SeqCst: as Go's atomic add (under the lock, any ordering would do).
+            root.nwait.fetch_sub(1, SeqCst);
+            root.lock.unlock();
+            break;
+        }
+        // Any semrelease after the cansemacquire knows we're waiting (we set
+        // nwait above), so go to sleep.
+        // SAFETY: root.lock is held; s is on our stack, on no list, and stays in
+        // place until a releaser dequeues it: we leave this function only after
+        // that (a wakeup comes from the releaser that dequeued s).
+        unsafe { root.queue(addr.as_ptr() as usize, &mut s, lifo) };
+        // SAFETY: we hold root.lock, which park_m releases once we are off our
+        // stack; the releaser that dequeues s readies us.
+        unsafe { goparkunlock(&root.lock, reason) };
+        // The releaser wrote ticket before readying us: goready's queue
+        // publication orders the two.
+        if s.ticket != 0 || cansemacquire(addr) {
+            break;
         }
     }
 }
 
+/// semacquire1 without lifo, for WaitGroup and RWMutex. Runs on a goroutine.
 pub(crate) fn semacquire(addr: &AtomicU32) {
     semacquire1(addr, false, WaitReason::Semacquire)
 }
 
 /// semrelease: increment *addr and wake one waiter. If handoff, the semaphore is
 /// passed directly to the waiter, which runs next on this P (sync.Mutex's
-/// starvation mode). Runs on a goroutine.
+/// starvation mode). Runs on a goroutine, with no runtime lock held.
 pub(crate) fn semrelease1(addr: &AtomicU32, handoff: bool) {
     let root = semroot(addr);
+    // SeqCst (the add and the load): the releaser's half of the nwait handshake
+    // (file head).
     addr.fetch_add(1, SeqCst);
     // Easy case: no waiters? This check must happen after the add above, to avoid
     // a missed wakeup (see the loop in semacquire).
@@ -222,36 +269,42 @@ pub(crate) fn semrelease1(addr: &AtomicU32, handoff: bool) {
     }
     // Harder case: search for a waiter and wake it.
     root.lock.lock();
+    // SeqCst: as Go's atomic load (under the lock, which waiters hold to change
+    // nwait, any ordering would do).
     if root.nwait.load(SeqCst) == 0 {
         // The count is already consumed by another goroutine, so no need to wake
         // up another goroutine.
         root.lock.unlock();
         return;
     }
-    // SAFETY: lock held for dequeue; the sudog's goroutine is parked until we
-    // goready it, so writing its ticket first is safe; we read nothing of it after.
-    unsafe {
-        let s = root.dequeue(addr.as_ptr() as usize);
-        if !s.is_null() {
-            root.nwait.fetch_sub(1, SeqCst);
+    // SAFETY: root.lock is held.
+    let s = unsafe { root.dequeue(addr.as_ptr() as usize) };
+    if !s.is_null() {
+        // SeqCst: as above.
+        root.nwait.fetch_sub(1, SeqCst);
+    }
+    root.lock.unlock();
+    if !s.is_null() {
+        let mut ticket = 0;
+        if handoff && cansemacquire(addr) {
+            ticket = 1;
         }
-        root.lock.unlock();
-        if !s.is_null() {
-            let mut ticket = 0;
-            if handoff && cansemacquire(addr) {
-                ticket = 1;
-            }
+        // SAFETY: we dequeued s, so its goroutine stays parked (and s, on its
+        // stack, live) until we ready it, and no one else will; we touch nothing of
+        // s after goready.
+        unsafe {
             (*s).ticket = ticket;
             goready((*s).g);
-            if ticket == 1 {
-                // Direct G handoff: the waiter we just readied is in our runnext;
-                // yield so it runs now, inheriting our time slice.
-                goyield();
-            }
+        }
+        if ticket == 1 {
+            // Direct G handoff: the waiter we just readied is in our runnext;
+            // yield so it runs now, inheriting our time slice.
+            goyield();
         }
     }
 }
 
+/// semrelease1 without handoff. Runs on a goroutine.
 pub(crate) fn semrelease(addr: &AtomicU32) {
     semrelease1(addr, false)
 }
@@ -280,6 +333,8 @@ pub(crate) struct NotifyList {
 
 // SAFETY: head and the waiters it reaches are only touched with lock held.
 unsafe impl Sync for NotifyList {}
+// SAFETY: a NotifyList that moves has no waiters (they would borrow it), so its
+// head is null: the raw pointer in it refers to nothing thread-bound.
 unsafe impl Send for NotifyList {}
 
 /// Ticket comparison that survives wrap-around.
@@ -288,6 +343,7 @@ fn less(a: u32, b: u32) -> bool {
 }
 
 impl NotifyList {
+    /// An empty list.
     pub(crate) const fn new() -> NotifyList {
         NotifyList {
             wait: AtomicU32::new(0),
@@ -297,16 +353,19 @@ impl NotifyList {
         }
     }
 
-    /// notifyListAdd: take a ticket for a later wait.
+    /// notifyListAdd: take a ticket for a later wait. Any g.
     pub(crate) fn add(&self) -> u32 {
+        // SeqCst: as Go's notifyList (atomic.Xadd); the tickets' order is the RMW's,
+        // and the notifiers' fast path compares wait with notify.
         self.wait.fetch_add(1, SeqCst)
     }
 
     /// notifyListWait: park until ticket t is notified (or return at once if it
-    /// already was). Runs on a goroutine.
+    /// already was). Runs on a goroutine, with no runtime lock held.
     pub(crate) fn wait(&self, t: u32) {
         self.lock.lock();
         // Return right away if this ticket has already been notified.
+        // SeqCst: as Go's atomic load (notify is written under the lock we hold).
         if less(t, self.notify.load(SeqCst)) {
             self.lock.unlock();
             return;
@@ -316,20 +375,27 @@ impl NotifyList {
             ticket: t,
             next: ptr::null_mut(),
         };
-        // SAFETY: the list is ours under the lock; w stays on our stack while we are
-        // parked and is unlinked by the notifier before it readies us.
+        w.g = getg();
+        let mut p: *mut *mut NotifyWaiter = self.head.get();
+        // SAFETY: the lock is held, so the list is ours; listed waiters are live
+        // (their goroutines stay parked until a notifier unlinks them).
         unsafe {
-            w.g = getg();
-            let mut p: *mut *mut NotifyWaiter = self.head.get();
             while !(*p).is_null() {
                 p = &raw mut (**p).next;
             }
             *p = &mut w;
-            goparkunlock(&self.lock, WaitReason::SyncCondWait);
         }
+        // SAFETY: we hold self.lock, which park_m releases once we are off our stack;
+        // w stays on our stack while we are parked, and the notifier unlinks it
+        // before it readies us.
+        unsafe { goparkunlock(&self.lock, WaitReason::SyncCondWait) };
     }
 
-    /// notifyListNotifyAll: wake every waiter.
+    /// notifyListNotifyAll: wake every waiter. Runs on a goroutine, with no runtime
+    /// lock held.
+    ///
+    /// SeqCst throughout, as Go's notifyList: the fast path's two loads race with
+    /// add outside any lock.
     pub(crate) fn notify_all(&self) {
         // Fast-path: if there are no new waiters since the last notification we
         // don't need to acquire the lock.
@@ -337,13 +403,15 @@ impl NotifyList {
             return;
         }
         self.lock.lock();
-        // SAFETY: under the lock we take the whole list; its waiters stay parked until
-        // we ready them, after the unlock.
-        unsafe {
-            let mut s = core::mem::replace(&mut *self.head.get(), ptr::null_mut());
-            self.notify.store(self.wait.load(SeqCst), SeqCst);
-            self.lock.unlock();
-            while !s.is_null() {
+        // SAFETY: the lock is held: the list is ours to take whole.
+        let mut s = unsafe { core::mem::replace(&mut *self.head.get(), ptr::null_mut()) };
+        self.notify.store(self.wait.load(SeqCst), SeqCst);
+        self.lock.unlock();
+        while !s.is_null() {
+            // SAFETY: the waiters we took stay parked (and live, on their stacks)
+            // until we ready them, and only we do; we read next before readying s's
+            // goroutine, and nothing of s after.
+            unsafe {
                 let next = (*s).next;
                 let g = (*s).g;
                 goready(g);
@@ -352,7 +420,10 @@ impl NotifyList {
         }
     }
 
-    /// notifyListNotifyOne: wake the waiter with the oldest unnotified ticket.
+    /// notifyListNotifyOne: wake the waiter with the oldest unnotified ticket. Runs
+    /// on a goroutine, with no runtime lock held.
+    ///
+    /// SeqCst throughout, as notify_all.
     pub(crate) fn notify_one(&self) {
         if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
             return;
@@ -366,20 +437,28 @@ impl NotifyList {
         // Update the next notify ticket number: a waiter with ticket t that has not
         // parked yet will see it and return without parking.
         self.notify.store(t.wrapping_add(1), SeqCst);
-        // SAFETY: list surgery under the lock; the waiter found stays parked until
-        // goready, after the unlock.
-        unsafe {
-            let mut p: *mut *mut NotifyWaiter = self.head.get();
-            while !(*p).is_null() {
-                let s = *p;
-                if (*s).ticket == t {
-                    *p = (*s).next;
-                    self.lock.unlock();
-                    goready((*s).g);
-                    return;
-                }
-                p = &raw mut (*s).next;
+        // The invariant for the loop: the lock is held, so the list is ours; p
+        // points at head or at a listed waiter's next; listed waiters are live
+        // (parked).
+        let mut p: *mut *mut NotifyWaiter = self.head.get();
+        loop {
+            // SAFETY: p is head or a listed waiter's link, ours under the lock.
+            let s = unsafe { *p };
+            if s.is_null() {
+                break;
             }
+            // SAFETY: s is listed, so live.
+            if unsafe { (*s).ticket } == t {
+                // SAFETY: s and its link at p are listed, ours under the lock: unlink s.
+                unsafe { *p = (*s).next };
+                self.lock.unlock();
+                // SAFETY: s is unlinked, so its goroutine stays parked (and s live)
+                // until we ready it, and no one else will.
+                unsafe { goready((*s).g) };
+                return;
+            }
+            // SAFETY: s is listed, so live.
+            p = unsafe { &raw mut (*s).next };
         }
         self.lock.unlock();
     }

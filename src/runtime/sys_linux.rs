@@ -57,8 +57,10 @@ pub(crate) fn write(fd: i32, buf: &[u8]) -> isize {
 /// # Safety
 /// As madvise, for every range in iov.
 pub(crate) unsafe fn process_madvise_self(iov: &[[usize; 2]], advice: usize) -> isize {
-    const PIDFD_SELF: isize = -10000; // PIDFD_SELF_THREAD: this thread's own mm
-                                      // SAFETY: the kernel reads iov.len() iovecs ({base, len} pairs) from iov.
+    // PIDFD_SELF_THREAD: this thread's own mm.
+    const PIDFD_SELF: isize = -10000;
+    // SAFETY: the kernel reads iov.len() iovecs ({base, len} pairs) from iov, and the
+    // caller guarantees every range may take the advice.
     unsafe {
         syscalls::raw::syscall5(
             Sysno::process_madvise as usize,
@@ -121,6 +123,7 @@ pub(crate) fn exists(path: &core::ffi::CStr) -> bool {
     }
 }
 
+/// close(2).
 pub(crate) fn close(fd: i32) -> isize {
     // SAFETY: closing a descriptor has no memory effects on this process.
     unsafe { syscall1(Sysno::close as usize, fd as usize) as isize }

@@ -9,26 +9,29 @@
 use core::sync::atomic::Ordering::Relaxed;
 
 use super::debug::{schedtrace, SCHEDDETAIL, SCHEDTRACE};
-use super::proc::{checkdead, newm, sched};
+use super::proc::{checkdead, newm, sched, sched_shared};
 
 /// Start sysmon if GODEBUG asked for schedtrace. Runs in runtime main, on goroutine 1
 /// (newm needs a P for the allocation of the M).
 pub(crate) fn start_sysmon() {
+    // Relaxed: set at boot, before any other thread exists (see debug.rs).
     if SCHEDTRACE.load(Relaxed) > 0 {
         newm(Some(sysmon), core::ptr::null_mut(), -1);
     }
 }
 
-/// The sysmon M's start function: runs on its g0, without a P, forever.
+/// The sysmon M's start function: runs on its g0, without a P, forever. It never
+/// allocates (it has no P) and holds no lock while it sleeps.
 fn sysmon() {
-    let s = sched();
-    // SAFETY: nmsys and checkdead's counts are under sched.lock, which we hold.
+    let lock = sched_shared().lock;
+    lock.lock();
+    // SAFETY: sched.lock (held) protects nmsys, and checkdead needs it held.
     unsafe {
-        (*s).lock.lock();
-        (*s).nmsys += 1;
+        (*sched()).nmsys += 1;
         checkdead();
-        (*s).lock.unlock();
     }
+    lock.unlock();
+    // Relaxed (both): set at boot, before any other thread exists.
     let period = SCHEDTRACE.load(Relaxed).max(1) as u64;
     loop {
         super::sys_linux::nanosleep(period * 1_000_000);

@@ -92,18 +92,22 @@ impl Timers {
         unsafe { &mut *self.heap.get() }
     }
 
-    /// Whether no timer is pending (a snapshot).
+    /// Whether no timer is pending (a snapshot). Any thread.
     pub(crate) fn is_empty(&self) -> bool {
+        // SeqCst: as the field's other readers; a snapshot needs no more than Relaxed
+        // (x86-64: a plain load either way).
         self.timer0_when.load(SeqCst) == 0
     }
 
-    /// The number of timers (a snapshot, for schedtrace).
+    /// The number of timers (a snapshot, for schedtrace). Any thread.
     pub(crate) fn len_hint(&self) -> u32 {
+        // Relaxed: a number for schedtrace, publishing nothing.
         self.len.load(Relaxed)
     }
 
     /// Add t, growing the heap with the lock released when it is full (the runtime
-    /// never allocates under one of its locks). Takes the lock.
+    /// never allocates under one of its locks). Takes the lock, so the caller must
+    /// hold no runtime lock; may allocate. Any g.
     ///
     /// # Safety
     /// t is live until it fires for the last time and is in no heap.
@@ -135,53 +139,63 @@ impl Timers {
         }
     }
 
-    /// Push t onto the heap.
+    /// Push t onto the heap. No allocation.
     ///
     /// # Safety
     /// lock held; t is live; the heap has spare capacity.
     unsafe fn push(&self, t: *mut Timer) {
-        // SAFETY: lock held; timers in the heap are live.
-        unsafe {
-            let h = self.heap();
-            debug_assert!(h.len() < h.capacity());
-            h.push(t);
-            let last = h.len() - 1;
-            siftup(h, last);
-            self.len.store(h.len() as u32, Relaxed);
-            self.timer0_when.store((*h[0]).when, SeqCst);
-        }
+        // SAFETY: lock is held (our caller's contract), and this is the only
+        // reference to the heap while we run.
+        let h = unsafe { self.heap() };
+        debug_assert!(h.len() < h.capacity());
+        h.push(t);
+        let last = h.len() - 1;
+        // SAFETY: lock held: the heap's timers, t included, are live.
+        unsafe { siftup(h, last) };
+        // Relaxed: a count for schedtrace.
+        self.len.store(h.len() as u32, Relaxed);
+        // SAFETY: as above; h[0] is a live timer.
+        let when0 = unsafe { (*h[0]).when };
+        // SeqCst: the timer sleeper's handshake (see timer0_when).
+        self.timer0_when.store(when0, SeqCst);
     }
 
-    /// Remove and return the earliest timer if it is due at now.
+    /// Remove and return the earliest timer if it is due at now. No allocation.
     ///
     /// # Safety
     /// lock held.
     unsafe fn pop_due(&self, now: i64) -> Option<*mut Timer> {
-        // SAFETY: lock held; timers in the heap are live.
-        unsafe {
-            let h = self.heap();
-            let &t = h.first()?;
-            if (*t).when > now {
-                return None;
-            }
-            let last = h.pop().unwrap();
-            if !h.is_empty() {
-                h[0] = last;
-                siftdown(h, 0);
-            }
-            self.len.store(h.len() as u32, Relaxed);
-            self.timer0_when
-                .store(h.first().map_or(0, |&t| (*t).when), SeqCst);
-            Some(t)
+        // SAFETY: lock is held (our caller's contract), and this is the only
+        // reference to the heap while we run.
+        let h = unsafe { self.heap() };
+        let &t = h.first()?;
+        // SAFETY: lock held: the heap's timers are live.
+        if unsafe { (*t).when } > now {
+            return None;
         }
+        let last = h.pop().unwrap();
+        if !h.is_empty() {
+            h[0] = last;
+            // SAFETY: as above.
+            unsafe { siftdown(h, 0) };
+        }
+        // Relaxed: a count for schedtrace.
+        self.len.store(h.len() as u32, Relaxed);
+        // SAFETY: as above.
+        let when0 = h.first().map_or(0, |&t| unsafe { (*t).when });
+        // SeqCst: the timer sleeper's handshake (see timer0_when).
+        self.timer0_when.store(when0, SeqCst);
+        Some(t)
     }
 
     /// Move every timer to `to` (procresize removing this P). Takes both locks, one
-    /// at a time; the emptied array is freed with no lock held.
+    /// at a time; the emptied array is freed with no lock held. Any g, with no
+    /// runtime lock held (to's heap may grow).
     pub(crate) fn move_to(&self, to: &Timers) {
         self.lock.lock();
         // SAFETY: lock held; taking the array leaves an empty Vec (no allocation).
         let moved = unsafe { core::mem::take(self.heap()) };
+        // Relaxed and SeqCst: as in pop_due.
         self.len.store(0, Relaxed);
         self.timer0_when.store(0, SeqCst);
         self.lock.unlock();
@@ -193,8 +207,13 @@ impl Timers {
 }
 
 // 4-ary heap, as Go's: children of i are 4i+1..4i+4.
+
+/// Move h[i] up to its place.
+///
+/// # Safety
+/// Every timer in h is live (the heap's lock is held).
 unsafe fn siftup(h: &mut [*mut Timer], mut i: usize) {
-    // SAFETY: the heap's timers are live (caller holds the lock).
+    // SAFETY: the heap's timers are live (our caller's contract); we read their when.
     unsafe {
         let t = h[i];
         let when = (*t).when;
@@ -210,6 +229,10 @@ unsafe fn siftup(h: &mut [*mut Timer], mut i: usize) {
     }
 }
 
+/// Move h[i] down to its place.
+///
+/// # Safety
+/// As siftup.
 unsafe fn siftdown(h: &mut [*mut Timer], mut i: usize) {
     // SAFETY: as siftup.
     unsafe {
@@ -253,7 +276,7 @@ pub(crate) unsafe fn addtimer(t: *mut Timer) {
         if pp.is_null() {
             crate::runtime::runtime1::throw("addtimer: no P");
         }
-        // SAFETY: pp is the pinned M's P; t is in no heap.
+        // SAFETY: pp is the pinned M's P, never freed; t is live and in no heap.
         unsafe { (*pp).timers.add(t) };
     }
     wake_timer_sleeper(when);
@@ -265,31 +288,40 @@ pub(crate) unsafe fn addtimer(t: *mut Timer) {
 /// # Safety
 /// pp is a live P.
 pub(crate) unsafe fn run_timers(pp: *mut P, now: i64) -> bool {
-    // SAFETY: pp is live; the lock guards its heap; timer functions run unlocked.
-    unsafe {
-        let ts = &(*pp).timers;
-        let w = ts.timer0_when.load(SeqCst);
-        if w == 0 || w > now {
-            return false;
-        }
-        let mut ran = false;
-        ts.lock.lock();
-        while let Some(t) = ts.pop_due(now) {
-            ts.lock.unlock();
-            ran = true;
-            // Read before f: a timer whose f returns false may be gone after it.
-            let period = (*t).period;
-            if ((*t).f)(t, now) && period > 0 {
-                // Next run: the next period boundary after now (skipping missed ones).
+    // SAFETY: pp is live (our caller's contract; Ps are never freed), and Timers is
+    // shared by design: its heap is under its lock.
+    let ts = unsafe { &(*pp).timers };
+    // SeqCst: as the field's other readers; this check needs no more than Relaxed
+    // (pop_due re-checks under the lock).
+    let w = ts.timer0_when.load(SeqCst);
+    if w == 0 || w > now {
+        return false;
+    }
+    let mut ran = false;
+    ts.lock.lock();
+    // SAFETY: ts.lock is held.
+    while let Some(t) = unsafe { ts.pop_due(now) } {
+        ts.lock.unlock();
+        ran = true;
+        // Read before f: a timer whose f returns false may be gone after it.
+        // SAFETY: t came off the heap: it is live (its owner keeps it so until it
+        // fires for the last time) and ours until re-added.
+        let period = unsafe { (*t).period };
+        // SAFETY: as above; f runs on g0 with no timer lock held, as Timer.f expects.
+        if unsafe { ((*t).f)(t, now) } && period > 0 {
+            // Next run: the next period boundary after now (skipping missed ones).
+            // SAFETY: f returned true, so t is still live and ours (off the heap);
+            // its when is ours to set before it goes back (addtimer: no lock held).
+            unsafe {
                 let behind = now - (*t).when;
                 (*t).when += period * (1 + behind / period);
                 addtimer(t);
             }
-            ts.lock.lock();
         }
-        ts.lock.unlock();
-        ran
+        ts.lock.lock();
     }
+    ts.lock.unlock();
+    ran
 }
 
 /// A Duration in nanoseconds, saturating at i64::MAX.
@@ -301,8 +333,14 @@ pub(crate) fn dur_ns(d: Duration) -> i64 {
 /// if not (its park commit has not run yet), the commit will see FIRED and not
 /// park. Either way t is not touched after the swap: the sleeper may return (and
 /// its stack frame, which holds t, go away) as soon as FIRED is visible.
+/// Runs on g0 (run_timers), with no timer lock held.
+///
+/// # Safety
+/// t is a sleep's timer (time_sleep's), just taken off the heap: live until its
+/// state becomes FIRED, with the sleeping G in arg.
 unsafe fn goroutine_ready(t: *mut Timer, _now: i64) -> bool {
-    // SAFETY: t is live until the swap below publishes FIRED; arg is read first.
+    // SAFETY: t is live until the swap below publishes FIRED; arg is read first and
+    // state is atomic.
     let (gp, old) = unsafe {
         let gp = (*t).arg as *mut G;
         // AcqRel: pairs with sleep_commit's CAS (the sleeper parked before PARKED).
@@ -317,17 +355,23 @@ unsafe fn goroutine_ready(t: *mut Timer, _now: i64) -> bool {
 
 /// The park commit of a sleep, on g0 once the sleeper is off its stack: park unless
 /// the timer already fired. Allocates nothing.
+///
+/// # Safety
+/// t is the Timer of time_sleep's goroutine (on its stack), called as its gopark
+/// unlock function.
 unsafe fn sleep_commit(_gp: *mut G, t: *mut u8) -> bool {
-    // SAFETY: t is the Timer on the sleeper's stack; it has not resumed.
+    // SAFETY: t is the Timer on the sleeper's stack; it has not resumed. state is
+    // atomic.
     let state = unsafe { &(*(t as *mut Timer)).state };
-    // AcqRel: pairs with goroutine_ready's swap.
+    // AcqRel: pairs with goroutine_ready's swap (Acquire on failure: we saw FIRED,
+    // and the sleeper resumes after it).
     state
         .compare_exchange(TIMER_ARMED, TIMER_PARKED, AcqRel, Acquire)
         .is_ok()
 }
 
 /// timeSleep: park the current goroutine for at least ns nanoseconds. Runs on a
-/// goroutine with no runtime lock held.
+/// goroutine with no runtime lock held (the heap may grow).
 pub(crate) fn time_sleep(ns: i64) {
     if ns <= 0 {
         return;
@@ -342,10 +386,10 @@ pub(crate) fn time_sleep(ns: i64) {
     let tp = &mut t as *mut Timer;
     // SAFETY: t lives on our stack until it has fired: we return only after the
     // timer's swap to FIRED (either it readied us, or our commit saw FIRED).
-    unsafe {
-        addtimer(tp);
-        gopark(Some(sleep_commit), tp as *mut u8, WaitReason::Sleep);
-    }
+    unsafe { addtimer(tp) };
+    // SAFETY: sleep_commit is one CAS: it neither parks nor allocates. If it refuses
+    // (the timer fired) we resume at once, else goroutine_ready readies us.
+    unsafe { gopark(Some(sleep_commit), tp as *mut u8, WaitReason::Sleep) };
 }
 
 /// A boxed timer that sends the time on a channel.
@@ -356,22 +400,30 @@ struct ChanTimer {
 }
 
 /// sendTime: non-blocking send of the time (a full channel drops the tick, as Go).
-/// Keeps a ticker only while someone besides the ticker holds the channel.
+/// Keeps a ticker only while someone besides the ticker holds the channel. Runs on
+/// g0 (run_timers), with no timer lock held.
+///
+/// # Safety
+/// t is the Timer of a boxed ChanTimer (chan_timer's) that run_timers just took off
+/// the heap.
 unsafe fn send_time(t: *mut Timer, now: i64) -> bool {
-    // SAFETY: t is the first field of a boxed ChanTimer that only the heap owns.
-    unsafe {
-        let ct = t as *mut ChanTimer;
-        let _ = (*ct).c.try_send(Instant::from_nanos(now));
-        if (*ct).t.period > 0 && (*ct).c.handles() > 1 {
-            return true;
-        }
-        drop(Box::from_raw(ct));
-        false
+    let ct = t as *mut ChanTimer;
+    // SAFETY: t is the first field of a boxed ChanTimer (repr(C)) that only the heap
+    // owns, and run_timers took it off the heap: it is ours while we run.
+    let c = unsafe { &(*ct).c };
+    let _ = c.try_send(Instant::from_nanos(now));
+    // SAFETY: as above; period is immutable.
+    if unsafe { (*ct).t.period } > 0 && c.handles() > 1 {
+        return true;
     }
+    // SAFETY: as above: the box is ours, and once we return false nothing touches
+    // the timer again.
+    drop(unsafe { Box::from_raw(ct) });
+    false
 }
 
 /// A channel that gets the time at d from now and then every period ns (0: once).
-/// Runs on a goroutine.
+/// Runs on a goroutine with no runtime lock held (it allocates).
 pub(crate) fn chan_timer(d: Duration, period: i64) -> Chan<Instant> {
     let c = crate::chan::chan::<Instant>(1);
     let ct = Box::new(ChanTimer {

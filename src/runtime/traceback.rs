@@ -17,7 +17,8 @@ use super::runtime2::{gstatus_name, WaitReason, G, GDEAD, GIDLE, GWAITING};
 /// # Safety
 /// gp is a G from allgs (Gs are never freed).
 pub(crate) unsafe fn goroutine_header(w: &mut FdWriter, gp: *mut G) {
-    // SAFETY: Gs are never freed; the fields read are atomics.
+    // SAFETY: Gs are never freed; the fields read are atomics. Relaxed: a dying
+    // process's snapshot, only printed.
     let (st, reason, goid) = unsafe {
         (
             (*gp).atomicstatus.load(Relaxed),
@@ -39,12 +40,12 @@ pub(crate) fn fatal_with_goroutines(msg: &str) -> ! {
     let mut w = FdWriter::new(2);
     let _ = writeln!(w, "fatal error: {msg}");
     for gp in allgs_in_creation_order() {
-        // SAFETY: Gs are never freed; only atomics are read.
+        // SAFETY: Gs are never freed; only atomics are read. Relaxed: as above.
         let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
         if st == GDEAD || st == GIDLE {
             continue;
         }
-        // SAFETY: as above.
+        // SAFETY: gp comes from allgs (goroutine_header's contract).
         unsafe { goroutine_header(&mut w, gp) };
     }
     w.flush();

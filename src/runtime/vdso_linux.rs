@@ -6,7 +6,8 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-/// Address of __vdso_clock_gettime, or 0. Written once by vdsoinit during boot.
+/// Address of __vdso_clock_gettime, or 0. Written once by vdsoinit during boot,
+/// before any other thread exists, so it is read Relaxed.
 static CLOCK_GETTIME: AtomicUsize = AtomicUsize::new(0);
 
 const PT_LOAD: u32 = 1;
@@ -26,8 +27,10 @@ pub(crate) unsafe fn vdsoinit(base: usize) {
     if base == 0 {
         return;
     }
-    // SAFETY: the vDSO is a complete, mapped ELF image; we read within its headers
-    // and tables as the ELF format lays them out.
+    // SAFETY: base is the kernel's vDSO (the caller's contract): a complete ELF image,
+    // mapped for the whole process. Every read below (through these closures and the
+    // name comparison) is of a header or table entry at the offset the ELF format
+    // gives, so within the image.
     unsafe {
         let rd64 = |a: usize| *(a as *const u64);
         let rd32 = |a: usize| *(a as *const u32);
@@ -86,6 +89,7 @@ pub(crate) unsafe fn vdsoinit(base: usize) {
             }
             let s = core::slice::from_raw_parts((strtab + name) as *const u8, want.len());
             if s == want {
+                // Relaxed: see CLOCK_GETTIME.
                 CLOCK_GETTIME.store(lo.wrapping_add(value as usize), Relaxed);
                 return;
             }
@@ -97,6 +101,7 @@ pub(crate) unsafe fn vdsoinit(base: usize) {
 /// Runs on any stack with a few hundred bytes free; does not allocate.
 #[inline]
 pub(crate) fn nanotime() -> i64 {
+    // Relaxed: see CLOCK_GETTIME.
     let f = CLOCK_GETTIME.load(Relaxed);
     if f == 0 {
         return crate::runtime::sys_linux::nanotime_syscall();
