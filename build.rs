@@ -24,6 +24,7 @@ fn main() {
         "rt0/rt0_linux_amd64.s",
         "rt0/asm_amd64.s",
         "rt0/sys_linux_amd64.s",
+        "rt0/preempt_amd64.s",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }

@@ -54,10 +54,17 @@ fn main() {
         let entering = Arc::new(core::sync::atomic::AtomicBool::new(false));
         let (w, l, e) = (wg.clone(), log.clone(), entering.clone());
         gort::go(move || {
-            let ts = [ms / 1000, (ms % 1000) * 1_000_000];
+            let mut ts = [ms / 1000, (ms % 1000) * 1_000_000];
             e.store(true, core::sync::atomic::Ordering::Release);
-            // SAFETY: a plain nanosleep with a valid timespec.
-            gort::blocking(|| unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), 0).unwrap() });
+            // EINTR (a signal racing with the entry): sleep again for what is left.
+            gort::blocking(|| loop {
+                // SAFETY: a plain nanosleep with a valid timespec, which also receives
+                // the remaining time.
+                match unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), ts.as_mut_ptr()) } {
+                    Err(syscalls::Errno::EINTR) => continue,
+                    r => break r.unwrap(),
+                }
+            });
             l.lock().push("sleeper");
             w.done();
         });
@@ -85,9 +92,18 @@ fn main() {
         }
         wg.wait();
         let (w0, c0) = (clock(MONOTONIC), clock(PROCESS_CPU));
-        let ts = [ms / 1000, (ms % 1000) * 1_000_000];
-        // SAFETY: a plain nanosleep on this thread, with a valid timespec.
-        unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), 0).unwrap() };
+        let mut ts = [ms / 1000, (ms % 1000) * 1_000_000];
+        // A raw system call, through gort::blocking (its P goes to others if it
+        // lasts). A signal may still interrupt it (EINTR, as in Go): sleep again for
+        // what is left, which the kernel wrote back into ts.
+        gort::blocking(|| loop {
+            // SAFETY: a plain nanosleep on this thread, with a valid timespec that
+            // also receives the remaining time.
+            match unsafe { syscall!(Sysno::nanosleep, ts.as_ptr(), ts.as_mut_ptr()) } {
+                Err(syscalls::Errno::EINTR) => continue,
+                r => break r.unwrap(),
+            }
+        });
         let (w1, c1) = (clock(MONOTONIC), clock(PROCESS_CPU));
         gort::println!("wall_ms={}", (w1 - w0) / 1_000_000);
         gort::println!("cpu_ms={}", (c1 - c0) / 1_000_000);

@@ -5,7 +5,7 @@
 # boundary (mcall saves the caller's context as if it had returned), so the other
 # registers are dead and need no saving. The current g is always -8(FS).
 
-    .text
+    .section .text.gort_asm,"ax",@progbits
 
 # mcall(fn): switch from curg to g0's stack and call fn(curg) there. fn must not
 # return; the goroutine resumes later by gogo(&g.sched), which returns from mcall.

@@ -26,7 +26,7 @@ _start:                                     # _rt0_amd64_linux / _rt0_amd64
     jmp     gort_rt0_go                     # tail-jump: SP is still the kernel's
     .size   _start, .-_start
 
-    .text
+    .section .text.gort_asm,"ax",@progbits
     .type   gort_rt0_go,@function
 gort_rt0_go:
     # copy arguments forward on an even stack

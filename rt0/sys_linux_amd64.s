@@ -1,7 +1,7 @@
 # sys_linux_amd64.s: system-call sequences that cannot be written in Rust because
 # they run before (or change) the thread's TLS. AT&T syntax.
 
-    .text
+    .section .text.gort_asm,"ax",@progbits
 
 # settls(DI = &m.tls[0]): set the FS base to &m.tls[1] with a raw arch_prctl, so that
 # -8(FS) addresses m.tls[0] (ELF TLS convention). Called with a 16-byte aligned SP

@@ -24,4 +24,14 @@ pub fn set_max_threads(n: i32) -> i32 {
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::runtime::debug::{boot_info, m_id, num_waiting, steals, BootInfo};
+
+    /// Preemption signals sent and asynchronous preemptions made so far.
+    pub fn preempt_stats() -> (u64, u64) {
+        crate::runtime::preempt::stats()
+    }
+
+    /// Ps that sysmon took from goroutines in system calls (retake) so far.
+    pub fn syscall_retakes() -> u64 {
+        crate::runtime::sysmon::RETAKES.load(core::sync::atomic::Ordering::Relaxed)
+    }
 }

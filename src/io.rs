@@ -12,8 +12,6 @@
 
 use core::fmt;
 
-use crate::runtime::sys_linux;
-
 /// `Result` with gort's I/O [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
 
@@ -428,26 +426,38 @@ impl fmt::Debug for Error {
 
 impl core::error::Error for Error {}
 
-/// Write all of `buf` to `fd`, retrying short writes and `EINTR`.
+/// Write all of `buf` to `fd`, retrying short writes, `EINTR` and (on a
+/// non-blocking fd) `EAGAIN`, as one system call for the scheduler.
 fn write_all_fd(fd: i32, mut buf: &[u8]) -> Result<()> {
+    let entered = crate::runtime::proc::entersyscall();
+    let mut res = Ok(());
     while !buf.is_empty() {
-        match sys_linux::write(fd, buf) {
+        match crate::runtime::print::write_wait(fd, buf) {
             n if n > 0 => buf = &buf[n as usize..],
-            0 => return Err(ErrorKind::WriteZero.into()),
-            r if r == -sys_linux::EINTR => {}
-            r => return Err(Error::from_neg(r)),
+            0 => {
+                res = Err(ErrorKind::WriteZero.into());
+                break;
+            }
+            r => {
+                res = Err(Error::from_neg(r));
+                break;
+            }
         }
     }
-    Ok(())
+    crate::runtime::proc::exitsyscall(entered);
+    res
 }
 
+/// One write to `fd` (retrying `EINTR` and `EAGAIN`), as a system call for the
+/// scheduler.
 fn write_fd(fd: i32, buf: &[u8]) -> Result<usize> {
-    loop {
-        match sys_linux::write(fd, buf) {
-            r if r == -sys_linux::EINTR => {}
-            r if r < 0 => return Err(Error::from_neg(r)),
-            n => return Ok(n as usize),
-        }
+    let entered = crate::runtime::proc::entersyscall();
+    let r = crate::runtime::print::write_wait(fd, buf);
+    crate::runtime::proc::exitsyscall(entered);
+    if r < 0 {
+        Err(Error::from_neg(r))
+    } else {
+        Ok(r as usize)
     }
 }
 

@@ -47,10 +47,29 @@
 //!
 //! # Preemption
 //!
-//! Goroutines switch when they block (channels, locks, sleeps, `gosched`), and exit.
-//! A channel operation or lock that succeeds at once does not switch. A goroutine
-//! that computes without blocking keeps its P; the other Ps go on running the other
-//! goroutines, stealing its queue and running its timers.
+//! Goroutines switch when they block (channels, locks, sleeps, `gosched`), and exit;
+//! a channel operation or lock that succeeds at once does not switch. A goroutine
+//! that computes for more than 10 ms without blocking is preempted, as in Go since
+//! 1.14: the runtime's monitor thread signals its thread (SIGURG), which stops it at
+//! the next instruction where it holds no runtime lock and sends it to the back of
+//! the global run queue, its registers (all of them, vector state included) saved.
+//! So a loop that never blocks no longer stops timers, other goroutines or
+//! [`gomaxprocs`], even with one P. What that means for your code:
+//!
+//! - any instruction outside the runtime may be followed by a switch to another
+//!   goroutine, and the goroutine may continue on another thread (as with OS threads:
+//!   use atomics or [`sync`] for shared data, as you already must with more than one
+//!   P);
+//! - a user spin lock (one that does not park) can cost a time slice per hand-off
+//!   when its holder is preempted: hold a [`NoPreempt`] in such a section, or use
+//!   [`sync::Mutex`];
+//! - system calls made through gort never fail with EINTR; raw system calls you make
+//!   yourself may, when a preemption signal arrives during one that `SA_RESTART`
+//!   does not restart (nanosleep, poll, ...), as in Go: retry them on EINTR. Inside
+//!   [`blocking`] the goroutine is never preempted, but a signal already on its way
+//!   as the call starts can still interrupt it once;
+//! - `GODEBUG=asyncpreemptoff=1` turns the signals off: goroutines then switch only
+//!   when they block, yield, or pass a runtime call that notices the request.
 //!
 //! The crate is `no_std` except under `cfg(test)`, where the host's std runs the unit
 //! tests of the pure logic. The pieces only a freestanding program may have (the entry
@@ -148,17 +167,77 @@ pub fn go_with_stack<F: FnOnce() + Send + 'static>(stack_size: usize, f: F) {
     proc::newproc_stack(f, stack_size.next_multiple_of(4096))
 }
 
-/// Run `f`, which may block its thread in the kernel (a system call that waits),
-/// without holding up other goroutines: the P is handed to another thread for the
-/// duration (Go's `entersyscallblock`/`exitsyscall`). Returns `f`'s result.
+/// Run `f`, which may block its thread in the kernel (a raw system call that waits,
+/// a long computation in foreign code), without holding up other goroutines (Go's
+/// `entersyscall`/`exitsyscall`). Returns `f`'s result.
 ///
-/// `f` runs on the calling goroutine's stack but without a P: it must not use gort
-/// itself (channels, `go`, `sleep`, locks that may park).
+/// Entering costs a few stores: the goroutine keeps its thread, and its P waits for
+/// it. If `f` lasts longer than about 20 us (one look of the runtime's monitor
+/// thread) while other goroutines have work, the P is handed to another thread, and
+/// on return the goroutine takes any free P (or waits for one). So a short call
+/// costs no thread switch, and a long one holds up nobody.
+///
+/// Inside `f` every gort operation works: channels, `go`, `sleep`, locks, `gosched`,
+/// `gomaxprocs`, a nested `blocking` (which does nothing more). Those that need a P
+/// take one for their duration, and an operation that parks the goroutine gives the
+/// thread's claim on its P up, so `f` resumes (after the operation) as if it had just
+/// entered. While `f` runs the goroutine is not preempted, and it stays on its
+/// thread.
+///
+/// Inside a [`NoPreempt`] section `blocking` only runs `f`: the goroutine keeps its P.
 pub fn blocking<R, F: FnOnce() -> R>(f: F) -> R {
-    proc::entersyscallblock();
+    let entered = proc::entersyscall();
     let r = f();
-    proc::exitsyscall();
+    proc::exitsyscall(entered);
     r
+}
+
+/// A section in which the calling goroutine is not preempted and stays on its
+/// thread and P: held from [`NoPreempt::new`] until dropped.
+///
+/// Goroutines are preempted by the runtime when they run for more than 10 ms without
+/// blocking (Go's asynchronous preemption), so a goroutine holding a user spin lock
+/// (one that does not park, such as `spin::Mutex`) may be stopped while holding it,
+/// and every goroutine spinning for that lock then waits for the holder's next turn:
+/// up to a time slice per hand-off. Hold a `NoPreempt` for such a critical section,
+/// or use [`sync::Mutex`], which parks waiters.
+///
+/// The goroutine must not block or yield while a `NoPreempt` is held (channel
+/// operations that wait, contended [`sync`] locks, `sleep`, `gosched`): that is a
+/// fatal error (`fatal error: gort: goroutine blocked or yielded inside a NoPreempt
+/// section`), since the goroutine would leave the thread the section pins.
+///
+/// ```ignore
+/// let _np = gort::NoPreempt::new();
+/// // ... a short critical section under a spin lock ...
+/// ```
+pub struct NoPreempt {
+    /// Not Send: the pin belongs to the thread that made it.
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+impl NoPreempt {
+    /// Start a section without preemption (see [`NoPreempt`]).
+    #[inline]
+    pub fn new() -> NoPreempt {
+        proc::nopreempt_enter();
+        NoPreempt {
+            _not_send: core::marker::PhantomData,
+        }
+    }
+}
+
+impl Default for NoPreempt {
+    fn default() -> Self {
+        NoPreempt::new()
+    }
+}
+
+impl Drop for NoPreempt {
+    #[inline]
+    fn drop(&mut self) {
+        proc::nopreempt_exit();
+    }
 }
 
 /// Yield the processor, allowing other goroutines to run (Go's `runtime.Gosched`).

@@ -5,19 +5,23 @@
 //! is also `PIPE_BUF`, the most a pipe writes atomically). Longer output is written in
 //! 4 KiB pieces. Nothing here allocates. Write errors (a closed pipe) are ignored, as
 //! Go's `fmt.Print` ignores them.
+//!
+//! Each write runs as a system call (entersyscall): when the output is a pipe nobody
+//! reads, only the printing goroutine waits, and its P goes on running the others. A
+//! non-blocking stdout that is full is waited for in poll(2), never spun on.
 
 use core::fmt;
 
-use crate::runtime::print::{write_all, FdWriter};
+use crate::runtime::print::{write_all_user, FdWriter};
 
 /// Format `args` to fd in (for output up to 4 KiB) one write: the body of the print
 /// macros.
 pub fn _print(fd: i32, args: fmt::Arguments) {
     if let Some(s) = args.as_str() {
-        write_all(fd, s.as_bytes());
+        write_all_user(fd, s.as_bytes());
         return;
     }
-    let mut w = FdWriter::new(fd);
+    let mut w = FdWriter::new_user(fd);
     let _ = fmt::write(&mut w, args);
     w.flush();
 }

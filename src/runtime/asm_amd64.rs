@@ -9,7 +9,13 @@
 //! - rt0/asm_amd64.s: the goroutine switch (`mcall`, `gogo`, `gosave`,
 //!   `systemstack`, `mstart`, `goexit`);
 //! - rt0/sys_linux_amd64.s: `settls`, the `clone` child path, the signal trampoline
-//!   and `sigreturn`.
+//!   and `sigreturn`;
+//! - rt0/preempt_amd64.s: `gort_async_preempt`, where asynchronous preemption
+//!   (preempt.rs) makes a goroutine yield.
+//!
+//! All of it is linked in `.text.gort_asm` (and `.text._start`), between the
+//! symbols `__gort_asm_start` and `__gort_asm_end` of linker.ld: a goroutine is
+//! never preempted by signal there.
 //!
 //! The assembly reaches G, M and Gobuf only through the offsets below, so their
 //! Rust-only fields (closures, `&str`) do not matter to it.
@@ -17,7 +23,7 @@
 use core::mem::offset_of;
 
 use super::runtime2::{Gobuf, Stack, G, M};
-use super::{debug, os_linux, proc, runtime1, signal_linux, sys_linux};
+use super::{debug, os_linux, preempt, proc, runtime1, signal_linux, sys_linux};
 
 pub(crate) const OFF_G_STACK_LO: usize = offset_of!(G, stack) + offset_of!(Stack, lo);
 pub(crate) const OFF_G_STACK_HI: usize = offset_of!(G, stack) + offset_of!(Stack, hi);
@@ -69,6 +75,7 @@ core::arch::global_asm!(
 core::arch::global_asm!(
     include_str!("../../rt0/asm_amd64.s"),
     include_str!("../../rt0/sys_linux_amd64.s"),
+    include_str!("../../rt0/preempt_amd64.s"),
     g_sched = const OFF_G_SCHED,
     g_m = const OFF_G_M,
     m_g0 = const OFF_M_G0,
@@ -94,6 +101,11 @@ core::arch::global_asm!(
     sys_exit = const syscalls::Sysno::exit as usize,
     sys_rt_sigreturn = const syscalls::Sysno::rt_sigreturn as usize,
     sighandler = sym signal_linux::sighandler,
+    xsave_size = sym preempt::XSAVE_SIZE,
+    use_xsave = sym preempt::USE_XSAVE,
+    xsave_mask_lo = sym preempt::XSAVE_MASK_LO,
+    xsave_mask_hi = sym preempt::XSAVE_MASK_HI,
+    gopreempt_m = sym proc::gopreempt_m,
     options(att_syntax)
 );
 
@@ -122,6 +134,9 @@ extern "C" {
     pub(crate) fn gort_sigtramp();
     /// sa_restorer: rt_sigreturn.
     pub(crate) fn gort_sigreturn();
+    /// Where the SIGURG handler makes a goroutine "call" at a safe point: saves all
+    /// state, yields (mcall gopreempt_m), restores, returns past the red zone.
+    pub(crate) fn gort_async_preempt();
 }
 
 /// getg: the current goroutine, read from -8(FS) afresh on every call (the asm is not

@@ -34,6 +34,9 @@ pub(crate) fn parsedebugvars() {
             match key {
                 b"schedtrace" => SCHEDTRACE.store(n, Relaxed),
                 b"scheddetail" => SCHEDDETAIL.store(n, Relaxed),
+                b"asyncpreemptoff" => {
+                    crate::runtime::preempt::ASYNC_PREEMPT_OFF.store(n != 0, Relaxed)
+                }
                 _ => {}
             }
         }

@@ -76,7 +76,7 @@ impl Mutex {
     pub(crate) fn assert_held(&self) {
         #[cfg(debug_assertions)]
         if !super::lockrank::held(self as *const Mutex as usize) {
-            crate::eprintln!(
+            crate::runtime::print::rt_eprintln!(
                 "runtime: caller requires a {} lock it does not hold",
                 self.rank.name()
             );
@@ -244,6 +244,25 @@ impl Note {
         while self.key.load(Ordering::Acquire) == 0 {
             // Spurious returns (EINTR, EAGAIN) just re-check the key.
             futex_wait(&self.key, 0);
+        }
+    }
+
+    /// Block the thread until wakeup or until ns nanoseconds have passed (Go's
+    /// notetsleep); returns whether it was woken. A timed futex wait is never
+    /// restarted after a signal (EINTR even with SA_RESTART), so each pass sleeps
+    /// for what is left of the deadline. Runs on g0, with no runtime lock held.
+    pub(crate) fn sleep_timeout(&self, ns: i64) -> bool {
+        let deadline = crate::runtime::vdso_linux::nanotime().saturating_add(ns);
+        loop {
+            // Acquire: as in sleep.
+            if self.key.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            let left = deadline - crate::runtime::vdso_linux::nanotime();
+            if left <= 0 {
+                return false;
+            }
+            crate::runtime::sys_linux::futex_wait_timeout(&self.key, 0, left);
         }
     }
 }

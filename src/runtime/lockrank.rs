@@ -117,9 +117,8 @@ mod checks {
     /// read meanwhile).
     ///
     /// # Safety
-    /// The goroutine cannot change M while the references live (it counts a lock in
-    /// m.locks, or holds none and cannot be preempted), and no other reference to
-    /// these fields is alive.
+    /// The goroutine cannot change M while the references live (m.locks > 0: a lock
+    /// or acquirem counts in it), and no other reference to these fields is alive.
     #[allow(clippy::mut_from_ref)]
     unsafe fn held_list<'a>() -> (&'a mut [HeldLock; MAX_HELD], &'a mut usize) {
         let mp = getm();
@@ -184,8 +183,10 @@ mod checks {
 
     /// Whether the current M holds the lock at addr. Any g.
     pub(crate) fn held(addr: usize) -> bool {
-        // SAFETY: the current M's own list; a goroutine that holds the lock cannot
-        // change M, and one that does not finds it absent on any M.
+        // Pinned for the read (a goroutine may be preempted at any point where it
+        // holds no lock, and would then read an M that runs someone else).
+        let _pin = super::super::proc::acquirem();
+        // SAFETY: pinned (m.locks > 0): the current M's own list, no other reference.
         let (held, len) = unsafe { held_list() };
         held[..*len].iter().any(|h| h.addr == addr)
     }
@@ -193,8 +194,9 @@ mod checks {
     /// The number of entries (runs of same-rank locks) the current M holds: 0 iff it
     /// holds no runtime lock. Any g.
     pub(crate) fn nheld() -> usize {
-        // SAFETY: as held: with locks held we cannot change M, and with none the
-        // count is 0 on any M.
+        // Pinned for the read, as in held.
+        let _pin = super::super::proc::acquirem();
+        // SAFETY: pinned (m.locks > 0): the current M's own list, no other reference.
         let (_, len) = unsafe { held_list() };
         *len
     }
@@ -204,13 +206,18 @@ mod checks {
     fn report(held: &[HeldLock], rank: LockRank) {
         // SAFETY: getm() is the M running us (never freed); id is immutable.
         let id = unsafe { (*getm()).id };
-        crate::eprintln!(
+        crate::runtime::print::rt_eprintln!(
             "runtime: M{} acquiring a {} lock, holding:",
             id,
             rank.name()
         );
         for (i, h) in held.iter().enumerate() {
-            crate::eprintln!("{i} : {} {:#x} (x{})", h.rank.name(), h.addr, h.count);
+            crate::runtime::print::rt_eprintln!(
+                "{i} : {} {:#x} (x{})",
+                h.rank.name(),
+                h.addr,
+                h.count
+            );
         }
     }
 }

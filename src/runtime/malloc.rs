@@ -85,7 +85,7 @@ impl GortHeap {
             size /= 2;
         }
         drop(a);
-        crate::eprintln!(
+        crate::runtime::print::rt_eprintln!(
             "runtime: cannot reserve arena virtual address space: mmap failed with errno {last_err}"
         );
         crate::runtime::runtime1::throw("out of memory")
@@ -165,6 +165,9 @@ unsafe impl GlobalAlloc for GortHeap {
 fn check_may_allocate() {
     #[cfg(all(debug_assertions, not(test)))]
     {
+        // Pinned while we read the M's state: a goroutine preempted between getm()
+        // and the read would read an M that now runs someone else (holding locks).
+        let _pin = super::proc::acquirem();
         if super::lockrank::nheld() > 0 {
             crate::runtime::runtime1::throw("malloc while holding a runtime lock");
         }
@@ -178,7 +181,9 @@ fn check_may_allocate() {
 
 #[cold]
 fn out_of_memory(size: usize, in_use: usize) -> ! {
-    crate::eprintln!("runtime: out of memory: cannot allocate {size}-byte block ({in_use} in use)");
+    crate::runtime::print::rt_eprintln!(
+        "runtime: out of memory: cannot allocate {size}-byte block ({in_use} in use)"
+    );
     crate::runtime::runtime1::throw("out of memory")
 }
 

@@ -18,9 +18,13 @@
 //! - `time`: per-P timer heaps, sleep, and the timers behind `after`/`tick`;
 //! - `stack`: goroutine stacks and their guard pages;
 //! - `malloc`: the heap behind the global allocator;
-//! - `signal_linux`: fault handlers (stack overflow, nil dereference);
+//! - `signal_linux`: fault handlers (stack overflow, nil dereference) and the
+//!   SIGURG entry;
+//! - `preempt`: asynchronous preemption: the request (preemptone), the SIGURG
+//!   handler's safe-point checks and injection, XSAVE sizing;
 //! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
-//! - `sysmon`: the monitor thread (today: GODEBUG=schedtrace);
+//! - `sysmon`: the monitor thread: retake (Ps stuck in system calls, goroutines
+//!   running past their slice), GODEBUG=schedtrace;
 //! - `traceback`: goroutine listings for fatal errors;
 //! - `panic`: dying: one whole report, however many threads fail at once (throw);
 //! - `runtime1`: arguments, environment, GOMAXPROCS parsing;
@@ -49,6 +53,7 @@ pub(crate) mod lockrank;
 pub(crate) mod malloc;
 pub(crate) mod os_linux;
 pub(crate) mod panic;
+pub(crate) mod preempt;
 pub(crate) mod print;
 pub(crate) mod proc;
 pub(crate) mod runq;

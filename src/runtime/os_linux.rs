@@ -78,7 +78,7 @@ pub(crate) extern "C" fn osinit() {
     NCPU.store(ncpu, Ordering::Relaxed);
     if PHYS_PAGE_SIZE.load(Ordering::Relaxed) == 0 {
         // Go: "failed to get system page size".
-        crate::eprintln!("runtime: no AT_PAGESZ in the auxiliary vector");
+        crate::runtime::print::rt_eprintln!("runtime: no AT_PAGESZ in the auxiliary vector");
         crate::runtime::runtime1::throw("failed to get system page size");
     }
 }
@@ -259,13 +259,15 @@ pub(crate) unsafe fn newosproc(mp: *mut M) {
     let ret = unsafe { gort_clone(FLAGS, stk, mp, g0, gort_mstart) };
     sys_linux::sigprocmask_set(old);
     if ret < 0 {
-        crate::eprintln!(
+        crate::runtime::print::rt_eprintln!(
             "runtime: failed to create new OS thread (have {} already; errno={})",
             super::proc::mcount(),
             -ret
         );
         if ret == -sys_linux::EAGAIN {
-            crate::eprintln!("runtime: may need to increase max user processes (ulimit -u)");
+            crate::runtime::print::rt_eprintln!(
+                "runtime: may need to increase max user processes (ulimit -u)"
+            );
         }
         crate::runtime::runtime1::throw("newosproc");
     }

@@ -60,6 +60,7 @@ pub(crate) fn startpanic(kind: Death) -> Report {
     match DYING.compare_exchange(0, me, Acquire, Acquire) {
         Ok(_) => {
             DEPTH.store(1, Relaxed);
+            pin_dying_thread();
             Report::Full
         }
         Err(owner) if owner == me => {
@@ -77,6 +78,30 @@ pub(crate) fn startpanic(kind: Death) -> Report {
             // so this only returns on a signal or a spurious wakeup: sleep again.
             sys_linux::futex_wait(&NEVER, 0);
         },
+    }
+}
+
+/// Keep the dying goroutine on its thread until the exit: raise its M's m.locks
+/// (never lowered again), so it is not preempted while it formats the report. Else
+/// another goroutine could run on this thread meanwhile, and its panic would look
+/// like a panic inside this one's (DYING is keyed by thread). Does nothing before
+/// settls (no g yet).
+fn pin_dying_thread() {
+    // Relaxed: written by rt0 on m0 before any other thread existed; a thread that
+    // sees 0 here is m0 itself, early in boot.
+    if super::debug::TLS_CHECK.load(Relaxed) != 0x123 {
+        return;
+    }
+    let gp = super::proc::getg();
+    if gp.is_null() {
+        return;
+    }
+    // SAFETY: gp is this thread's g (never freed); its m is atomic.
+    let mp = unsafe { (*gp).m() };
+    if !mp.is_null() {
+        // SAFETY: mp is this thread's M; locks is atomic, written only by its own
+        // thread. Relaxed: read by this thread's signal handler, which runs on it.
+        unsafe { (*mp).locks.fetch_add(1, Relaxed) };
     }
 }
 

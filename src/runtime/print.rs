@@ -14,14 +14,13 @@ use crate::runtime::sys_linux::{self, EAGAIN, EINTR};
 
 const BUF_SIZE: usize = 4096;
 
-/// Write all of `b` to fd, retrying on partial writes and EINTR. Other errors (a closed
-/// pipe, a full disk) end the attempt: there is nowhere left to report them.
+/// Write all of `b` to fd, retrying on partial writes and EINTR, and waiting in
+/// poll(2) while a non-blocking fd is full (EAGAIN) instead of spinning. Other
+/// errors (a closed pipe, a full disk) end the attempt: there is nowhere left to
+/// report them. Blocks the thread: see write_all_user for goroutines.
 pub(crate) fn write_all(fd: i32, mut b: &[u8]) {
     while !b.is_empty() {
-        let n = sys_linux::write(fd, b);
-        if n == -EINTR || n == -EAGAIN {
-            continue;
-        }
+        let n = write_wait(fd, b);
         if n <= 0 {
             return;
         }
@@ -29,18 +28,63 @@ pub(crate) fn write_all(fd: i32, mut b: &[u8]) {
     }
 }
 
+/// One write(2) of b to fd: retried on EINTR, and on EAGAIN (a non-blocking fd that
+/// is full) after poll(2) says it is writable. Returns the bytes written or -errno.
+/// Blocks the thread.
+pub(crate) fn write_wait(fd: i32, b: &[u8]) -> isize {
+    loop {
+        let n = sys_linux::write(fd, b);
+        if n == -EINTR {
+            continue;
+        }
+        if n == -EAGAIN {
+            // The fd is full: this will wait. A goroutine gives its P up now.
+            super::proc::handoff_in_syscall();
+            // Any result (ready, EINTR, an error the write will report) means: try
+            // the write again.
+            sys_linux::poll1(fd, sys_linux::POLLOUT, -1);
+            continue;
+        }
+        return n;
+    }
+}
+
+/// write_all for goroutines (print!, io::stdout): the write runs as a system call
+/// (entersyscall), so a pipe nobody reads holds up only this goroutine, never its P.
+/// Runs on any g.
+pub(crate) fn write_all_user(fd: i32, b: &[u8]) {
+    let entered = super::proc::entersyscall();
+    write_all(fd, b);
+    super::proc::exitsyscall(entered);
+}
+
 /// A fmt::Write sink that buffers up to BUF_SIZE bytes, then writes.
 pub(crate) struct FdWriter {
     fd: i32,
+    /// Flush through write_all_user (a goroutine's output) rather than write_all.
+    user: bool,
     len: usize,
     buf: MaybeUninit<[u8; BUF_SIZE]>,
 }
 
 impl FdWriter {
+    /// A writer for the runtime's own messages: flushes block the thread.
     #[inline]
     pub(crate) fn new(fd: i32) -> FdWriter {
         FdWriter {
             fd,
+            user: false,
+            len: 0,
+            buf: MaybeUninit::uninit(),
+        }
+    }
+
+    /// A writer for a goroutine's output: flushes run as system calls.
+    #[inline]
+    pub(crate) fn new_user(fd: i32) -> FdWriter {
+        FdWriter {
+            fd,
+            user: true,
             len: 0,
             buf: MaybeUninit::uninit(),
         }
@@ -54,7 +98,11 @@ impl FdWriter {
     /// Write out what is buffered.
     pub(crate) fn flush(&mut self) {
         if self.len > 0 {
-            write_all(self.fd, self.filled());
+            if self.user {
+                write_all_user(self.fd, self.filled());
+            } else {
+                write_all(self.fd, self.filled());
+            }
             self.len = 0;
         }
     }
@@ -86,3 +134,20 @@ impl fmt::Write for FdWriter {
         Ok(())
     }
 }
+
+/// Format `args` to fd and write it blocking the thread: the runtime's own messages,
+/// which must work with no TLS yet (settls failing), on g0, under runtime locks and
+/// while dying, so they never touch the scheduler (no entersyscall).
+pub(crate) fn print_rt(fd: i32, args: fmt::Arguments) {
+    let mut w = FdWriter::new(fd);
+    let _ = fmt::write(&mut w, args);
+    w.flush();
+}
+
+/// eprintln! for the runtime's own messages (print_rt).
+macro_rules! rt_eprintln {
+    ($($arg:tt)*) => {
+        $crate::runtime::print::print_rt(2, ::core::format_args!("{}\n", ::core::format_args!($($arg)*)))
+    };
+}
+pub(crate) use rt_eprintln;

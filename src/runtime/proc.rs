@@ -22,8 +22,8 @@
 //!
 //! # Pinning: m.locks, acquirem, the P in a local
 //!
-//! A goroutine may lose its M at any instruction where `m.locks == 0` (once
-//! preemption exists) and continue on another M with another P. So code running on a
+//! A goroutine may lose its M at any instruction where `m.locks == 0` (asynchronous
+//! preemption, preempt.rs) and continue on another M with another P. So code running on a
 //! goroutine that keeps its M or P in a local (`newproc`'s galloc and runqput, `ready`,
 //! `fastrand`, adding a timer to "my" P) raises m.locks first with `acquirem()` and
 //! lowers it when done; a runtime lock raises it too (lock_futex.rs). g0 never loses
@@ -68,8 +68,11 @@
 //!
 //! `stop_the_world` sets `sched.gcwaiting`, takes every idle P, and waits on
 //! `sched.stopnote` until each running P has passed through `schedule`, where its M
-//! sees gcwaiting and gives the P up (`gcstopm`). Preemption is cooperative: a
-//! goroutine that never parks, yields or exits delays the stop until it does.
+//! sees gcwaiting and gives the P up (`gcstopm`). The stopper preempts every
+//! running goroutine (`preemptall`, again every 100 us while it waits) and takes Ps
+//! in system calls outright (CAS PSYSCALL -> PGCSTOP), so a goroutine that never
+//! parks delays the stop only while it holds a runtime lock. WORLDSEMA lets one
+//! stopper at a time in (Go's worldsema): concurrent `gomaxprocs` calls queue.
 //!
 //! # Unsafe code and orderings
 //!
@@ -101,6 +104,7 @@ pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc};
 use super::asm_amd64::{gort_gogo, gort_mcall, gort_systemstack};
 use super::lock_futex::{Mutex, Note};
 use super::os_linux::newosproc;
+use super::preempt::preemptall;
 use super::runq::{
     globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, must_wake_after_submit,
     recheck_after_spinning, runqempty, runqget, runqput, runqsteal,
@@ -203,6 +207,8 @@ pub(crate) struct SchedShared {
     pub(crate) ngfree: &'static AtomicI32,
     pub(crate) gcwaiting: &'static AtomicBool,
     pub(crate) stopnote: &'static Note,
+    pub(crate) sysmonwait: &'static AtomicBool,
+    pub(crate) sysmonnote: &'static Note,
 }
 
 /// The shared parts of SCHED (see SchedShared). Free: the references are constant
@@ -226,6 +232,8 @@ pub(crate) fn sched_shared() -> SchedShared {
             ngfree: &(*s).ngfree,
             gcwaiting: &(*s).gcwaiting,
             stopnote: &(*s).stopnote,
+            sysmonwait: &(*s).sysmonwait,
+            sysmonnote: &(*s).sysmonnote,
         }
     }
 }
@@ -287,6 +295,26 @@ impl Drop for AcquireM {
     fn drop(&mut self) {
         mlocks_dec();
     }
+}
+
+/// gort::NoPreempt::new: pin the goroutine to its M (m.locks, which the SIGURG
+/// handler and preempt_check respect) and count the section. Runs on a goroutine.
+#[inline]
+pub(crate) fn nopreempt_enter() {
+    mlocks_inc();
+    // SAFETY: pinned (m.locks raised): getm() is our M; nopreempt is owner-only.
+    unsafe { (*getm()).nopreempt += 1 };
+}
+
+/// NoPreempt's drop: end the section (see nopreempt_enter). Runs on the goroutine
+/// that entered, on the same M (it could not move).
+#[inline]
+pub(crate) fn nopreempt_exit() {
+    // SAFETY: still pinned by our own count: getm() is our M; nopreempt is
+    // owner-only.
+    unsafe { (*getm()).nopreempt -= 1 };
+    mlocks_dec();
+    preempt_check();
 }
 
 /// Debug builds: throw unless the caller may use its M's P through a local: it is on
@@ -458,7 +486,7 @@ pub(crate) unsafe fn casgstatus(gp: *mut G, old: u32, new: u32) {
 #[cold]
 #[inline(never)]
 fn bad_gstatus(goid: u64, old: u32, new: u32, cur: u32) -> ! {
-    crate::eprintln!(
+    crate::runtime::print::rt_eprintln!(
         "runtime: casgstatus: goroutine {goid}: {} -> {} but status is {}",
         gstatus_name(old),
         gstatus_name(new),
@@ -477,9 +505,11 @@ fn gtransition_ok(old: u32, new: u32) -> bool {
             | (GRUNNING, GRUNNABLE) // gosched, goyield
             | (GRUNNING, GWAITING) // park_m
             | (GWAITING, GRUNNABLE) // ready, a park commit that refused
-            | (GRUNNING, GSYSCALL) // entersyscallblock
+            | (GRUNNING, GSYSCALL) // entersyscall
             | (GSYSCALL, GRUNNING) // exitsyscall
             | (GSYSCALL, GRUNNABLE) // exitsyscall0
+            | (GSYSCALL, GWAITING) // park_m: a park inside gort::blocking
+            | (GWAITING, GSYSCALL) // ... whose commit refused
             | (GRUNNING, GDEAD) // goexit0
     )
 }
@@ -487,9 +517,12 @@ fn gtransition_ok(old: u32, new: u32) -> bool {
 impl P {
     /// The one door through which a P's status changes when only one thread can be
     /// changing it: its owner, or the stopper under sched.lock with the world
-    /// stopped. Relaxed: the status is read by other threads only as a hint
-    /// (schedtrace, runqgrab's courtesy spin); ownership itself is handed over under
-    /// sched.lock or through M.nextp and a note. Debug builds check the transition.
+    /// stopped. Release: when the new status is PSYSCALL, whoever takes the P by
+    /// CAS (`cas_status`, Acquire) sees everything its owner wrote before giving it
+    /// up; other statuses are read by other threads only as hints (schedtrace,
+    /// runqgrab's courtesy spin), their ownership handed over under sched.lock or
+    /// through M.nextp and a note. On x86-64 a Release store is a plain store.
+    /// Debug builds check the transition.
     #[inline]
     pub(crate) fn set_status(&self, new: u32) {
         #[cfg(debug_assertions)]
@@ -497,18 +530,40 @@ impl P {
             // Relaxed: we are the only thread changing it (see above).
             let old = self.status.load(Relaxed);
             if !ptransition_ok(old, new) {
-                crate::eprintln!(
-                    "runtime: P{}: status {} -> {}",
-                    self.id,
-                    pstatus_name(old),
-                    pstatus_name(new)
-                );
-                throw("bad P status transition");
+                bad_pstatus(self.id, old, new);
             }
         }
-        // Relaxed: see above.
-        self.status.store(new, Relaxed);
+        // Release: see above.
+        self.status.store(new, Release);
     }
+
+    /// The door for the transitions several threads race for: a P in PSYSCALL is
+    /// taken back by its M (exitsyscallfast), retaken by sysmon, or stopped by
+    /// stop-the-world, and the one CAS decides who wins. AcqRel: the winner owns the
+    /// P and sees what its previous owner wrote (pairs with set_status's Release);
+    /// Relaxed on failure: the loser touches nothing.
+    #[inline]
+    pub(crate) fn cas_status(&self, old: u32, new: u32) -> bool {
+        #[cfg(debug_assertions)]
+        if !ptransition_ok(old, new) {
+            bad_pstatus(self.id, old, new);
+        }
+        self.status
+            .compare_exchange(old, new, AcqRel, Relaxed)
+            .is_ok()
+    }
+}
+
+#[cfg(debug_assertions)]
+#[cold]
+fn bad_pstatus(id: i32, old: u32, new: u32) -> ! {
+    crate::runtime::print::rt_eprintln!(
+        "runtime: P{}: status {} -> {}",
+        id,
+        pstatus_name(old),
+        pstatus_name(new)
+    );
+    throw("bad P status transition")
 }
 
 /// The P status transitions the scheduler makes.
@@ -525,6 +580,9 @@ fn ptransition_ok(old: u32, new: u32) -> bool {
             | (PGCSTOP, PIDLE) // procresize: every other live P
             | (PGCSTOP, PDEAD) // procresize: removed
             | (PDEAD, PGCSTOP) // procresize: revived
+            | (PRUNNING, PSYSCALL) // entersyscall
+            | (PSYSCALL, PIDLE) // exitsyscallfast, retake (CAS)
+            | (PSYSCALL, PGCSTOP) // stop_the_world, entersyscall_gcwait (CAS)
     )
 }
 
@@ -552,6 +610,7 @@ pub(crate) extern "C" fn schedinit() {
     // Relaxed: read by new Ms in minit, which start after this (newosproc's clone).
     INIT_SIGMASK.store(super::sys_linux::sigprocmask_get(), Relaxed);
     super::debug::parsedebugvars();
+    super::preempt::preemptinit();
     let procs = super::runtime1::gomaxprocs_from_env(
         super::runtime1::getenv(b"GOMAXPROCS"),
         super::os_linux::ncpu(),
@@ -642,7 +701,10 @@ unsafe fn checkmcount() {
     // SAFETY: sched.lock, which protects maxmcount, is held (our caller's contract).
     unsafe {
         if mcount() > (*s).maxmcount as i64 {
-            crate::eprintln!("runtime: program exceeds {}-thread limit", (*s).maxmcount);
+            crate::runtime::print::rt_eprintln!(
+                "runtime: program exceeds {}-thread limit",
+                (*s).maxmcount
+            );
             throw("thread exhaustion");
         }
     }
@@ -881,7 +943,7 @@ unsafe fn wirep(pp: *mut P) {
             // SAFETY: Ms are never freed; id is immutable once set.
             unsafe { (*p.m()).id }
         };
-        crate::eprintln!(
+        crate::runtime::print::rt_eprintln!(
             "wirep: p->m={:p}({}) p->status={}",
             p.m(),
             id,
@@ -914,7 +976,7 @@ unsafe fn releasep() -> *mut P {
     let p = unsafe { &*pp };
     // Relaxed: we are the owner, the one thread changing these (see wirep).
     if p.m() != mp || p.status.load(Relaxed) != PRUNNING {
-        crate::eprintln!(
+        crate::runtime::print::rt_eprintln!(
             "releasep: p->m={:p} m={:p} p->status={}",
             p.m(),
             mp,
@@ -969,8 +1031,27 @@ unsafe fn pidleget() -> *mut P {
         unsafe { (*s).pidle = (*pp).link };
         // Relaxed: as in pidleput.
         ss.npidle.fetch_sub(1, Relaxed);
+        // A P is about to run: sysmon must watch it (sysmon.rs, "deep sleep").
+        // SAFETY: sched.lock is held.
+        unsafe { sysmon_wake_locked() };
     }
     pp
+}
+
+/// If sysmon is in its deep sleep, wake it. Every P that leaves the idle list
+/// (pidleget) and the restarted world (start_the_world) call this, so sysmon never
+/// sleeps while a P runs. Runs on any g; no allocation.
+///
+/// # Safety
+/// sched.lock must be held.
+pub(crate) unsafe fn sysmon_wake_locked() {
+    let ss = sched_shared();
+    ss.lock.assert_held();
+    // Relaxed: sysmonwait is written under sched.lock, which we hold.
+    if ss.sysmonwait.load(Relaxed) {
+        ss.sysmonwait.store(false, Relaxed);
+        ss.sysmonnote.wakeup();
+    }
 }
 
 /// mput puts mp on the idle M list, then checks for deadlock. Runs on g0; no
@@ -1231,12 +1312,16 @@ pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize
 
 /// newproc for a closure that fits in a G's fnbuf. As newproc_stack.
 fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
+    if in_syscall() {
+        // Inside gort::blocking: leave the system call to get a P.
+        return with_p(|| newproc_inline(f, stacksize));
+    }
     {
         // Pinned: galloc/gfget use the P's slab and free list, runqput its ring.
         let mp = acquirem();
         let pp = mp.p();
         if pp.is_null() {
-            throw("newproc: no P (a goroutine started from gort::blocking?)");
+            throw("newproc: no P");
         }
         // SAFETY: pinned to the M holding pp, so pp is ours.
         let newg = unsafe { newproc1(f, pp, stacksize) };
@@ -1508,6 +1593,14 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
     // SAFETY: sched.lock is held and pp is ours.
     unsafe { pidleput(pp) };
     s.lock.unlock();
+    // An idle P's timers still need an M to run them: the timer sleeper, or one
+    // woken to become it (Go's wakeNetPoller(nobarrierWakeTime(pp))).
+    // SAFETY: Ps are never freed; timer0_when is atomic. SeqCst: the timer
+    // sleeper's handshake (see TIMER_SLEEPING).
+    let when = unsafe { (*pp).timers.timer0_when.load(SeqCst) };
+    if when != 0 {
+        wake_timer_sleeper(when);
+    }
 }
 
 /// wakep tries to add one more P to execute G's. Called when a G is made runnable
@@ -1676,9 +1769,25 @@ fn findrunnable() -> (*mut G, bool) {
         }
         // Check the global runnable queue once in a while to ensure fairness.
         // Otherwise two goroutines can completely occupy the local runqueue by
-        // constantly respawning each other.
-        // Relaxed: we, the owner, are schedtick's only writer.
-        if p.schedtick.load(Relaxed).is_multiple_of(61) && globrunq_nonempty() {
+        // constantly respawning each other. Go counts non-inherited rounds
+        // (schedtick) and bounds an inherited chain with sysmon's 10 ms preemption;
+        // gort also counts every round (fairtick), so two goroutines handing off to
+        // each other through runnext let the global queue and the rest of the local
+        // queue in every 61 hand-offs; and when sysmon says the slice is over
+        // (p.preempt) the local queue is taken oldest first, so the chain ends at
+        // once. (Not the global queue first then: a preempted goroutine has just
+        // gone there, and would be picked straight back.)
+        // Relaxed (schedtick, fairtick, preempt): we, the owner, are the only writer
+        // of the ticks; preempt is a request.
+        let slice_over = p.preempt.load(Relaxed);
+        if slice_over {
+            p.preempt.store(false, Relaxed);
+        }
+        let ft = p.fairtick.load(Relaxed).wrapping_add(1);
+        p.fairtick.store(ft, Relaxed);
+        let fair61 = ft.is_multiple_of(61);
+        let fair = slice_over || fair61;
+        if (fair61 || p.schedtick.load(Relaxed).is_multiple_of(61)) && globrunq_nonempty() {
             s.lock.lock();
             // SAFETY: sched.lock is held and pp is ours.
             let gp = unsafe { globrunqget(pp, 1) };
@@ -1687,8 +1796,12 @@ fn findrunnable() -> (*mut G, bool) {
                 return (gp, false);
             }
         }
-        // local runq
-        if let Some((gp, inherit)) = runqget(p) {
+        // local runq (oldest first, runnext last, on a fair round)
+        if fair {
+            if let Some(gp) = p.runq.get_fair() {
+                return (gp, false);
+            }
+        } else if let Some((gp, inherit)) = runqget(p) {
             return (gp, inherit);
         }
         // global runq
@@ -1941,10 +2054,12 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
     }
     // SAFETY: mp is our M and gp ours: we are the one thread writing mp.curg and
     // gp's m and status now. Relaxed: curg and G.m are informational for other
-    // threads (see runtime2); casgstatus publishes with its own Release.
+    // threads (see runtime2); casgstatus publishes with its own Release. A
+    // preemption asked of gp before it stopped is served by this new start.
     unsafe {
         (*mp).curg.store(gp, Relaxed);
         (*gp).m.store(mp, Relaxed);
+        (*gp).preempt.store(false, Relaxed);
         casgstatus(gp, GRUNNABLE, GRUNNING);
     }
     if !inherit {
@@ -1997,9 +2112,11 @@ pub(crate) unsafe fn gopark(
     // SAFETY: mp is the M running us (pinned: m.locks is raised), never freed; curg
     // is atomic.
     let gp = unsafe { (*mp).curg() };
+    check_no_nopreempt(mp);
     // SAFETY: gp is the running goroutine (us); atomicstatus is atomic. Relaxed: only
     // we change our own status.
-    if unsafe { (*gp).atomicstatus.load(Relaxed) } != GRUNNING {
+    let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
+    if st != GRUNNING && st != GSYSCALL {
         throw("gopark: bad g status");
     }
     // SAFETY: pinned: waitlock and waitunlockf are owner-only fields of our M, which
@@ -2011,6 +2128,25 @@ pub(crate) unsafe fn gopark(
         (*gp).waitreason.store(reason as u8, Relaxed);
     }
     mcall(park_m);
+    // Parked from inside gort::blocking: we resume with a P (execute), or without
+    // one in GSYSCALL if the commit refused; in the first case enter the system call
+    // state again, as our caller expects.
+    // SAFETY: gp is us, running; atomicstatus is atomic. Relaxed: our own status.
+    if st == GSYSCALL && unsafe { (*gp).atomicstatus.load(Relaxed) } == GRUNNING {
+        // SAFETY: gp is running on an M with a P (execute ran it).
+        unsafe { reentersyscall(gp) };
+    }
+}
+
+/// Throw if the goroutine is about to block or yield inside a gort::NoPreempt
+/// section: the guard's pin belongs to this M, which the goroutine would leave.
+/// Runs on a goroutine.
+#[inline(always)]
+fn check_no_nopreempt(mp: *mut M) {
+    // SAFETY: mp is the M running us; nopreempt is owner-only.
+    if unsafe { (*mp).nopreempt } != 0 {
+        throw("gort: goroutine blocked or yielded inside a NoPreempt section");
+    }
 }
 
 /// Unlock function for goparkunlock: releases a runtime Mutex. Runs on g0 (park_m).
@@ -2038,8 +2174,12 @@ pub(crate) unsafe fn goparkunlock(lock: &Mutex, reason: WaitReason) {
 extern "C" fn park_m(gp: *mut G) -> ! {
     let mp = getm();
     mlocks_dec(); // gopark's pin: on g0 now, which never changes M
-                  // SAFETY: gp was this M's curg and is now off its stack: ours.
-    unsafe { casgstatus(gp, GRUNNING, GWAITING) };
+                  // GRUNNING, or GSYSCALL inside gort::blocking (then this M has no P).
+                  // SAFETY: gp was this M's curg and is now off its stack: ours. Relaxed: we own
+                  // its status.
+    let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
+    // SAFETY: as above.
+    unsafe { casgstatus(gp, st, GWAITING) };
     dropg();
     // SAFETY: waitunlockf is an owner-only field of our M, set by gopark on this M.
     let unlockf = unsafe { (*mp).waitunlockf.take() };
@@ -2059,6 +2199,11 @@ extern "C" fn park_m(gp: *mut G) -> ! {
             unsafe { (*mp).parking = false };
         }
         if !park {
+            if st == GSYSCALL {
+                // SAFETY: the commit refused, so gp is still ours; it goes back to
+                // its system call on this M, without a P, as it was.
+                unsafe { resume_in_syscall(gp) };
+            }
             // SAFETY: the commit refused, so no waker has seen gp: it is still ours,
             // and we are on g0 of an M holding a P.
             unsafe {
@@ -2067,7 +2212,26 @@ extern "C" fn park_m(gp: *mut G) -> ! {
             }
         }
     }
+    if st == GSYSCALL {
+        reacquirep_after_syscall();
+    }
     schedule()
+}
+
+/// Resume gp, parked from GSYSCALL by a commit that refused, on this M without a P.
+/// Runs on g0; never returns.
+///
+/// # Safety
+/// gp is ours (it was this M's curg), GWAITING, and nobody else has seen it parked.
+unsafe fn resume_in_syscall(gp: *mut G) -> ! {
+    let mp = getm();
+    // SAFETY: gp is ours (the caller's contract); mp is our M. Relaxed: see execute.
+    unsafe {
+        casgstatus(gp, GWAITING, GSYSCALL);
+        (*mp).curg.store(gp, Relaxed);
+        (*gp).m.store(mp, Relaxed);
+        gort_gogo(&(*gp).sched)
+    }
 }
 
 /// goready marks gp (which is parked) runnable and puts it in the current P's
@@ -2090,24 +2254,40 @@ unsafe fn ready(gp: *mut G, next: bool) {
         // Pinned: runqput needs the P to stay ours.
         let mp = acquirem();
         let pp = mp.p();
-        if pp.is_null() {
-            throw("ready: no P (a goroutine readied from gort::blocking?)");
-        }
         // The waker's writes to gp (param, a sudog's fields) are published to
-        // whoever runs gp by runqput's Release store.
+        // whoever runs gp by runqput's Release store (or sched.lock).
         // SAFETY: gp is parked and ours to ready (the caller's contract).
         unsafe { casgstatus(gp, GWAITING, GRUNNABLE) };
-        // SAFETY: gp is runnable and in no queue; pp is our P (pinned), never freed.
-        unsafe { runqput(&*pp, gp, next) };
+        if pp.is_null() {
+            // No P (a waker inside gort::blocking, or an M without one): the global
+            // queue, as Go's injectglist.
+            let s = sched_shared();
+            s.lock.lock();
+            // SAFETY: sched.lock is held; gp is runnable and in no queue.
+            unsafe { globrunqput(gp) };
+            s.lock.unlock();
+        } else {
+            // SAFETY: gp is runnable and in no queue; pp is our P (pinned), never
+            // freed.
+            unsafe { runqput(&*pp, gp, next) };
+        }
     }
     wakep();
+    preempt_check();
 }
 
 /// gosched yields the processor, allowing other goroutines to run. The current
 /// goroutine goes to the global queue, as in Go. Runs on a goroutine, with no
 /// runtime lock held.
 pub(crate) fn gosched() {
-    mcall(gosched_m);
+    check_no_nopreempt(getm());
+    with_p(|| mcall(gosched_m));
+}
+
+/// gopreempt_m: the continuation of a preemption (the SIGURG trampoline's mcall, or
+/// preempt_check) on g0: the goroutine goes to the global queue, as after gosched.
+pub(crate) extern "C" fn gopreempt_m(gp: *mut G) -> ! {
+    gosched_m(gp)
 }
 
 /// gosched continuation on g0.
@@ -2127,7 +2307,8 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
 /// queue instead of the global one (used after a direct handoff). Runs on a
 /// goroutine, with no runtime lock held.
 pub(crate) fn goyield() {
-    mcall(goyield_m);
+    check_no_nopreempt(getm());
+    with_p(|| mcall(goyield_m));
 }
 
 /// goyield continuation on g0.
@@ -2143,54 +2324,208 @@ extern "C" fn goyield_m(gp: *mut G) -> ! {
     schedule()
 }
 
-/// entersyscallblock: the goroutine is about to block its thread in the kernel. Its P
-/// is handed off (handoffp) so the other goroutines keep running; the M goes on
-/// without a P until exitsyscall. Runs on a goroutine, with no runtime lock held.
-pub(crate) fn entersyscallblock() {
+// System calls, after Go's entersyscall/exitsyscall (proc.go).
+//
+// A goroutine about to make a system call that may block calls entersyscall: its
+// status becomes GSYSCALL and its P becomes PSYSCALL with no M (the M keeps it in
+// m.oldp). Nothing else happens: no lock, no wakeup, so a short call costs only these
+// stores. If the call lasts, sysmon retakes the P (CAS PSYSCALL -> PIDLE) and hands
+// it off, so the other goroutines go on running. exitsyscall takes the P back with
+// one CAS if it is still PSYSCALL (exitsyscallfast), else any idle P; failing both,
+// the goroutine goes to the global queue and the M stops (exitsyscall0). The CAS on
+// the P's status settles every race between its M, sysmon and stop-the-world.
+//
+// A goroutine in GSYSCALL is never preempted (the signal handler wants GRUNNING)
+// and never moves to another M (no queue holds it), so the code between the two
+// calls runs with m.locks == 0. That code is the system call, or, through
+// gort::blocking, any user code: the runtime operations that need a P leave the
+// system call for their duration (`with_p`: newproc, addtimer, gosched,
+// gomaxprocs), and a goroutine that parks in one (a channel, a lock, a sleep) parks
+// from GSYSCALL: its M gives up the P it no longer has, and the goroutine re-enters
+// the system call state when it resumes (gopark).
+
+/// entersyscall: the goroutine is about to make a system call that may block.
+/// Returns whether it entered: false (and nothing done) on g0, when the goroutine is
+/// already in a system call (nested), or when m.locks > 0 (a runtime lock or a
+/// NoPreempt guard is held: the caller keeps its P, as a plain system call would).
+/// Pass the result to exitsyscall. Runs on any g.
+#[inline]
+pub(crate) fn entersyscall() -> bool {
     let gp = getg();
-    // SAFETY: gp is the running goroutine: ours.
-    unsafe { casgstatus(gp, GRUNNING, GSYSCALL) };
-    systemstack(|| {
-        // SAFETY: on g0 of the M that holds the P: release it, then hand it off
-        // (released, it is owned by nobody else).
-        unsafe { handoffp(releasep()) }
-    });
+    let mp = getm();
+    // SAFETY: gp is the running g and mp its M (on this thread, which only we run);
+    // g0 is immutable, locks and atomicstatus atomic. Relaxed: our own values.
+    let ok = unsafe {
+        gp != (*mp).g0
+            && (*mp).locks.load(Relaxed) == 0
+            && (*gp).atomicstatus.load(Relaxed) == GRUNNING
+    };
+    if ok {
+        // SAFETY: gp is the running goroutine, in GRUNNING, with its M holding a P.
+        unsafe { reentersyscall(gp) };
+    }
+    ok
 }
 
-/// exitsyscall: the blocking call returned; get a P to go on running. If there is
-/// an idle P, take it and continue on this thread; otherwise queue the goroutine on
-/// the global run queue and park the thread (exitsyscall0). Runs on a goroutine
-/// without a P.
-pub(crate) fn exitsyscall() {
-    let gp = getg();
-    let got = systemstack(|| {
-        let s = sched_shared();
-        s.lock.lock();
-        // Relaxed: gcwaiting is written under sched.lock, which we hold.
-        let pp = if s.gcwaiting.load(Relaxed) {
-            ptr::null_mut()
-        } else {
-            // SAFETY: sched.lock is held.
-            unsafe { pidleget() }
-        };
-        s.lock.unlock();
-        if !pp.is_null() {
-            // SAFETY: on g0 of this M, which has no P; pp came off the idle list, so
-            // it is idle and nobody else owns it.
-            unsafe { acquirep(pp) };
+/// The body of entersyscall (Go's reentersyscall): GRUNNING -> GSYSCALL, P ->
+/// PSYSCALL kept in m.oldp. Runs on the goroutine.
+///
+/// # Safety
+/// gp is the running goroutine (not g0), in GRUNNING, and its M holds a P.
+unsafe fn reentersyscall(gp: *mut G) {
+    // Pinned while the M and P are read and changed (a preemption between them
+    // would leave them torn); from GSYSCALL on the goroutine is not preemptible.
+    let mp = acquirem();
+    let pp = mp.p();
+    // SAFETY: gp is ours and running (the caller's contract).
+    unsafe { casgstatus(gp, GRUNNING, GSYSCALL) };
+    // SAFETY: pinned: mp and pp are ours (owner-only oldp and syscalltick; p and m
+    // atomic). Relaxed for P.m and M.p: informational (see wirep); set_status's
+    // Release publishes the P to whoever takes it by CAS.
+    unsafe {
+        let m = mp.m();
+        (*m).syscalltick = (*pp).syscalltick.load(Relaxed);
+        (*pp).m.store(ptr::null_mut(), Relaxed);
+        (*m).oldp = pp;
+        (*m).p.store(ptr::null_mut(), Relaxed);
+        (*pp).set_status(PSYSCALL);
+    }
+    // The stopper sets gcwaiting, then reads P statuses; we set PSYSCALL, then read
+    // gcwaiting: with a StoreLoad barrier on each side one of us sees the other, so
+    // a stop-the-world never waits for a P nobody will give up (Go's atomic.Store
+    // of the status is an XCHG for the same reason).
+    super::asm_amd64::storeload_fence();
+    // Relaxed: ordered by the barrier above.
+    if sched_shared().gcwaiting.load(Relaxed) {
+        entersyscall_gcwait(pp);
+    }
+}
+
+/// A stop-the-world is under way: give it our P now rather than make it wait for
+/// the system call (Go's entersyscall_gcwait). Runs on the goroutine, pinned.
+fn entersyscall_gcwait(pp: *mut P) {
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock (held) protects stopwait; Ps are never freed and the CAS
+    // decides whether pp is ours to give (retake or the stopper may have won it).
+    unsafe {
+        let sp = sched();
+        if (*sp).stopwait > 0 && (*pp).cas_status(PSYSCALL, PGCSTOP) {
+            let t = &(*pp).syscalltick;
+            // Relaxed: we own pp until stopwait is decremented under the lock.
+            t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
+            (*sp).stopwait -= 1;
+            if (*sp).stopwait == 0 {
+                s.stopnote.wakeup();
+            }
         }
-        !pp.is_null()
-    });
-    if got {
-        // SAFETY: gp is the running goroutine (ours), and its M holds a P again.
-        unsafe { casgstatus(gp, GSYSCALL, GRUNNING) };
+    }
+    s.lock.unlock();
+}
+
+/// entersyscallblock's role for a goroutine already in a system call: the call is
+/// now known to block for long (a poll(2) on a full pipe), so hand the P off at once
+/// instead of after sysmon's tick. Nothing happens if sysmon or stop-the-world took
+/// the P already (the CAS decides), or outside a system call. Runs on a goroutine
+/// in GSYSCALL (any g: elsewhere it does nothing).
+pub(crate) fn handoff_in_syscall() {
+    if !in_syscall() {
         return;
     }
+    let mp = getm();
+    // SAFETY: mp is our M (a GSYSCALL goroutine does not move); oldp is owner-only.
+    let pp = unsafe { (*mp).oldp };
+    // SAFETY: Ps are never freed; status is atomic. Relaxed: a pre-check.
+    if pp.is_null() || unsafe { (*pp).status.load(Relaxed) } != PSYSCALL {
+        return;
+    }
+    // SAFETY: as above; the CAS decides whether pp is ours to hand off.
+    if unsafe { (*pp).cas_status(PSYSCALL, PIDLE) } {
+        // SAFETY: as above; the CAS made pp ours.
+        unsafe {
+            let t = &(*pp).syscalltick;
+            // Relaxed: pp is ours since the CAS.
+            t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
+            (*mp).oldp = ptr::null_mut();
+        }
+        // SAFETY: pp is ours, idle, with no M (handoffp's contract); g0's stack
+        // because handoffp may start an M.
+        systemstack(|| unsafe { handoffp(pp) });
+    }
+}
+
+/// exitsyscall: the system call returned; get a P to go on running (`entered` is
+/// entersyscall's result: false means there is nothing to undo). Fast path: take
+/// back our old P with one CAS, or any idle P. Slow path: queue the goroutine on the
+/// global run queue and stop the M (exitsyscall0). Runs on the goroutine, with no
+/// runtime lock held.
+#[inline]
+pub(crate) fn exitsyscall(entered: bool) {
+    if !entered {
+        return;
+    }
+    let gp = getg();
+    mlocks_inc(); // wirep's pin; nothing preempts a GSYSCALL goroutine anyway
+    let mp = getm();
+    // SAFETY: mp is our M (pinned); oldp is owner-only.
+    let oldp = unsafe { core::mem::replace(&mut (*mp).oldp, ptr::null_mut()) };
+    if exitsyscallfast(oldp) {
+        // SAFETY: the M holds a P again (exitsyscallfast's success); gp is ours.
+        unsafe {
+            let t = &(*(*mp).p()).syscalltick;
+            // Relaxed: we own the P; sysmon and schedtrace only compare ticks.
+            t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
+            casgstatus(gp, GSYSCALL, GRUNNING);
+        }
+        mlocks_dec();
+        preempt_check();
+        return;
+    }
+    mlocks_dec();
     mcall(exitsyscall0);
 }
 
-/// exitsyscall slow path, on g0: no idle P, so queue gp globally and stop the M.
-extern "C" fn exitsyscall0(gp: *mut G) -> ! {
+/// Take back oldp (may be null), the P a system call left in PSYSCALL, unless sysmon
+/// retook it meanwhile: CAS PSYSCALL -> PIDLE, after which it is ours, idle and
+/// without an M. Any thread.
+fn take_syscall_p(oldp: *mut P) -> bool {
+    if oldp.is_null() {
+        return false;
+    }
+    // SAFETY: Ps are never freed; status is atomic.
+    let p = unsafe { &*oldp };
+    // Relaxed: a pre-check, the CAS (AcqRel) decides.
+    p.status.load(Relaxed) == PSYSCALL && p.cas_status(PSYSCALL, PIDLE)
+}
+
+/// exitsyscallfast: wire a P to this M without blocking: oldp if it is still in
+/// PSYSCALL (one CAS; nobody retook it), else an idle P. Returns whether the M holds
+/// a P. Runs on the goroutine, pinned.
+#[inline]
+fn exitsyscallfast(oldp: *mut P) -> bool {
+    if take_syscall_p(oldp) {
+        // SAFETY: pinned; the CAS made oldp ours, idle and without an M.
+        unsafe { wirep(oldp) };
+        return true;
+    }
+    // Relaxed: a hint; pidleget re-checks under the lock.
+    if sched_shared().npidle.load(Relaxed) > 0 {
+        return systemstack(|| {
+            let pp = pidleget_locked();
+            if pp.is_null() {
+                return false;
+            }
+            // SAFETY: on g0 of this M, which has no P; pp came off the idle list.
+            unsafe { acquirep(pp) };
+            true
+        });
+    }
+    false
+}
+
+/// exitsyscall slow path, on g0: try once more for an idle P, else queue gp
+/// globally and stop the M.
+pub(crate) extern "C" fn exitsyscall0(gp: *mut G) -> ! {
     let s = sched_shared();
     // SAFETY: gp was this M's curg and is off its stack: ours.
     unsafe { casgstatus(gp, GSYSCALL, GRUNNABLE) };
@@ -2218,6 +2553,83 @@ extern "C" fn exitsyscall0(gp: *mut G) -> ! {
     }
     stopm();
     schedule()
+}
+
+/// After the goroutine this M ran from a system call parked or yielded (gopark or
+/// gosched inside gort::blocking), the M has no P and no G: take back its old P if
+/// it is still in PSYSCALL, or an idle one, or sleep until given one. Returns with a
+/// P. Runs on g0.
+fn reacquirep_after_syscall() {
+    let mp = getm();
+    // SAFETY: on g0 of mp; oldp is owner-only.
+    let oldp = unsafe { core::mem::replace(&mut (*mp).oldp, ptr::null_mut()) };
+    if take_syscall_p(oldp) {
+        // SAFETY: on g0 without a P; the CAS made oldp ours, idle and unowned.
+        unsafe { acquirep(oldp) };
+        return;
+    }
+    let pp = pidleget_locked();
+    if !pp.is_null() {
+        // SAFETY: on g0 without a P; pp came off the idle list.
+        unsafe { acquirep(pp) };
+        return;
+    }
+    stopm();
+}
+
+/// Whether the running goroutine is in a system call (inside gort::blocking).
+#[inline(always)]
+pub(crate) fn in_syscall() -> bool {
+    // SAFETY: getg() is the running g; atomicstatus is atomic. Relaxed: our own.
+    unsafe { (*getg()).atomicstatus.load(Relaxed) == GSYSCALL }
+}
+
+/// Run f with a P. Inside gort::blocking (the goroutine in GSYSCALL, its M without a
+/// P) leave the system call for f's duration, as if the call had returned, and enter
+/// it again after; elsewhere just run f. Runs on a goroutine with no runtime lock
+/// held (leaving the system call may wait for a P).
+#[inline(always)]
+pub(crate) fn with_p<R>(f: impl FnOnce() -> R) -> R {
+    if !in_syscall() {
+        return f();
+    }
+    exitsyscall(true);
+    let r = f();
+    // SAFETY: exitsyscall returned with the goroutine running on an M with a P.
+    unsafe { reentersyscall(getg()) };
+    r
+}
+
+/// preempt_check: a cooperative preemption point. If a preemption was asked of the
+/// running goroutine (sysmon saw it run past its slice, or the world is stopping)
+/// and it may be stopped here, yield as an asynchronous preemption would. Called
+/// where the runtime is about to return to user code (ready, exitsyscall), so that
+/// goroutines that spend their time inside runtime locks, where signals find no
+/// safe point, still yield. Runs on any g.
+#[inline(always)]
+pub(crate) fn preempt_check() {
+    let gp = getg();
+    // SAFETY: gp is the running g; preempt is atomic. Relaxed: a request.
+    if unsafe { (*gp).preempt.load(Relaxed) } {
+        preempt_check_slow(gp);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn preempt_check_slow(gp: *mut G) {
+    let mp = getm();
+    // SAFETY: gp is the running g and mp its M; the fields read are atomics or
+    // immutable. Relaxed: our own thread's values.
+    let ok = unsafe {
+        gp != (*mp).g0
+            && gp == (*mp).curg()
+            && (*mp).locks.load(Relaxed) == 0
+            && (*gp).atomicstatus.load(Relaxed) == GRUNNING
+    };
+    if ok {
+        mcall(gopreempt_m);
+    }
 }
 
 /// goexit1: the goroutine's function returned (we came from goexit). Finish it on g0.
@@ -2253,64 +2665,99 @@ pub(crate) extern "C" fn badmcall() -> ! {
     throw("runtime: mcall called on m->g0 stack")
 }
 
+/// worldsema: held by the goroutine that stops the world, from stop_the_world to
+/// start_the_world, so that stops are serialised (Go's worldsema): a second stopper
+/// parks until the first has restarted the world. 1 = free.
+static WORLDSEMA: AtomicU32 = AtomicU32::new(1);
+
 /// stop_the_world stops all Ps from running goroutines: on return, only the calling
-/// goroutine runs, and it keeps its P (in PGCSTOP). Runs on a goroutine, with no
-/// runtime lock held.
+/// goroutine runs, and it keeps its P (in PGCSTOP). Other stoppers wait (worldsema)
+/// until start_the_world. Runs on a goroutine whose M holds a P, with no runtime
+/// lock held.
 pub(crate) fn stop_the_world() {
-    systemstack(|| {
-        let s = sched_shared();
-        let sp = sched();
-        let mp = getm();
-        s.lock.lock();
-        // SAFETY: sched.lock (held) protects stopwait.
-        unsafe { (*sp).stopwait = gomaxprocs() as i32 };
-        // Release: pairs with findrunnable's Acquire load.
-        s.gcwaiting.store(true, Release);
-        // stop current P
-        // SAFETY: mp is the M running us (on g0) and only it changes its P's status;
-        // sched.lock (held) protects stopwait.
+    super::sema::semacquire(&WORLDSEMA);
+    systemstack(stop_the_world_with_sema)
+}
+
+/// stopTheWorldWithSema, on g0 of the stopper (which holds worldsema and a P).
+fn stop_the_world_with_sema() {
+    let s = sched_shared();
+    let sp = sched();
+    let mp = getm();
+    s.lock.lock();
+    // SAFETY: sched.lock (held) protects stopwait.
+    unsafe { (*sp).stopwait = gomaxprocs() as i32 };
+    // SeqCst (a store with a StoreLoad barrier): pairs with reentersyscall's barrier
+    // between its PSYSCALL store and its gcwaiting load, so a P entering a system
+    // call now is either seen in PSYSCALL below or gives itself up; the Acquire
+    // loads in findrunnable pair with it too.
+    s.gcwaiting.store(true, SeqCst);
+    preemptall();
+    // stop current P
+    // SAFETY: mp is the M running us (on g0) and only it changes its P's status;
+    // sched.lock (held) protects stopwait.
+    unsafe {
+        (*(*mp).p()).set_status(PGCSTOP);
+        (*sp).stopwait -= 1;
+    }
+    // try to retake all P's in Psyscall status
+    for i in 0..allp_len() {
+        let pp = allp(i);
+        // SAFETY: Ps are never freed; the CAS decides whether pp is ours to stop
+        // (its M or sysmon may be taking it back). sched.lock protects stopwait.
         unsafe {
-            (*(*mp).p()).set_status(PGCSTOP);
-            (*sp).stopwait -= 1;
-        }
-        // stop idle Ps
-        loop {
-            // SAFETY: sched.lock is held.
-            let pp = unsafe { pidleget() };
-            if pp.is_null() {
-                break;
-            }
-            // SAFETY: pp came off the idle list: ours; sched.lock protects stopwait.
-            unsafe {
-                (*pp).set_status(PGCSTOP);
+            if (*pp).status.load(Relaxed) == PSYSCALL && (*pp).cas_status(PSYSCALL, PGCSTOP) {
+                let t = &(*pp).syscalltick;
+                // Relaxed: pp is ours since the CAS.
+                t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
                 (*sp).stopwait -= 1;
             }
         }
-        // SAFETY: sched.lock (held) protects stopwait.
-        let wait = unsafe { (*sp).stopwait } > 0;
-        s.lock.unlock();
-        // Spinning and idle Ms notice gcwaiting when they next look for work;
-        // running goroutines when they next enter the scheduler.
-        if wait {
-            s.stopnote.sleep();
-            s.stopnote.clear();
+    }
+    // stop idle Ps
+    loop {
+        // SAFETY: sched.lock is held.
+        let pp = unsafe { pidleget() };
+        if pp.is_null() {
+            break;
         }
-        s.lock.lock();
-        // SAFETY: sched.lock (held) protects stopwait.
-        let left = unsafe { (*sp).stopwait };
-        s.lock.unlock();
-        if left != 0 {
-            throw("stopTheWorld: not stopped");
+        // SAFETY: pp came off the idle list: ours; sched.lock protects stopwait.
+        unsafe {
+            (*pp).set_status(PGCSTOP);
+            (*sp).stopwait -= 1;
         }
-        for i in 0..allp_len() {
-            // SAFETY: Ps are never freed; status is atomic. Relaxed: each stopper set
-            // PGCSTOP before it decremented stopwait under sched.lock, which we took
-            // since.
-            if unsafe { (*allp(i)).status.load(Relaxed) } != PGCSTOP {
-                throw("stopTheWorld: not stopped (status != _Pgcstop)");
+    }
+    // SAFETY: sched.lock (held) protects stopwait.
+    let wait = unsafe { (*sp).stopwait } > 0;
+    s.lock.unlock();
+    // Spinning and idle Ms notice gcwaiting when they next look for work; running
+    // goroutines are preempted (asked again every 100 us, in case a request was
+    // lost or landed where it could not be served); Ps in system calls are given up
+    // by whoever takes them next.
+    if wait {
+        loop {
+            if s.stopnote.sleep_timeout(100_000) {
+                s.stopnote.clear();
+                break;
             }
+            preemptall();
         }
-    })
+    }
+    s.lock.lock();
+    // SAFETY: sched.lock (held) protects stopwait.
+    let left = unsafe { (*sp).stopwait };
+    s.lock.unlock();
+    if left != 0 {
+        throw("stopTheWorld: not stopped");
+    }
+    for i in 0..allp_len() {
+        // SAFETY: Ps are never freed; status is atomic. Relaxed: each stopper set
+        // PGCSTOP before it decremented stopwait under sched.lock, which we took
+        // since.
+        if unsafe { (*allp(i)).status.load(Relaxed) } != PGCSTOP {
+            throw("stopTheWorld: not stopped (status != _Pgcstop)");
+        }
+    }
 }
 
 /// start_the_world restarts the world with `procs` Ps (0: unchanged). Runs on the
@@ -2365,7 +2812,13 @@ pub(crate) fn start_the_world(procs: i32) {
         // Wakeup an additional proc in case we have excessive runnable goroutines
         // in local queues or in the global queue.
         wakep();
-    })
+        // sysmon sleeps while the world is stopped; Ps run again.
+        s.lock.lock();
+        // SAFETY: sched.lock is held.
+        unsafe { sysmon_wake_locked() };
+        s.lock.unlock();
+    });
+    super::sema::semrelease(&WORLDSEMA);
 }
 
 /// gcstopm: stop the current M for stop-the-world; returns when the world restarts
@@ -2413,8 +2866,10 @@ pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
         return old;
     }
     let n = n.min(MAX_GOMAXPROCS as i32);
-    stop_the_world();
-    start_the_world(n);
+    with_p(|| {
+        stop_the_world();
+        start_the_world(n);
+    });
     old
 }
 
@@ -2433,7 +2888,7 @@ pub(crate) unsafe fn checkdead() {
             return;
         }
         if run < 0 {
-            crate::eprintln!(
+            crate::runtime::print::rt_eprintln!(
                 "runtime: checkdead: nmidle={} nmidlelocked={} mcount={} nmsys={}",
                 (*s).nmidle,
                 (*s).nmidlelocked,
@@ -2452,7 +2907,11 @@ pub(crate) unsafe fn checkdead() {
             GRUNNABLE | GRUNNING | GSYSCALL => {
                 // SAFETY: as above; goid is atomic. Relaxed: only printed.
                 let (goid, st) = unsafe { ((*gp).goid(), (*gp).atomicstatus.load(Relaxed)) };
-                crate::eprintln!("runtime: checkdead: find g {} in status {}", goid, st);
+                crate::runtime::print::rt_eprintln!(
+                    "runtime: checkdead: find g {} in status {}",
+                    goid,
+                    st
+                );
                 throw("checkdead: runnable g");
             }
             _ => {}
@@ -2470,6 +2929,25 @@ pub(crate) unsafe fn checkdead() {
         }
     }
     super::traceback::fatal_with_goroutines("all goroutines are asleep - deadlock!");
+}
+
+/// incidlelocked: add v to sched.nmidlelocked (Ms counted as not running), and run
+/// checkdead when the count goes up. sysmon lowers it by one around a retake: the M
+/// whose P it takes may leave its system call meanwhile, queue its goroutine and go
+/// idle while the P is still on its way to another M, and checkdead must not take
+/// that moment for a deadlock (Go's retake does the same). Takes sched.lock; must
+/// not be called with it held.
+pub(crate) fn incidlelocked(v: i32) {
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock (held) protects nmidlelocked, and checkdead needs it held.
+    unsafe {
+        (*sched()).nmidlelocked += v;
+        if v > 0 {
+            checkdead();
+        }
+    }
+    s.lock.unlock();
 }
 
 /// sync_runtime_canSpin: may sync.Mutex spin (iteration iter) instead of parking?

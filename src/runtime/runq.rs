@@ -182,6 +182,21 @@ impl<const N: usize> RunQ<N> {
     /// get: a G, and whether it inherits the time slice (it came from runnext).
     /// Owner only.
     pub(crate) fn get(&self) -> Option<(*mut G, bool)> {
+        if let Some(next) = self.take_runnext() {
+            return Some((next, true));
+        }
+        self.get_ring().map(|gp| (gp, false))
+    }
+
+    /// get_fair: a G from the ring's head (the oldest), or runnext if the ring is
+    /// empty: a fair round of the scheduler, which does not let runnext jump the
+    /// queue. Owner only.
+    pub(crate) fn get_fair(&self) -> Option<*mut G> {
+        self.get_ring().or_else(|| self.take_runnext())
+    }
+
+    /// Take runnext. Owner only.
+    fn take_runnext(&self) -> Option<*mut G> {
         // If there's a runnext, it's the next G to run. Only we set it non-null, but a
         // thief may CAS it to null, so take it by CAS too. Relaxed: we put it there.
         let next = self.runnext.load(Relaxed);
@@ -191,8 +206,13 @@ impl<const N: usize> RunQ<N> {
                 .compare_exchange(next, ptr::null_mut(), Relaxed, Relaxed)
                 .is_ok()
         {
-            return Some((next, true));
+            return Some(next);
         }
+        None
+    }
+
+    /// Take the ring's head. Owner only.
+    fn get_ring(&self) -> Option<*mut G> {
         loop {
             let h = self.head.load(Acquire); // synchronize with other consumers
             let t = self.tail.load(Relaxed); // only we write it
@@ -209,7 +229,7 @@ impl<const N: usize> RunQ<N> {
                 .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
                 .is_ok()
             {
-                return Some((gp, false));
+                return Some(gp);
             }
         }
     }

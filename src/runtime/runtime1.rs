@@ -140,7 +140,7 @@ pub(crate) use super::panic::{fatal_fmt, throw};
 
 /// Called from rt0 when arch_prctl(ARCH_SET_FS) fails. Runs with no TLS.
 pub(crate) extern "C" fn settls_failed(neg_errno: isize) -> ! {
-    crate::eprintln!(
+    crate::runtime::print::rt_eprintln!(
         "runtime: arch_prctl(ARCH_SET_FS) failed: errno {}",
         -neg_errno
     );
@@ -153,14 +153,18 @@ pub(crate) extern "C" fn settls_failed(neg_errno: isize) -> ! {
 pub(crate) extern "C" fn tls_verify(want: usize) {
     let got = sys_linux::get_fs();
     if got != want {
-        crate::eprintln!("runtime: FS base is {got:#x} after settls, want {want:#x}");
+        crate::runtime::print::rt_eprintln!(
+            "runtime: FS base is {got:#x} after settls, want {want:#x}"
+        );
         throw("TLS check failed: settls did not take effect");
     }
 }
 
 /// Called from rt0 when the 0x123 stored through -8(FS) is not in m0.tls[0].
 pub(crate) extern "C" fn tls_check_failed(got: usize) -> ! {
-    crate::eprintln!("runtime: stored 0x123 through FS, m0.tls[0] reads {got:#x}");
+    crate::runtime::print::rt_eprintln!(
+        "runtime: stored 0x123 through FS, m0.tls[0] reads {got:#x}"
+    );
     throw("TLS check failed")
 }
 

@@ -92,7 +92,9 @@ pub(crate) const GIDLE: u32 = 0;
 pub(crate) const GRUNNABLE: u32 = 1;
 /// Running on an M that holds a P.
 pub(crate) const GRUNNING: u32 = 2;
-/// In a system call, without running user code (its M may have lost its P).
+/// In a system call (entersyscall: `gort::blocking`, writes to stdout/stderr): never
+/// preempted; its M keeps its P in PSYSCALL until exitsyscall or until sysmon
+/// retakes it. Inside `blocking` the goroutine runs user code in this status.
 pub(crate) const GSYSCALL: u32 = 3;
 /// Parked (gopark), waiting for whoever will goready it.
 pub(crate) const GWAITING: u32 = 4;
@@ -219,6 +221,12 @@ pub(crate) struct G {
     /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
     /// skip its sudogs. Reset by the goroutine itself after it wakes.
     pub(crate) selectdone: AtomicU32,
+    /// Preemption requested (Go's g.preempt): set by sysmon (preemptone) or
+    /// stop-the-world from any thread, read by the SIGURG handler on the G's own
+    /// thread and by the cooperative checks; cleared by execute when the G next
+    /// runs. Relaxed everywhere: a request, publishing no data; a stale read delays
+    /// the preemption by one sysmon tick, the retry Go also relies on.
+    pub(crate) preempt: AtomicBool,
     /// The entry closure of a G that has not started yet (moved onto its stack by
     /// gostart). Written by newproc1, read once by gostart.
     pub(crate) fnbuf: FnBuf,
@@ -251,6 +259,7 @@ impl G {
             startfn: "",
             stacksize: 0,
             selectdone: AtomicU32::new(0),
+            preempt: AtomicBool::new(false),
             fnbuf: FnBuf([core::mem::MaybeUninit::uninit(); FNBUF_SIZE]),
         }
     }
@@ -311,8 +320,29 @@ pub(crate) struct M {
     pub(crate) waitunlockf: Option<unsafe fn(*mut G, *mut u8) -> bool>,
     /// The argument of waitunlockf.
     pub(crate) waitlock: *mut u8,
-    /// Kernel thread id. Written by the thread itself in minit.
+    /// Kernel thread id. Written by the thread itself in minit; read by preemptM
+    /// (tgkill) from sysmon and stop-the-world (Relaxed: set before the M runs any
+    /// goroutine, which is when anyone first wants to signal it).
     pub(crate) procid: AtomicI64,
+    /// The P this M held when its goroutine entered a system call (entersyscall):
+    /// exitsyscall tries to take it back first. Owner only; a hint, since the P may
+    /// have been retaken meanwhile (its status decides, by CAS).
+    pub(crate) oldp: *mut P,
+    /// The P's syscalltick when entersyscall gave it up (Go's m.syscalltick). Owner
+    /// only.
+    pub(crate) syscalltick: u32,
+    /// A preemption signal was sent and not yet handled (Go's signalPending): set by
+    /// preemptM's CAS (0 -> 1) so that at most one SIGURG is in flight per M, cleared
+    /// by the handler on this thread. Relaxed/AcqRel as used in preempt.rs.
+    pub(crate) signal_pending: AtomicU32,
+    /// Preemption signals this M has handled (Go's preemptGen). Written by the
+    /// handler on this thread, read by tests and schedtrace (Relaxed).
+    pub(crate) preempt_gen: AtomicU32,
+    /// Asynchronous preemptions this M performed (injections). As preempt_gen.
+    pub(crate) preempt_count: AtomicU32,
+    /// Open `gort::NoPreempt` guards on this M (each also holds one m.locks). Lets
+    /// a park inside one say what went wrong. Owner only.
+    pub(crate) nopreempt: u32,
     /// Go's m.locks: while > 0 the goroutine on this M must not be preempted or
     /// moved to another M (it holds a runtime lock, or uses its M or P through a
     /// local). Changed only by this thread, one `inc`/`dec` FS-relative instruction
@@ -350,6 +380,12 @@ impl M {
             waitunlockf: None,
             waitlock: ptr::null_mut(),
             procid: AtomicI64::new(0),
+            oldp: ptr::null_mut(),
+            syscalltick: 0,
+            signal_pending: AtomicU32::new(0),
+            preempt_gen: AtomicU32::new(0),
+            preempt_count: AtomicU32::new(0),
+            nopreempt: 0,
             locks: AtomicI32::new(0),
             #[cfg(debug_assertions)]
             locks_held: [crate::runtime::lockrank::HeldLock {
@@ -382,7 +418,8 @@ impl M {
 pub(crate) const PIDLE: u32 = 0;
 /// Held by an M running goroutines.
 pub(crate) const PRUNNING: u32 = 1;
-/// Its M is in a system call (not used yet).
+/// Its M is in a system call (entersyscall): the P has no M and may be taken back
+/// by CAS, by that M (exitsyscallfast), sysmon (retake) or stop-the-world.
 pub(crate) const PSYSCALL: u32 = 2;
 /// Stopped for stop-the-world.
 pub(crate) const PGCSTOP: u32 = 3;
@@ -416,8 +453,24 @@ pub(crate) struct P {
     /// sched.lock.
     pub(crate) link: *mut P,
     /// Incremented on every scheduling round that does not inherit a time slice.
-    /// Written by the owner; read by schedtrace (and sysmon, later) (Relaxed).
+    /// Written by the owner; read by schedtrace and sysmon (Relaxed).
     pub(crate) schedtick: AtomicU32,
+    /// Incremented on every scheduling round, inherited or not: every 61st looks at
+    /// the global queue and the local ring ahead of runnext, so that two goroutines
+    /// handing off to each other through runnext cannot starve the rest. Written by
+    /// the owner only (Relaxed; atomic so that &P stays sound while it changes).
+    pub(crate) fairtick: AtomicU32,
+    /// Incremented on every system call exit (and retake), so sysmon can tell one
+    /// long call from many short ones. Written by the owner or by whoever won the P by
+    /// CAS; read by sysmon and schedtrace (Relaxed).
+    pub(crate) syscalltick: AtomicU32,
+    /// sysmon's last look at this P (Go's sysmontick). sysmon only (an UnsafeCell:
+    /// other threads hold &P while sysmon writes it).
+    pub(crate) sysmontick: core::cell::UnsafeCell<SysmonTick>,
+    /// The running time slice should end (Go's p.preempt): set by sysmon or
+    /// stop-the-world, cleared by findrunnable, which then schedules fairly (global
+    /// queue first, no inherited slice). Relaxed: a request, as G.preempt.
+    pub(crate) preempt: AtomicBool,
     /// The M holding this P, or null. Written by the owner (wirep/releasep) or under
     /// sched.lock with the world stopped; read by schedtrace (Relaxed).
     pub(crate) m: AtomicPtr<M>,
@@ -452,6 +505,15 @@ impl P {
             status: AtomicU32::new(PGCSTOP),
             link: ptr::null_mut(),
             schedtick: AtomicU32::new(0),
+            fairtick: AtomicU32::new(0),
+            syscalltick: AtomicU32::new(0),
+            sysmontick: core::cell::UnsafeCell::new(SysmonTick {
+                schedtick: 0,
+                schedwhen: 0,
+                syscalltick: 0,
+                syscallwhen: 0,
+            }),
+            preempt: AtomicBool::new(false),
             m: AtomicPtr::new(ptr::null_mut()),
             runq: crate::runtime::runq::RunQ::new(),
             gfree: ptr::null_mut(),
@@ -469,6 +531,16 @@ impl P {
     pub(crate) fn m(&self) -> *mut M {
         self.m.load(Relaxed)
     }
+}
+
+/// What sysmon saw of a P at its last look (Go's sysmontick): the ticks, and when
+/// each last changed. sysmon only.
+#[derive(Clone, Copy)]
+pub(crate) struct SysmonTick {
+    pub(crate) schedtick: u32,
+    pub(crate) schedwhen: i64,
+    pub(crate) syscalltick: u32,
+    pub(crate) syscallwhen: i64,
 }
 
 /// The scheduler's global state: one instance, `SCHED`.
@@ -519,6 +591,13 @@ pub(crate) struct Schedt {
     pub(crate) stopwait: i32,
     /// The stopper sleeps here until stopwait reaches 0.
     pub(crate) stopnote: Note,
+    /// sysmon is in its deep sleep on sysmonnote (every P idle, or the world
+    /// stopped). Set and cleared under sched.lock; whoever makes a P busy again
+    /// (pidleget, start-the-world) clears it and wakes sysmon. Read without the lock
+    /// as a hint (Relaxed), re-checked under it.
+    pub(crate) sysmonwait: AtomicBool,
+    /// Where sysmon deep-sleeps.
+    pub(crate) sysmonnote: Note,
 }
 
 // SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
@@ -549,6 +628,8 @@ impl Schedt {
             gcwaiting: AtomicBool::new(false),
             stopwait: 0,
             stopnote: Note::new(),
+            sysmonwait: AtomicBool::new(false),
+            sysmonnote: Note::new(),
         }
     }
 }

@@ -9,6 +9,8 @@
 //!   `fatal error: fault`. Each prints Go's `[signal SIG...: ... code=.. addr=..
 //!   pc=..]` line and exits 2.
 //!
+//! SIGURG is the preemption signal: its handler is preempt.rs's `sigpreempt`.
+//!
 //! Handlers run on the M's signal stack (sigaltstack, set up in minit): a stack
 //! overflow leaves no room on the faulting stack. They are entered through
 //! `gort_sigtramp` (rt0/sys_linux_amd64.s), which realigns SP because qemu-user
@@ -18,6 +20,7 @@ use core::fmt::Write;
 
 use crate::runtime::asm_amd64::{gort_sigreturn, gort_sigtramp};
 use crate::runtime::panic::{startpanic, Death, Report};
+use crate::runtime::preempt::SIGURG;
 use crate::runtime::print::FdWriter;
 use crate::runtime::proc::{getg, m0};
 use crate::runtime::runtime2::{G, M};
@@ -31,6 +34,9 @@ const SIGSEGV: usize = 11;
 const SA_SIGINFO: u64 = 0x4;
 const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
+/// Restart system calls a handler interrupted (those the kernel can restart: see
+/// signal(7); the runtime's own timed waits re-check their deadline anyway).
+const SA_RESTART: u64 = 0x1000_0000;
 
 /// Size of each M's signal stack (Go: 32 KiB).
 const SIGSTACK_SIZE: usize = 32 << 10;
@@ -51,21 +57,25 @@ struct SigAction {
     mask: u64,
 }
 
-/// initsig: install the fault handlers. Runs once, on m0 in minit, before any
-/// goroutine runs; the handlers are process-wide.
+/// initsig: install the fault handlers and the preemption handler. Runs once, on m0
+/// in minit, before any goroutine runs; the handlers are process-wide.
 pub(crate) fn initsig() {
-    for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL] {
+    for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGURG] {
         let sa = SigAction {
             handler: gort_sigtramp as *const () as usize,
-            flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+            // As Go's setsig: siginfo, the signal stack, our restorer, and restart.
+            flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART,
             restorer: gort_sigreturn as *const () as usize,
-            mask: !0, // block everything while handling a fault
+            mask: !0, // block everything while a handler runs
         };
         // SAFETY: a valid sigaction for a synchronous signal; the handler and
         // restorer are ours and live forever.
         let r = unsafe { sys_linux::rt_sigaction(sig, &sa as *const SigAction as usize, 0) };
         if r < 0 {
-            crate::eprintln!("runtime: rt_sigaction({sig}) failed: errno {}", -r);
+            crate::runtime::print::rt_eprintln!(
+                "runtime: rt_sigaction({sig}) failed: errno {}",
+                -r
+            );
             crate::runtime::runtime1::throw("initsig");
         }
     }
@@ -82,7 +92,7 @@ pub(crate) unsafe fn minit_signals(mp: *mut M) {
         0,
     );
     if sys_linux::is_err(r) {
-        crate::eprintln!("runtime: cannot allocate signal stack: errno {}", -r);
+        crate::runtime::print::rt_eprintln!("runtime: cannot allocate signal stack: errno {}", -r);
         crate::runtime::runtime1::throw("out of memory");
     }
     // stack_t: ss_sp, ss_flags (int + padding), ss_size.
@@ -90,7 +100,7 @@ pub(crate) unsafe fn minit_signals(mp: *mut M) {
     // SAFETY: the kernel reads one stack_t; the mapping is this thread's forever.
     let e = unsafe { sys_linux::sigaltstack(ss.as_ptr() as usize) };
     if e < 0 {
-        crate::eprintln!("runtime: sigaltstack failed: errno {}", -e);
+        crate::runtime::print::rt_eprintln!("runtime: sigaltstack failed: errno {}", -e);
         crate::runtime::runtime1::throw("minit");
     }
     if mp == m0() {
@@ -98,12 +108,18 @@ pub(crate) unsafe fn minit_signals(mp: *mut M) {
     }
 }
 
-/// The Rust side of the handler: decide what the fault was, say it as Go does, and
-/// exit 2. Runs on the signal stack with all signals blocked.
+/// The Rust side of every handler. SIGURG goes to the preemption handler, which
+/// returns; for a fault, decide what it was, say it as Go does, and exit 2. Runs on
+/// the signal stack with all signals blocked.
 ///
 /// # Safety
 /// info and ctx are the kernel's siginfo_t and ucontext_t for this signal.
-pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *const u8) {
+pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *mut u8) {
+    if sig == SIGURG {
+        // SAFETY: ctx is this signal's ucontext, on this thread.
+        unsafe { crate::runtime::preempt::sigpreempt(ctx) };
+        return;
+    }
     // SAFETY: the kernel's layouts; we only read.
     let (code, addr, pc, sp) = unsafe {
         let code = *(info.add(SI_CODE) as *const i32);

@@ -299,26 +299,6 @@ pub(crate) fn sigprocmask_get() -> u64 {
     old
 }
 
-/// nanosleep(2) for ns nanoseconds (restarted on EINTR with what remains).
-pub(crate) fn nanosleep(ns: u64) {
-    let mut req = [ns / 1_000_000_000, ns % 1_000_000_000];
-    loop {
-        let mut rem = [0u64; 2];
-        // SAFETY: the kernel reads req and writes rem, both live 16-byte timespecs.
-        let r = unsafe {
-            syscall2(
-                Sysno::nanosleep as usize,
-                req.as_ptr() as usize,
-                rem.as_mut_ptr() as usize,
-            ) as isize
-        };
-        if r != -EINTR {
-            return;
-        }
-        req = rem;
-    }
-}
-
 /// clock_gettime(CLOCK_MONOTONIC) in nanoseconds.
 pub(crate) fn nanotime_syscall() -> i64 {
     let mut ts = [0i64; 2];
@@ -371,5 +351,47 @@ pub(crate) fn osyield() {
     // SAFETY: no memory effects.
     unsafe {
         syscalls::raw::syscall0(Sysno::sched_yield as usize);
+    }
+}
+
+/// getpid(2).
+pub(crate) fn getpid() -> i64 {
+    // SAFETY: no memory effects.
+    unsafe { syscalls::raw::syscall0(Sysno::getpid as usize) as i64 }
+}
+
+/// tgkill(2): send sig to thread tid of process tgid. Returns 0 or -errno.
+pub(crate) fn tgkill(tgid: i64, tid: i64, sig: usize) -> isize {
+    // SAFETY: no memory effects; the signal's handler is the runtime's.
+    unsafe { syscall3(Sysno::tgkill as usize, tgid as usize, tid as usize, sig) as isize }
+}
+
+/// poll(2) events.
+pub(crate) const POLLOUT: i16 = 0x4;
+
+/// poll(2) on one fd for events, waiting at most timeout_ms (-1: for ever). Returns
+/// the number of ready fds (0 on timeout) or -errno (EINTR on a signal: poll is
+/// never restarted).
+pub(crate) fn poll1(fd: i32, events: i16, timeout_ms: i32) -> isize {
+    // struct pollfd { int fd; short events; short revents; }
+    let mut pfd = [fd as u32, events as u16 as u32];
+    // SAFETY: the kernel reads and writes one 8-byte pollfd in pfd, which is live.
+    unsafe {
+        syscall3(
+            Sysno::poll as usize,
+            pfd.as_mut_ptr() as usize,
+            1,
+            timeout_ms as isize as usize,
+        ) as isize
+    }
+}
+
+/// nanosleep(2) for ns nanoseconds, once: a signal ends it early (sysmon's sleep,
+/// whose loop simply looks again sooner).
+pub(crate) fn usleep_once(ns: u64) {
+    let req = [ns / 1_000_000_000, ns % 1_000_000_000];
+    // SAFETY: the kernel reads one 16-byte timespec from req; no remainder is asked.
+    unsafe {
+        syscall2(Sysno::nanosleep as usize, req.as_ptr() as usize, 0);
     }
 }

@@ -1,40 +1,236 @@
-//! sysmon, after Go's proc.go sysmon: a monitor thread that runs on an M of its own
-//! without a P, so it never competes with goroutines for a P and keeps running when
-//! every P is busy.
+//! sysmon, after Go's proc.go sysmon and retake: a monitor thread that runs on an M
+//! of its own without a P, so it never competes with goroutines for a P and keeps
+//! running when every P is busy. It counts in `sched.nmsys`, so checkdead does not
+//! take it for a running thread.
 //!
-//! Today it has one job, Go's `GODEBUG=schedtrace=N[,scheddetail=1]`: every N ms it
-//! prints the scheduler trace. It starts only when that is asked for. It counts in
-//! `sched.nmsys`, so checkdead does not take it for a running thread.
+//! # The loop
+//!
+//! sysmon sleeps 20 us between looks while it keeps finding work; after 50 idle
+//! looks the sleep doubles each time, up to 10 ms. Each look:
+//!
+//! - **retake**: for every P, compare its ticks with the last look (P.sysmontick).
+//!   A P running (or in a system call) on the same schedtick for 10 ms has a
+//!   goroutine, or a chain of goroutines handing off through runnext, that has had
+//!   its slice: `preemptone` asks it to yield (preempt.rs). A P in PSYSCALL with the
+//!   same syscalltick as at the last look has been in one system call for at least
+//!   one tick: sysmon takes it (CAS PSYSCALL -> PIDLE, racing the M's own
+//!   exitsyscall) and hands it off (handoffp) so its other goroutines run. A P with
+//!   nothing queued is left for up to 10 ms while other Ps are idle or spinning.
+//! - **schedtrace**, every N ms with GODEBUG=schedtrace=N.
+//! - with GORT_PREEMPTSTORM=N, every running goroutine is asked to yield every N us
+//!   (a test knob for the preemption paths).
+//!
+//! # Deep sleep
+//!
+//! When every P is idle (or the world is stopped) there is nothing to watch: sysmon
+//! sets `sched.sysmonwait` under sched.lock and sleeps on `sched.sysmonnote` (up to
+//! a minute, as Go). Everything that makes a P run again goes through pidleget or
+//! start_the_world, both under sched.lock, and both wake it (`sysmon_wake_locked`),
+//! so an idle program uses no CPU and a busy one is always watched.
 
 use core::sync::atomic::Ordering::Relaxed;
 
 use super::debug::{schedtrace, SCHEDDETAIL, SCHEDTRACE};
-use super::proc::{checkdead, newm, sched, sched_shared};
+use super::preempt::{preemptall, preemptone, PREEMPT_STORM_US};
+use super::proc::{
+    allp, allp_len, checkdead, gomaxprocs, handoffp, incidlelocked, newm, sched, sched_shared,
+};
+use super::runq::{globrunq_nonempty, runqempty};
+use super::runtime2::{P, PIDLE, PRUNNING, PSYSCALL};
+use super::vdso_linux::nanotime;
 
-/// Start sysmon if GODEBUG asked for schedtrace. Runs in runtime main, on goroutine 1
-/// (newm needs a P for the allocation of the M).
+/// A goroutine's time slice (Go's forcePreemptNS).
+const FORCE_PREEMPT_NS: i64 = 10_000_000;
+/// The longest deep sleep (Go's forcegcperiod/2).
+const DEEP_SLEEP_NS: i64 = 60_000_000_000;
+
+/// Ps retaken from system calls (handed off by sysmon). Relaxed statistics counter.
+pub(crate) static RETAKES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Start sysmon. Runs in runtime main, on goroutine 1 (newm needs the heap).
 pub(crate) fn start_sysmon() {
-    // Relaxed: set at boot, before any other thread exists (see debug.rs).
-    if SCHEDTRACE.load(Relaxed) > 0 {
-        newm(Some(sysmon), core::ptr::null_mut(), -1);
-    }
+    newm(Some(sysmon), core::ptr::null_mut(), -1);
 }
 
-/// The sysmon M's start function: runs on its g0, without a P, forever. It never
-/// allocates (it has no P) and holds no lock while it sleeps.
+/// The sysmon M's start function: runs on its g0, without a P, forever. It holds no
+/// lock while it sleeps; it allocates only when handoffp starts a new M.
 fn sysmon() {
-    let lock = sched_shared().lock;
-    lock.lock();
+    let ss = sched_shared();
+    ss.lock.lock();
     // SAFETY: sched.lock (held) protects nmsys, and checkdead needs it held.
     unsafe {
         (*sched()).nmsys += 1;
         checkdead();
     }
-    lock.unlock();
-    // Relaxed (both): set at boot, before any other thread exists.
-    let period = SCHEDTRACE.load(Relaxed).max(1) as u64;
+    ss.lock.unlock();
+    // Relaxed (all knobs): set at boot, before any other thread exists.
+    let trace_ns = SCHEDTRACE.load(Relaxed) as i64 * 1_000_000;
+    let storm_us = PREEMPT_STORM_US.load(Relaxed) as u64;
+    let mut lasttrace = 0i64;
+    let mut idle = 0u32; // how many looks found nothing to do
+    let mut delay = 0u64; // microseconds
+    let mut timer_cap = u64::MAX; // microseconds to the next timer of a running P
     loop {
-        super::sys_linux::nanosleep(period * 1_000_000);
-        schedtrace(SCHEDDETAIL.load(Relaxed) > 0);
+        if idle == 0 {
+            delay = 20; // start with 20us sleep...
+        } else if idle > 50 {
+            delay *= 2; // start doubling the sleep after 1ms...
+        }
+        delay = delay.min(10_000); // up to 10ms
+        let sleep_us = delay.min(timer_cap);
+        if storm_us > 0 {
+            delay = storm_us;
+        }
+        super::sys_linux::usleep_once(if storm_us > 0 { delay } else { sleep_us } * 1000);
+        let mut now = nanotime();
+        // Relaxed (gcwaiting, npidle): hints, re-checked under sched.lock.
+        if trace_ns <= 0
+            && storm_us == 0
+            && (ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs())
+        {
+            ss.lock.lock();
+            // Relaxed: written under sched.lock, which we hold.
+            if ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs() {
+                ss.sysmonwait.store(true, Relaxed);
+                ss.lock.unlock();
+                let woken = ss.sysmonnote.sleep_timeout(DEEP_SLEEP_NS);
+                ss.lock.lock();
+                // Relaxed: under sched.lock. A waker cleared it already; a timeout
+                // did not.
+                ss.sysmonwait.store(false, Relaxed);
+                ss.sysmonnote.clear();
+                if woken {
+                    idle = 0;
+                    delay = 20;
+                }
+                now = nanotime();
+            }
+            ss.lock.unlock();
+        }
+        let mut next_timer = i64::MAX;
+        if retake(now, &mut next_timer) != 0 {
+            idle = 0;
+        } else {
+            idle += 1;
+        }
+        // Look again when the next timer of a running P is due (see retake).
+        if next_timer != i64::MAX {
+            timer_cap = ((next_timer - nanotime()) / 1000).max(20) as u64;
+        } else {
+            timer_cap = u64::MAX;
+        }
+        if storm_us > 0 {
+            preemptall();
+        }
+        if trace_ns > 0 && now - lasttrace >= trace_ns {
+            lasttrace = now;
+            // Relaxed: set at boot.
+            schedtrace(SCHEDDETAIL.load(Relaxed) > 0);
+        }
     }
+}
+
+/// retake: preempt goroutines that ran past their slice or hold up a due timer, and
+/// take Ps from system calls that last (see the file head). Returns how many Ps it
+/// took or preempted for a timer (activity: sysmon's look interval starts over), and
+/// lowers next_timer to the earliest timer of a running P. Runs on
+/// sysmon's g0, without a P or a lock.
+fn retake(now: i64, next_timer: &mut i64) -> u32 {
+    let ss = sched_shared();
+    let mut n = 0;
+    for i in 0..allp_len() {
+        let pp = allp(i);
+        // SAFETY: Ps are never freed; we use their atomics only, and sysmontick,
+        // which only sysmon touches.
+        let p = unsafe { &*pp };
+        // SAFETY: as above: the cell is sysmon's alone.
+        let pd = unsafe { &mut *p.sysmontick.get() };
+        // Relaxed (statuses, ticks): snapshots; the CAS below decides a retake.
+        let s = p.status.load(Relaxed);
+        let mut sysretake = false;
+        if s == PRUNNING || s == PSYSCALL {
+            // Preempt G if it's running on the same schedtick for too long. This
+            // could be from a single long-running goroutine or a sequence of
+            // goroutines run via runnext, which share a single schedtick time slice.
+            let t = p.schedtick.load(Relaxed);
+            // A timer of this P that is due waits for its goroutine to yield: when
+            // the goroutine has run since the last look at least, ask it now rather
+            // than after its whole slice, so timers run on time beside loops that
+            // never block (Go leaves them up to a slice and two sysmon looks late).
+            let w = p
+                .timers
+                .timer0_when
+                .load(core::sync::atomic::Ordering::SeqCst);
+            let timer_waits = s == PRUNNING && w != 0 && w <= now;
+            if s == PRUNNING && w != 0 {
+                // Look again when it is due, or soon if it already is (a goroutine
+                // that started since the last look gets one more look's time).
+                *next_timer = (*next_timer).min(w);
+            }
+            if pd.schedtick != t {
+                pd.schedtick = t;
+                pd.schedwhen = now;
+            } else if timer_waits {
+                preemptone(pp);
+                // Activity: look often for a while (a goroutine that sleeps in a
+                // loop beside a busy one re-arms its timer at once).
+                n += 1;
+            } else if pd.schedwhen + FORCE_PREEMPT_NS <= now {
+                preemptone(pp);
+                // In case of syscall, preemptone() doesn't work, because there is
+                // no M wired to P.
+                sysretake = true;
+            }
+        }
+        if s == PSYSCALL {
+            // Retake P from syscall if it's there for more than 1 sysmon tick (at
+            // least 20us).
+            let t = p.syscalltick.load(Relaxed);
+            if !sysretake && pd.syscalltick != t {
+                pd.syscalltick = t;
+                pd.syscallwhen = now;
+                continue;
+            }
+            // On the one hand we don't want to retake Ps if there is no other work
+            // to do, but on the other hand we want to retake them eventually because
+            // they can prevent the sysmon thread from deep sleep. A due timer is
+            // work.
+            // Relaxed: hints for a heuristic.
+            if runqempty(p)
+                && !globrunq_nonempty()
+                && !timer_due(p, now)
+                && ss.nmspinning.load(Relaxed) + ss.npidle.load(Relaxed) as u32 > 0
+                && pd.syscallwhen + FORCE_PREEMPT_NS > now
+            {
+                continue;
+            }
+            // Count one more M as running before the CAS (see incidlelocked): else the
+            // M we take the P from can leave its call, queue its goroutine and go idle,
+            // and checkdead would see no M running while the P is in our hands.
+            incidlelocked(-1);
+            if p.cas_status(PSYSCALL, PIDLE) {
+                n += 1;
+                let t = &p.syscalltick;
+                // Relaxed: pp is ours since the CAS.
+                t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
+                // Relaxed: a statistics counter.
+                RETAKES.fetch_add(1, Relaxed);
+                // SAFETY: the CAS made pp ours: idle, with no M.
+                unsafe { handoffp(pp) };
+            }
+            incidlelocked(1);
+        }
+    }
+    n
+}
+
+/// Whether p has a timer due by now.
+fn timer_due(p: &P, now: i64) -> bool {
+    // SeqCst: as every reader of timer0_when (the timer sleeper's handshake); a
+    // plain load on x86-64.
+    let w = p
+        .timers
+        .timer0_when
+        .load(core::sync::atomic::Ordering::SeqCst);
+    w != 0 && w <= now
 }

@@ -269,7 +269,8 @@ unsafe fn siftdown(h: &mut [*mut Timer], mut i: usize) {
 pub(crate) unsafe fn addtimer(t: *mut Timer) {
     // SAFETY: t is live (the caller's contract).
     let when = unsafe { (*t).when };
-    {
+    // Inside gort::blocking the goroutine has no P: leave the system call for this.
+    crate::runtime::proc::with_p(|| {
         // Pinned: the P must stay ours while we add to its heap.
         let mp = acquirem();
         let pp = mp.p();
@@ -278,7 +279,7 @@ pub(crate) unsafe fn addtimer(t: *mut Timer) {
         }
         // SAFETY: pp is the pinned M's P, never freed; t is live and in no heap.
         unsafe { (*pp).timers.add(t) };
-    }
+    });
     wake_timer_sleeper(when);
 }
 

@@ -20,12 +20,135 @@ pub fn all() -> Vec<Bench> {
         chanbuf(),
         select(),
         timers(),
+        lateness(),
+        syscall(),
+        cpuloop(),
     ]
 }
 
 /// The sentence every runtime-default benchmark uses for GOMAXPROCS.
 fn procs(c: &Ctx) -> String {
     format!("the default GOMAXPROCS ({} here)", c.nproc)
+}
+
+// ---------------------------------------------------------------------------------------
+// Preemption (bench/preempt.rs, bench/go/preempt): three modes of one program.
+// ---------------------------------------------------------------------------------------
+
+fn lateness() -> Bench {
+    const N: u64 = 200;
+    Bench {
+        title: "sleeper lateness beside spinning goroutines",
+        summary:
+            "a sleeping goroutine wakes no later than Go's beside goroutines that never block."
+                .into(),
+        sides: vec![
+            Side::gort("bench_preempt").args([1]),
+            Side::go("preempt").args([1]),
+        ],
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![
+            Metric::lower("late_max_us", "µs").label("worst lateness"),
+            Metric::lower("late_mean_us", "µs").label("mean lateness"),
+        ],
+        aims: vec![Aim::ratio(
+            "worst lateness ≤ Go's (median)",
+            "late_max_us",
+            Cmp::Le,
+            1.0,
+        )],
+        what: |c| {
+            format!(
+                "As many goroutines as Ps ({}) spin in a loop that never calls the runtime (an atomic \
+                 load and a multiply-add), so every P is busy; main sleeps 1 ms {N} times \
+                 (`bench/preempt.rs` mode 1, `bench/go/preempt`). Only preemption lets main's timer run.",
+                procs(c)
+            )
+        },
+        how: |_| {
+            "for each sleep, the wall time (CLOCK_MONOTONIC) it took minus the 1 ms asked for; the worst \
+             and the mean over the run, in µs."
+                .into()
+        },
+        ..Bench::new("lateness")
+    }
+}
+
+fn syscall() -> Bench {
+    const N: u64 = 1_000_000;
+    Bench {
+        title: "system call fast path",
+        summary:
+            "a short system call through `gort::blocking` costs no more than Go's syscall.Getpid."
+                .into(),
+        sides: vec![
+            Side::gort("bench_preempt").args([2]),
+            Side::go("preempt").args([2]),
+        ],
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_syscall", "ns/call")],
+        aims: vec![Aim::ratio(
+            "getpid ≤ Go's (median)",
+            "ns_per_syscall",
+            Cmp::Le,
+            1.0,
+        )],
+        what: |_| {
+            format!(
+                "{} getpid system calls in a loop, each wrapped in entersyscall/exitsyscall: \
+                 `gort::blocking(|| syscall!(Sysno::getpid))` (`bench/preempt.rs` mode 2) and Go's \
+                 `syscall.Getpid()` (`bench/go/preempt`), which does the same.",
+                th(N)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) of the loop divided by {}, in ns per call.",
+                th(N)
+            )
+        },
+        ..Bench::new("syscall")
+    }
+}
+
+fn cpuloop() -> Bench {
+    const N: u64 = 100_000_000;
+    Bench {
+        title: "CPU-bound throughput with preemption on and off",
+        summary: "preemption costs a CPU-bound loop at most 1%.".into(),
+        sides: vec![
+            Side::gort("bench_preempt").args([3]),
+            Side::new("gort, asyncpreemptoff=1", Prog::Gort("bench_preempt"))
+                .args([3])
+                .env("GODEBUG", "asyncpreemptoff=1"),
+            Side::go("preempt").args([3]),
+        ],
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_iter", "ns/iteration")],
+        aims: vec![Aim::ratio(
+            "preemption on ≤ 1.01× off (median)",
+            "ns_per_iter",
+            Cmp::Le,
+            1.01,
+        )
+        .vs("gort, asyncpreemptoff=1")],
+        what: |c| {
+            format!(
+                "2 × GOMAXPROCS goroutines each run {} steps of xorshift64 (a dependent chain the \
+                 compiler cannot shorten) at {}, so each P has two goroutines and every 10 ms slice \
+                 ends in a preemption (`bench/preempt.rs` mode 3, `bench/go/preempt`); gort also runs \
+                 with `GODEBUG=asyncpreemptoff=1`, where the goroutines switch only when they finish.",
+                th(N),
+                procs(c)
+            )
+        },
+        how: |_| {
+            "wall time (CLOCK_MONOTONIC) from the first spawn until all are done, divided by the \
+                  total number of steps, in ns per step."
+                .into()
+        },
+        ..Bench::new("cpuloop")
+    }
 }
 
 // ---------------------------------------------------------------------------------------
