@@ -77,6 +77,8 @@ pub fn steals() -> u64 {
 /// the counts it protects are consistent; what other threads change without it
 /// (queues, statuses, the M running a G) is read through atomics, a snapshot as in
 /// Go. Must not be called with a runtime lock held.
+#[cold]
+#[inline(never)]
 pub(crate) fn schedtrace(detail: bool) {
     let mut w = FdWriter::new(2);
     let now = crate::runtime::vdso_linux::nanotime();

@@ -155,6 +155,7 @@ unsafe fn xgetbv0() -> u64 {
 /// The M and G read here may move on at any moment; a request that lands on a
 /// goroutine that has since stopped running is harmless (execute clears the flag
 /// when it runs again), as in Go.
+#[inline(never)]
 pub(crate) fn preemptone(pp: *mut P) -> bool {
     // SAFETY: Ps are never freed; m and preempt are atomics.
     let p = unsafe { &*pp };

@@ -2878,6 +2878,7 @@ pub(crate) fn set_gomaxprocs(n: i32) -> i32 {
 ///
 /// # Safety
 /// sched.lock must be held.
+#[inline(never)]
 pub(crate) unsafe fn checkdead() {
     let s = sched();
     sched_shared().lock.assert_held();
@@ -2937,6 +2938,7 @@ pub(crate) unsafe fn checkdead() {
 /// idle while the P is still on its way to another M, and checkdead must not take
 /// that moment for a deadlock (Go's retake does the same). Takes sched.lock; must
 /// not be called with it held.
+#[inline(never)]
 pub(crate) fn incidlelocked(v: i32) {
     let s = sched_shared();
     s.lock.lock();
