@@ -88,6 +88,7 @@ pub mod chan;
 pub mod debug;
 pub mod env;
 pub mod io;
+pub mod net;
 pub mod sync;
 pub mod time;
 

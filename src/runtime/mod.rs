@@ -18,6 +18,7 @@
 //! - `time`: per-P timer heaps, sleep, and the timers behind `after`/`tick`;
 //! - `stack`: goroutine stacks and their guard pages;
 //! - `malloc`: the heap behind the global allocator;
+//! - `netpoll`: the network poller (epoll): goroutines wait for fds, not threads;
 //! - `signal_linux`: fault handlers (stack overflow, nil dereference) and the
 //!   SIGURG entry;
 //! - `preempt`: asynchronous preemption: the request (preemptone), the SIGURG
@@ -51,6 +52,7 @@ pub(crate) mod lock_futex;
 #[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub(crate) mod lockrank;
 pub(crate) mod malloc;
+pub(crate) mod netpoll;
 pub(crate) mod os_linux;
 pub(crate) mod panic;
 pub(crate) mod preempt;

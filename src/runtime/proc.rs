@@ -103,6 +103,7 @@ use core::sync::atomic::{
 pub(crate) use super::asm_amd64::{getg, mlocks_dec, mlocks_inc};
 use super::asm_amd64::{gort_gogo, gort_mcall, gort_systemstack};
 use super::lock_futex::{Mutex, Note};
+use super::netpoll;
 use super::os_linux::newosproc;
 use super::preempt::preemptall;
 use super::runq::{
@@ -1590,6 +1591,17 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
         startm(pp, false);
         return;
     }
+    // If this is the last running P and nobody is polling the network, start an M
+    // to poll it (it will block in netpoll: Go's handoffp rule).
+    // Relaxed: hints (npidle is written under sched.lock, which we hold).
+    if netpoll::netpoll_any_waiters()
+        && s.npidle.load(Relaxed) as usize == gomaxprocs() - 1
+        && !TIMER_SLEEPING.load(SeqCst)
+    {
+        s.lock.unlock();
+        startm(pp, false);
+        return;
+    }
     // SAFETY: sched.lock is held and pp is ours.
     unsafe { pidleput(pp) };
     s.lock.unlock();
@@ -1814,6 +1826,32 @@ fn findrunnable() -> (*mut G, bool) {
                 return (gp, false);
             }
         }
+        // Poll network: a non-blocking check for goroutines whose fds became ready
+        // (Go does this before stealing; it is only an optimisation: the M blocked
+        // in netpoll below, or sysmon, would find them too).
+        // Relaxed: a hint (a stale zero only skips an optimisation).
+        if netpoll::netpollinited()
+            && netpoll::netpoll_any_waiters()
+            && netpoll::LASTPOLL.load(Relaxed) != 0
+        {
+            let list = netpoll::netpoll(0);
+            if !list.head.is_null() {
+                let gp = list.head;
+                // SAFETY: gp came from netpoll: parked, ours to run; the rest of the
+                // list goes to the queues.
+                unsafe {
+                    let rest = netpoll::GList {
+                        head: (*gp).schedlink,
+                        n: list.n - 1,
+                    };
+                    (*gp).schedlink = ptr::null_mut();
+                    netpoll::injectglist(rest);
+                    casgstatus(gp, GWAITING, GRUNNABLE);
+                }
+                return (gp, false);
+            }
+        }
+
         // Spinning Ms: steal work from other Ps.
         //
         // Limit the number of spinning Ms to half the number of busy Ps. This is
@@ -1892,9 +1930,10 @@ fn findrunnable() -> (*mut G, bool) {
                 continue 'top;
             }
         }
-        // Timers pending: one idle M sleeps until the earliest is due, then takes
-        // an idle P to run it (Go's netpoll-with-timeout, without the poller).
-        if timer_sleep() {
+        // Timers pending or goroutines waiting on fds: one idle M sleeps until the
+        // earliest timer is due, in the network poller once it exists (Go's
+        // netpoll(delay)), then takes an idle P to run what it found.
+        if let Some(list) = timer_sleep() {
             s.lock.lock();
             // SAFETY: sched.lock is held.
             let pp2 = unsafe { pidleget() };
@@ -1903,8 +1942,24 @@ fn findrunnable() -> (*mut G, bool) {
                 // SAFETY: on g0 without a P; pp2 came off the idle list, so it is
                 // idle and nobody else owns it.
                 unsafe { acquirep(pp2) };
+                if !list.head.is_null() {
+                    let gp = list.head;
+                    // SAFETY: as in the non-blocking poll above.
+                    unsafe {
+                        let rest = netpoll::GList {
+                            head: (*gp).schedlink,
+                            n: list.n - 1,
+                        };
+                        (*gp).schedlink = ptr::null_mut();
+                        netpoll::injectglist(rest);
+                        casgstatus(gp, GWAITING, GRUNNABLE);
+                    }
+                    return (gp, false);
+                }
                 continue 'top;
             }
+            // No P: the goroutines wait on the global queue for one.
+            netpoll::injectglist(list);
         }
         stopm();
     }
@@ -1924,34 +1979,62 @@ fn earliest_timer() -> i64 {
     best
 }
 
-/// timer_sleep: if timers are pending and no other M is their sleeper, sleep on the
-/// timer futex until the earliest is due (or an earlier one is added). Returns
-/// whether this M slept (and should now go and run timers). Runs on g0 without a P.
+/// timer_sleep: if timers are pending or goroutines wait on the poller, and no
+/// other M is the sleeper, sleep until the earliest timer is due (or an earlier one
+/// is added): in netpoll once the poller exists (so fd events wake us too), else on
+/// the timer futex. Returns None if this M did not sleep, else the goroutines the
+/// poll made runnable (possibly none: go and run timers). Runs on g0 without a P.
 ///
 /// SeqCst throughout: the sleeper's handshake with addtimer (see TIMER_SLEEPING).
-fn timer_sleep() -> bool {
-    if earliest_timer() == 0
+fn timer_sleep() -> Option<netpoll::GList> {
+    let polling = netpoll::netpollinited() && netpoll::netpoll_any_waiters();
+    if (earliest_timer() == 0 && !polling)
         || TIMER_SLEEPING
             .compare_exchange(false, true, SeqCst, SeqCst)
             .is_err()
     {
-        return false;
+        return None;
     }
     let gen = TIMER_WAKE.load(SeqCst);
     // Read the timers after announcing ourselves: an addtimer from now on wakes us.
     let when = earliest_timer();
-    let mut slept = false;
-    if when != 0 {
+    let mut res = None;
+    if netpoll::netpollinited() {
+        // until: i64::MAX while waiting for fds alone (any new timer is earlier).
+        TIMER_UNTIL.store(if when == 0 { i64::MAX } else { when }, SeqCst);
+        let delay = if when == 0 {
+            -1
+        } else {
+            (when - super::vdso_linux::nanotime()).max(0)
+        };
+        // Relaxed: LASTPOLL is a hint for the non-blocking polls (see netpoll.rs).
+        netpoll::LASTPOLL.store(0, Relaxed);
+        let list = netpoll::netpoll(delay);
+        netpoll::LASTPOLL.store(super::vdso_linux::nanotime(), Relaxed);
+        res = Some(list);
+    } else if when != 0 {
         TIMER_UNTIL.store(when, SeqCst);
         let delay = when - super::vdso_linux::nanotime();
         if delay > 0 {
             super::sys_linux::futex_wait_timeout(&TIMER_WAKE, gen, delay);
         }
-        slept = true;
+        res = Some(netpoll::GList {
+            head: ptr::null_mut(),
+            n: 0,
+        });
     }
     TIMER_UNTIL.store(0, SeqCst);
     TIMER_SLEEPING.store(false, SeqCst);
-    slept
+    res
+}
+
+/// The poller was just created: a timer sleeper on the futex must come back and
+/// sleep in the poller instead, or fds registered from now on would go unwatched
+/// until its timer. Any g; no lock.
+pub(crate) fn wake_sleeper_for_poller() {
+    // SeqCst: the sleeper's handshake (see TIMER_SLEEPING).
+    TIMER_WAKE.fetch_add(1, SeqCst);
+    super::sys_linux::futex_wake(&TIMER_WAKE, 1);
 }
 
 /// A timer due at `when` was added: make sure some M will run it in time: wake the
@@ -1965,6 +2048,8 @@ pub(crate) fn wake_timer_sleeper(when: i64) {
         if until == 0 || when < until {
             TIMER_WAKE.fetch_add(1, SeqCst);
             super::sys_linux::futex_wake(&TIMER_WAKE, 1);
+            // Or it sleeps in the poller (Go's wakeNetPoller).
+            netpoll::netpoll_break();
         }
     } else {
         wakep();

@@ -139,10 +139,12 @@ pub(crate) enum WaitReason {
     SyncCondWait,
     /// A semaphore (Mutex, RwLock, WaitGroup, Once).
     Semacquire,
+    /// Waiting for a file descriptor (the network poller).
+    IoWait,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 10] = [
+    const ALL: [WaitReason; 11] = [
         WaitReason::Zero,
         WaitReason::ChanReceiveNilChan,
         WaitReason::ChanSendNilChan,
@@ -153,6 +155,7 @@ impl WaitReason {
         WaitReason::Sleep,
         WaitReason::SyncCondWait,
         WaitReason::Semacquire,
+        WaitReason::IoWait,
     ];
 
     /// Go's text for the reason, as tracebacks print it.
@@ -168,6 +171,7 @@ impl WaitReason {
             WaitReason::Sleep => "sleep",
             WaitReason::SyncCondWait => "sync.Cond.Wait",
             WaitReason::Semacquire => "semacquire",
+            WaitReason::IoWait => "IO wait",
         }
     }
 

@@ -366,6 +366,221 @@ pub(crate) fn tgkill(tgid: i64, tid: i64, sig: usize) -> isize {
     unsafe { syscall3(Sysno::tgkill as usize, tgid as usize, tid as usize, sig) as isize }
 }
 
+/// epoll_ctl(2) operations.
+pub(crate) const EPOLL_CTL_ADD: usize = 1;
+pub(crate) const EPOLL_CTL_DEL: usize = 2;
+
+/// epoll_create1(EPOLL_CLOEXEC). Returns the fd or -errno.
+pub(crate) fn epoll_create1() -> isize {
+    // SAFETY: no memory effects; creates a descriptor.
+    unsafe { syscall1(Sysno::epoll_create1 as usize, O_CLOEXEC) as isize }
+}
+
+/// eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK). Returns the fd or -errno.
+pub(crate) fn eventfd_nonblock() -> isize {
+    // SAFETY: no memory effects; creates a descriptor.
+    unsafe { syscall2(Sysno::eventfd2 as usize, 0, O_CLOEXEC | 0o4000) as isize }
+}
+
+/// epoll_ctl(2): op on fd in epfd with events and the 64-bit data word. Returns 0 or
+/// -errno.
+pub(crate) fn epoll_ctl(epfd: i32, op: usize, fd: i32, events: u32, data: u64) -> isize {
+    // struct epoll_event is packed on x86-64: u32 events, u64 data.
+    let ev: [u32; 3] = [events, data as u32, (data >> 32) as u32];
+    // SAFETY: the kernel reads one 12-byte epoll_event from ev, which is live.
+    unsafe {
+        syscall4(
+            Sysno::epoll_ctl as usize,
+            epfd as usize,
+            op,
+            fd as usize,
+            ev.as_ptr() as usize,
+        ) as isize
+    }
+}
+
+/// epoll_pwait(2) with no signal mask change: up to n events (12 bytes each) into
+/// buf, waiting at most timeout_ms (-1: for ever). Returns the count or -errno.
+pub(crate) fn epoll_pwait(epfd: i32, buf: *mut u8, n: i32, timeout_ms: i32) -> isize {
+    // SAFETY: buf has room for n packed epoll_events (the caller's buffer), which the
+    // kernel writes; a null sigmask means no mask change.
+    unsafe {
+        syscall6(
+            Sysno::epoll_pwait as usize,
+            epfd as usize,
+            buf as usize,
+            n as usize,
+            timeout_ms as isize as usize,
+            0,
+            8,
+        ) as isize
+    }
+}
+
+/// Socket system calls for gort::net, each returning the kernel's raw result.
+/// Pointer arguments are to caller-owned buffers of the stated lengths.
+pub(crate) mod sock {
+    use super::{syscall2, syscall3, syscall4, syscall6, Sysno};
+
+    /// socket(2).
+    pub(crate) fn socket(domain: i32, ty: i32, proto: i32) -> isize {
+        // SAFETY: no memory effects; creates a descriptor.
+        unsafe {
+            syscall3(
+                Sysno::socket as usize,
+                domain as usize,
+                ty as usize,
+                proto as usize,
+            ) as isize
+        }
+    }
+
+    /// bind(2) to the len-byte sockaddr in addr.
+    pub(crate) fn bind(fd: i32, addr: &[u8]) -> isize {
+        // SAFETY: the kernel reads addr.len() bytes of a live slice.
+        unsafe {
+            syscall3(
+                Sysno::bind as usize,
+                fd as usize,
+                addr.as_ptr() as usize,
+                addr.len(),
+            ) as isize
+        }
+    }
+
+    /// connect(2) to the sockaddr in addr.
+    pub(crate) fn connect(fd: i32, addr: &[u8]) -> isize {
+        // SAFETY: as bind.
+        unsafe {
+            syscall3(
+                Sysno::connect as usize,
+                fd as usize,
+                addr.as_ptr() as usize,
+                addr.len(),
+            ) as isize
+        }
+    }
+
+    /// listen(2).
+    pub(crate) fn listen(fd: i32, backlog: i32) -> isize {
+        // SAFETY: no memory effects.
+        unsafe { syscall2(Sysno::listen as usize, fd as usize, backlog as usize) as isize }
+    }
+
+    /// accept4(2), the peer's address into addr (its length into len).
+    pub(crate) fn accept4(fd: i32, addr: &mut [u8], len: &mut u32, flags: i32) -> isize {
+        *len = addr.len() as u32;
+        // SAFETY: the kernel writes at most *len bytes into addr and the length into
+        // len, both live and exclusive.
+        unsafe {
+            syscall4(
+                Sysno::accept4 as usize,
+                fd as usize,
+                addr.as_mut_ptr() as usize,
+                len as *mut u32 as usize,
+                flags as usize,
+            ) as isize
+        }
+    }
+
+    /// getsockname(2) (peer: getpeername(2)) into addr.
+    pub(crate) fn sockname(fd: i32, peer: bool, addr: &mut [u8], len: &mut u32) -> isize {
+        *len = addr.len() as u32;
+        let nr = if peer {
+            Sysno::getpeername
+        } else {
+            Sysno::getsockname
+        };
+        // SAFETY: as accept4.
+        unsafe {
+            syscall3(
+                nr as usize,
+                fd as usize,
+                addr.as_mut_ptr() as usize,
+                len as *mut u32 as usize,
+            ) as isize
+        }
+    }
+
+    /// getsockopt(2) of an int option.
+    pub(crate) fn getsockopt_int(fd: i32, level: i32, opt: i32, val: &mut i32) -> isize {
+        let mut len = 4u32;
+        // SAFETY: the kernel writes one int into val and its length into len.
+        unsafe {
+            syscall6(
+                Sysno::getsockopt as usize,
+                fd as usize,
+                level as usize,
+                opt as usize,
+                val as *mut i32 as usize,
+                &mut len as *mut u32 as usize,
+                0,
+            ) as isize
+        }
+    }
+
+    /// setsockopt(2) of an int option.
+    pub(crate) fn setsockopt_int(fd: i32, level: i32, opt: i32, val: i32) -> isize {
+        // SAFETY: the kernel reads one int from val.
+        unsafe {
+            syscall6(
+                Sysno::setsockopt as usize,
+                fd as usize,
+                level as usize,
+                opt as usize,
+                &val as *const i32 as usize,
+                4,
+                0,
+            ) as isize
+        }
+    }
+
+    /// shutdown(2).
+    pub(crate) fn shutdown(fd: i32, how: i32) -> isize {
+        // SAFETY: no memory effects.
+        unsafe { syscall2(Sysno::shutdown as usize, fd as usize, how as usize) as isize }
+    }
+
+    /// sendto(2) of buf (to addr, or the connected peer when addr is empty).
+    pub(crate) fn sendto(fd: i32, buf: &[u8], flags: i32, addr: &[u8]) -> isize {
+        let ap = if addr.is_empty() {
+            0
+        } else {
+            addr.as_ptr() as usize
+        };
+        // SAFETY: the kernel reads buf and addr, both live.
+        unsafe {
+            syscall6(
+                Sysno::sendto as usize,
+                fd as usize,
+                buf.as_ptr() as usize,
+                buf.len(),
+                flags as usize,
+                ap,
+                addr.len(),
+            ) as isize
+        }
+    }
+
+    /// recvfrom(2) into buf, the sender's address into addr (its length into len).
+    pub(crate) fn recvfrom(fd: i32, buf: &mut [u8], addr: &mut [u8], len: &mut u32) -> isize {
+        *len = addr.len() as u32;
+        // SAFETY: the kernel writes at most buf.len() bytes into buf, at most *len into
+        // addr and the length into len: all live and exclusive.
+        unsafe {
+            syscall6(
+                Sysno::recvfrom as usize,
+                fd as usize,
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+                0,
+                addr.as_mut_ptr() as usize,
+                len as *mut u32 as usize,
+            ) as isize
+        }
+    }
+}
+
 /// poll(2) events.
 pub(crate) const POLLOUT: i16 = 0x4;
 

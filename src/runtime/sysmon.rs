@@ -107,6 +107,24 @@ fn sysmon() {
             }
             ss.lock.unlock();
         }
+        // Poll the network if nobody did for 10 ms (every M busy running goroutines):
+        // goroutines whose fds became ready go to the global queue (Go's sysmon).
+        // Relaxed: LASTPOLL is a hint; the CAS makes one poller of sysmon and the
+        // non-blocking polls race harmlessly (netpoll hands each G out once).
+        let lastpoll = super::netpoll::LASTPOLL.load(Relaxed);
+        if super::netpoll::netpollinited()
+            && lastpoll != 0
+            && lastpoll + 10_000_000 < now
+            && super::netpoll::LASTPOLL
+                .compare_exchange(lastpoll, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            let list = super::netpoll::netpoll(0);
+            if !list.head.is_null() {
+                idle = 0;
+                super::netpoll::injectglist(list);
+            }
+        }
         let mut next_timer = i64::MAX;
         if retake(now, &mut next_timer) != 0 {
             idle = 0;

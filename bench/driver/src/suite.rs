@@ -3,7 +3,9 @@
 
 use crate::ctx::Ctx;
 use crate::measure;
-use crate::model::{Aim, Bench, Cmp, Measure, Metric, Num, Prog, Samples, Side, Variant};
+use crate::model::{
+    Aim, Bench, Cmp, Measure, Metric, Num, Prog, Run, Samples, Side, Tool, Variant,
+};
 use crate::proc::file_size;
 use crate::report::{count, th};
 use crate::Result;
@@ -23,6 +25,8 @@ pub fn all() -> Vec<Bench> {
         lateness(),
         syscall(),
         cpuloop(),
+        echo(),
+        httpd(),
     ]
 }
 
@@ -148,6 +152,153 @@ fn cpuloop() -> Bench {
                 .into()
         },
         ..Bench::new("cpuloop")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers (examples/echo.rs, examples/httpd.rs; bench/go/echo, bench/go/httpd): one load
+// generator drives both.
+// ---------------------------------------------------------------------------------------
+
+const WRK: Tool = Tool {
+    name: "wrk",
+    cmd: "wrk",
+    packages: &["wrk"],
+    version_args: &["-v"],
+};
+
+/// Start the side's server on 127.0.0.1:0 (its arguments, then the address), wait for
+/// its `listening=ADDR` line, run `load(ADDR)`, and kill the server.
+fn with_server(c: &Ctx, r: &Run, load: impl FnOnce(&str) -> Result<Vec<Num>>) -> Result<Vec<Num>> {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(&c.exe(r.side.prog).path);
+    cmd.args(&r.side.args).arg("127.0.0.1:0");
+    for k in crate::proc::RUNTIME_KNOBS {
+        cmd.env_remove(k);
+    }
+    cmd.envs(r.side.env.iter().cloned());
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", r.side.label))?;
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).map_err(|e| e.to_string())?;
+    let addr = line.trim().strip_prefix("listening=").map(str::to_string);
+    let res = match addr {
+        Some(a) => load(&a),
+        None => Err(format!("{}: no listening= line: {line:?}", r.side.label)),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    res
+}
+
+fn echo_run(c: &Ctx, r: &Run) -> Result<Vec<Num>> {
+    with_server(c, r, |addr| {
+        let mut args = vec![addr.to_string()];
+        args.extend(r.variant.args.iter().cloned());
+        let cmd = crate::proc::Cmd::new(&c.exe(Prog::Go("echoclient")).path).args(args);
+        let out = crate::proc::run(c, &cmd)?;
+        measure::parse_metrics(&out.stdout, &["rt_per_s"])
+    })
+}
+
+fn echo() -> Bench {
+    Bench {
+        title: "TCP echo round trips",
+        summary: "a TCP echo server answers at least as many round trips per second as Go's."
+            .into(),
+        sides: vec![
+            Side::gort("echo").args(["serve"]),
+            Side::go("echo").args(["serve"]),
+        ],
+        variants: vec![
+            Variant::new("1 connection").args([1, 2000, 64]),
+            Variant::new("50 connections").args([50, 2000, 64]),
+            Variant::new("1,000 connections").args([1000, 2000, 64]),
+        ],
+        metrics: vec![Metric::higher("rt_per_s", "round trips/s")],
+        aims: vec![Aim::ratio(
+            "round trips ≥ Go's (median)",
+            "rt_per_s",
+            Cmp::Ge,
+            1.0,
+        )],
+        what: |_| {
+            "An echo server, one goroutine per connection reading up to 16 KiB and writing it back \
+             (`examples/echo.rs serve`, `bench/go/echo`). One load generator, a Go program \
+             (`bench/go/echoclient`), drives both: it opens the connections, then on each for 2 s \
+             writes 64 bytes and reads them back (checking them), as fast as the server answers. \
+             Server and client share the machine's two cores."
+                .into()
+        },
+        how: |_| {
+            "round trips completed on all connections together, divided by the wall time.".into()
+        },
+        measure: Measure::Runs(echo_run),
+        extra: vec![Prog::Go("echoclient")],
+        ..Bench::new("echo")
+    }
+}
+
+fn httpd_run(c: &Ctx, r: &Run) -> Result<Vec<Num>> {
+    with_server(c, r, |addr| {
+        let conns = r
+            .variant
+            .args
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "50".into());
+        let url = format!("http://{addr}/");
+        let args = ["-t2", &format!("-c{conns}"), "-d2s", &url];
+        let cmd = crate::proc::Cmd::new("wrk").args(args);
+        let out = crate::proc::run(c, &cmd)?;
+        let rps = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .map(|v| v.trim().to_string())
+            .ok_or_else(|| format!("wrk printed no Requests/sec: {}", out.stdout))?;
+        if out.stdout.contains("Non-2xx") || out.stdout.contains("Socket errors") {
+            return Err(format!("wrk saw errors: {}", out.stdout));
+        }
+        let v: f64 = rps
+            .parse()
+            .map_err(|_| format!("wrk: bad Requests/sec {rps}"))?;
+        Ok(vec![Num::fixed(v, 0)])
+    })
+}
+
+fn httpd() -> Bench {
+    Bench {
+        title: "HTTP/1.1 keep-alive requests",
+        summary:
+            "a minimal HTTP/1.1 responder serves at least as many requests per second as Go's."
+                .into(),
+        sides: vec![Side::gort("httpd"), Side::go("httpd")],
+        variants: vec![
+            Variant::new("50 connections").args([50]),
+            Variant::new("500 connections").args([500]),
+        ],
+        metrics: vec![Metric::higher("req_per_s", "requests/s")],
+        aims: vec![Aim::ratio(
+            "requests ≥ Go's (median)",
+            "req_per_s",
+            Cmp::Ge,
+            1.0,
+        )],
+        what: |_| {
+            "A keep-alive responder that reads each request head up to the blank line and answers \
+             `200 OK` with `hello, world\\n`, one goroutine per connection (`examples/httpd.rs`, \
+             `bench/go/httpd` on Go's net). `wrk -t2 -cN -d2s` drives both; server and wrk share the \
+             machine's two cores."
+                .into()
+        },
+        how: |_| "wrk's Requests/sec (any non-2xx answer or socket error fails the run).".into(),
+        measure: Measure::Runs(httpd_run),
+        tools: vec![WRK],
+        ..Bench::new("httpd")
     }
 }
 

@@ -1,0 +1,417 @@
+//! A TCP echo server, one goroutine per connection, and checks of gort::net, one
+//! per argument, printing `key=value` lines for tests/net.rs:
+//!
+//! - `serve [ADDR]`: serve on ADDR (default 127.0.0.1:0), printing `listening=ADDR`,
+//!   until killed (for an external client).
+//! - `self N SIZE`: serve in-process and run N client goroutines at once, each
+//!   sending SIZE bytes in pieces and reading them back; every byte is checked.
+//! - `errors`: refused connections, an address in use, malformed addresses, a
+//!   half-close, a close from another goroutine, a slow reader of 16 MiB.
+//! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
+//! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use gort::io::ErrorKind;
+use gort::net::{Shutdown, TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use gort::sync::WaitGroup;
+use gort::time::{sleep, Duration, Instant};
+use gort::{chan, println};
+
+gort::main!(main);
+
+fn arg(n: usize) -> Option<&'static str> {
+    gort::env::args().nth(n).and_then(|a| a.to_str())
+}
+
+/// Echo one connection until the peer closes it.
+fn echo_conn(c: TcpStream) {
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if c.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Accept until the listener is closed; errors (e.g. too many open files) are
+/// counted and the server goes on.
+fn serve(l: Arc<TcpListener>, errors: Arc<AtomicU64>) {
+    loop {
+        match l.accept() {
+            Ok((c, _)) => gort::go(move || echo_conn(c)),
+            Err(e) if e.to_string_is_closed() => return,
+            Err(_) => {
+                errors.fetch_add(1, Relaxed);
+                sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+trait ClosedErr {
+    fn to_string_is_closed(&self) -> bool;
+}
+
+impl ClosedErr for gort::io::Error {
+    fn to_string_is_closed(&self) -> bool {
+        format!("{self}") == "use of closed network connection"
+    }
+}
+
+fn main() {
+    match arg(1).unwrap_or("") {
+        "serve" => {
+            let l = Arc::new(TcpListener::bind(arg(2).unwrap_or("127.0.0.1:0")).unwrap());
+            println!("listening={}", l.local_addr().unwrap());
+            serve(l, Arc::new(AtomicU64::new(0)));
+        }
+        "self" => self_test(
+            arg(2).and_then(|a| a.parse().ok()).unwrap_or(100),
+            arg(3).and_then(|a| a.parse().ok()).unwrap_or(100_000),
+        ),
+        "errors" => errors(),
+        "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
+        "udp" => udp(),
+        "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
+        _ => {
+            gort::eprintln!(
+                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH"
+            );
+            gort::exit(2);
+        }
+    }
+}
+
+/// The byte at offset i of client c's stream.
+fn pattern(c: u64, i: usize) -> u8 {
+    (i as u64).wrapping_mul(31).wrapping_add(c * 7) as u8
+}
+
+fn self_test(n: u64, size: usize) {
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let addr = l.local_addr().unwrap();
+    let errors = Arc::new(AtomicU64::new(0));
+    {
+        let (l, errors) = (l.clone(), errors.clone());
+        gort::go(move || serve(l, errors));
+    }
+    let wg = Arc::new(WaitGroup::new());
+    let ok = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let t = Instant::now();
+    for c in 0..n {
+        let (wg, ok, bytes) = (wg.clone(), ok.clone(), bytes.clone());
+        wg.add(1);
+        gort::go(move || {
+            let s = Arc::new(TcpStream::connect(&addr).unwrap());
+            // A writer goroutine and this reader, at once on one stream.
+            let w = s.clone();
+            let done = chan::<()>(1);
+            let d = done.clone();
+            gort::go(move || {
+                let data: Vec<u8> = (0..size).map(|i| pattern(c, i)).collect();
+                for piece in data.chunks(7919) {
+                    w.write_all(piece).unwrap();
+                }
+                w.shutdown(Shutdown::Write).unwrap();
+                d.send(());
+            });
+            let mut got = 0usize;
+            let mut good = true;
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let k = s.read(&mut buf).unwrap();
+                if k == 0 {
+                    break;
+                }
+                for (j, &b) in buf[..k].iter().enumerate() {
+                    if b != pattern(c, got + j) {
+                        good = false;
+                    }
+                }
+                got += k;
+            }
+            done.recv();
+            if good && got == size {
+                ok.fetch_add(1, Relaxed);
+            }
+            bytes.fetch_add(got as u64, Relaxed);
+            wg.done();
+        });
+    }
+    wg.wait();
+    let el = t.elapsed();
+    l.close().unwrap();
+    println!("self.clients={n}");
+    println!("self.ok={}", ok.load(Relaxed));
+    println!("self.bytes={}", bytes.load(Relaxed));
+    println!("self.accept_errors={}", errors.load(Relaxed));
+    println!("self.ms={}", el.as_millis());
+    println!("self.threads={}", threads());
+}
+
+fn errors() {
+    // A closed port: bind one, note it, close it, connect.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let e = TcpStream::connect(&format!("127.0.0.1:{port}"))
+        .err()
+        .unwrap();
+    println!("refused.kind={:?}", e.kind());
+    println!("refused.msg={e}");
+    // An address in use.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    let e = TcpListener::bind(&a).err().unwrap();
+    println!("inuse.kind={:?}", e.kind());
+    // Malformed addresses.
+    for bad in ["127.0.0.1", "example.com:80", "1.2.3.4:99999", "[::1:80"] {
+        let e = TcpStream::connect(bad).err().unwrap();
+        println!("malformed.{bad}={:?}", e.kind());
+    }
+    // Half-close: the server reads 0 after the client's shutdown(Write), and the
+    // client still reads the server's reply.
+    let server = {
+        let l = Arc::new(l);
+        let l2 = l.clone();
+        let c = chan::<usize>(1);
+        let c2 = c.clone();
+        gort::go(move || {
+            let (s, _) = l2.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let mut total = 0;
+            loop {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n;
+            }
+            s.write_all(b"bye").unwrap();
+            c2.send(total);
+        });
+        (l, c)
+    };
+    let s = TcpStream::connect(&a).unwrap();
+    s.write_all(b"hello").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut r = [0u8; 3];
+    s.read_exact(&mut r).unwrap();
+    let mut z = [0u8; 1];
+    println!("halfclose.server_read={}", server.1.recv().unwrap());
+    println!("halfclose.reply={}", core::str::from_utf8(&r).unwrap());
+    println!("halfclose.eof={}", s.read(&mut z).unwrap());
+    // Close from another goroutine unblocks a blocked reader and a blocked writer.
+    let (l, _) = server;
+    let ls = l.clone();
+    gort::go(move || {
+        // Accept and never read: the client's writes fill the buffers.
+        let (keep, _) = ls.accept().unwrap();
+        sleep(Duration::from_millis(2000));
+        drop(keep);
+    });
+    let s = Arc::new(TcpStream::connect(&a).unwrap());
+    let results = chan::<alloc::string::String>(2);
+    for which in ["read", "write"] {
+        let (s, results) = (s.clone(), results.clone());
+        gort::go(move || {
+            let r = if which == "read" {
+                let mut b = [0u8; 16];
+                s.read(&mut b).map(|_| ())
+            } else {
+                let big = vec![7u8; 1 << 20];
+                let mut r = Ok(());
+                for _ in 0..64 {
+                    r = s.write_all(&big);
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r
+            };
+            results.send(format!(
+                "{which}:{}",
+                r.err().map(|e| format!("{e}")).unwrap_or_default()
+            ));
+        });
+    }
+    sleep(Duration::from_millis(100));
+    s.close().unwrap();
+    let mut got: Vec<alloc::string::String> =
+        vec![results.recv().unwrap(), results.recv().unwrap()];
+    got.sort();
+    println!("close.{}", got[0]);
+    println!("close.{}", got[1]);
+    let mut b = [0u8; 4];
+    println!(
+        "close.after={}",
+        s.read(&mut b)
+            .err()
+            .map(|e| format!("{e}"))
+            .unwrap_or_default()
+    );
+    // 16 MiB through a slow reader arrives whole.
+    let l2 = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let a2 = l2.local_addr().unwrap();
+    let sum = chan::<(usize, u64)>(1);
+    {
+        let (l2, sum) = (l2.clone(), sum.clone());
+        gort::go(move || {
+            let (s, _) = l2.accept().unwrap();
+            let (mut n, mut h) = (0usize, 0u64);
+            let mut buf = [0u8; 4096];
+            loop {
+                let k = s.read(&mut buf).unwrap();
+                if k == 0 {
+                    break;
+                }
+                for &b in &buf[..k] {
+                    h = h.wrapping_mul(1099511628211).wrapping_add(b as u64);
+                }
+                n += k;
+                if n % (1 << 20) < 4096 {
+                    sleep(Duration::from_millis(5));
+                }
+            }
+            sum.send((n, h));
+        });
+    }
+    let s = TcpStream::connect(&a2).unwrap();
+    let data: Vec<u8> = (0..16usize << 20)
+        .map(|i| (i * 13 + i / 4096) as u8)
+        .collect();
+    let mut want = 0u64;
+    for &b in &data {
+        want = want.wrapping_mul(1099511628211).wrapping_add(b as u64);
+    }
+    s.write_all(&data).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let (n, h) = sum.recv().unwrap();
+    println!("slow.bytes={n}");
+    println!("slow.intact={}", h == want);
+    let _ = ErrorKind::Other;
+}
+
+fn idle(ms: u64) {
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let l2 = l.clone();
+    let c0 = cpu_ms();
+    gort::go(move || {
+        let _ = l2.accept();
+    });
+    sleep(Duration::from_millis(ms));
+    println!("idle.cpu_ms={}", cpu_ms() - c0);
+    println!("idle.threads={}", threads());
+    // A connection ends the wait in accept.
+    let _c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    l.close().unwrap();
+}
+
+fn udp() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let b = Arc::new(b);
+    let b2 = b.clone();
+    let got = chan::<u64>(1);
+    let g2 = got.clone();
+    gort::go(move || {
+        let mut sum = 0u64;
+        let mut buf = [0u8; 64];
+        for _ in 0..100 {
+            let (n, from) = b2.recv_from(&mut buf).unwrap();
+            if from == aa && n == 8 {
+                sum += u64::from_le_bytes(buf[..8].try_into().unwrap());
+            }
+        }
+        g2.send(sum);
+    });
+    for i in 0..100u64 {
+        a.send_to(&i.to_le_bytes(), &ba).unwrap();
+        if i % 10 == 0 {
+            gort::gosched();
+        }
+    }
+    println!("udp.sum={}", got.recv().unwrap());
+    a.connect(&ba).unwrap();
+    b.connect(&aa).unwrap();
+    b.send(b"pong").unwrap();
+    let mut buf = [0u8; 8];
+    let n = a.recv(&mut buf).unwrap();
+    println!("udp.connected={}", core::str::from_utf8(&buf[..n]).unwrap());
+}
+
+fn unix(path: &str) {
+    let l = Arc::new(UnixListener::bind(path).unwrap());
+    let l2 = l.clone();
+    gort::go(move || {
+        let s = l2.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = s.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            s.write_all(&buf[..n]).unwrap();
+        }
+    });
+    let s = UnixStream::connect(path).unwrap();
+    let msg: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let s = Arc::new(s);
+    let w = s.clone();
+    let m2 = msg.clone();
+    gort::go(move || {
+        w.write_all(&m2).unwrap();
+        w.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    println!("unix.intact={}", got == msg);
+}
+
+fn cpu_ms() -> u64 {
+    let mut ts = [0u64; 2];
+    // SAFETY: the kernel writes one timespec into ts (CLOCK_PROCESS_CPUTIME_ID).
+    unsafe { syscalls::syscall!(syscalls::Sysno::clock_gettime, 2, ts.as_mut_ptr()).unwrap() };
+    ts[0] * 1000 + ts[1] / 1_000_000
+}
+
+fn threads() -> u64 {
+    let mut buf = [0u8; 4096];
+    // SAFETY: open/read/close on a NUL-terminated path and a buffer we own.
+    let n = unsafe {
+        let fd =
+            syscalls::syscall!(syscalls::Sysno::open, c"/proc/self/status".as_ptr(), 0).unwrap();
+        let n =
+            syscalls::syscall!(syscalls::Sysno::read, fd, buf.as_mut_ptr(), buf.len()).unwrap_or(0);
+        let _ = syscalls::syscall!(syscalls::Sysno::close, fd);
+        n
+    };
+    let s = core::str::from_utf8(&buf[..n]).unwrap_or("");
+    s.lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,694 @@
+//! Networking (Go's package `net`, with std's names): TCP, UDP and Unix-domain
+//! sockets whose blocking operations park the goroutine, never its thread.
+//!
+//! Every socket is non-blocking and registered once with the runtime's network
+//! poller (epoll, edge-triggered). An operation follows Go's `internal/poll` loops:
+//! try the system call; on `EAGAIN` park until the poller says the socket is ready,
+//! then try again; `EINTR` is retried; `accept` retries `ECONNABORTED`; `connect`
+//! treats `EINTR` as "in progress" and confirms the connection with `SO_ERROR` and
+//! `getpeername`; `close` is never retried.
+//!
+//! Streams are used through `&self`, so one goroutine may read while another writes
+//! (share the stream in an `Arc`). Readers are serialised among themselves, and so
+//! are writers (Go's fdMutex), so a `write_all` is never interleaved with another.
+//! [`TcpStream::close`] (or `shutdown`) from any goroutine wakes both: blocked
+//! operations return an error ("use of closed network connection").
+//!
+//! Addresses are [`SocketAddr`]s or IP-literal strings (`"127.0.0.1:8080"`,
+//! `"[::1]:0"`); `localhost` resolves to the loopback address. There is no DNS: any
+//! other name is an `InvalidInput` error naming it.
+//!
+//! TCP connections have `TCP_NODELAY` set, as in Go.
+//!
+//! Not yet: read/write deadlines and `connect_timeout` (they come with stoppable
+//! timers).
+
+use alloc::string::String;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::io::{Error, ErrorKind, Result};
+use crate::runtime::netpoll::{self, PollDesc, MODE_READ, MODE_WRITE};
+use crate::runtime::sys_linux::{self, sock, EAGAIN, EINTR};
+use crate::sync::Mutex;
+
+pub use core::net;
+
+const AF_UNIX: i32 = 1;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
+const SOCK_STREAM: i32 = 1;
+const SOCK_DGRAM: i32 = 2;
+const SOCK_NONBLOCK: i32 = 0o4000;
+const SOCK_CLOEXEC: i32 = 0o2000000;
+const SOL_SOCKET: i32 = 1;
+const SO_REUSEADDR: i32 = 2;
+const SO_ERROR: i32 = 4;
+const IPPROTO_TCP: i32 = 6;
+const TCP_NODELAY: i32 = 1;
+const EINPROGRESS: isize = 115;
+const EALREADY: isize = 114;
+const ECONNABORTED: isize = 103;
+const ENOTCONN: isize = 107;
+const EISCONN: isize = 106;
+const MSG_NOSIGNAL: i32 = 0x4000;
+
+/// Go's error for an operation on a closed socket.
+fn err_closed() -> Error {
+    Error::new_static(ErrorKind::NotConnected, "use of closed network connection")
+}
+
+/// How [`TcpStream::shutdown`] shuts a connection down (std's `Shutdown`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// No more reads: reads return 0.
+    Read,
+    /// No more writes: the peer reads end-of-file.
+    Write,
+    /// Both.
+    Both,
+}
+
+/// Something that names one socket address: a [`SocketAddr`], an `(IpAddr, u16)`,
+/// or a string (`"127.0.0.1:80"`, `"[::1]:0"`, `"localhost:8080"`).
+pub trait ToSocketAddr {
+    /// The address, or an `InvalidInput` error naming what could not be parsed.
+    fn to_socket_addr(&self) -> Result<SocketAddr>;
+}
+
+impl ToSocketAddr for SocketAddr {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(*self)
+    }
+}
+
+impl ToSocketAddr for SocketAddrV4 {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(SocketAddr::V4(*self))
+    }
+}
+
+impl ToSocketAddr for SocketAddrV6 {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(SocketAddr::V6(*self))
+    }
+}
+
+impl ToSocketAddr for (IpAddr, u16) {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(SocketAddr::new(self.0, self.1))
+    }
+}
+
+impl ToSocketAddr for (Ipv4Addr, u16) {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(SocketAddr::new(IpAddr::V4(self.0), self.1))
+    }
+}
+
+impl ToSocketAddr for str {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        if let Ok(a) = self.parse::<SocketAddr>() {
+            return Ok(a);
+        }
+        if let Some((host, port)) = self.rsplit_once(':') {
+            if let Ok(port) = port.parse::<u16>() {
+                match host {
+                    "localhost" => {
+                        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+                    }
+                    "ip6-localhost" => {
+                        return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
+                    }
+                    "" => return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)),
+                    _ => {}
+                }
+            }
+        }
+        Err(Error::new_static(
+            ErrorKind::InvalidInput,
+            "invalid socket address (an IP literal with a port, e.g. 127.0.0.1:80 or [::1]:80; no DNS)",
+        ))
+    }
+}
+
+impl ToSocketAddr for &str {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        (**self).to_socket_addr()
+    }
+}
+
+impl ToSocketAddr for String {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        self.as_str().to_socket_addr()
+    }
+}
+
+/// A sockaddr in the kernel's layout: sockaddr_in, sockaddr_in6 or sockaddr_un.
+struct RawAddr {
+    buf: [u8; 110],
+    len: usize,
+}
+
+impl RawAddr {
+    fn from_socket_addr(a: &SocketAddr) -> RawAddr {
+        let mut buf = [0u8; 110];
+        let len = match a {
+            SocketAddr::V4(v4) => {
+                buf[0..2].copy_from_slice(&(AF_INET as u16).to_ne_bytes());
+                buf[2..4].copy_from_slice(&v4.port().to_be_bytes());
+                buf[4..8].copy_from_slice(&v4.ip().octets());
+                16
+            }
+            SocketAddr::V6(v6) => {
+                buf[0..2].copy_from_slice(&(AF_INET6 as u16).to_ne_bytes());
+                buf[2..4].copy_from_slice(&v6.port().to_be_bytes());
+                buf[4..8].copy_from_slice(&v6.flowinfo().to_be_bytes());
+                buf[8..24].copy_from_slice(&v6.ip().octets());
+                buf[24..28].copy_from_slice(&v6.scope_id().to_ne_bytes());
+                28
+            }
+        };
+        RawAddr { buf, len }
+    }
+
+    fn unix(path: &str) -> Result<RawAddr> {
+        let mut buf = [0u8; 110];
+        let p = path.as_bytes();
+        if p.is_empty() || p.len() > 107 || p.contains(&0) {
+            return Err(Error::new_static(
+                ErrorKind::InvalidInput,
+                "invalid Unix socket path (1 to 107 bytes, no NUL)",
+            ));
+        }
+        buf[0..2].copy_from_slice(&(AF_UNIX as u16).to_ne_bytes());
+        buf[2..2 + p.len()].copy_from_slice(p);
+        Ok(RawAddr {
+            buf,
+            len: 2 + p.len() + 1,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The address the kernel wrote into buf (len bytes), if it is IPv4 or IPv6.
+    fn to_socket_addr(buf: &[u8]) -> Result<SocketAddr> {
+        let fam = u16::from_ne_bytes([buf[0], buf[1]]) as i32;
+        let port = u16::from_be_bytes([buf[2], buf[3]]);
+        match fam {
+            AF_INET => {
+                let ip = Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
+                Ok(SocketAddr::V4(SocketAddrV4::new(ip, port)))
+            }
+            AF_INET6 => {
+                let mut o = [0u8; 16];
+                o.copy_from_slice(&buf[8..24]);
+                let flow = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+                let scope = u32::from_ne_bytes([buf[24], buf[25], buf[26], buf[27]]);
+                Ok(SocketAddr::V6(SocketAddrV6::new(
+                    Ipv6Addr::from(o),
+                    port,
+                    flow,
+                    scope,
+                )))
+            }
+            _ => Err(Error::new_static(
+                ErrorKind::Unsupported,
+                "not an IP socket address",
+            )),
+        }
+    }
+}
+
+/// A non-blocking socket registered with the poller (Go's netFD + poll.FD).
+struct NetFd {
+    sysfd: i32,
+    pd: &'static PollDesc,
+    closed: AtomicBool,
+    /// Serialise readers, and writers (Go's fdMutex read and write locks).
+    rlock: Mutex<()>,
+    wlock: Mutex<()>,
+}
+
+impl NetFd {
+    /// A new non-blocking socket, registered with the poller.
+    fn socket(domain: i32, ty: i32) -> Result<NetFd> {
+        let fd = sock::socket(domain, ty | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(Error::from_neg(fd));
+        }
+        NetFd::register(fd as i32)
+    }
+
+    fn register(fd: i32) -> Result<NetFd> {
+        match netpoll::poll_open(fd) {
+            Ok(pd) => Ok(NetFd {
+                sysfd: fd,
+                pd,
+                closed: AtomicBool::new(false),
+                rlock: Mutex::new(()),
+                wlock: Mutex::new(()),
+            }),
+            Err(e) => {
+                sys_linux::close(fd);
+                Err(Error::from_neg(e))
+            }
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        // Acquire: pairs with close's Release.
+        if self.closed.load(Ordering::Acquire) || self.pd.is_closing() {
+            Err(err_closed())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Run op until it does not say EAGAIN (parking between tries) or EINTR.
+    /// Returns op's non-negative result or its error.
+    fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
+        loop {
+            self.check_open()?;
+            let r = op();
+            if r >= 0 {
+                return Ok(r as usize);
+            }
+            if r == -EINTR {
+                continue;
+            }
+            if r == -EAGAIN {
+                if !netpoll::poll_wait(self.pd, mode) {
+                    return Err(err_closed());
+                }
+                continue;
+            }
+            return Err(Error::from_neg(r));
+        }
+    }
+
+    fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let _g = self.rlock.lock();
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.io_loop(MODE_READ, || sys_linux::read(self.sysfd, buf))
+    }
+
+    fn write(&self, buf: &[u8]) -> Result<usize> {
+        let _g = self.wlock.lock();
+        self.io_loop(MODE_WRITE, || {
+            sock::sendto(self.sysfd, buf, MSG_NOSIGNAL, &[])
+        })
+    }
+
+    fn write_all(&self, mut buf: &[u8]) -> Result<()> {
+        let _g = self.wlock.lock();
+        while !buf.is_empty() {
+            let n = self.io_loop(MODE_WRITE, || {
+                sock::sendto(self.sysfd, buf, MSG_NOSIGNAL, &[])
+            })?;
+            if n == 0 {
+                return Err(Error::new_static(
+                    ErrorKind::WriteZero,
+                    "failed to write whole buffer",
+                ));
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// connect, Go's way: EINPROGRESS (or EINTR) means wait for writability, then
+    /// read SO_ERROR, and confirm with getpeername.
+    fn connect(&self, addr: &RawAddr) -> Result<()> {
+        let r = sock::connect(self.sysfd, addr.bytes());
+        match r {
+            0 => return Ok(()),
+            r if r == -EINPROGRESS || r == -EALREADY || r == -EINTR => {}
+            r if r == -EISCONN => return Ok(()),
+            r => return Err(Error::from_neg(r)),
+        }
+        loop {
+            if !netpoll::poll_wait(self.pd, MODE_WRITE) {
+                return Err(err_closed());
+            }
+            let mut e = 0i32;
+            let r = sock::getsockopt_int(self.sysfd, SOL_SOCKET, SO_ERROR, &mut e);
+            if r < 0 {
+                return Err(Error::from_neg(r));
+            }
+            let e = e as isize;
+            if e == EINPROGRESS || e == EALREADY || e == EINTR {
+                continue;
+            }
+            if e != 0 && e != EISCONN {
+                return Err(Error::from_raw_os_error(e as i32));
+            }
+            let mut b = [0u8; 110];
+            let mut l = 0u32;
+            let r = sock::sockname(self.sysfd, true, &mut b, &mut l);
+            if r == 0 {
+                return Ok(());
+            }
+            if r != -ENOTCONN {
+                return Err(Error::from_neg(r));
+            }
+        }
+    }
+
+    fn addr(&self, peer: bool) -> Result<SocketAddr> {
+        let mut b = [0u8; 110];
+        let mut l = 0u32;
+        let r = sock::sockname(self.sysfd, peer, &mut b, &mut l);
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+        RawAddr::to_socket_addr(&b[..l as usize])
+    }
+
+    fn shutdown(&self, how: Shutdown) -> Result<()> {
+        self.check_open()?;
+        let h = match how {
+            Shutdown::Read => 0,
+            Shutdown::Write => 1,
+            Shutdown::Both => 2,
+        };
+        let r = sock::shutdown(self.sysfd, h);
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+        Ok(())
+    }
+
+    /// Close for every user: wake blocked operations (they fail with "use of closed
+    /// network connection") and shut the connection down so the peer sees it. The
+    /// descriptor itself is released when the last owner drops it.
+    fn close(&self) -> Result<()> {
+        // AcqRel: one closer; later operations (Acquire in check_open) fail.
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(err_closed());
+        }
+        netpoll::poll_evict(self.pd);
+        let _ = sock::shutdown(self.sysfd, 2);
+        Ok(())
+    }
+}
+
+impl Drop for NetFd {
+    fn drop(&mut self) {
+        netpoll::poll_evict(self.pd);
+        netpoll::poll_close(self.pd);
+        // Never retried (Go: the fd is gone even when close reports EINTR).
+        sys_linux::close(self.sysfd);
+    }
+}
+
+fn bind_listen(domain: i32, addr: &RawAddr, listen: bool) -> Result<NetFd> {
+    let fd = NetFd::socket(domain, if listen { SOCK_STREAM } else { SOCK_DGRAM })?;
+    if listen && domain != AF_UNIX {
+        // As Go: a restarted server can bind its port while old connections linger.
+        sock::setsockopt_int(fd.sysfd, SOL_SOCKET, SO_REUSEADDR, 1);
+    }
+    let r = sock::bind(fd.sysfd, addr.bytes());
+    if r < 0 {
+        return Err(Error::from_neg(r));
+    }
+    if listen {
+        // Go's default backlog: somaxconn (the kernel caps it).
+        let r = sock::listen(fd.sysfd, 4096);
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+    }
+    Ok(fd)
+}
+
+fn domain_of(a: &SocketAddr) -> i32 {
+    if a.is_ipv4() {
+        AF_INET
+    } else {
+        AF_INET6
+    }
+}
+
+fn accept(fd: &NetFd) -> Result<NetFd> {
+    let _g = fd.rlock.lock();
+    let mut b = [0u8; 110];
+    let mut l = 0u32;
+    loop {
+        let n = fd.io_loop(MODE_READ, || {
+            sock::accept4(fd.sysfd, &mut b, &mut l, SOCK_NONBLOCK | SOCK_CLOEXEC)
+        });
+        match n {
+            Ok(nfd) => return NetFd::register(nfd as i32),
+            // The connection went away before we took it: take the next one.
+            Err(e) if e.raw_os_error() == Some(ECONNABORTED as i32) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A TCP socket listening for connections (std's `TcpListener`, Go's
+/// `net.TCPListener`).
+pub struct TcpListener {
+    fd: NetFd,
+}
+
+impl TcpListener {
+    /// Listen on addr (port 0: any free port, see [`local_addr`](Self::local_addr)).
+    pub fn bind<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<TcpListener> {
+        let a = addr.to_socket_addr()?;
+        let fd = bind_listen(domain_of(&a), &RawAddr::from_socket_addr(&a), true)?;
+        Ok(TcpListener { fd })
+    }
+
+    /// Wait for the next connection (parking the goroutine) and return it with the
+    /// peer's address. Errors such as too many open files are returned, and the
+    /// listener stays usable.
+    pub fn accept(&self) -> Result<(TcpStream, SocketAddr)> {
+        let fd = accept(&self.fd)?;
+        sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
+        let s = TcpStream { fd };
+        let peer = s.peer_addr()?;
+        Ok((s, peer))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.fd.addr(false)
+    }
+
+    /// Stop listening: a goroutine blocked in accept returns an error.
+    pub fn close(&self) -> Result<()> {
+        self.fd.close()
+    }
+}
+
+/// A TCP connection (std's `TcpStream`, Go's `net.TCPConn`). Used through `&self`:
+/// share it (e.g. in an `Arc`) to read in one goroutine and write in another.
+pub struct TcpStream {
+    fd: NetFd,
+}
+
+impl TcpStream {
+    /// Connect to addr, parking the goroutine until the connection is made or fails
+    /// (`ConnectionRefused` for a closed port).
+    pub fn connect<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<TcpStream> {
+        let a = addr.to_socket_addr()?;
+        let fd = NetFd::socket(domain_of(&a), SOCK_STREAM)?;
+        fd.connect(&RawAddr::from_socket_addr(&a))?;
+        sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
+        Ok(TcpStream { fd })
+    }
+
+    /// Read into buf; 0 means the peer closed its side (end of file).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.read(buf)
+    }
+
+    /// Read exactly buf.len() bytes (`UnexpectedEof` if the peer closes first).
+    pub fn read_exact(&self, mut buf: &mut [u8]) -> Result<()> {
+        while !buf.is_empty() {
+            let n = self.read(buf)?;
+            if n == 0 {
+                return Err(Error::new_static(
+                    ErrorKind::UnexpectedEof,
+                    "unexpected EOF",
+                ));
+            }
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Write some of buf; returns how much.
+    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+        self.fd.write(buf)
+    }
+
+    /// Write all of buf (partial writes continue; other writers wait).
+    pub fn write_all(&self, buf: &[u8]) -> Result<()> {
+        self.fd.write_all(buf)
+    }
+
+    /// Shut down reading, writing or both (the peer reads end of file after Write).
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        self.fd.shutdown(how)
+    }
+
+    /// Close the connection for every user: blocked reads and writes return an
+    /// error, and the peer sees the connection end.
+    pub fn close(&self) -> Result<()> {
+        self.fd.close()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Result<SocketAddr> {
+        self.fd.addr(true)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.fd.addr(false)
+    }
+
+    /// Set TCP_NODELAY (on by default, as in Go).
+    pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        let r = sock::setsockopt_int(self.fd.sysfd, IPPROTO_TCP, TCP_NODELAY, on as i32);
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+        Ok(())
+    }
+}
+
+/// A UDP socket (std's `UdpSocket`).
+pub struct UdpSocket {
+    fd: NetFd,
+}
+
+impl UdpSocket {
+    /// A socket bound to addr.
+    pub fn bind<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<UdpSocket> {
+        let a = addr.to_socket_addr()?;
+        let fd = bind_listen(domain_of(&a), &RawAddr::from_socket_addr(&a), false)?;
+        Ok(UdpSocket { fd })
+    }
+
+    /// Send one datagram to addr.
+    pub fn send_to<A: ToSocketAddr + ?Sized>(&self, buf: &[u8], addr: &A) -> Result<usize> {
+        let a = RawAddr::from_socket_addr(&addr.to_socket_addr()?);
+        let _g = self.fd.wlock.lock();
+        self.fd.io_loop(MODE_WRITE, || {
+            sock::sendto(self.fd.sysfd, buf, MSG_NOSIGNAL, a.bytes())
+        })
+    }
+
+    /// Receive one datagram (parking until one arrives): its length and sender.
+    pub fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
+        let _g = self.fd.rlock.lock();
+        let mut b = [0u8; 110];
+        let mut l = 0u32;
+        let n = self.fd.io_loop(MODE_READ, || {
+            sock::recvfrom(self.fd.sysfd, buf, &mut b, &mut l)
+        })?;
+        Ok((n, RawAddr::to_socket_addr(&b[..l as usize])?))
+    }
+
+    /// Fix the peer for send and recv.
+    pub fn connect<A: ToSocketAddr + ?Sized>(&self, addr: &A) -> Result<()> {
+        let a = RawAddr::from_socket_addr(&addr.to_socket_addr()?);
+        let r = sock::connect(self.fd.sysfd, a.bytes());
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+        Ok(())
+    }
+
+    /// Send one datagram to the connected peer.
+    pub fn send(&self, buf: &[u8]) -> Result<usize> {
+        self.fd.write(buf)
+    }
+
+    /// Receive one datagram from the connected peer.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.read(buf)
+    }
+
+    /// This socket's address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.fd.addr(false)
+    }
+
+    /// Close for every user (see [`TcpStream::close`]).
+    pub fn close(&self) -> Result<()> {
+        self.fd.close()
+    }
+}
+
+/// A Unix-domain stream socket listening at a path (std's `UnixListener`).
+pub struct UnixListener {
+    fd: NetFd,
+}
+
+impl UnixListener {
+    /// Listen at path (which must not exist yet).
+    pub fn bind(path: &str) -> Result<UnixListener> {
+        let fd = bind_listen(AF_UNIX, &RawAddr::unix(path)?, true)?;
+        Ok(UnixListener { fd })
+    }
+
+    /// Wait for the next connection.
+    pub fn accept(&self) -> Result<UnixStream> {
+        Ok(UnixStream {
+            fd: accept(&self.fd)?,
+        })
+    }
+
+    /// Stop listening (see [`TcpListener::close`]).
+    pub fn close(&self) -> Result<()> {
+        self.fd.close()
+    }
+}
+
+/// A Unix-domain stream connection (std's `UnixStream`), used as [`TcpStream`].
+pub struct UnixStream {
+    fd: NetFd,
+}
+
+impl UnixStream {
+    /// Connect to the socket at path.
+    pub fn connect(path: &str) -> Result<UnixStream> {
+        let fd = NetFd::socket(AF_UNIX, SOCK_STREAM)?;
+        fd.connect(&RawAddr::unix(path)?)?;
+        Ok(UnixStream { fd })
+    }
+
+    /// Read into buf; 0 at end of file.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.read(buf)
+    }
+
+    /// Write some of buf.
+    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+        self.fd.write(buf)
+    }
+
+    /// Write all of buf.
+    pub fn write_all(&self, buf: &[u8]) -> Result<()> {
+        self.fd.write_all(buf)
+    }
+
+    /// Shut down reading, writing or both.
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        self.fd.shutdown(how)
+    }
+
+    /// Close for every user (see [`TcpStream::close`]).
+    pub fn close(&self) -> Result<()> {
+        self.fd.close()
+    }
+}

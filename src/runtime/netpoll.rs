@@ -1,0 +1,529 @@
+//! The network poller, after Go's netpoll.go and netpoll_epoll.go: goroutines wait
+//! for file descriptors to become readable or writable without holding a thread.
+//!
+//! # Poll descriptors
+//!
+//! Every fd registered with the poller has a `PollDesc`. They come from a type-stable
+//! cache (`POLLCACHE`) and are never freed, so an event that arrives for a closed fd
+//! finds memory that is still a PollDesc; each registration gets a new `fdseq`, and
+//! the epoll event carries it beside the pointer (`tag`), so a stale event for a
+//! descriptor that has since been reused for another fd is dropped.
+//!
+//! Each fd is registered once, edge-triggered, for reading and writing
+//! (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET). Users retry the system call until EAGAIN
+//! and only then wait, so an edge is never missed.
+//!
+//! # The rg / wg semaphores (Go's pdReady / pdWait)
+//!
+//! `rg` (reads) and `wg` (writes) each hold NIL (0), READY (1), WAIT (2) or a
+//! waiting G's address:
+//!
+//! - `netpollblock` (the waiter): NIL -> WAIT by CAS (READY: consume it, return at
+//!   once); then gopark, whose commit CASes WAIT -> G. If the commit finds READY
+//!   (the event came in between) the park is refused and the goroutine goes on.
+//!   After waking it swaps NIL in: READY means I/O is possible, NIL that it was woken
+//!   by close.
+//! - `netpollunblock` (the poller, close): G or WAIT or NIL -> READY on an event
+//!   (returning the G to ready, if one was parked), or -> NIL on close.
+//!
+//! At most one goroutine waits per direction (a second is a fatal error, as Go's
+//! "double wait"): gort::net serialises readers and writers of one stream.
+//!
+//! # Who polls
+//!
+//! `netpoll(delay)` waits in epoll_pwait and returns the goroutines that became
+//! runnable. The scheduler calls it with delay 0 before stealing (findrunnable),
+//! sysmon every 10 ms when nobody polled lately, and one idle M blocks in it with the
+//! next timer as its timeout (the timer sleeper in proc.rs, which uses the poller
+//! once it exists): `netpoll_break` (an eventfd write) wakes it when an earlier timer
+//! arrives. `LASTPOLL` is 0 while an M blocks in netpoll, else the time of the last
+//! poll.
+
+use core::ptr;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicUsize};
+
+use super::lock_futex::Mutex;
+use super::lockrank::LockRank;
+use super::proc::{casgstatus, gopark};
+use super::runtime1::throw;
+use super::runtime2::{WaitReason, G, GRUNNABLE, GWAITING};
+use super::sys_linux::{self, EAGAIN, EINTR};
+
+const PD_NIL: usize = 0;
+const PD_READY: usize = 1;
+const PD_WAIT: usize = 2;
+
+/// Wait for reading ('r') or writing ('w').
+pub(crate) const MODE_READ: u8 = b'r';
+pub(crate) const MODE_WRITE: u8 = b'w';
+
+/// One registered fd (see the file head). Never freed.
+pub(crate) struct PollDesc {
+    /// Next free descriptor, under POLLCACHE's lock (atomic only so that PollDesc is
+    /// Sync; Relaxed: the lock orders it).
+    link: AtomicPtr<PollDesc>,
+    fd: AtomicI32,
+    /// The registration's sequence number (tagged into epoll events).
+    fdseq: AtomicU32,
+    /// Set by close (evict): waiters wake and see it.
+    closing: AtomicBool,
+    rg: AtomicUsize,
+    wg: AtomicUsize,
+}
+
+impl PollDesc {
+    const fn new() -> PollDesc {
+        PollDesc {
+            link: AtomicPtr::new(ptr::null_mut()),
+            fd: AtomicI32::new(-1),
+            fdseq: AtomicU32::new(0),
+            closing: AtomicBool::new(false),
+            rg: AtomicUsize::new(PD_NIL),
+            wg: AtomicUsize::new(PD_NIL),
+        }
+    }
+
+    fn sema(&self, mode: u8) -> &AtomicUsize {
+        if mode == MODE_READ {
+            &self.rg
+        } else {
+            &self.wg
+        }
+    }
+
+    /// Whether the descriptor was closed (evicted).
+    pub(crate) fn is_closing(&self) -> bool {
+        // Acquire: pairs with evict's Release, so a woken waiter sees it.
+        self.closing.load(Acquire)
+    }
+}
+
+/// The free PollDescs (a list through `link`), under the cache lock.
+struct PollCache {
+    lock: Mutex,
+    first: core::cell::UnsafeCell<*mut PollDesc>,
+}
+
+// SAFETY: `first` and the `link` fields it reaches are touched only under `lock`.
+unsafe impl Sync for PollCache {}
+
+static POLLCACHE: PollCache = PollCache {
+    lock: Mutex::new(LockRank::Leaf),
+    first: core::cell::UnsafeCell::new(ptr::null_mut()),
+};
+
+/// Descriptors per batch the cache takes from the heap.
+const PD_BATCH: usize = 64;
+
+/// The epoll instance and the eventfd that breaks a blocked epoll_pwait, -1 until
+/// netpollinit. Written once (INIT_LOCK); read anywhere.
+static EPFD: AtomicI32 = AtomicI32::new(-1);
+static EVENTFD: AtomicI32 = AtomicI32::new(-1);
+/// Serialises netpollinit.
+static INIT_LOCK: Mutex = Mutex::new(LockRank::Leaf);
+/// Goroutines parked in netpollblock (Go's netpollWaiters).
+pub(crate) static WAITERS: AtomicU32 = AtomicU32::new(0);
+/// A break is already pending (Go's netpollWakeSig): one eventfd write suffices.
+static WAKE_SIG: AtomicBool = AtomicBool::new(false);
+/// The time of the last netpoll, 0 while an M blocks in it (Go's sched.lastpoll).
+pub(crate) static LASTPOLL: AtomicI64 = AtomicI64::new(1);
+
+/// The marker in an event's data that says "the eventfd" rather than a PollDesc.
+const BREAK_TAG: u64 = 1;
+
+// epoll(7) constants.
+const EPOLLIN: u32 = 0x1;
+const EPOLLOUT: u32 = 0x4;
+const EPOLLERR: u32 = 0x8;
+const EPOLLHUP: u32 = 0x10;
+const EPOLLRDHUP: u32 = 0x2000;
+const EPOLLET: u32 = 1 << 31;
+
+/// Whether the poller exists (some fd was registered). Any thread.
+#[inline]
+pub(crate) fn netpollinited() -> bool {
+    // Acquire: pairs with netpollinit's Release, so EPFD's user sees the eventfd.
+    EPFD.load(Acquire) >= 0
+}
+
+/// Whether goroutines wait on the poller. Any thread.
+#[inline]
+pub(crate) fn netpoll_any_waiters() -> bool {
+    // Relaxed: a hint; every caller re-checks the queues it feeds.
+    WAITERS.load(Relaxed) > 0
+}
+
+/// Create the epoll instance and its eventfd, once. Runs on any g with no runtime
+/// lock held. Returns false if the kernel refuses (the error is left for the
+/// caller's open to report).
+fn netpollinit() -> bool {
+    if netpollinited() {
+        return true;
+    }
+    INIT_LOCK.lock();
+    if !netpollinited() {
+        let ep = sys_linux::epoll_create1();
+        let ev = if ep >= 0 {
+            sys_linux::eventfd_nonblock()
+        } else {
+            -1
+        };
+        if ep < 0 || ev < 0 {
+            if ep >= 0 {
+                sys_linux::close(ep as i32);
+            }
+            INIT_LOCK.unlock();
+            return false;
+        }
+        // Level-triggered: a break written before the poller blocks still wakes it.
+        let r = sys_linux::epoll_ctl(
+            ep as i32,
+            sys_linux::EPOLL_CTL_ADD,
+            ev as i32,
+            EPOLLIN,
+            BREAK_TAG,
+        );
+        if r < 0 {
+            throw("runtime: netpollinit: cannot register the eventfd");
+        }
+        EVENTFD.store(ev as i32, Relaxed);
+        // Release: publishes EVENTFD with EPFD (see netpollinited).
+        EPFD.store(ep as i32, Release);
+        INIT_LOCK.unlock();
+        // The timer sleeper may be asleep on its futex: wake it so that it waits in
+        // the poller from now on (it must see fds registered from now on).
+        super::proc::wake_sleeper_for_poller();
+        return true;
+    }
+    INIT_LOCK.unlock();
+    true
+}
+
+/// Take a PollDesc from the cache (allocating a batch when it is empty). Runs on a
+/// goroutine with no runtime lock held (it may allocate).
+fn pd_alloc() -> *mut PollDesc {
+    loop {
+        POLLCACHE.lock.lock();
+        // SAFETY: under the cache lock, the free list is ours.
+        let pd = unsafe { *POLLCACHE.first.get() };
+        if !pd.is_null() {
+            // SAFETY: pd is on the free list (never freed); the list is ours under the
+            // lock.
+            unsafe { *POLLCACHE.first.get() = (*pd).link.load(Relaxed) };
+            POLLCACHE.lock.unlock();
+            return pd;
+        }
+        POLLCACHE.lock.unlock();
+        // Allocate outside the lock (no allocation under a runtime lock); never freed.
+        let batch: &'static mut [PollDesc] = alloc::boxed::Box::leak(
+            (0..PD_BATCH)
+                .map(|_| PollDesc::new())
+                .collect::<alloc::vec::Vec<_>>()
+                .into_boxed_slice(),
+        );
+        POLLCACHE.lock.lock();
+        for pd in batch.iter_mut() {
+            // SAFETY: under the cache lock, the list head is ours; pd is fresh.
+            unsafe {
+                pd.link.store(*POLLCACHE.first.get(), Relaxed);
+                *POLLCACHE.first.get() = pd;
+            }
+        }
+        POLLCACHE.lock.unlock();
+    }
+}
+
+/// Return pd to the cache. The fd was closed and nobody waits on pd.
+fn pd_free(pd: *mut PollDesc) {
+    POLLCACHE.lock.lock();
+    // SAFETY: under the cache lock, the list head is ours; pd is live (never freed)
+    // and its user is done with it.
+    unsafe {
+        (*pd).link.store(*POLLCACHE.first.get(), Relaxed);
+        *POLLCACHE.first.get() = pd;
+    }
+    POLLCACHE.lock.unlock();
+}
+
+/// poll_runtime_pollOpen: register fd (non-blocking) with the poller. Returns the
+/// descriptor, or -errno. Runs on a goroutine with no runtime lock held.
+pub(crate) fn poll_open(fd: i32) -> Result<&'static PollDesc, isize> {
+    if !netpollinit() {
+        return Err(-sys_linux::ENOMEM);
+    }
+    let pdp = pd_alloc();
+    // SAFETY: pd_alloc hands out live descriptors (never freed) that nobody else uses.
+    let pd: &'static PollDesc = unsafe { &*pdp };
+    // Relaxed: published to the poller by epoll_ctl below (a system call), and to
+    // other goroutines by whatever hands them the stream.
+    let seq = pd.fdseq.load(Relaxed).wrapping_add(1) & 0xffff;
+    pd.fdseq.store(seq, Relaxed);
+    pd.fd.store(fd, Relaxed);
+    pd.closing.store(false, Relaxed);
+    pd.rg.store(PD_NIL, Relaxed);
+    pd.wg.store(PD_NIL, Relaxed);
+    let tag = (pdp as u64) | ((seq as u64) << 48);
+    // Relaxed: EPFD is set (netpollinit succeeded).
+    let r = sys_linux::epoll_ctl(
+        EPFD.load(Relaxed),
+        sys_linux::EPOLL_CTL_ADD,
+        fd,
+        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        tag,
+    );
+    if r < 0 {
+        pd_free(pdp);
+        return Err(r);
+    }
+    Ok(pd)
+}
+
+/// poll_runtime_pollClose: unregister pd's fd (before the fd is closed). No waiter
+/// may remain (evict first). Runs on a goroutine.
+pub(crate) fn poll_close(pd: &'static PollDesc) {
+    // Relaxed: the closer is the descriptor's last user.
+    let fd = pd.fd.load(Relaxed);
+    sys_linux::epoll_ctl(EPFD.load(Relaxed), sys_linux::EPOLL_CTL_DEL, fd, 0, 0);
+    pd.fd.store(-1, Relaxed);
+    pd_free(pd as *const PollDesc as *mut PollDesc);
+}
+
+/// poll_runtime_pollUnblock: mark pd closing and wake both waiters (they return
+/// with is_closing set). Runs on any goroutine.
+pub(crate) fn poll_evict(pd: &PollDesc) {
+    // Release: a woken waiter (Acquire in is_closing) sees it.
+    pd.closing.store(true, Release);
+    let rg = netpollunblock(pd, MODE_READ, false);
+    let wg = netpollunblock(pd, MODE_WRITE, false);
+    for gp in [rg, wg] {
+        if !gp.is_null() {
+            // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
+            unsafe { super::proc::goready(gp) };
+        }
+    }
+}
+
+/// Wait until pd is ready for mode ('r' or 'w'), or closed. Returns true when I/O
+/// may be retried, false when pd was closed. Runs on a goroutine with no runtime
+/// lock held (it parks). Go's netpollblock.
+pub(crate) fn poll_wait(pd: &PollDesc, mode: u8) -> bool {
+    let gpp = pd.sema(mode);
+    loop {
+        // Acquire (all three): pairs with netpollunblock's AcqRel, so what the
+        // poller saw before the event (nothing we read) is ordered; cheap on x86.
+        match gpp.load(Acquire) {
+            PD_READY => {
+                gpp.store(PD_NIL, Relaxed);
+                return true;
+            }
+            PD_NIL => {
+                if gpp
+                    .compare_exchange(PD_NIL, PD_WAIT, AcqRel, Acquire)
+                    .is_ok()
+                {
+                    break;
+                }
+            }
+            _ => throw("runtime: double wait"),
+        }
+    }
+    if !pd.is_closing() {
+        // SAFETY: netpollblockcommit only CASes gpp (a field of a PollDesc, never
+        // freed); whoever swaps our G out of it readies us.
+        unsafe {
+            gopark(
+                Some(netpollblockcommit),
+                gpp as *const AtomicUsize as *mut u8,
+                WaitReason::IoWait,
+            )
+        };
+    }
+    // Acquire: as above.
+    let old = gpp.swap(PD_NIL, AcqRel);
+    if old > PD_WAIT {
+        throw("runtime: corrupted polldesc");
+    }
+    old == PD_READY
+}
+
+/// gopark's commit for poll_wait: publish the G in the semaphore (WAIT -> G). Fails
+/// (the goroutine goes on) when an event or close came first.
+///
+/// # Safety
+/// arg is the &AtomicUsize of a live PollDesc; gp is the parking goroutine.
+unsafe fn netpollblockcommit(gp: *mut G, arg: *mut u8) -> bool {
+    // SAFETY: the caller's contract: arg is a semaphore of a never-freed PollDesc.
+    let gpp = unsafe { &*(arg as *const AtomicUsize) };
+    // AcqRel: publishes the parked G to netpollunblock (Acquire there).
+    let ok = gpp
+        .compare_exchange(PD_WAIT, gp as usize, AcqRel, Acquire)
+        .is_ok();
+    if ok {
+        // Relaxed: a hint counter (netpoll_any_waiters).
+        WAITERS.fetch_add(1, Relaxed);
+    }
+    ok
+}
+
+/// netpollunblock: make pd's mode semaphore READY (ioready) or NIL (close), and
+/// return the G that was parked on it (null if none). Any thread; no lock.
+fn netpollunblock(pd: &PollDesc, mode: u8, ioready: bool) -> *mut G {
+    let gpp = pd.sema(mode);
+    loop {
+        // Acquire: pairs with the commit's AcqRel (we read the parked G).
+        let old = gpp.load(Acquire);
+        if old == PD_READY {
+            return ptr::null_mut();
+        }
+        if old == PD_NIL && !ioready {
+            return ptr::null_mut();
+        }
+        let new = if ioready { PD_READY } else { PD_NIL };
+        if gpp.compare_exchange(old, new, AcqRel, Acquire).is_ok() {
+            if old > PD_WAIT {
+                // Relaxed: a hint counter.
+                WAITERS.fetch_sub(1, Relaxed);
+                return old as *mut G;
+            }
+            return ptr::null_mut();
+        }
+    }
+}
+
+/// Goroutines made runnable by a poll, linked through schedlink.
+pub(crate) struct GList {
+    pub(crate) head: *mut G,
+    pub(crate) n: u32,
+}
+
+/// netpoll: wait at most delay ns (0: do not block; < 0: for ever) for events, and
+/// return the goroutines they make runnable (status GWAITING, not yet readied).
+/// Runs on g0 (the scheduler, sysmon) with no lock held; never allocates.
+pub(crate) fn netpoll(delay: i64) -> GList {
+    let mut list = GList {
+        head: ptr::null_mut(),
+        n: 0,
+    };
+    let ep = EPFD.load(Acquire);
+    if ep < 0 {
+        return list;
+    }
+    let timeout: i32 = if delay < 0 {
+        -1
+    } else if delay == 0 {
+        0
+    } else if delay < 1_000_000 {
+        1
+    } else if delay < 1_000_000_000_000 {
+        (delay / 1_000_000) as i32
+    } else {
+        1_000_000 // about 17 minutes: the caller loops
+    };
+    // struct epoll_event is packed: u32 events, u64 data (12 bytes).
+    let mut events = [[0u32; 3]; 128];
+    let n = loop {
+        let n = sys_linux::epoll_pwait(
+            ep,
+            events.as_mut_ptr() as *mut u8,
+            events.len() as i32,
+            timeout,
+        );
+        if n == -EINTR {
+            if timeout > 0 {
+                // A signal: return so the caller recomputes its delay.
+                return list;
+            }
+            continue;
+        }
+        if n < 0 {
+            throw("runtime: netpoll failed");
+        }
+        break n as usize;
+    };
+    for ev in events.iter().take(n) {
+        let bits = ev[0];
+        let data = ev[1] as u64 | ((ev[2] as u64) << 32);
+        if data == BREAK_TAG {
+            // Drain the eventfd (if a timeout, not a break, woke us it may be empty).
+            let mut b = [0u8; 8];
+            let r = sys_linux::read(EVENTFD.load(Relaxed), &mut b);
+            if r != 8 && r != -EAGAIN {
+                throw("runtime: netpoll: cannot read the eventfd");
+            }
+            // SeqCst: pairs with netpoll_break's SeqCst CAS (a later break writes again).
+            WAKE_SIG.store(false, SeqCst);
+            continue;
+        }
+        let pdp = (data & ((1 << 48) - 1)) as *const PollDesc;
+        let tag = (data >> 48) as u32;
+        // SAFETY: the event's data is a PollDesc registered by poll_open; PollDescs
+        // are never freed, so even a stale event points at one.
+        let pd = unsafe { &*pdp };
+        // Relaxed: a stale event (the fd was closed and pd reused) has an old tag.
+        if pd.fdseq.load(Relaxed) != tag {
+            continue;
+        }
+        let r = bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0;
+        let w = bits & (EPOLLOUT | EPOLLHUP | EPOLLERR) != 0;
+        for (ready, mode) in [(r, MODE_READ), (w, MODE_WRITE)] {
+            if ready {
+                let gp = netpollunblock(pd, mode, true);
+                if !gp.is_null() {
+                    // SAFETY: gp is a parked goroutine now ours to ready; schedlink
+                    // is free while it is off every queue.
+                    unsafe { (*gp).schedlink = list.head };
+                    list.head = gp;
+                    list.n += 1;
+                }
+            }
+        }
+    }
+    list
+}
+
+/// netpollBreak: wake the M blocked in netpoll (if any). Any thread; no lock.
+pub(crate) fn netpoll_break() {
+    if !netpollinited() {
+        return;
+    }
+    // SeqCst: one write per wake-up (netpoll clears the flag as it drains).
+    if WAKE_SIG
+        .compare_exchange(false, true, SeqCst, SeqCst)
+        .is_err()
+    {
+        return;
+    }
+    let one = 1u64.to_ne_bytes();
+    loop {
+        // Relaxed: EVENTFD is published with EPFD (netpollinited above).
+        let r = sys_linux::write(EVENTFD.load(Relaxed), &one);
+        if r == -EINTR {
+            continue;
+        }
+        // EAGAIN: the counter is full, so a wake-up is pending anyway.
+        return;
+    }
+}
+
+/// Make the polled goroutines of list runnable (Go's injectglist): onto the global
+/// queue, then wake an idle P to run them. Runs on any g with no lock held.
+pub(crate) fn injectglist(list: GList) {
+    if list.head.is_null() {
+        return;
+    }
+    let s = super::proc::sched_shared();
+    let mut gp = list.head;
+    while !gp.is_null() {
+        // SAFETY: the list's Gs are ours (netpoll took them from their semaphores).
+        let next = unsafe { (*gp).schedlink };
+        // SAFETY: as above; they are parked (GWAITING) and off every queue.
+        unsafe { casgstatus(gp, GWAITING, GRUNNABLE) };
+        s.lock.lock();
+        // SAFETY: sched.lock is held; gp is runnable and in no queue.
+        unsafe { super::runq::globrunqput(gp) };
+        s.lock.unlock();
+        gp = next;
+    }
+    super::proc::wakep();
+}

@@ -1,0 +1,148 @@
+//! gort::net over the network poller (examples/echo.rs): many concurrent connections
+//! with every byte checked, from goroutines in the same process and from this test
+//! as an external client; errors as std names them; close, half-close and slow
+//! readers; an idle server uses no CPU and is not a deadlock; UDP and Unix sockets.
+//! Natively and under qemu-x86_64, with GOMAXPROCS=1 and the default.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+use std::time::Duration;
+
+#[test]
+fn a_thousand_connections_echo_every_byte() {
+    each("echo", &["self", "1000", "20000"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("self.ok"), "1000", "{ctx}: {}", r.stdout);
+        assert_eq!(r.get("self.bytes"), "20000000", "{ctx}");
+        assert_eq!(r.get("self.accept_errors"), "0", "{ctx}");
+        // GOMAXPROCS Ms, sysmon, the poller; qemu adds threads of its own.
+        let procs_n = procs.map(|p| p.parse().unwrap()).unwrap_or(host_ncpu());
+        let slack = if mode == Mode::Qemu { 4 } else { 3 };
+        assert!(
+            r.num("self.threads") <= procs_n + slack,
+            "{ctx}: a thread per connection? {}",
+            r.stdout
+        );
+    });
+}
+
+#[test]
+fn errors_close_half_close_and_slow_readers() {
+    for &mode in modes() {
+        let r = run(mode, "echo", &["errors"]);
+        r.assert_exit(0);
+        assert_eq!(r.get("refused.kind"), "ConnectionRefused", "{mode:?}");
+        assert_eq!(r.get("refused.msg"), "Connection refused (os error 111)");
+        assert_eq!(r.get("inuse.kind"), "AddrInUse");
+        for bad in ["127.0.0.1", "example.com:80", "1.2.3.4:99999", "[::1:80"] {
+            assert_eq!(r.get(&format!("malformed.{bad}")), "InvalidInput", "{bad}");
+        }
+        assert_eq!(r.get("halfclose.server_read"), "5");
+        assert_eq!(r.get("halfclose.reply"), "bye");
+        assert_eq!(r.get("halfclose.eof"), "0");
+        assert!(r
+            .stdout
+            .contains("close.read:use of closed network connection\n"));
+        assert!(r
+            .stdout
+            .contains("close.write:use of closed network connection\n"));
+        assert_eq!(r.get("close.after"), "use of closed network connection");
+        assert_eq!(r.get("slow.bytes"), "16777216", "{mode:?}");
+        assert_eq!(r.get("slow.intact"), "true", "{mode:?}");
+    }
+}
+
+#[test]
+fn a_server_idle_in_accept_uses_no_cpu_and_is_not_a_deadlock() {
+    for &mode in modes() {
+        for procs in PROCS {
+            let r = run_procs(mode, "echo", &["idle", "300"], procs);
+            r.assert_exit(0);
+            let limit = if mode == Mode::Qemu { 60 } else { 20 };
+            assert!(
+                r.num("idle.cpu_ms") < limit,
+                "{mode:?} {procs:?}: an idle server burned CPU: {}",
+                r.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn udp_and_unix_sockets_round_trip() {
+    for &mode in modes() {
+        let r = run(mode, "echo", &["udp"]);
+        r.assert_exit(0);
+        assert_eq!(r.get("udp.sum"), "4950", "{mode:?}");
+        assert_eq!(r.get("udp.connected"), "pong", "{mode:?}");
+        let path =
+            std::env::temp_dir().join(format!("gort-unix-{}-{mode:?}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let r = run(mode, "echo", &["unix", path.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&path);
+        r.assert_exit(0);
+        assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
+    }
+}
+
+#[test]
+fn an_external_client_gets_every_byte_back() {
+    for &mode in modes() {
+        for procs in PROCS {
+            let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
+            if let Some(p) = procs {
+                cmd.env("GOMAXPROCS", p);
+            }
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let mut out = BufReader::new(child.stdout.take().unwrap());
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            let addr = line.trim().strip_prefix("listening=").unwrap().to_string();
+            let clients: Vec<_> = (0..50u32)
+                .map(|c| {
+                    let addr = addr.clone();
+                    std::thread::spawn(move || {
+                        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                        let data: Vec<u8> = (0..200_000u32)
+                            .map(|i| (i.wrapping_mul(7) ^ c) as u8)
+                            .collect();
+                        let mut w = s.try_clone().unwrap();
+                        let d2 = data.clone();
+                        let writer = std::thread::spawn(move || {
+                            w.write_all(&d2).unwrap();
+                            w.shutdown(std::net::Shutdown::Write).unwrap();
+                        });
+                        let mut got = Vec::new();
+                        s.read_to_end(&mut got).unwrap();
+                        writer.join().unwrap();
+                        got == data
+                    })
+                })
+                .collect();
+            let ok = clients
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|&b| b)
+                .count();
+            child.kill().unwrap();
+            let st = child.wait().unwrap();
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            assert_eq!(ok, 50, "{mode:?} {procs:?}: {st:?} {err}");
+            assert_eq!(err, "", "{mode:?} {procs:?}");
+        }
+    }
+}
