@@ -53,8 +53,11 @@ fn serve(l: Arc<TcpListener>, errors: Arc<AtomicU64>) {
         match l.accept() {
             Ok((c, _)) => gort::go(move || echo_conn(c)),
             Err(e) if e.to_string_is_closed() => return,
-            Err(_) => {
-                errors.fetch_add(1, Relaxed);
+            Err(e) => {
+                // Report the first (e.g. too many open files), then go on serving.
+                if errors.fetch_add(1, Relaxed) == 0 {
+                    gort::eprintln!("echo: accept: {e}");
+                }
                 sleep(Duration::from_millis(1));
             }
         }

@@ -14,10 +14,12 @@ use gort::net::{TcpListener, TcpStream};
 
 gort::main!(main);
 
-const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nhello, world\n";
+const OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nhello, world\n";
 const OK_CLOSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: close\r\n\r\nhello, world\n";
-const NOT_IMPL: &[u8] = b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const NOT_IMPL: &[u8] =
+    b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 const TOO_BIG: &[u8] =
     b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -53,7 +55,9 @@ fn head_end(b: &[u8]) -> Option<usize> {
 
 fn has_header(head: &[u8], name: &[u8]) -> bool {
     head.split(|&c| c == b'\n').any(|line| {
-        line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && line[name.len()] == b':'
+        line.len() > name.len()
+            && line[..name.len()].eq_ignore_ascii_case(name)
+            && line[name.len()] == b':'
     })
 }
 
@@ -62,7 +66,9 @@ fn header_is(head: &[u8], name: &[u8], value: &[u8]) -> bool {
         line.len() > name.len() + 1
             && line[..name.len()].eq_ignore_ascii_case(name)
             && line[name.len()] == b':'
-            && line[name.len() + 1..].trim_ascii().eq_ignore_ascii_case(value)
+            && line[name.len() + 1..]
+                .trim_ascii()
+                .eq_ignore_ascii_case(value)
     })
 }
 
@@ -73,13 +79,14 @@ fn serve(c: TcpStream) {
         // Answer every complete request in the buffer (pipelining), then read more.
         while let Some(end) = head_end(&buf[..have]) {
             let head = &buf[..end];
-            let (reply, close) = if has_header(head, b"content-length") || has_header(head, b"transfer-encoding") {
-                (NOT_IMPL, true)
-            } else if header_is(head, b"connection", b"close") {
-                (OK_CLOSE, true)
-            } else {
-                (OK, false)
-            };
+            let (reply, close) =
+                if has_header(head, b"content-length") || has_header(head, b"transfer-encoding") {
+                    (NOT_IMPL, true)
+                } else if header_is(head, b"connection", b"close") {
+                    (OK_CLOSE, true)
+                } else {
+                    (OK, false)
+                };
             if c.write_all(reply).is_err() || close {
                 return;
             }

@@ -146,3 +146,81 @@ fn an_external_client_gets_every_byte_back() {
         }
     }
 }
+
+/// Limit the child's open files (RLIMIT_NOFILE) to n, between fork and exec.
+fn limit_nofile(cmd: &mut std::process::Command, n: u64) {
+    use std::os::unix::process::CommandExt;
+    let lim = [n, n];
+    // SAFETY: prlimit64 on ourselves (the forked child) is async-signal-safe, and `lim`
+    // is moved into the closure, alive during the call.
+    unsafe {
+        cmd.pre_exec(move || {
+            syscalls::syscall!(
+                syscalls::Sysno::prlimit64,
+                0,
+                7, /* RLIMIT_NOFILE */
+                lim.as_ptr(),
+                0
+            )
+            .map(|_| ())
+            .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+        });
+    }
+}
+
+#[test]
+fn a_server_out_of_file_descriptors_reports_it_and_keeps_serving() {
+    for &mode in modes() {
+        let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
+        limit_nofile(&mut cmd, 64);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening=").unwrap().to_string();
+        // 200 clients at once: more connections than the server has descriptors.
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(200));
+        let clients: Vec<_> = (0..200u32)
+            .map(|c| {
+                let (addr, barrier) = (addr.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                    // Hold every connection open until all are made.
+                    barrier.wait();
+                    let data: Vec<u8> = (0..10_000u32).map(|i| (i ^ c) as u8).collect();
+                    s.write_all(&data).unwrap();
+                    s.shutdown(std::net::Shutdown::Write).unwrap();
+                    let mut got = Vec::new();
+                    s.read_to_end(&mut got).unwrap();
+                    got == data
+                })
+            })
+            .collect();
+        let ok = clients
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|&b| b)
+            .count();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert_eq!(
+            ok, 200,
+            "{mode:?}: every client is served once descriptors free up"
+        );
+        assert!(
+            err.starts_with("echo: accept: Too many open files (os error 24)\n"),
+            "{mode:?}: {err}"
+        );
+    }
+}
