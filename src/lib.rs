@@ -89,6 +89,7 @@ pub mod debug;
 pub mod env;
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod sync;
 pub mod time;
 

@@ -34,6 +34,9 @@ use crate::sync::Mutex;
 
 pub use core::net;
 
+/// A descriptor registered with the poller, for gort::process's pipes and pidfds.
+pub(crate) type PollFd = NetFd;
+
 const AF_UNIX: i32 = 1;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
@@ -222,8 +225,9 @@ impl RawAddr {
     }
 }
 
-/// A non-blocking socket registered with the poller (Go's netFD + poll.FD).
-struct NetFd {
+/// A non-blocking descriptor registered with the poller (Go's netFD + poll.FD):
+/// sockets here, pipes and pidfds in gort::process.
+pub(crate) struct NetFd {
     sysfd: i32,
     pd: &'static PollDesc,
     closed: AtomicBool,
@@ -242,7 +246,8 @@ impl NetFd {
         NetFd::register(fd as i32)
     }
 
-    fn register(fd: i32) -> Result<NetFd> {
+    /// Take ownership of fd (already non-blocking) and register it with the poller.
+    pub(crate) fn register(fd: i32) -> Result<NetFd> {
         match netpoll::poll_open(fd) {
             Ok(pd) => Ok(NetFd {
                 sysfd: fd,
@@ -289,7 +294,8 @@ impl NetFd {
         }
     }
 
-    fn read(&self, buf: &mut [u8]) -> Result<usize> {
+    /// Read into buf (parking while nothing is there).
+    pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize> {
         let _g = self.rlock.lock();
         if buf.is_empty() {
             return Ok(0);
@@ -297,19 +303,28 @@ impl NetFd {
         self.io_loop(MODE_READ, || sys_linux::read(self.sysfd, buf))
     }
 
-    fn write(&self, buf: &[u8]) -> Result<usize> {
+    /// Write some of buf (parking while the peer's buffer is full).
+    pub(crate) fn write(&self, buf: &[u8]) -> Result<usize> {
         let _g = self.wlock.lock();
-        self.io_loop(MODE_WRITE, || {
-            sock::sendto(self.sysfd, buf, MSG_NOSIGNAL, &[])
-        })
+        self.io_loop(MODE_WRITE, || self.write_raw(buf))
     }
 
-    fn write_all(&self, mut buf: &[u8]) -> Result<()> {
+    /// sendto with MSG_NOSIGNAL for sockets (EPIPE, not SIGPIPE), write(2) for others.
+    fn write_raw(&self, buf: &[u8]) -> isize {
+        const ENOTSOCK: isize = 88;
+        let r = sock::sendto(self.sysfd, buf, MSG_NOSIGNAL, &[]);
+        if r == -ENOTSOCK {
+            sys_linux::write(self.sysfd, buf)
+        } else {
+            r
+        }
+    }
+
+    /// Write all of buf.
+    pub(crate) fn write_all(&self, mut buf: &[u8]) -> Result<()> {
         let _g = self.wlock.lock();
         while !buf.is_empty() {
-            let n = self.io_loop(MODE_WRITE, || {
-                sock::sendto(self.sysfd, buf, MSG_NOSIGNAL, &[])
-            })?;
+            let n = self.io_loop(MODE_WRITE, || self.write_raw(buf))?;
             if n == 0 {
                 return Err(Error::new_static(
                     ErrorKind::WriteZero,
@@ -356,6 +371,16 @@ impl NetFd {
             if r != -ENOTCONN {
                 return Err(Error::from_neg(r));
             }
+        }
+    }
+
+    /// Park until the descriptor is readable (a pidfd: the child exited).
+    pub(crate) fn wait_readable(&self) -> Result<()> {
+        self.check_open()?;
+        if netpoll::poll_wait(self.pd, MODE_READ) {
+            Ok(())
+        } else {
+            Err(err_closed())
         }
     }
 

@@ -110,6 +110,12 @@ pub(crate) fn open_rdonly(path: &core::ffi::CStr) -> isize {
     }
 }
 
+/// open(2) of a NUL-terminated path with flags. Returns the fd or -errno.
+pub(crate) fn open_flags(path: &core::ffi::CStr, flags: usize) -> isize {
+    // SAFETY: path is NUL-terminated and lives across the call.
+    unsafe { syscall3(Sysno::open as usize, path.as_ptr() as usize, flags, 0) as isize }
+}
+
 /// Whether path exists (faccessat(AT_FDCWD, path, F_OK)).
 pub(crate) fn exists(path: &core::ffi::CStr) -> bool {
     // SAFETY: path is NUL-terminated and lives across the call.
@@ -578,6 +584,135 @@ pub(crate) mod sock {
                 len as *mut u32 as usize,
             ) as isize
         }
+    }
+}
+
+/// Process system calls for gort::process. `fork_exec_child` is the whole child
+/// side of a fork: raw system calls only, no allocation, no lock, no return.
+pub(crate) mod procsys {
+    use super::{syscall1, syscall2, syscall3, syscall4, syscall6, Sysno};
+
+    /// pipe2(2) into fds.
+    pub(crate) fn pipe2(fds: &mut [i32; 2], flags: usize) -> isize {
+        // SAFETY: the kernel writes two ints into fds.
+        unsafe { syscall2(Sysno::pipe2 as usize, fds.as_mut_ptr() as usize, flags) as isize }
+    }
+
+    /// fcntl(2) F_SETFL with O_NONBLOCK added.
+    pub(crate) fn set_nonblock(fd: i32) -> isize {
+        // SAFETY: no memory effects.
+        unsafe {
+            let fl = syscall2(Sysno::fcntl as usize, fd as usize, 3 /* F_GETFL */) as isize;
+            if fl < 0 {
+                return fl;
+            }
+            syscall3(
+                Sysno::fcntl as usize,
+                fd as usize,
+                4, /* F_SETFL */
+                fl as usize | 0o4000,
+            ) as isize
+        }
+    }
+
+    /// fork(2) as clone(SIGCHLD): 0 in the child, the pid in the parent, or -errno.
+    ///
+    /// # Safety
+    /// The child may only call fork_exec_child (the process has one thread there, and
+    /// every lock some other thread held stays held for ever).
+    pub(crate) unsafe fn fork() -> isize {
+        // SAFETY: a plain fork; the caller's contract covers the child.
+        unsafe {
+            syscall6(Sysno::clone as usize, 17 /* SIGCHLD */, 0, 0, 0, 0, 0) as isize
+        }
+    }
+
+    /// What the child does: redirect fds (each `fds[i] >= 0` becomes fd i), change
+    /// directory, clear the signal mask, execve, and on failure write errno to
+    /// err_fd and exit 127.
+    ///
+    /// # Safety
+    /// Called only in a freshly forked child; path, argv and envp are NUL-terminated
+    /// strings and NULL-terminated pointer arrays built before the fork; dir is null
+    /// or a NUL-terminated string.
+    pub(crate) unsafe fn fork_exec_child(
+        fds: [i32; 3],
+        dir: *const u8,
+        path: *const u8,
+        argv: *const *const u8,
+        envp: *const *const u8,
+        err_fd: i32,
+    ) -> ! {
+        // SAFETY: all raw calls on memory prepared by the parent (the contract).
+        unsafe {
+            let mut e: isize = 0;
+            for (i, &fd) in fds.iter().enumerate() {
+                if fd >= 0 && e >= 0 {
+                    if fd as usize == i {
+                        // Clear close-on-exec on a descriptor that is already in place.
+                        e = syscall3(Sysno::fcntl as usize, i, 2 /* F_SETFD */, 0) as isize;
+                    } else {
+                        e = syscall3(Sysno::dup3 as usize, fd as usize, i, 0) as isize;
+                    }
+                }
+            }
+            if e >= 0 && !dir.is_null() {
+                e = syscall1(Sysno::chdir as usize, dir as usize) as isize;
+            }
+            if e >= 0 {
+                let empty: u64 = 0;
+                syscall4(
+                    Sysno::rt_sigprocmask as usize,
+                    2,
+                    &empty as *const u64 as usize,
+                    0,
+                    8,
+                );
+                e = syscall3(
+                    Sysno::execve as usize,
+                    path as usize,
+                    argv as usize,
+                    envp as usize,
+                ) as isize;
+            }
+            let code = (-e) as i32;
+            syscall3(
+                Sysno::write as usize,
+                err_fd as usize,
+                &code as *const i32 as usize,
+                4,
+            );
+            loop {
+                syscall1(Sysno::exit_group as usize, 127);
+            }
+        }
+    }
+
+    /// pidfd_open(2): a descriptor that becomes readable when pid exits.
+    pub(crate) fn pidfd_open(pid: i32) -> isize {
+        // SAFETY: no memory effects; creates a descriptor.
+        unsafe { syscall2(Sysno::pidfd_open as usize, pid as usize, 0) as isize }
+    }
+
+    /// wait4(2) for pid (options: WNOHANG = 1, or 0 to block); the status word into
+    /// status. Returns the pid, 0 (WNOHANG, still running) or -errno.
+    pub(crate) fn wait4(pid: i32, status: &mut i32, options: usize) -> isize {
+        // SAFETY: the kernel writes one int into status; no rusage.
+        unsafe {
+            syscall4(
+                Sysno::wait4 as usize,
+                pid as usize,
+                status as *mut i32 as usize,
+                options,
+                0,
+            ) as isize
+        }
+    }
+
+    /// kill(2).
+    pub(crate) fn kill(pid: i32, sig: i32) -> isize {
+        // SAFETY: no memory effects on this process.
+        unsafe { syscall2(Sysno::kill as usize, pid as usize, sig as usize) as isize }
     }
 }
 
