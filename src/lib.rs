@@ -91,6 +91,7 @@ pub mod io;
 pub mod net;
 pub mod process;
 pub mod sync;
+pub mod testing;
 pub mod time;
 
 mod print;
@@ -111,6 +112,28 @@ pub mod __private {
         block_forever_select, selectgo, unreachable_select, Case, RecvArm, SendArm,
     };
     pub use gort_macros::select_impl;
+}
+
+/// Declare a test program for `cargo test` (a `[[test]]` target with
+/// `harness = false`): each listed `fn()` is a test, run as goroutine 1 of its own
+/// child process; the output, filters and exit status are libtest's (see
+/// [`testing`]).
+///
+/// ```ignore
+/// #![no_std]
+/// #![no_main]
+/// gort::test_main!(adds, sums_in_goroutines);
+/// fn adds() { assert_eq!(1 + 1, 2); }
+/// fn sums_in_goroutines() { /* ... */ }
+/// ```
+#[macro_export]
+macro_rules! test_main {
+    ($($t:path),* $(,)?) => {
+        $crate::main!(__gort_test_main);
+        fn __gort_test_main() {
+            $crate::testing::run(&[$((::core::stringify!($t), $t as fn())),*]);
+        }
+    };
 }
 
 /// Declare the program's `fn main()`. The runtime boots, runs it as goroutine 1, and

@@ -24,10 +24,10 @@ extern crate alloc;
 
 const BUILD_RS: &str = r#"fn main() {
     for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie", "-Wl,--gc-sections"] {
-        println!("cargo:rustc-link-arg-bins={arg}");
+        println!("cargo:rustc-link-arg={arg}");
     }
     let script = std::env::var("DEP_GORT_LINKER_SCRIPT").unwrap();
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{script}");
+    println!("cargo:rustc-link-arg=-Wl,-T,{script}");
 }
 "#;
 
@@ -35,11 +35,16 @@ const CONFIG: &str = r#"[build]
 target = "x86_64-unknown-linux-gnu"
 
 [target.x86_64-unknown-linux-gnu]
-rustflags = ["-C", "relocation-model=static"]
+rustflags = ["-C", "relocation-model=static", "-C", "panic=abort"]
 "#;
 
 /// Set up a user crate in target/NAME exactly as README.md says, with main.rs.
 fn user_crate(name: &str, main_rs: &str) -> PathBuf {
+    user_crate_with(name, main_rs, "")
+}
+
+/// user_crate, with more manifest text (targets) appended.
+fn user_crate_with(name: &str, main_rs: &str, more_manifest: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -47,7 +52,7 @@ fn user_crate(name: &str, main_rs: &str) -> PathBuf {
     let manifest = format!(
         "[package]\nname = \"usercrate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [workspace]\n\n[dependencies]\ngort = {{ path = {:?} }}\n\n\
-         [profile.dev]\npanic = \"abort\"\n\n[profile.release]\npanic = \"abort\"\n",
+         [profile.dev]\npanic = \"abort\"\n\n[profile.release]\npanic = \"abort\"\n{more_manifest}",
         root.display().to_string()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
@@ -163,6 +168,155 @@ fn runtime_internals_are_unreachable_and_the_public_api_compiles() {
                     || err.contains("could not find")
                     || err.contains("cannot find")),
             "`{body}`: unexpected error:\n{err}"
+        );
+    }
+}
+
+const BASIC_RS: &str = r#"#![no_std]
+#![no_main]
+extern crate alloc;
+
+gort::test_main!(adds, goroutines_sum_over_a_channel, fails_when_asked);
+
+fn adds() {
+    assert_eq!(2 + 2, 4);
+}
+
+fn goroutines_sum_over_a_channel() {
+    let c = gort::chan::<u64>(0);
+    for i in 1..=100u64 {
+        let c = c.clone();
+        gort::go(move || c.send(i));
+    }
+    let sum: u64 = (0..100).map(|_| c.recv().unwrap()).sum();
+    assert_eq!(sum, 5050);
+}
+
+fn fails_when_asked() {
+    if gort::env::var("FAIL").is_some() {
+        panic!("deliberate failure: {}", 6 * 7);
+    }
+}
+"#;
+
+const TEST_TARGETS: &str =
+    "\n[[bin]]\nname = \"usercrate\"\npath = \"src/main.rs\"\ntest = false\n\n\
+                            [[test]]\nname = \"basic\"\nharness = false\n";
+
+/// cargo test in dir with extra arguments and environment; the output.
+fn cargo_test(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = Command::new(cargo);
+    c.args(["test", "--release", "--quiet"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run cargo test")
+}
+
+#[test]
+fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
+    let dir = user_crate_with("test-crate", MAIN_RS, TEST_TARGETS);
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(dir.join("tests/basic.rs"), BASIC_RS).unwrap();
+
+    let out = cargo_test(&dir, &[], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\nrunning 3 tests\n"), "{stdout}");
+    for t in ["adds", "goroutines_sum_over_a_channel", "fails_when_asked"] {
+        assert!(stdout.contains(&format!("test {t} ... ok\n")), "{stdout}");
+    }
+    assert!(
+        stdout.contains(
+            "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out;"
+        ),
+        "{stdout}"
+    );
+
+    // One failing test: reported with its panic, counted, exit 101.
+    let out = cargo_test(&dir, &[], &[("FAIL", "1")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(101), "{stdout}");
+    assert!(
+        stdout.contains("test fails_when_asked ... FAILED\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("test adds ... ok\n"), "{stdout}");
+    assert!(
+        stdout.contains("---- fails_when_asked stdout ----\npanic: deliberate failure: 42\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nfailures:\n    fails_when_asked\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out;"
+        ),
+        "{stdout}"
+    );
+
+    // libtest's filters.
+    let out = cargo_test(&dir, &["--", "sum"], &[("FAIL", "1")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("test goroutines_sum_over_a_channel ... ok\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out;"),
+        "{stdout}"
+    );
+    let out = cargo_test(&dir, &["--", "--exact", "adds"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out;"),
+        "{stdout}"
+    );
+
+    // The test binary itself, under qemu too.
+    let deps = dir.join("target/x86_64-unknown-linux-gnu/release/deps");
+    let bin = std::fs::read_dir(&deps)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("basic-") && !n.contains('.')
+        })
+        .expect("the basic test binary");
+    for &mode in modes() {
+        let mut cmd = match mode {
+            Mode::Native => Command::new(&bin),
+            Mode::Qemu => {
+                let mut c = Command::new(qemu());
+                c.arg(&bin);
+                c
+            }
+        };
+        cmd.env("FAIL", "1");
+        let r = run_cmd(cmd, std::time::Duration::from_secs(60));
+        r.assert_exit(101);
+        assert!(
+            r.stdout.contains("test fails_when_asked ... FAILED\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout
+                .contains("test result: FAILED. 2 passed; 1 failed;"),
+            "{mode:?}: {}",
+            r.stdout
         );
     }
 }
