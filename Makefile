@@ -47,6 +47,7 @@ lint:
 	$(CARGO) clippy --lib -- -D warnings -D clippy::undocumented_unsafe_blocks
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 	$(CARGO) fmt --check --manifest-path macros/Cargo.toml
+	$(CARGO) fmt --check --manifest-path template/Cargo.toml
 	$(CARGO) clippy --quiet --manifest-path macros/Cargo.toml --target-dir target/macros -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/driver/Cargo.toml
 	$(CARGO) clippy --quiet --manifest-path bench/driver/Cargo.toml --target-dir target/bench/driver \

@@ -320,3 +320,74 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
         );
     }
 }
+
+/// Copy dir `from` into `to` (files and subdirectories; not target/).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "target" {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_template_crate_runs_and_tests_in_a_copy() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/template-copy");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root.join("template"), &dir);
+    // Point the copy's gort dependency at this repository, as the README says.
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("gort = { path = \"..\" }"), "{manifest}");
+    let manifest = manifest.replace(
+        "gort = { path = \"..\" }",
+        &format!("gort = {{ path = {:?} }}", root.display().to_string()),
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let run = |args: &[&str]| {
+        Command::new(&cargo)
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("run cargo")
+    };
+    let out = run(&["run", "--release", "--quiet", "--", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "sum of squares 1..=5 = 55\n"
+    );
+    let out = run(&["test", "--release", "--quiet"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out;"
+        ),
+        "{stdout}"
+    );
+    let bin = dir.join("target/x86_64-unknown-linux-gnu/release/gort-app");
+    assert_static_elf(&bin);
+}
