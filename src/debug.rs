@@ -21,6 +21,17 @@ pub fn set_max_threads(n: i32) -> i32 {
 
 /// Introspection for gort's own test programs. **Unstable**: not part of the API, may
 /// change or go away in any release.
+/// Print every goroutine to standard error, as Go prints them on SIGQUIT or a fatal
+/// error: `goroutine N [wait reason, M minutes]:` (minutes once a goroutine has
+/// waited one or more), and `created by goroutine P` with the location of the
+/// `go` call that started it. gort keeps no symbol tables, so there are no frames.
+/// Never allocates or takes a lock: usable from a goroutine that suspects a hang.
+pub fn print_goroutines() {
+    let mut w = crate::runtime::print::FdWriter::new_user(2);
+    crate::runtime::traceback::print_all(&mut w);
+    w.flush();
+}
+
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::runtime::debug::{boot_info, m_id, num_waiting, steals, BootInfo};

@@ -173,6 +173,7 @@ pub fn goid() -> u64 {
 /// (`GORT_STACKSIZE`, else 256 KiB of address space of which only touched pages cost
 /// memory).
 #[inline]
+#[track_caller]
 pub fn go<F: FnOnce() + Send + 'static>(f: F) {
     proc::newproc(f)
 }

@@ -52,6 +52,7 @@ where
 impl<'scope> Scope<'scope, '_> {
     /// Start a goroutine running `f`, which may borrow from outside the scope (Go's
     /// `go f()` inside a function that waits for it).
+    #[track_caller]
     pub fn go<F>(&'scope self, f: F)
     where
         F: FnOnce() + Send + 'scope,

@@ -167,9 +167,22 @@ fn empty_select_blocks_forever_and_checkdead_sees_it() {
     for &mode in modes() {
         let r = run(mode, "chans", &["select-forever"]);
         r.assert_exit(2);
+        // Each listed goroutine but main says where it was started (the `go` call).
+        let (head, created) = r
+            .stderr
+            .split_once("created by goroutine 1\n\texamples/chans.rs:")
+            .unwrap_or_else(|| panic!("{mode:?}: {}", r.stderr));
         assert_eq!(
-            r.stderr,
+            head,
             "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [select (no cases)]:\n\ngoroutine 2 [chan receive]:\n"
+        );
+        assert!(
+            created.ends_with('\n')
+                && created
+                    .trim_end()
+                    .split(':')
+                    .all(|n| n.parse::<u32>().is_ok()),
+            "{created:?}"
         );
     }
 }

@@ -63,10 +63,22 @@ fn deadlock_is_reported_with_the_blocked_goroutines() {
         for procs in PROCS {
             let r = run_procs(mode, "misuse", &["deadlock"], procs);
             r.assert_exit(2);
+            let (head, created) = r
+                .stderr
+                .split_once("created by goroutine 1\n\texamples/misuse.rs:")
+                .unwrap_or_else(|| panic!("{mode:?}: {}", r.stderr));
             assert_eq!(
-                r.stderr,
+                head,
                 "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [semacquire]:\n\ngoroutine 2 [semacquire]:\n",
                 "{mode:?} {procs:?}"
+            );
+            assert!(
+                created.ends_with('\n')
+                    && created
+                        .trim_end()
+                        .split(':')
+                        .all(|n| n.parse::<u32>().is_ok()),
+                "{created:?}"
             );
         }
     }
@@ -426,4 +438,27 @@ fn a_blocking_system_call_hands_off_its_p() {
             assert_eq!(r.get("order"), "worker,sleeper", "{mode:?} {procs:?}");
         }
     }
+}
+
+#[test]
+fn print_goroutines_lists_each_with_its_wait_reason_and_creator() {
+    each("dump", &[], |r, mode, procs| {
+        r.assert_exit(0);
+        let e = &r.stderr;
+        assert!(
+            e.starts_with("\ngoroutine 1 [running]:\n"),
+            "{mode:?} {procs:?}: {e}"
+        );
+        for (n, what) in [
+            (2, "chan receive"),
+            (3, "sleep"),
+            (4, "semacquire"),
+            (5, "IO wait"),
+        ] {
+            let h =
+                format!("\ngoroutine {n} [{what}]:\ncreated by goroutine 1\n\texamples/dump.rs:");
+            assert!(e.contains(&h), "{mode:?} {procs:?}: no {h:?} in\n{e}");
+        }
+        assert_eq!(r.stdout, "done\n");
+    });
 }

@@ -1295,6 +1295,7 @@ unsafe extern "C" fn gostart<F: FnOnce()>(arg: *mut u8) {
 
 /// newproc creates a goroutine running f, puts it on the current P's runnext and
 /// wakes an idle P if there is one. Runs on any g whose M holds a P.
+#[track_caller]
 pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
     // Relaxed: written once at boot (stackinit), before any goroutine exists.
     newproc_stack(f, STACK_SIZE.load(Relaxed))
@@ -1302,20 +1303,28 @@ pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
 
 /// newproc with a stack of `stacksize` bytes (see stack::parse_stack_size's bounds).
 /// Runs on any g whose M holds a P, with no runtime lock held (it may allocate).
+#[track_caller]
 pub(crate) fn newproc_stack<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
+    // Where `go` was called from, for "created by" in goroutine listings.
+    let at = core::panic::Location::caller();
     if size_of::<F>() > FNBUF_SIZE || align_of::<F>() > 16 {
         let b = alloc::boxed::Box::new(f);
-        newproc_inline(b, stacksize);
+        newproc_inline(b, stacksize, at);
     } else {
-        newproc_inline(f, stacksize);
+        newproc_inline(f, stacksize, at);
     }
 }
 
-/// newproc for a closure that fits in a G's fnbuf. As newproc_stack.
-fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
+/// newproc for a closure that fits in a G's fnbuf. As newproc_stack; `at` is the
+/// `go` statement's location.
+fn newproc_inline<F: FnOnce() + Send + 'static>(
+    f: F,
+    stacksize: usize,
+    at: &'static core::panic::Location<'static>,
+) {
     if in_syscall() {
         // Inside gort::blocking: leave the system call to get a P.
-        return with_p(|| newproc_inline(f, stacksize));
+        return with_p(|| newproc_inline(f, stacksize, at));
     }
     {
         // Pinned: galloc/gfget use the P's slab and free list, runqput its ring.
@@ -1325,7 +1334,7 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
             throw("newproc: no P");
         }
         // SAFETY: pinned to the M holding pp, so pp is ours.
-        let newg = unsafe { newproc1(f, pp, stacksize) };
+        let newg = unsafe { newproc1(f, pp, stacksize, at) };
         // SAFETY: newg is a fresh runnable G that no queue holds yet; pp is ours
         // (pinned) and never freed.
         unsafe { runqput(&*pp, newg, true) };
@@ -1344,7 +1353,12 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(f: F, stacksize: usize) {
 ///
 /// # Safety
 /// Pinned (or on g0), owning pp.
-unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: usize) -> *mut G {
+unsafe fn newproc1<F: FnOnce() + Send + 'static>(
+    f: F,
+    pp: *mut P,
+    stacksize: usize,
+    at: &'static core::panic::Location<'static>,
+) -> *mut G {
     const { assert!(size_of::<F>() <= FNBUF_SIZE && align_of::<F>() <= 16) };
     // SAFETY: pinned (or on g0) and owning pp: gfget's and galloc's contract.
     let mut newg = unsafe { gfget(pp) };
@@ -1372,6 +1386,11 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(f: F, pp: *mut P, stacksize: us
     g.goid
         .store(sched_shared().goidgen.fetch_add(1, Relaxed) + 1, Relaxed);
     g.waitreason.store(WaitReason::Zero as u8, Relaxed);
+    g.waitsince.store(0, Relaxed);
+    g.createdat = Some(at);
+    let parent = getg();
+    // SAFETY: getg() is the running g (g0 for goroutine 1: goid 0); goid is atomic.
+    g.parentgoid = unsafe { (*parent).goid() };
     // SAFETY: newg is ours (see above).
     unsafe { casgstatus(newg, GDEAD, GRUNNABLE) };
     newg
@@ -2145,6 +2164,7 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
         (*mp).curg.store(gp, Relaxed);
         (*gp).m.store(mp, Relaxed);
         (*gp).preempt.store(false, Relaxed);
+        (*gp).waitsince.store(0, Relaxed);
         casgstatus(gp, GRUNNABLE, GRUNNING);
     }
     if !inherit {

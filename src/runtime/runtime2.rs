@@ -213,6 +213,15 @@ pub(crate) struct G {
     /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
     /// gopark; read from any thread (Relaxed).
     pub(crate) waitreason: AtomicU8,
+    /// When the G was first seen waiting (nanotime), 0 while it runs or until sysmon
+    /// stamps it (Go's waitsince, set lazily as Go's GC does): goroutine listings
+    /// print ", N minutes" after a wait reason. Cleared by execute; stamped by sysmon
+    /// (Relaxed: an approximate age, only printed).
+    pub(crate) waitsince: AtomicI64,
+    /// The goid of the goroutine that created this one, and where (`go`'s caller):
+    /// "created by" in listings. Set by newproc1 before publication.
+    pub(crate) parentgoid: u64,
+    pub(crate) createdat: Option<&'static core::panic::Location<'static>>,
     /// Wake-up word for whoever readies the G (chan sudog). Set by the waker before
     /// goready, read by the G after it resumes (goready's queue publication orders
     /// the two).
@@ -259,6 +268,9 @@ impl G {
             alllink: ptr::null_mut(),
             allnewer: AtomicPtr::new(ptr::null_mut()),
             waitreason: AtomicU8::new(WaitReason::Zero as u8),
+            waitsince: AtomicI64::new(0),
+            parentgoid: 0,
+            createdat: None,
             param: 0,
             startfn: "",
             stacksize: 0,

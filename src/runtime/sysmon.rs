@@ -67,6 +67,7 @@ fn sysmon() {
     let trace_ns = SCHEDTRACE.load(Relaxed) as i64 * 1_000_000;
     let storm_us = PREEMPT_STORM_US.load(Relaxed) as u64;
     let mut lasttrace = 0i64;
+    let mut laststamp = 0i64; // the last stamp_waiting
     let mut idle = 0u32; // how many looks found nothing to do
     let mut delay = 0u64; // microseconds
     let mut timer_cap = u64::MAX; // microseconds to the next timer of a running P
@@ -88,6 +89,9 @@ fn sysmon() {
             && storm_us == 0
             && (ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs())
         {
+            // Goroutines waiting now will have waited at least from now on.
+            super::traceback::stamp_waiting(now);
+            laststamp = now;
             ss.lock.lock();
             // Relaxed: written under sched.lock, which we hold.
             if ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs() {
@@ -139,6 +143,12 @@ fn sysmon() {
         }
         if storm_us > 0 {
             preemptall();
+        }
+        // Stamp waiting goroutines' waitsince once a second (listings print how long
+        // a goroutine has waited, in minutes).
+        if now - laststamp >= 1_000_000_000 {
+            laststamp = now;
+            super::traceback::stamp_waiting(now);
         }
         if trace_ns > 0 && now - lasttrace >= trace_ns {
             lasttrace = now;

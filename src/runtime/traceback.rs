@@ -1,6 +1,7 @@
 //! Goroutine listings for fatal errors, after Go's traceback.go: the
-//! `goroutine N [reason]:` headers Go prints under a fatal error, a deadlock report
-//! or a panic. gort keeps no symbol tables, so a header has no frames under it.
+//! `goroutine N [reason, N minutes]:` headers Go prints under a fatal error, a
+//! deadlock report or a panic. gort keeps no symbol tables, so a header has no
+//! frames under it: instead `created by goroutine P` and the `go` call's location.
 //!
 //! Everything here runs on a dying process, possibly with runtime locks held or the
 //! heap exhausted: it never allocates and never takes a lock.
@@ -31,7 +32,73 @@ pub(crate) unsafe fn goroutine_header(w: &mut FdWriter, gp: *mut G) {
     } else {
         gstatus_name(st)
     };
-    let _ = writeln!(w, "\ngoroutine {goid} [{what}]:");
+    // SAFETY: as above; waitsince is atomic, parentgoid and createdat are written
+    // before the G is published and not after.
+    let (since, parent, at) = unsafe {
+        (
+            (*gp).waitsince.load(Relaxed),
+            (*gp).parentgoid,
+            (*gp).createdat,
+        )
+    };
+    // Go prints how long a goroutine has waited once it is a minute or more.
+    let mins = if st == GWAITING && since != 0 {
+        (super::vdso_linux::nanotime() - since) / 60_000_000_000
+    } else {
+        0
+    };
+    match mins {
+        0 => {
+            let _ = writeln!(w, "\ngoroutine {goid} [{what}]:");
+        }
+        1 => {
+            let _ = writeln!(w, "\ngoroutine {goid} [{what}, 1 minute]:");
+        }
+        m => {
+            let _ = writeln!(w, "\ngoroutine {goid} [{what}, {m} minutes]:");
+        }
+    }
+    // No symbol tables, so no frames: where the goroutine was started instead.
+    if let Some(at) = at {
+        if goid != 1 {
+            let _ = writeln!(
+                w,
+                "created by goroutine {parent}\n\t{}:{}:{}",
+                at.file(),
+                at.line(),
+                at.column()
+            );
+        }
+    }
+}
+
+/// Print every goroutine that exists, oldest first, as goroutine_header does, to w.
+/// Never allocates or locks.
+pub(crate) fn print_all(w: &mut FdWriter) {
+    for gp in allgs_in_creation_order() {
+        // SAFETY: Gs are never freed; only atomics are read. Relaxed: a snapshot.
+        let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
+        if st == GDEAD || st == GIDLE {
+            continue;
+        }
+        // SAFETY: gp comes from allgs (goroutine_header's contract).
+        unsafe { goroutine_header(w, gp) };
+    }
+}
+
+/// Stamp waitsince on goroutines sysmon finds waiting without one (Go stamps it
+/// lazily in its GC). Runs on sysmon's g0; no lock, no allocation.
+pub(crate) fn stamp_waiting(now: i64) {
+    for gp in allgs_in_creation_order() {
+        // SAFETY: Gs are never freed; only atomics are touched. Relaxed: an
+        // approximate age (a G that resumed meanwhile gets 0 again in execute, or
+        // keeps a stale stamp until it parks and runs again: only printed).
+        unsafe {
+            if (*gp).atomicstatus.load(Relaxed) == GWAITING && (*gp).waitsince.load(Relaxed) == 0 {
+                let _ = (*gp).waitsince.compare_exchange(0, now, Relaxed, Relaxed);
+            }
+        }
+    }
 }
 
 /// Print "fatal error: msg", then each goroutine that exists, oldest first, as Go's
@@ -39,15 +106,7 @@ pub(crate) unsafe fn goroutine_header(w: &mut FdWriter, gp: *mut G) {
 pub(crate) fn fatal_with_goroutines(msg: &str) -> ! {
     let mut w = FdWriter::new(2);
     let _ = writeln!(w, "fatal error: {msg}");
-    for gp in allgs_in_creation_order() {
-        // SAFETY: Gs are never freed; only atomics are read. Relaxed: as above.
-        let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
-        if st == GDEAD || st == GIDLE {
-            continue;
-        }
-        // SAFETY: gp comes from allgs (goroutine_header's contract).
-        unsafe { goroutine_header(&mut w, gp) };
-    }
+    print_all(&mut w);
     w.flush();
     super::sys_linux::exit_group(2)
 }
