@@ -26,7 +26,11 @@ const MONOTONIC: usize = 1;
 const PROCESS_CPU: usize = 2;
 const THREAD_CPU: usize = 3;
 
+/// Spin for ns of this thread's CPU time. The goroutine must stay on its thread
+/// while it measures the thread's clock, so the loop runs in a NoPreempt section
+/// (preemption could move it to another thread mid-measurement).
 fn spin_for(ns: u64) {
+    let _pin = gort::NoPreempt::new();
     let start = clock(THREAD_CPU);
     let mut x = 0u64;
     while clock(THREAD_CPU) - start < ns {

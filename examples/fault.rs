@@ -3,8 +3,8 @@
 //! (a read through a null pointer), `overflow-small` (overflow of a goroutine spawned
 //! with a 32 KiB stack), `deep` (deep recursion in a goroutine spawned with 8 MiB), `wild` (a read of an unmapped address), `divide`
 //! (an integer division by zero done by the CPU), `kill-segv` / `kill-fpe` (the
-//! process sends itself SIGSEGV / SIGFPE with kill(2): a signal from a process, not
-//! a fault).
+//! process sends itself SIGSEGV / SIGFPE with tgkill(2): a signal from a process,
+//! not a fault).
 #![no_std]
 #![no_main]
 
@@ -97,10 +97,15 @@ fn main() {
         "kill-segv" | "kill-fpe" => {
             use syscalls::{syscall, Sysno};
             let sig = if how == "kill-segv" { 11 } else { 8 };
-            // SAFETY: getpid and kill have no memory effects; the signal is the test.
+            // To this thread (tgkill), as `kill` from outside reaches a thread that
+            // runs the program: the goroutine may have moved off the main thread
+            // (preemption), and a process-wide kill would reach that one instead.
+            // SAFETY: getpid, gettid and tgkill have no memory effects; the signal is
+            // the test.
             unsafe {
                 let pid = syscall!(Sysno::getpid).unwrap();
-                let _ = syscall!(Sysno::kill, pid, sig);
+                let tid = syscall!(Sysno::gettid).unwrap();
+                let _ = syscall!(Sysno::tgkill, pid, tid, sig);
             }
             gort::println!("survived");
         }

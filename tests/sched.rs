@@ -241,7 +241,8 @@ fn signals_from_kill_are_not_faults() {
             assert_eq!(r.stdout, format!("fault: {how}\n"), "{mode:?}");
             assert!(
                 r.stderr.starts_with(&format!("{name}\nPC=0x"))
-                    && r.stderr.contains(" sigcode=0\n\ngoroutine 1 [running]:\n")
+                    // SI_TKILL (-6): the example signals its own thread with tgkill.
+                    && r.stderr.contains(" sigcode=-6\n\ngoroutine 1 [running]:\n")
                     && !r.stderr.contains("panic"),
                 "{mode:?} {how}: {}",
                 r.stderr

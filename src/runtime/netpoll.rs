@@ -506,6 +506,31 @@ pub(crate) fn netpoll_break() {
     }
 }
 
+/// Make the polled goroutines of list runnable onto pp's local run queue (Go's
+/// injectglist with a P: the ring spills to the global queue when full), then wake
+/// an idle P, if any, to steal some. Runs on g0 of the M that owns pp, no lock held.
+///
+/// # Safety
+/// The caller's M owns pp.
+pub(crate) unsafe fn injectglist_local(pp: *mut super::runtime2::P, list: GList) {
+    if list.head.is_null() {
+        return;
+    }
+    let mut gp = list.head;
+    while !gp.is_null() {
+        // SAFETY: the list's Gs are ours (netpoll took them from their semaphores);
+        // pp is ours (the caller's contract) and never freed.
+        unsafe {
+            let next = (*gp).schedlink;
+            (*gp).schedlink = ptr::null_mut();
+            casgstatus(gp, GWAITING, GRUNNABLE);
+            super::runq::runqput(&*pp, gp, false);
+            gp = next;
+        }
+    }
+    super::proc::wakep();
+}
+
 /// Make the polled goroutines of list runnable (Go's injectglist): onto the global
 /// queue, then wake an idle P to run them. Runs on any g with no lock held.
 pub(crate) fn injectglist(list: GList) {

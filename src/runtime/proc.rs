@@ -1857,14 +1857,14 @@ fn findrunnable() -> (*mut G, bool) {
             if !list.head.is_null() {
                 let gp = list.head;
                 // SAFETY: gp came from netpoll: parked, ours to run; the rest of the
-                // list goes to the queues.
+                // list goes to our run queue (we own pp).
                 unsafe {
                     let rest = netpoll::GList {
                         head: (*gp).schedlink,
                         n: list.n - 1,
                     };
                     (*gp).schedlink = ptr::null_mut();
-                    netpoll::injectglist(rest);
+                    netpoll::injectglist_local(pp, rest);
                     casgstatus(gp, GWAITING, GRUNNABLE);
                 }
                 return (gp, false);
@@ -1963,14 +1963,14 @@ fn findrunnable() -> (*mut G, bool) {
                 unsafe { acquirep(pp2) };
                 if !list.head.is_null() {
                     let gp = list.head;
-                    // SAFETY: as in the non-blocking poll above.
+                    // SAFETY: as in the non-blocking poll above (we own pp2 now).
                     unsafe {
                         let rest = netpoll::GList {
                             head: (*gp).schedlink,
                             n: list.n - 1,
                         };
                         (*gp).schedlink = ptr::null_mut();
-                        netpoll::injectglist(rest);
+                        netpoll::injectglist_local(pp2, rest);
                         casgstatus(gp, GWAITING, GRUNNABLE);
                     }
                     return (gp, false);
@@ -2405,6 +2405,14 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
     // SAFETY: sched.lock is held; gp is runnable and in no queue.
     unsafe { globrunqput(gp) };
     s.lock.unlock();
+    // An idle P should run it (as Go's goschedImpl): a preempted goroutine would
+    // otherwise wait in the global queue until this P gets round to it, while
+    // another P idles. Relaxed pre-check: a P that went idle before our globrunqput
+    // did so under sched.lock, which we took after it; one that goes idle later
+    // sees gp in the global queue before it parks (findrunnable's last check).
+    if s.npidle.load(Relaxed) > 0 {
+        wakep();
+    }
     schedule()
 }
 
