@@ -26,6 +26,7 @@ pub fn all() -> Vec<Bench> {
         syscall(),
         cpuloop(),
         echo(),
+        idleconn(),
         httpd(),
     ]
 }
@@ -170,6 +171,15 @@ const WRK: Tool = Tool {
 /// Start the side's server on 127.0.0.1:0 (its arguments, then the address), wait for
 /// its `listening=ADDR` line, run `load(ADDR)`, and kill the server.
 fn with_server(c: &Ctx, r: &Run, load: impl FnOnce(&str) -> Result<Vec<Num>>) -> Result<Vec<Num>> {
+    with_server_pid(c, r, |addr, _| load(addr))
+}
+
+/// with_server, giving `load` the server's pid too.
+fn with_server_pid(
+    c: &Ctx,
+    r: &Run,
+    load: impl FnOnce(&str, u32) -> Result<Vec<Num>>,
+) -> Result<Vec<Num>> {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(&c.exe(r.side.prog).path);
     cmd.args(&r.side.args).arg("127.0.0.1:0");
@@ -185,8 +195,9 @@ fn with_server(c: &Ctx, r: &Run, load: impl FnOnce(&str) -> Result<Vec<Num>>) ->
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     out.read_line(&mut line).map_err(|e| e.to_string())?;
     let addr = line.trim().strip_prefix("listening=").map(str::to_string);
+    let pid = child.id();
     let res = match addr {
-        Some(a) => load(&a),
+        Some(a) => load(&a, pid),
         None => Err(format!("{}: no listening= line: {line:?}", r.side.label)),
     };
     let _ = child.kill();
@@ -239,6 +250,89 @@ fn echo() -> Bench {
         measure: Measure::Runs(echo_run),
         extra: vec![Prog::Go("echoclient")],
         ..Bench::new("echo")
+    }
+}
+
+/// Resident bytes of process pid (/proc/PID/statm, field 2, in pages).
+fn rss_of(pid: u32) -> Result<u64> {
+    let t = std::fs::read_to_string(format!("/proc/{pid}/statm")).map_err(|e| e.to_string())?;
+    let pages: u64 = t
+        .split(' ')
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("bad statm: {t}"))?;
+    Ok(pages * 4096)
+}
+
+fn idleconn_run(c: &Ctx, r: &Run) -> Result<Vec<Num>> {
+    use std::io::{BufRead, Write};
+    let n: u64 = r
+        .variant
+        .args
+        .first()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    with_server_pid(c, r, |addr, pid| {
+        let before = rss_of(pid)?;
+        let mut client = std::process::Command::new(&c.exe(Prog::Go("echoclient")).path)
+            .args([addr, &n.to_string(), "0", "64"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        let mut out = std::io::BufReader::new(client.stdout.take().unwrap());
+        out.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line.trim() != "ready" {
+            let _ = client.kill();
+            return Err(format!(
+                "echoclient: {line:?} (too few file descriptors? ulimit -n)"
+            ));
+        }
+        // Let the server settle (its goroutines park after the round trip).
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let after = rss_of(pid)?;
+        let _ = client.stdin.take().unwrap().write_all(b"");
+        let _ = client.wait();
+        Ok(vec![Num::int(after.saturating_sub(before) / n)])
+    })
+}
+
+fn idleconn() -> Bench {
+    const N: u64 = 10_000;
+    Bench {
+        title: "memory per idle connection",
+        summary: "an idle connection costs the echo server no more resident memory than Go's."
+            .into(),
+        sides: vec![
+            Side::gort("echo").args(["serve"]),
+            Side::go("echo").args(["serve"]),
+        ],
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("rss_per_conn", "B/connection")],
+        aims: vec![Aim::ratio(
+            "bytes per idle connection ≤ Go's (median)",
+            "rss_per_conn",
+            Cmp::Le,
+            1.0,
+        )],
+        what: |_| {
+            format!(
+                "The echo servers of `echo` (a goroutine per connection, each with a 16 KiB read \
+                 buffer). The load generator (`bench/go/echoclient` with MS = 0) opens {} connections, \
+                 makes one 64-byte round trip on each, and holds them open, idle.",
+                th(N)
+            )
+        },
+        how: |_| {
+            "the server's resident memory (/proc/PID/statm) 200 ms after every connection made its \
+             round trip, minus its resident memory before the first connection, divided by the \
+             number of connections."
+                .into()
+        },
+        measure: Measure::Runs(idleconn_run),
+        extra: vec![Prog::Go("echoclient")],
+        ..Bench::new("idleconn")
     }
 }
 

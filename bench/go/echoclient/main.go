@@ -3,6 +3,9 @@
 // and on each, for MS milliseconds, writes SIZE bytes and reads them back (checking
 // them), as fast as the server answers. Prints rt_per_s= (round trips per second,
 // all connections together). Exits 1 on any error or wrong byte.
+// With MS = 0 it holds the connections instead: one round trip on each, then it
+// prints "ready" and keeps them open, idle, until its standard input closes (the
+// benchmark driver measures the server's memory meanwhile).
 package main
 
 import (
@@ -39,6 +42,23 @@ func main() {
 			os.Exit(1)
 		}
 		cs[i] = c
+	}
+	if ms == 0 {
+		msg := bytes.Repeat([]byte{'x'}, size)
+		got := make([]byte, size)
+		for _, c := range cs {
+			if _, err := c.Write(msg); err != nil {
+				fmt.Fprintln(os.Stderr, "echoclient:", err)
+				os.Exit(1)
+			}
+			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+				fmt.Fprintln(os.Stderr, "echoclient: bad echo")
+				os.Exit(1)
+			}
+		}
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		return
 	}
 	for i, c := range cs {
 		wg.Add(1)
