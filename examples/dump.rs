@@ -1,5 +1,7 @@
 //! `dump`: goroutines waiting in different ways, then `gort::debug::print_goroutines()`
 //! lists them on stderr (tests/sched.rs checks the headers and "created by" lines).
+//! `dump wait`: the same goroutines, then main waits on a channel for ever (a
+//! sleeping goroutine keeps it from being a deadlock): for SIGQUIT's dump.
 #![no_std]
 #![no_main]
 
@@ -29,6 +31,10 @@ fn main() {
         let _ = l.accept();
     });
     sleep(Duration::from_millis(50));
+    if gort::env::args().nth(1).and_then(|a| a.to_str()) == Some("wait") {
+        gort::println!("waiting");
+        gort::chan::<u32>(0).recv();
+    }
     gort::debug::print_goroutines();
     drop(g);
     gort::println!("done");

@@ -463,3 +463,42 @@ fn print_goroutines_lists_each_with_its_wait_reason_and_creator() {
         assert_eq!(r.stdout, "done\n");
     });
 }
+
+#[test]
+fn sigquit_prints_every_goroutine_and_exits_2() {
+    use std::io::{BufRead, BufReader, Read};
+    for &mode in modes() {
+        let mut cmd = command(mode, "dump", &["wait"]);
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line, "waiting\n", "{mode:?}");
+        std::process::Command::new("kill")
+            .args(["-QUIT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let st = child.wait().unwrap();
+        let mut e = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+        assert_eq!(st.code(), Some(2), "{mode:?}: {st:?} {e}");
+        assert!(e.starts_with("SIGQUIT: quit\nPC=0x"), "{mode:?}: {e}");
+        assert!(
+            e.contains("\n\ngoroutine 1 [chan receive]:\n"),
+            "{mode:?}: {e}"
+        );
+        for (n, what) in [
+            (2, "chan receive"),
+            (3, "sleep"),
+            (4, "semacquire"),
+            (5, "IO wait"),
+        ] {
+            let h =
+                format!("\ngoroutine {n} [{what}]:\ncreated by goroutine 1\n\texamples/dump.rs:");
+            assert!(e.contains(&h), "{mode:?}: no {h:?} in\n{e}");
+        }
+    }
+}

@@ -26,6 +26,7 @@ use crate::runtime::proc::{getg, m0};
 use crate::runtime::runtime2::{G, M};
 use crate::runtime::sys_linux;
 
+const SIGQUIT: usize = 3;
 const SIGILL: usize = 4;
 const SIGBUS: usize = 7;
 const SIGFPE: usize = 8;
@@ -57,10 +58,11 @@ struct SigAction {
     mask: u64,
 }
 
-/// initsig: install the fault handlers and the preemption handler. Runs once, on m0
+/// initsig: install the fault handlers, the preemption handler and SIGQUIT's
+/// goroutine dump. Runs once, on m0
 /// in minit, before any goroutine runs; the handlers are process-wide.
 pub(crate) fn initsig() {
-    for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGURG] {
+    for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGURG, SIGQUIT] {
         let sa = SigAction {
             handler: gort_sigtramp as *const () as usize,
             // As Go's setsig: siginfo, the signal stack, our restorer, and restart.
@@ -133,6 +135,16 @@ pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *mu
     }
     let gp = getg();
     let mut w = FdWriter::new(2);
+    if sig == SIGQUIT {
+        // Go's SIGQUIT: "SIGQUIT: quit", where it landed, every goroutine, exit 2.
+        // SAFETY: FS is set on every thread that runs runtime or user code, so gp and
+        // its m are valid.
+        let mid = unsafe { (*(*gp).m()).id };
+        let _ = writeln!(w, "SIGQUIT: quit\nPC={pc:#x} m={mid} sigcode={code}");
+        crate::runtime::traceback::print_all(&mut w);
+        w.flush();
+        sys_linux::exit_group(2);
+    }
     if code <= 0 {
         // Sent by a process (kill, tgkill, sigqueue: SI_USER and the other non-positive
         // codes), not raised by a fault: report the signal as such, as Go does for
