@@ -11,6 +11,45 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
+/// Start `echo serve` on 127.0.0.1:0 in mode (GOMAXPROCS=procs, RLIMIT_NOFILE=nofile
+/// when given) and read its address from its first line.
+fn start_server(
+    mode: Mode,
+    procs: Option<&str>,
+    nofile: Option<u64>,
+) -> (std::process::Child, String) {
+    let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
+    if let Some(p) = procs {
+        cmd.env("GOMAXPROCS", p);
+    }
+    if let Some(n) = nofile {
+        limit_nofile(&mut cmd, n);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening=").unwrap().to_string();
+    (child, addr)
+}
+
+/// Kill the server and return what it wrote to stderr.
+fn stop_server(mut child: std::process::Child) -> String {
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
+
 #[test]
 fn a_thousand_connections_echo_every_byte() {
     each("echo", &["self", "1000", "20000"], |r, mode, procs| {
@@ -93,18 +132,7 @@ fn udp_and_unix_sockets_round_trip() {
 fn an_external_client_gets_every_byte_back() {
     for &mode in modes() {
         for procs in PROCS {
-            let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
-            if let Some(p) = procs {
-                cmd.env("GOMAXPROCS", p);
-            }
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = cmd.spawn().unwrap();
-            let mut out = BufReader::new(child.stdout.take().unwrap());
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            let addr = line.trim().strip_prefix("listening=").unwrap().to_string();
+            let (child, addr) = start_server(mode, procs, None);
             let clients: Vec<_> = (0..50u32)
                 .map(|c| {
                     let addr = addr.clone();
@@ -132,16 +160,8 @@ fn an_external_client_gets_every_byte_back() {
                 .map(|h| h.join().unwrap())
                 .filter(|&b| b)
                 .count();
-            child.kill().unwrap();
-            let st = child.wait().unwrap();
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            assert_eq!(ok, 50, "{mode:?} {procs:?}: {st:?} {err}");
+            let err = stop_server(child);
+            assert_eq!(ok, 50, "{mode:?} {procs:?}: {err}");
             assert_eq!(err, "", "{mode:?} {procs:?}");
         }
     }
@@ -171,16 +191,7 @@ fn limit_nofile(cmd: &mut std::process::Command, n: u64) {
 #[test]
 fn a_server_out_of_file_descriptors_reports_it_and_keeps_serving() {
     for &mode in modes() {
-        let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
-        limit_nofile(&mut cmd, 64);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening=").unwrap().to_string();
+        let (child, addr) = start_server(mode, None, Some(64));
         // 200 clients at once: more connections than the server has descriptors.
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(200));
         let clients: Vec<_> = (0..200u32)
@@ -205,15 +216,7 @@ fn a_server_out_of_file_descriptors_reports_it_and_keeps_serving() {
             .map(|h| h.join().unwrap())
             .filter(|&b| b)
             .count();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let err = stop_server(child);
         assert_eq!(
             ok, 200,
             "{mode:?}: every client is served once descriptors free up"

@@ -450,16 +450,7 @@ fn print_goroutines_lists_each_with_its_wait_reason_and_creator() {
             e.starts_with("\ngoroutine 1 [running]:\n"),
             "{mode:?} {procs:?}: {e}"
         );
-        for (n, what) in [
-            (2, "chan receive"),
-            (3, "sleep"),
-            (4, "semacquire"),
-            (5, "IO wait"),
-        ] {
-            let h =
-                format!("\ngoroutine {n} [{what}]:\ncreated by goroutine 1\n\texamples/dump.rs:");
-            assert!(e.contains(&h), "{mode:?} {procs:?}: no {h:?} in\n{e}");
-        }
+        assert_dump_lists_the_waiters(e, mode);
         assert_eq!(r.stdout, "done\n");
     });
 }
@@ -477,6 +468,8 @@ fn sigquit_prints_every_goroutine_and_exits_2() {
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
         assert_eq!(line, "waiting\n", "{mode:?}");
+        // Let main get from its print (a system call) to its channel receive.
+        std::thread::sleep(std::time::Duration::from_millis(300));
         std::process::Command::new("kill")
             .args(["-QUIT", &child.id().to_string()])
             .status()
@@ -490,15 +483,19 @@ fn sigquit_prints_every_goroutine_and_exits_2() {
             e.contains("\n\ngoroutine 1 [chan receive]:\n"),
             "{mode:?}: {e}"
         );
-        for (n, what) in [
-            (2, "chan receive"),
-            (3, "sleep"),
-            (4, "semacquire"),
-            (5, "IO wait"),
-        ] {
-            let h =
-                format!("\ngoroutine {n} [{what}]:\ncreated by goroutine 1\n\texamples/dump.rs:");
-            assert!(e.contains(&h), "{mode:?}: no {h:?} in\n{e}");
-        }
+        assert_dump_lists_the_waiters(&e, mode);
+    }
+}
+
+/// examples/dump.rs's goroutines 2-5, each with its wait reason and creator.
+fn assert_dump_lists_the_waiters(e: &str, mode: Mode) {
+    for (n, what) in [
+        (2, "chan receive"),
+        (3, "sleep"),
+        (4, "semacquire"),
+        (5, "IO wait"),
+    ] {
+        let h = format!("\ngoroutine {n} [{what}]:\ncreated by goroutine 1\n\texamples/dump.rs:");
+        assert!(e.contains(&h), "{mode:?}: no {h:?} in\n{e}");
     }
 }

@@ -1855,19 +1855,8 @@ fn findrunnable() -> (*mut G, bool) {
         {
             let list = netpoll::netpoll(0);
             if !list.head.is_null() {
-                let gp = list.head;
-                // SAFETY: gp came from netpoll: parked, ours to run; the rest of the
-                // list goes to our run queue (we own pp).
-                unsafe {
-                    let rest = netpoll::GList {
-                        head: (*gp).schedlink,
-                        n: list.n - 1,
-                    };
-                    (*gp).schedlink = ptr::null_mut();
-                    netpoll::injectglist_local(pp, rest);
-                    casgstatus(gp, GWAITING, GRUNNABLE);
-                }
-                return (gp, false);
+                // SAFETY: on g0 of the M that owns pp; the list came from netpoll.
+                return (unsafe { take_polled(pp, list) }, false);
             }
         }
 
@@ -1962,18 +1951,9 @@ fn findrunnable() -> (*mut G, bool) {
                 // idle and nobody else owns it.
                 unsafe { acquirep(pp2) };
                 if !list.head.is_null() {
-                    let gp = list.head;
-                    // SAFETY: as in the non-blocking poll above (we own pp2 now).
-                    unsafe {
-                        let rest = netpoll::GList {
-                            head: (*gp).schedlink,
-                            n: list.n - 1,
-                        };
-                        (*gp).schedlink = ptr::null_mut();
-                        netpoll::injectglist_local(pp2, rest);
-                        casgstatus(gp, GWAITING, GRUNNABLE);
-                    }
-                    return (gp, false);
+                    // SAFETY: on g0 of the M that now owns pp2; the list came from
+                    // netpoll.
+                    return (unsafe { take_polled(pp2, list) }, false);
                 }
                 continue 'top;
             }
@@ -1982,6 +1962,26 @@ fn findrunnable() -> (*mut G, bool) {
         }
         stopm();
     }
+}
+
+/// Of goroutines a poll made ready (non-empty list): the first, runnable, for this M
+/// to run, the rest onto pp's run queue (injectglist_local).
+///
+/// # Safety
+/// On g0 of the M that owns pp; list came from netpoll (its Gs are parked and ours).
+unsafe fn take_polled(pp: *mut P, list: netpoll::GList) -> *mut G {
+    let gp = list.head;
+    // SAFETY: the caller's contract: gp and the rest are ours; pp is ours.
+    unsafe {
+        let rest = netpoll::GList {
+            head: (*gp).schedlink,
+            n: list.n - 1,
+        };
+        (*gp).schedlink = ptr::null_mut();
+        netpoll::injectglist_local(pp, rest);
+        casgstatus(gp, GWAITING, GRUNNABLE);
+    }
+    gp
 }
 
 /// The earliest timer across all Ps (0: none). Any thread; no lock.
