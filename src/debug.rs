@@ -19,9 +19,30 @@ pub fn set_max_threads(n: i32) -> i32 {
     runtime::proc::set_max_threads(n)
 }
 
+/// Return as much memory to the operating system as possible, now (Go's
+/// `debug.FreeOSMemory`): the world stops briefly while every P's cache of free
+/// objects and stacks is emptied, then free pages of the heap and the memory of
+/// free goroutine stacks go back to the OS (`MADV_DONTNEED`), whatever their age.
+/// The background scavenger does the same for memory unused for a second or two.
+/// Call it from a goroutine (not inside `gort::blocking`).
+pub fn free_os_memory() {
+    runtime::mgcscavenge::free_os_memory()
+}
+
 /// Introspection for gort's own test programs. **Unstable**: not part of the API, may
 /// change or go away in any release.
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::runtime::debug::{boot_info, m_id, num_waiting, steals, BootInfo};
+    pub use crate::runtime::malloc::{heap_stats, HeapStats};
+
+    /// The number of threads (Ms) the runtime has made.
+    pub fn threads() -> i64 {
+        crate::runtime::proc::mcount()
+    }
+
+    /// Goroutine stacks in the shared pool: (resident, returned to the OS).
+    pub fn stack_pool() -> (usize, usize) {
+        crate::runtime::stack::pool_counts()
+    }
 }
