@@ -88,14 +88,15 @@ fn current_p() -> *mut P {
     unsafe { (*super::proc::getm()).p() }
 }
 
-/// A small object of `class`: from the P's cache, or (no P) from the central list.
-/// Null if the heap is exhausted. Pins while it runs. No runtime lock may be held.
+/// A small object of `class`: from the P's cache, or (no P) from the central list;
+/// and whether it is known to hold zeros. Null if the heap is exhausted. Pins while
+/// it runs. No runtime lock may be held.
 #[inline(always)]
-fn small_alloc(class: usize) -> *mut u8 {
+fn small_alloc(class: usize) -> (*mut u8, bool) {
     mlocks_inc();
     let pp = current_p();
     let x = if pp.is_null() {
-        alloc_batch(class, 1).0
+        (alloc_batch(class, 1).0, false)
     } else {
         // SAFETY: pinned: pp is the P our M holds, and its cache is ours.
         unsafe { (*pp).mcache.alloc(class) }
@@ -164,7 +165,7 @@ unsafe impl GlobalAlloc for GortHeap {
         check_may_allocate();
         let class = size_class(layout.size(), layout.align());
         let p = if class != 0 {
-            small_alloc(class)
+            small_alloc(class).0
         } else {
             let s = large_alloc(layout.size(), layout.align());
             // SAFETY: a fresh span, ours.
@@ -199,12 +200,14 @@ unsafe impl GlobalAlloc for GortHeap {
         check_may_allocate();
         let class = size_class(layout.size(), layout.align());
         if class != 0 {
-            let p = small_alloc(class);
+            let (p, zeroed) = small_alloc(class);
             if p.is_null() {
                 out_of_memory(layout.size());
             }
-            // SAFETY: a fresh object of at least layout.size() bytes.
-            unsafe { ptr::write_bytes(p, 0, layout.size()) };
+            if !zeroed {
+                // SAFETY: a fresh object of at least layout.size() bytes.
+                unsafe { ptr::write_bytes(p, 0, layout.size()) };
+            }
             return p;
         }
         let s = large_alloc(layout.size(), layout.align());

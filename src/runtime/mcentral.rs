@@ -214,6 +214,97 @@ pub(crate) fn alloc_batch(class: usize, want: usize) -> (*mut u8, usize) {
     (head, got)
 }
 
+/// What a P's cache gets to refill an empty class: a list of objects given back
+/// before (from the transfer cache or the spans' free lists), or, when there is
+/// none, a range of never-used objects from one span's untouched tail, which costs
+/// no write (and no page fault) until the program uses each object.
+pub(crate) struct Refill {
+    /// A null-terminated list of `n` objects (n may be 0).
+    pub(crate) head: *mut u8,
+    pub(crate) n: usize,
+    /// `range_n` consecutive objects from `range`, each `CLASS_TO_SIZE[class]`
+    /// bytes; `zeroed`: they are known to be zero (their pages were never used).
+    pub(crate) range: usize,
+    pub(crate) range_n: usize,
+    pub(crate) zeroed: bool,
+}
+
+/// A batch for a P's cache (see Refill): the transfer cache first, then objects
+/// on the spans' free lists, then a fresh range. Nothing at all only when the heap
+/// is exhausted. Takes the central lock (and the heap's, without it, to grow). No
+/// runtime lock may be held.
+pub(crate) fn alloc_refill(class: usize) -> Refill {
+    let want = CLASS_TO_BATCH[class] as usize;
+    let mut c = central(class).lock();
+    let mut r = Refill {
+        head: ptr::null_mut(),
+        n: 0,
+        range: 0,
+        range_n: 0,
+        zeroed: false,
+    };
+    if c.tc_len > 0 {
+        c.tc_len -= 1;
+        let i = c.tc_len;
+        c.tc_gen = gen();
+        r.head = c.tc[i];
+        r.n = want;
+        return r;
+    }
+    loop {
+        let mut s = c.partial.head;
+        if s.is_null() {
+            if r.n > 0 {
+                break;
+            }
+            drop(c);
+            s = grow(class);
+            c = central(class).lock();
+            if s.is_null() {
+                return r;
+            }
+            c.nspans += 1;
+            // SAFETY: s is a fresh span of this class, ours.
+            unsafe {
+                c.partial.push(s);
+                (*s).in_partial = true;
+            }
+        }
+        // SAFETY: s is on our partial list: its fields are ours under the lock.
+        unsafe {
+            if !(*s).freelist.is_null() {
+                while r.n < want && !(*s).freelist.is_null() {
+                    let x = (*s).freelist;
+                    (*s).freelist = next_of(x);
+                    set_next(x, r.head);
+                    r.head = x;
+                    r.n += 1;
+                    (*s).alloc_count += 1;
+                }
+            } else if r.n == 0 {
+                // Nothing given back anywhere: a fresh range from this span's tail.
+                let take = want.min(((*s).nelems - (*s).freeindex) as usize);
+                r.range = (*s).start + (*s).freeindex as usize * (*s).elemsize as usize;
+                r.range_n = take;
+                r.zeroed = !(*s).needzero;
+                (*s).freeindex += take as u32;
+                (*s).alloc_count += take as u32;
+            } else {
+                break;
+            }
+            if (*s).freelist.is_null() && (*s).freeindex == (*s).nelems {
+                c.partial.remove(s);
+                (*s).in_partial = false;
+            }
+        }
+        if r.n == want || r.range_n > 0 {
+            break;
+        }
+    }
+    c.nout += r.n + r.range_n;
+    r
+}
+
 /// A new span for class from the page heap, initialised, or null if the heap is
 /// exhausted. Takes the heap lock; the caller must not hold the central one.
 fn grow(class: usize) -> *mut MSpan {
