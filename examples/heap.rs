@@ -14,6 +14,8 @@
 //!   free_os_memory: resident memory against what is live.
 //! - `scavenge`: 64 MiB of small objects freed, then the background scavenger's work
 //!   is waited for (no free_os_memory).
+//! - `stacks`: goroutines that used deep stacks exit; free_os_memory returns the
+//!   stacks' memory.
 //! - `nop`: allocation and free on an M without a P (inside gort::blocking), of
 //!   objects that cross between it and goroutines.
 //! - `oom`: grows a Vec of 1 MiB blocks until memory runs out.
@@ -49,6 +51,7 @@ fn main() {
         Some("rss") => rss_main(),
         Some("scavenge") => scavenge(),
         Some("nop") => nop(),
+        Some("stacks") => stacks(),
         Some("oom") => oom(),
         _ => println!("unknown scenario"),
     }
@@ -156,6 +159,10 @@ fn crossp(rounds: u64, pairs: u64, items: u64) {
     println!(
         "committed.growth={}",
         last.committed_bytes - first.committed_bytes
+    );
+    println!(
+        "inuse.growth={}",
+        last.inuse_bytes as i64 - first.inuse_bytes as i64
     );
 }
 
@@ -382,4 +389,41 @@ fn oom() {
             println!("held_mib={}", v.len());
         }
     }
+}
+
+/// Goroutines that each used 120 KiB of stack, all exited: their stacks sit in the
+/// per-P caches and the pool until free_os_memory returns all but each one's top
+/// page.
+fn stacks() {
+    const N: usize = 400;
+    static STARTED: WaitGroup = WaitGroup::new();
+    static GATE: WaitGroup = WaitGroup::new();
+    static DONE: WaitGroup = WaitGroup::new();
+    GATE.add(1);
+    for _ in 0..N {
+        STARTED.add(1);
+        DONE.add(1);
+        gort::go(|| {
+            let mut buf = [0u8; 120 << 10];
+            core::hint::black_box(&mut buf);
+            STARTED.done();
+            GATE.wait();
+            core::hint::black_box(&mut buf);
+            DONE.done();
+        });
+    }
+    STARTED.wait();
+    let peak = rss();
+    GATE.done();
+    DONE.wait();
+    // Let the exited goroutines' Ms reach the scheduler and cache their stacks.
+    gort::time::sleep(core::time::Duration::from_millis(20));
+    let before = rss();
+    gort::debug::free_os_memory();
+    let after = rss();
+    let (resident, released) = gort::debug::unstable::stack_pool();
+    println!("stacks.resident={resident}");
+    println!("stacks.released={released}");
+    println!("rss.peak_kib={}", peak >> 10);
+    println!("rss.freed_kib={}", before.saturating_sub(after) >> 10);
 }

@@ -168,10 +168,10 @@ unsafe impl GlobalAlloc for GortHeap {
             small_alloc(class).0
         } else {
             let s = large_alloc(layout.size(), layout.align());
-            // SAFETY: a fresh span, ours.
             if s.is_null() {
                 ptr::null_mut()
             } else {
+                // SAFETY: a fresh span, ours.
                 unsafe { (*s).start as *mut u8 }
             }
         };

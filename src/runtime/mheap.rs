@@ -326,7 +326,9 @@ impl FixAlloc {
     }
 }
 
-/// The page heap (Go's mheap_). One instance, MHEAP, under its lock.
+/// The page heap (Go's mheap_). One instance, MHEAP, under its lock: every method
+/// runs with the heap lock held (they are reached only through MHEAP's guard), never
+/// allocates, and calls the kernel only to commit more arena.
 pub(crate) struct MHeap {
     /// [base, end) is reserved; [base, committed) is read-write.
     base: usize,

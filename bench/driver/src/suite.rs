@@ -415,7 +415,6 @@ fn binary_trees() -> Bench {
                   glibc-malloc peers' 0.81 s at depth 17 (tokio, measured in the issue), and with \
                   2 threads is at least 1.7× faster than with 1."
             .into(),
-        sides: vec![Side::gort("bench_binarytrees"), Side::go("binarytrees")],
         variants: vec![
             Variant::new("depth 17, GOMAXPROCS=1")
                 .args([17])
@@ -451,7 +450,7 @@ fn binary_trees() -> Bench {
              the ratio of the GOMAXPROCS=1 and =2 medians is the parallel speed-up."
                 .into()
         },
-        ..Bench::new("binary-trees")
+        ..Bench::pair("binarytrees")
     }
 }
 
