@@ -19,6 +19,16 @@ pub fn set_max_threads(n: i32) -> i32 {
     runtime::proc::set_max_threads(n)
 }
 
+/// Return as much memory to the operating system as possible, now (Go's
+/// `debug.FreeOSMemory`): the world stops briefly while every P's cache of free
+/// objects and stacks is emptied, then free pages of the heap and the memory of
+/// free goroutine stacks go back to the OS (`MADV_DONTNEED`), whatever their age.
+/// The background scavenger does the same for memory unused for a second or two.
+/// Call it from a goroutine (not inside `gort::blocking`).
+pub fn free_os_memory() {
+    runtime::mgcscavenge::free_os_memory()
+}
+
 /// Introspection for gort's own test programs. **Unstable**: not part of the API, may
 /// change or go away in any release.
 /// Print every goroutine to standard error, as Go prints them on SIGQUIT or a fatal
@@ -44,5 +54,17 @@ pub mod unstable {
     /// Ps that sysmon took from goroutines in system calls (retake) so far.
     pub fn syscall_retakes() -> u64 {
         crate::runtime::sysmon::RETAKES.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub use crate::runtime::malloc::{heap_stats, HeapStats};
+
+    /// The number of threads (Ms) the runtime has made.
+    pub fn threads() -> i64 {
+        crate::runtime::proc::mcount()
+    }
+
+    /// Goroutine stacks in the shared pool: (resident, returned to the OS).
+    pub fn stack_pool() -> (usize, usize) {
+        crate::runtime::stack::pool_counts()
     }
 }

@@ -40,18 +40,19 @@ rustflags = ["-C", "relocation-model=static", "-C", "panic=abort"]
 
 /// Set up a user crate in target/NAME exactly as README.md says, with main.rs.
 fn user_crate(name: &str, main_rs: &str) -> PathBuf {
-    user_crate_with(name, main_rs, "")
+    user_crate_with(name, main_rs, "", "")
 }
 
-/// user_crate, with more manifest text (targets) appended.
-fn user_crate_with(name: &str, main_rs: &str, more_manifest: &str) -> PathBuf {
+/// user_crate, with extra keys for the gort dependency (`, default-features = false`)
+/// and more manifest text (targets) appended.
+fn user_crate_with(name: &str, main_rs: &str, gort_keys: &str, more_manifest: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join(".cargo")).unwrap();
     let manifest = format!(
         "[package]\nname = \"usercrate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [workspace]\n\n[dependencies]\ngort = {{ path = {:?} }}\n\n\
+         [workspace]\n\n[dependencies]\ngort = {{ path = {:?}{gort_keys} }}\n\n\
          [profile.dev]\npanic = \"abort\"\n\n[profile.release]\npanic = \"abort\"\n{more_manifest}",
         root.display().to_string()
     );
@@ -220,7 +221,7 @@ fn cargo_test(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std
 
 #[test]
 fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
-    let dir = user_crate_with("test-crate", MAIN_RS, TEST_TARGETS);
+    let dir = user_crate_with("test-crate", MAIN_RS, "", TEST_TARGETS);
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(dir.join("tests/basic.rs"), BASIC_RS).unwrap();
 
@@ -390,4 +391,121 @@ fn the_template_crate_runs_and_tests_in_a_copy() {
     );
     let bin = dir.join("target/x86_64-unknown-linux-gnu/release/gort-app");
     assert_static_elf(&bin);
+}
+
+/// A program with its own `#[global_allocator]` (gort's `global-allocator` feature
+/// off): a bump allocator over a static arena that counts its calls. gort's runtime
+/// (Ps, Ms, G slabs, channels, timers, a GOMAXPROCS change) lives in it.
+const OWN_ALLOC: &str = r#"#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+gort::main!(main);
+
+const ARENA: usize = 256 << 20;
+#[repr(align(4096))]
+struct Arena(core::cell::UnsafeCell<[u8; ARENA]>);
+// SAFETY: disjoint pieces of the arena are handed out by an atomic bump pointer.
+unsafe impl Sync for Arena {}
+static MEM: Arena = Arena(core::cell::UnsafeCell::new([0; ARENA]));
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static FREES: AtomicUsize = AtomicUsize::new(0);
+
+struct Bump;
+
+// SAFETY: every block is a distinct, aligned piece of the static arena.
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        let base = MEM.0.get() as usize;
+        let mut cur = NEXT.load(Relaxed);
+        loop {
+            let start = (base + cur).next_multiple_of(l.align()) - base;
+            let end = start + l.size();
+            if end > ARENA {
+                return core::ptr::null_mut();
+            }
+            match NEXT.compare_exchange_weak(cur, end, Relaxed, Relaxed) {
+                Ok(_) => return (base + start) as *mut u8,
+                Err(c) => cur = c,
+            }
+        }
+    }
+    unsafe fn dealloc(&self, _p: *mut u8, _l: Layout) {
+        FREES.fetch_add(1, Relaxed);
+    }
+}
+
+#[global_allocator]
+static A: Bump = Bump;
+
+fn main() {
+    let before = ALLOCS.load(Relaxed);
+    let c = gort::chan::<alloc::boxed::Box<u64>>(8);
+    let wg = alloc::sync::Arc::new(gort::sync::WaitGroup::new());
+    for i in 0..8u64 {
+        let (tx, w) = (c.clone(), wg.clone());
+        w.add(1);
+        gort::go(move || {
+            for k in 0..100 {
+                tx.send(alloc::boxed::Box::new(i * 100 + k));
+            }
+            w.done();
+        });
+    }
+    let mut sum = 0;
+    for _ in 0..800 {
+        sum += *c.recv().unwrap();
+    }
+    wg.wait();
+    gort::gomaxprocs(3);
+    gort::time::sleep(core::time::Duration::from_millis(5));
+    let v: alloc::vec::Vec<u32> = (1..=10).collect();
+    gort::println!("sum={sum} vsum={}", v.iter().sum::<u32>());
+    gort::println!("own_allocs={}", ALLOCS.load(Relaxed) > before + 800);
+    gort::println!("frees={}", FREES.load(Relaxed) > 0);
+}
+"#;
+
+#[test]
+fn a_program_brings_its_own_global_allocator() {
+    let dir = user_crate_with(
+        "own-alloc-crate",
+        OWN_ALLOC,
+        ", default-features = false",
+        "",
+    );
+    let out = cargo(&dir, "build");
+    assert!(
+        out.status.success(),
+        "own-allocator crate build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = dir.join("target/x86_64-unknown-linux-gnu/release/usercrate");
+    for &mode in modes() {
+        for procs in PROCS {
+            let mut cmd = match mode {
+                Mode::Native => Command::new(&bin),
+                Mode::Qemu => {
+                    let mut c = Command::new(qemu());
+                    c.arg(&bin);
+                    c
+                }
+            };
+            if let Some(p) = procs {
+                cmd.env("GOMAXPROCS", p);
+            }
+            let r = run_cmd(cmd, std::time::Duration::from_secs(30));
+            r.assert_exit(0);
+            assert_eq!(
+                r.stdout, "sum=319600 vsum=55\nown_allocs=true\nfrees=true\n",
+                "{mode:?} {procs:?}"
+            );
+        }
+    }
 }

@@ -45,6 +45,8 @@ pub(crate) const OFF_GOBUF_FPCSR: usize = offset_of!(Gobuf, fpcsr);
 pub(crate) const OFF_M_TLS: usize = offset_of!(M, tls);
 pub(crate) const OFF_M_G0: usize = offset_of!(M, g0);
 pub(crate) const OFF_M_LOCKS: usize = offset_of!(M, locks);
+/// M.p, read FS-relative by the allocator's fast path (malloc.rs current_p).
+pub(crate) const OFF_M_P: usize = offset_of!(M, p);
 
 #[cfg(not(test))]
 core::arch::global_asm!(

@@ -11,13 +11,18 @@ use crate::runtime::{debug, proc, runtime1};
 
 /// The global allocator: forwards to the heap in malloc.rs (HEAP, which the unit
 /// tests can use without it being their allocator). It runs in every context: on
-/// goroutines, on g0, on Ms without a P.
+/// goroutines, on g0, on Ms without a P. With the `global-allocator` feature off (it
+/// is on by default) the program brings its own `#[global_allocator]`, which then
+/// also serves the runtime's own structures (Ps, Ms, G slabs, timers).
+#[cfg(feature = "global-allocator")]
 struct Global;
 
+#[cfg(feature = "global-allocator")]
 #[global_allocator]
 static GLOBAL: Global = Global;
 
 // SAFETY: forwards to GortHeap, which upholds GlobalAlloc's contract.
+#[cfg(feature = "global-allocator")]
 unsafe impl core::alloc::GlobalAlloc for Global {
     #[inline]
     unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
@@ -28,6 +33,21 @@ unsafe impl core::alloc::GlobalAlloc for Global {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
         // SAFETY: forwarded contract.
         unsafe { crate::runtime::malloc::HEAP.dealloc(ptr, layout) }
+    }
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: core::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { crate::runtime::malloc::HEAP.alloc_zeroed(layout) }
+    }
+    #[inline]
+    unsafe fn realloc(
+        &self,
+        ptr: *mut u8,
+        layout: core::alloc::Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { crate::runtime::malloc::HEAP.realloc(ptr, layout, new_size) }
     }
 }
 

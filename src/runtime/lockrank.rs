@@ -12,8 +12,9 @@
 //! Debug builds record each M's held locks (`M::locks_held`, most recent last) and
 //! throw `lock ordering problem` on a violation, and `assert_lock_held` checks that a
 //! function documented as "X must be held" is called with X held (Go's
-//! assertLockHeld). The heap's lock ranks so that nothing else may be held when it is
-//! taken: the runtime never allocates while it holds one of its own locks. Release
+//! assertLockHeld). The allocator's locks (a central list's, the page heap's) rank so
+//! that nothing else may be held when one is taken: the runtime never allocates while
+//! it holds one of its own locks, and the allocator holds one of its own at a time. Release
 //! builds carry none of this: a lock is a futex word and the `m.locks` count.
 
 /// A lock's rank. Lower ranks are taken first.
@@ -36,8 +37,12 @@ pub(crate) enum LockRank {
     StackPool,
     /// The chunk goroutine stacks are carved from.
     StackChunk,
-    /// The heap: nothing else may be held (no allocation under a runtime lock).
-    Heap,
+    /// A size class's central list (mcentral.rs): nothing else may be held (no
+    /// allocation under a runtime lock).
+    MCentral,
+    /// The page heap (mheap.rs): nothing else may be held; the central lists drop
+    /// theirs before they take it.
+    MHeap,
     /// A lock under which no other lock is taken (unit tests, small leaf locks).
     Leaf,
 }
@@ -56,7 +61,8 @@ const fn partial_order(r: LockRank) -> &'static [LockRank] {
         NotifyList => &[],
         StackPool => &[Sched],
         StackChunk => &[],
-        Heap => &[],
+        MCentral => &[],
+        MHeap => &[],
         Leaf => &[],
     }
 }
@@ -73,7 +79,8 @@ impl LockRank {
             NotifyList => "notifyList",
             StackPool => "stackpool",
             StackChunk => "stackchunk",
-            Heap => "heap",
+            MCentral => "mcentral",
+            MHeap => "mheap",
             Leaf => "leaf",
         }
     }
@@ -238,7 +245,12 @@ mod tests {
             !rank_ok(SemaRoot, SemaRoot),
             "two sema roots at once is a bug"
         );
-        assert!(!rank_ok(Sched, Heap), "no allocation under sched.lock");
+        assert!(!rank_ok(Sched, MCentral), "no allocation under sched.lock");
+        assert!(!rank_ok(Sched, MHeap), "no allocation under sched.lock");
+        assert!(
+            !rank_ok(MCentral, MHeap),
+            "a central list drops its lock before it takes the heap's"
+        );
         assert!(rank_ok(Timers, Timers) && rank_ok(Sched, Timers));
         assert!(rank_ok(Sched, Leaf) && !rank_ok(Leaf, Leaf));
     }

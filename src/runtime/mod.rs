@@ -17,7 +17,10 @@
 //! - `chan`, `select`: channels (hchan) and selectgo;
 //! - `time`: per-P timer heaps, sleep, and the timers behind `after`/`tick`;
 //! - `stack`: goroutine stacks and their guard pages;
-//! - `malloc`: the heap behind the global allocator;
+//! - `malloc`, `mcache`, `mcentral`, `mheap`, `sizeclasses`: the allocator behind
+//!   the global allocator (per-P caches, central lists, the page heap);
+//! - `mgcscavenge`: returning free memory to the OS (the scavenger,
+//!   free_os_memory);
 //! - `netpoll`: the network poller (epoll): goroutines wait for fds, not threads;
 //! - `signal_linux`: fault handlers (stack overflow, nil dereference) and the
 //!   SIGURG entry;
@@ -52,6 +55,10 @@ pub(crate) mod lock_futex;
 #[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub(crate) mod lockrank;
 pub(crate) mod malloc;
+pub(crate) mod mcache;
+pub(crate) mod mcentral;
+pub(crate) mod mgcscavenge;
+pub(crate) mod mheap;
 pub(crate) mod netpoll;
 pub(crate) mod os_linux;
 pub(crate) mod panic;
@@ -64,6 +71,7 @@ pub(crate) mod runtime2;
 pub(crate) mod select;
 pub(crate) mod sema;
 pub(crate) mod signal_linux;
+pub(crate) mod sizeclasses;
 pub(crate) mod stack;
 pub(crate) mod sys_linux;
 pub(crate) mod sysmon;

@@ -898,16 +898,20 @@ unsafe fn p_destroy(pp: *mut P) {
 }
 
 /// Move the timers of the dead Ps procresize left behind (ids from..to) to the
-/// current P. Runs with the world stopped, after procresize, without sched.lock (it
-/// may allocate).
+/// current P, and give their cached objects back to the central lists (neither may
+/// be done under sched.lock). Runs with the world stopped, after procresize, without
+/// sched.lock.
 fn move_dead_timers(from: usize, to: usize) {
     let mp = acquirem();
     for i in from..to {
         let dead = allp(i);
         // SAFETY: Ps are never freed and Timers is shared by design (its heap is under
-        // its own lock); with the world stopped nobody else uses a dead P, and the
-        // current P is ours (pinned).
-        unsafe { (*dead).timers.move_to(&(*mp.p()).timers) };
+        // its own lock); with the world stopped nobody else uses a dead P (its mcache
+        // included), and the current P is ours (pinned).
+        unsafe {
+            (*dead).timers.move_to(&(*mp.p()).timers);
+            (*dead).mcache.flush_all();
+        }
     }
 }
 

@@ -511,6 +511,9 @@ pub(crate) struct P {
     pub(crate) stackcache: usize,
     /// The length of stackcache.
     pub(crate) stackcachecnt: u32,
+    /// Free small objects (mcache.rs). Owner only, pinned; anyone with the world
+    /// stopped.
+    pub(crate) mcache: crate::runtime::mcache::MCache,
 }
 
 impl P {
@@ -539,6 +542,7 @@ impl P {
             gslab_n: 0,
             stackcache: 0,
             stackcachecnt: 0,
+            mcache: crate::runtime::mcache::MCache::new(),
         }
     }
 

@@ -275,18 +275,142 @@ fn stack_oom(size: usize, r: isize) -> ! {
 
 /// Free default-size stacks shared by all Ps, linked through the word at each
 /// stack's top; the lock is taken only when a P's cache over- or underflows.
+///
+/// A stack entering the pool is stamped with the scavenger's generation (the word
+/// below the link). The scavenger (mgcscavenge.rs) returns the memory of stacks
+/// that stayed in the pool for a while to the OS (`release_pool_stacks`): all but
+/// the top page, which holds the link and stamp and is the first page a goroutine
+/// touches anyway; the stack stays mapped and guarded. Released stacks wait on a
+/// list of their own and are reused only after the resident ones.
 struct Pool {
     head: usize,
     n: usize,
+    /// Stacks whose memory went back to the OS.
+    rel: usize,
+    rel_n: usize,
 }
 
-static POOL: Locked<Pool> = Locked::new(LockRank::StackPool, Pool { head: 0, n: 0 });
+static POOL: Locked<Pool> = Locked::new(
+    LockRank::StackPool,
+    Pool {
+        head: 0,
+        n: 0,
+        rel: 0,
+        rel_n: 0,
+    },
+);
 /// A P keeps at most this many free stacks; beyond it, half go to the pool.
 const STACKCACHE_MAX: u32 = 64;
 
 /// The link word of a free stack whose top is hi.
 fn link(hi: usize) -> *mut usize {
     (hi - 8) as *mut usize
+}
+
+/// The word of a pooled stack that holds the scavenger generation it entered the
+/// pool in.
+fn stamp(hi: usize) -> *mut usize {
+    (hi - 16) as *mut usize
+}
+
+/// The current scavenger generation.
+fn scav_gen() -> usize {
+    super::mgcscavenge::SCAV_GEN.load(Relaxed) as usize
+}
+
+impl Pool {
+    /// Push the free stack with top hi onto the resident list, stamped now.
+    ///
+    /// # Safety
+    /// The stack is free (nothing runs on it) and on no list.
+    unsafe fn push(&mut self, hi: usize) {
+        // SAFETY: the stack's top words are ours while it is free.
+        unsafe {
+            *link(hi) = self.head;
+            *stamp(hi) = scav_gen();
+        }
+        self.head = hi;
+        self.n += 1;
+    }
+
+    /// Pop a stack: resident ones first. 0 if the pool is empty.
+    fn pop(&mut self) -> usize {
+        let hi = if self.head != 0 {
+            self.n -= 1;
+            &mut self.head
+        } else if self.rel != 0 {
+            self.rel_n -= 1;
+            &mut self.rel
+        } else {
+            return 0;
+        };
+        let top = *hi;
+        // SAFETY: pooled stacks are free; their link words are ours.
+        *hi = unsafe { *link(top) };
+        top
+    }
+}
+
+/// Return to the OS the memory of pooled stacks that entered the pool at or before
+/// scavenger generation `upto` (all but each stack's top page), moving them to the
+/// released list; returns how many. The pool lock is dropped around the madvise
+/// calls. Runs on any M with no runtime lock held.
+#[inline(never)]
+pub(crate) fn release_pool_stacks(upto: u32) -> usize {
+    const MADV_DONTNEED: usize = 4;
+    let size = STACK_SIZE.load(Relaxed);
+    let page = guard_size();
+    let mut total = 0;
+    loop {
+        let mut batch = [0usize; 64];
+        let mut n = 0;
+        {
+            let mut pool = POOL.lock();
+            let mut prev = 0usize;
+            let mut cur = pool.head;
+            while cur != 0 && n < batch.len() {
+                // SAFETY: pooled stacks are free: their top words are ours.
+                unsafe {
+                    let next = *link(cur);
+                    if *stamp(cur) <= upto as usize {
+                        if prev == 0 {
+                            pool.head = next;
+                        } else {
+                            *link(prev) = next;
+                        }
+                        pool.n -= 1;
+                        batch[n] = cur;
+                        n += 1;
+                    } else {
+                        prev = cur;
+                    }
+                    cur = next;
+                }
+            }
+        }
+        for &hi in &batch[..n] {
+            // SAFETY: the stack is free and off the pool: nobody uses [lo, hi - page).
+            unsafe { sys_linux::madvise(hi - size, size - page, MADV_DONTNEED) };
+        }
+        let mut pool = POOL.lock();
+        for &hi in &batch[..n] {
+            // SAFETY: free stacks, off every list.
+            unsafe { *link(hi) = pool.rel };
+            pool.rel = hi;
+            pool.rel_n += 1;
+        }
+        drop(pool);
+        total += n;
+        if n < batch.len() {
+            return total;
+        }
+    }
+}
+
+/// Stacks in the pool: (resident, released).
+pub(crate) fn pool_counts() -> (usize, usize) {
+    let pool = POOL.lock();
+    (pool.n, pool.rel_n)
 }
 
 /// stackcache_get: a stack of the current default size for a G about to run on
@@ -303,10 +427,11 @@ pub(crate) unsafe fn stackcache_get(pp: *mut P) -> Stack {
         if (*pp).stackcache == 0 {
             let mut pool = POOL.lock();
             let mut n = 0;
-            while pool.head != 0 && n < STACKCACHE_MAX / 2 {
-                let hi = pool.head;
-                pool.head = *link(hi);
-                pool.n -= 1;
+            while n < STACKCACHE_MAX / 2 {
+                let hi = pool.pop();
+                if hi == 0 {
+                    break;
+                }
                 *link(hi) = (*pp).stackcache;
                 (*pp).stackcache = hi;
                 n += 1;
@@ -340,18 +465,17 @@ pub(crate) unsafe fn stackcache_put(pp: *mut P, stk: Stack) {
                 let hi = (*pp).stackcache;
                 (*pp).stackcache = *link(hi);
                 (*pp).stackcachecnt -= 1;
-                *link(hi) = pool.head;
-                pool.head = hi;
-                pool.n += 1;
+                pool.push(hi);
             }
         }
     }
 }
 
-/// Move all of a dying P's cached stacks to the shared pool (procresize).
+/// Move all of a P's cached stacks to the shared pool (procresize for a dying P;
+/// free_os_memory for every P).
 ///
 /// # Safety
-/// The world is stopped and pp is being destroyed.
+/// The world is stopped and pp is not running (or is being destroyed).
 pub(crate) unsafe fn stackcache_release(pp: *mut P) {
     let mut pool = POOL.lock();
     // SAFETY: as above; the cached stacks are free.
@@ -359,9 +483,7 @@ pub(crate) unsafe fn stackcache_release(pp: *mut P) {
         while (*pp).stackcache != 0 {
             let hi = (*pp).stackcache;
             (*pp).stackcache = *link(hi);
-            *link(hi) = pool.head;
-            pool.head = hi;
-            pool.n += 1;
+            pool.push(hi);
         }
         (*pp).stackcachecnt = 0;
     }

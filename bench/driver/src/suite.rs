@@ -28,6 +28,9 @@ pub fn all() -> Vec<Bench> {
         echo(),
         idleconn(),
         httpd(),
+        binary_trees(),
+        holes(),
+        crossfree(),
     ]
 }
 
@@ -766,6 +769,119 @@ fn timers() -> Bench {
             )
         },
         ..Bench::pair("timers")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The allocator: binary-trees, holes, crossfree.
+// ---------------------------------------------------------------------------------------
+
+fn binary_trees() -> Bench {
+    Bench {
+        title: "binary-trees (allocation-heavy)",
+        summary: "binary-trees (CLBG, a goroutine per depth) takes at most Go's time, at most the \
+                  glibc-malloc peers' 0.81 s at depth 17 (tokio, measured in the issue), and with \
+                  2 threads is at least 1.7× faster than with 1."
+            .into(),
+        variants: vec![
+            Variant::new("depth 17, GOMAXPROCS=1")
+                .args([17])
+                .env("GOMAXPROCS", "1"),
+            Variant::new("depth 17, GOMAXPROCS=2")
+                .args([17])
+                .env("GOMAXPROCS", "2"),
+            Variant::new("depth 18, GOMAXPROCS=1")
+                .args([18])
+                .env("GOMAXPROCS", "1"),
+            Variant::new("depth 18, GOMAXPROCS=2")
+                .args([18])
+                .env("GOMAXPROCS", "2"),
+        ],
+        metrics: vec![Metric::lower("seconds", "s")],
+        aims: vec![Aim::ratio(
+            "binary-trees ≤ Go's time (median)",
+            "seconds",
+            Cmp::Le,
+            1.0,
+        )],
+        what: |_| {
+            "The Computer Language Benchmarks Game's binary-trees as Go's reference program does it: \
+             a stretch tree of depth D+1, a long-lived tree of depth D, then one goroutine per depth \
+             d = 4, 6, …, D building and checking 2^(D−d+4) trees of depth d; every node is a heap \
+             object of two child pointers (16 bytes: `Box<Node>` / `&Node{}`), freed when its tree is \
+             dropped (gort) or collected (Go). Every check is verified (`bench/binarytrees.rs`, \
+             `bench/go/binarytrees`)."
+                .into()
+        },
+        how: |_| {
+            "wall time (CLOCK_MONOTONIC) of the whole computation inside the program, in seconds; \
+             the ratio of the GOMAXPROCS=1 and =2 medians is the parallel speed-up."
+                .into()
+        },
+        ..Bench::pair("binarytrees")
+    }
+}
+
+fn holes() -> Bench {
+    Bench {
+        title: "allocation beside holes",
+        summary:
+            "an allocation of 300-400 bytes beside 10,000 small holes takes at most Go's time."
+                .into(),
+        variants: vec![Variant::default().args([10_000, 20_000])],
+        metrics: vec![Metric::lower("ns_per_alloc", "ns/alloc")],
+        aims: vec![Aim::ratio(
+            "holes ≤ Go's time (median)",
+            "ns_per_alloc",
+            Cmp::Le,
+            1.0,
+        )],
+        what: |_| {
+            "Main allocates 20,000 objects of 48 bytes and frees every other one (10,000 holes too \
+             small for what follows), then allocates 20,000 zeroed byte vectors of 300 to 400 bytes \
+             (`vec![0u8; n]` / `make([]byte, n)`), keeping all alive; both check lengths and contents \
+             afterwards (`bench/holes.rs`, `bench/go/holes`)."
+                .into()
+        },
+        how: |_| {
+            "wall time (CLOCK_MONOTONIC) of the 20,000 allocations, divided by 20,000, in ns per \
+             allocation (linked_list_allocator, gort's heap before this benchmark existed, took \
+             ~170,000-200,000 ns)."
+                .into()
+        },
+        ..Bench::pair("holes")
+    }
+}
+
+fn crossfree() -> Bench {
+    const N: u64 = 2_000_000;
+    Bench {
+        title: "objects freed on another P",
+        summary:
+            "a box allocated on one P and freed on another — reported, no stated aim (Go frees \
+                  by garbage collection)."
+                .into(),
+        variants: vec![Variant::default().args([N])],
+        metrics: vec![Metric::lower("ns_per_item", "ns/item")],
+        what: |c| {
+            format!(
+                "A producer goroutine allocates {} boxes of 64 bytes (`Box<[u64; 8]>` / `new([8]uint64)`) \
+                 holding i and sends them over a channel of capacity 128; main receives each, adds it \
+                 up and drops it, and checks the count and the sum (the program exits 1 otherwise). At \
+                 {} the two run on different Ps, so every object is freed on the other P \
+                 (`bench/crossfree.rs`, `bench/go/crossfree`).",
+                th(N),
+                procs(c)
+            )
+        },
+        how: |_| {
+            format!(
+                "wall time (CLOCK_MONOTONIC) from before the producer is spawned until the channel is \
+                 drained, divided by {}, in ns per item (allocation, channel send and receive, free).",
+                th(N)
+            )
+        },
+        ..Bench::pair("crossfree")
     }
 }
 
