@@ -37,8 +37,12 @@ fn objects_freed_on_other_ps_come_back_exactly() {
             let threads: i64 = r.get("threads.growth").parse().unwrap();
             assert!((0..=64).contains(&first), "{what}: {first} objects left");
             let extra = last - first - 2 * threads;
+            // A few either way: the runtime's own short-lived objects (a G slab, a
+            // goroutine's closure between done() and exit in the first round) may
+            // be counted at one measurement and not the other; a leak would show
+            // as thousands (each round makes 20,000 boxes).
             assert!(
-                (0..=4).contains(&extra),
+                (-8..=8).contains(&extra),
                 "{what}: {extra} more objects than after round 1"
             );
             assert!(r.num("large.after_last") <= 8, "{what}");
