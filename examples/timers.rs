@@ -2,7 +2,11 @@
 //! `sleepers N MS` (N goroutines sleep MS at once; all must wake), `after` (after() as
 //! a select timeout), `tick` (a ticker's ticks), `deadlock-free` (main sleeps while
 //! nothing else runs: not a deadlock), `load N MS ROUNDS` (N goroutines sleep MS
-//! repeatedly; wake-ups per second and CPU used, for the benchmark).
+//! repeatedly; wake-ups per second and CPU used, for the benchmark), and the timers
+//! that stop: `stop-race N K` and `reset-race N K` (N goroutines x K timers
+//! stopped or reset around their firing: nothing stale is ever received),
+//! `after-func`, `ticker`, `resets N` (memory after N resets of one timer and N
+//! abandoned `after`s).
 #![no_std]
 #![no_main]
 
@@ -11,7 +15,7 @@ extern crate alloc;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use gort::sync::WaitGroup;
-use gort::time::{after, sleep, tick, Duration, Instant};
+use gort::time::{after, after_func, sleep, tick, Duration, Instant, Ticker, Timer};
 use gort::{chan, println, select};
 
 gort::main!(main);
@@ -28,6 +32,93 @@ fn process_cpu_ns() -> u64 {
     // SAFETY: the kernel writes one timespec into ts.
     unsafe { syscalls::syscall!(syscalls::Sysno::clock_gettime, 2, ts.as_mut_ptr()).unwrap() };
     ts[0] * 1_000_000_000 + ts[1]
+}
+
+/// The process's peak resident set in KiB (getrusage's ru_maxrss).
+fn maxrss_kb() -> u64 {
+    let mut ru = [0u64; 18];
+    // SAFETY: the kernel writes one struct rusage (144 bytes) into ru.
+    unsafe { syscalls::syscall!(syscalls::Sysno::getrusage, 0, ru.as_mut_ptr()).unwrap() };
+    ru[4]
+}
+
+/// A small pseudo-random number (xorshift), per caller state.
+fn rnd(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
+}
+
+/// N goroutines x K timers, each stopped (reset: false) or reset (true) at a random
+/// moment around its firing. Counts what Go 1.23 forbids: a value received after
+/// stop returned, or one from before a reset, or none (or two) after a reset.
+fn race(reset: bool, n: u64, k: u64) {
+    let stale = Arc::new(AtomicU64::new(0));
+    let missing = Arc::new(AtomicU64::new(0));
+    let pending = Arc::new(AtomicU64::new(0));
+    let fired = Arc::new(AtomicU64::new(0));
+    let wg = Arc::new(WaitGroup::new());
+    wg.add(n as i32);
+    for g in 0..n {
+        let (stale, missing, pending, fired, wg) = (
+            stale.clone(),
+            missing.clone(),
+            pending.clone(),
+            fired.clone(),
+            wg.clone(),
+        );
+        gort::go(move || {
+            let mut s = 0x9e37_79b9_7f4a_7c15 ^ (g + 1);
+            for _ in 0..k {
+                let t = Timer::new(Duration::from_micros(rnd(&mut s) % 2000));
+                sleep(Duration::from_micros(rnd(&mut s) % 2000));
+                if !t.c().is_empty() {
+                    fired.fetch_add(1, Relaxed);
+                }
+                if !reset {
+                    if t.stop() {
+                        pending.fetch_add(1, Relaxed);
+                    }
+                    sleep(Duration::from_millis(3));
+                    if t.c().try_recv().is_ok() {
+                        stale.fetch_add(1, Relaxed);
+                    }
+                    continue;
+                }
+                let at = Instant::now();
+                if t.reset(Duration::from_millis(1)) {
+                    pending.fetch_add(1, Relaxed);
+                }
+                let got = select! {
+                    recv(t.c()) -> v => v,
+                    recv(after(Duration::from_secs(5))) -> _x => None,
+                };
+                match got {
+                    // The value names when the timer was due: not before the reset's.
+                    Some(v) if v < at + Duration::from_millis(1) => {
+                        stale.fetch_add(1, Relaxed);
+                    }
+                    Some(_) => {}
+                    None => {
+                        missing.fetch_add(1, Relaxed);
+                    }
+                }
+                sleep(Duration::from_millis(3));
+                if t.c().try_recv().is_ok() {
+                    stale.fetch_add(1, Relaxed);
+                }
+            }
+            wg.done();
+        });
+    }
+    wg.wait();
+    println!("race.total={}", n * k);
+    println!("race.stale={}", stale.load(Relaxed));
+    println!("race.missing={}", missing.load(Relaxed));
+    // Stop and reset drain a value that was sent but not received: still pending.
+    println!("race.pending={}", pending.load(Relaxed));
+    println!("race.fired_first={}", fired.load(Relaxed));
 }
 
 fn main() {
@@ -139,6 +230,81 @@ fn main() {
             println!("wakeups_per_sec={:.0}", wakes.load(Relaxed) as f64 / secs);
             println!("cpu_per_wall={:.2}", cpu / secs);
         }
-        _ => gort::eprintln!("usage: timers sleep|sleepers|after|tick|deadlock-free|load"),
+        "stop-race" => race(false, arg(2, 100), arg(3, 20)),
+        "reset-race" => race(true, arg(2, 100), arg(3, 20)),
+        "after-func" => {
+            let runs = Arc::new(AtomicU64::new(0));
+            let r = runs.clone();
+            // Dropping the handle does not stop it.
+            drop(after_func(Duration::from_millis(5), move || {
+                r.fetch_add(1, Relaxed);
+            }));
+            sleep(Duration::from_millis(60));
+            println!("afterfunc.dropped_runs={}", runs.load(Relaxed));
+            let r = runs.clone();
+            let t = after_func(Duration::from_millis(50), move || {
+                r.fetch_add(1, Relaxed);
+            });
+            println!("afterfunc.stop_pending={}", t.stop());
+            sleep(Duration::from_millis(100));
+            println!("afterfunc.after_stop_runs={}", runs.load(Relaxed));
+            // A reset after it fired runs it again.
+            println!("afterfunc.reset_pending={}", t.reset(Duration::from_millis(1)));
+            sleep(Duration::from_millis(60));
+            println!("afterfunc.after_reset_runs={}", runs.load(Relaxed));
+            println!("afterfunc.reset_again={}", t.reset(Duration::from_millis(1)));
+            sleep(Duration::from_millis(60));
+            println!("afterfunc.final_runs={}", runs.load(Relaxed));
+        }
+        "ticker" => {
+            let t0 = Instant::now();
+            let tk = Ticker::new(Duration::from_millis(5));
+            for _ in 0..5 {
+                tk.c().recv().unwrap();
+            }
+            println!("ticker.five_ms_at_least_25={}", t0.elapsed() >= Duration::from_millis(24));
+            tk.stop();
+            sleep(Duration::from_millis(30));
+            println!("ticker.after_stop_empty={}", tk.c().try_recv().is_err());
+            let t0 = Instant::now();
+            tk.reset(Duration::from_millis(2));
+            for _ in 0..3 {
+                tk.c().recv().unwrap();
+            }
+            println!("ticker.reset_ticks_ms_at_least_6={}", t0.elapsed() >= Duration::from_millis(5));
+            drop(tk);
+            println!("ticker.done=true");
+        }
+        "resets" => {
+            let n = arg(2, 1_000_000);
+            let t = Timer::new(Duration::from_secs(3600));
+            // Warm up: the first resets and afters settle the heap's size.
+            for _ in 0..1000 {
+                t.reset(Duration::from_secs(3600));
+                let _ = after(Duration::from_secs(3600));
+            }
+            let before = maxrss_kb();
+            for _ in 0..n {
+                t.reset(Duration::from_secs(3600));
+            }
+            let mid = maxrss_kb();
+            let ready = chan::<u32>(1);
+            for i in 0..n {
+                ready.send(i as u32);
+                // The ready channel wins; the abandoned timer must not be kept.
+                select! {
+                    recv(ready) -> _v => {},
+                    recv(after(Duration::from_secs(3600))) -> _t => {},
+                }
+            }
+            let end = maxrss_kb();
+            println!("resets.n={n}");
+            println!("resets.reset_growth_kb={}", mid.saturating_sub(before));
+            println!("resets.after_growth_kb={}", end.saturating_sub(mid));
+            println!("resets.pending={}", t.stop());
+        }
+        _ => gort::eprintln!(
+            "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets"
+        ),
     }
 }

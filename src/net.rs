@@ -20,17 +20,23 @@
 //!
 //! TCP connections have `TCP_NODELAY` set, as in Go.
 //!
-//! Not yet: read/write deadlines and `connect_timeout` (they come with stoppable
-//! timers).
+//! Every socket has std's timeouts (`set_read_timeout`: each operation that has to
+//! wait gives up after that long) and Go's deadlines (`set_read_deadline`: an
+//! instant after which operations fail, including one already waiting), both
+//! failing with `TimedOut`, "i/o timeout"; `TcpStream::connect_timeout` bounds a
+//! connect. A deadline is a timer in the poll descriptor, reset in place.
 
 use alloc::string::String;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use core::time::Duration;
 
 use crate::io::{Error, ErrorKind, Result};
-use crate::runtime::netpoll::{self, PollDesc, MODE_READ, MODE_WRITE};
+use crate::runtime::netpoll::{self, PollDesc, Wait, MODE_READ, MODE_WRITE};
 use crate::runtime::sys_linux::{self, sock, EAGAIN, EINTR};
+use crate::runtime::vdso_linux::nanotime;
 use crate::sync::Mutex;
+use crate::time::Instant;
 
 pub use core::net;
 
@@ -59,6 +65,11 @@ const MSG_NOSIGNAL: i32 = 0x4000;
 /// Go's error for an operation on a closed socket.
 fn err_closed() -> Error {
     Error::new_static(ErrorKind::NotConnected, "use of closed network connection")
+}
+
+/// Go's error for an operation past its deadline (os.ErrDeadlineExceeded).
+fn err_timeout() -> Error {
+    Error::new_static(ErrorKind::TimedOut, "i/o timeout")
 }
 
 /// How [`TcpStream::shutdown`] shuts a connection down (std's `Shutdown`).
@@ -234,6 +245,10 @@ pub(crate) struct NetFd {
     /// Serialise readers, and writers (Go's fdMutex read and write locks).
     rlock: Mutex<()>,
     wlock: Mutex<()>,
+    /// Per-operation timeouts (std's set_read_timeout, set_write_timeout) in ns, 0
+    /// for none: an operation that has to wait arms mode's deadline this far ahead.
+    /// Relaxed: a setting, read at the start of each wait.
+    timeouts: [AtomicI64; 2],
 }
 
 impl NetFd {
@@ -255,6 +270,7 @@ impl NetFd {
                 closed: AtomicBool::new(false),
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
+                timeouts: [AtomicI64::new(0), AtomicI64::new(0)],
             }),
             Err(e) => {
                 sys_linux::close(fd);
@@ -272,11 +288,37 @@ impl NetFd {
         }
     }
 
+    /// mode's per-operation timeout in ns (0: none).
+    fn timeout(&self, mode: u8) -> i64 {
+        // Relaxed: a setting (see timeouts).
+        self.timeouts[(mode == MODE_WRITE) as usize].load(Ordering::Relaxed)
+    }
+
+    /// Park until the descriptor is ready for mode again. With a per-operation
+    /// timeout, the first wait of an operation (`*armed` false) arms the deadline.
+    fn wait(&self, mode: u8, armed: &mut bool) -> Result<()> {
+        let t = self.timeout(mode);
+        if t > 0 && !*armed {
+            *armed = true;
+            netpoll::set_deadline(self.pd, nanotime().saturating_add(t), mode);
+        }
+        match netpoll::poll_wait(self.pd, mode) {
+            Wait::Ready => Ok(()),
+            Wait::Closed => Err(err_closed()),
+            Wait::TimedOut => Err(err_timeout()),
+        }
+    }
+
     /// Run op until it does not say EAGAIN (parking between tries) or EINTR.
-    /// Returns op's non-negative result or its error.
+    /// Returns op's non-negative result or its error. With an absolute deadline
+    /// (no per-operation timeout) that has passed, fails before trying, as Go does.
     fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
+        let mut armed = false;
         loop {
             self.check_open()?;
+            if self.timeout(mode) == 0 && self.pd.expired(mode) {
+                return Err(err_timeout());
+            }
             let r = op();
             if r >= 0 {
                 return Ok(r as usize);
@@ -285,12 +327,46 @@ impl NetFd {
                 continue;
             }
             if r == -EAGAIN {
-                if !netpoll::poll_wait(self.pd, mode) {
-                    return Err(err_closed());
-                }
+                self.wait(mode, &mut armed)?;
                 continue;
             }
             return Err(Error::from_neg(r));
+        }
+    }
+
+    /// Set mode's per-operation timeout (None: no timeout; zero is an error, as
+    /// std's). Clears an absolute deadline.
+    fn set_timeout(&self, mode: u8, d: Option<Duration>) -> Result<()> {
+        let ns = match d {
+            Some(d) if d.is_zero() => {
+                return Err(Error::new_static(
+                    ErrorKind::InvalidInput,
+                    "cannot set a 0 duration timeout",
+                ))
+            }
+            Some(d) => (d.as_nanos().min(i64::MAX as u128) as i64).max(1),
+            None => 0,
+        };
+        // Relaxed: a setting (see timeouts).
+        self.timeouts[(mode == MODE_WRITE) as usize].store(ns, Ordering::Relaxed);
+        netpoll::set_deadline(self.pd, 0, mode);
+        Ok(())
+    }
+
+    /// Set mode's absolute deadline (None: none; in the past: pending and future
+    /// operations fail with "i/o timeout" at once). Clears a per-operation timeout.
+    fn set_deadline(&self, mode: u8, t: Option<Instant>) {
+        // Relaxed: a setting (see timeouts).
+        self.timeouts[(mode == MODE_WRITE) as usize].store(0, Ordering::Relaxed);
+        let d = t.map_or(0, |t| t.as_nanos().max(1));
+        netpoll::set_deadline(self.pd, d, mode);
+    }
+
+    /// The per-operation timeout of mode, as std's read_timeout reports it.
+    fn get_timeout(&self, mode: u8) -> Option<Duration> {
+        match self.timeout(mode) {
+            0 => None,
+            ns => Some(Duration::from_nanos(ns as u64)),
         }
     }
 
@@ -346,10 +422,9 @@ impl NetFd {
             r if r == -EISCONN => return Ok(()),
             r => return Err(Error::from_neg(r)),
         }
+        let mut armed = false;
         loop {
-            if !netpoll::poll_wait(self.pd, MODE_WRITE) {
-                return Err(err_closed());
-            }
+            self.wait(MODE_WRITE, &mut armed)?;
             let mut e = 0i32;
             let r = sock::getsockopt_int(self.sysfd, SOL_SOCKET, SO_ERROR, &mut e);
             if r < 0 {
@@ -377,11 +452,7 @@ impl NetFd {
     /// Park until the descriptor is readable (a pidfd: the child exited).
     pub(crate) fn wait_readable(&self) -> Result<()> {
         self.check_open()?;
-        if netpoll::poll_wait(self.pd, MODE_READ) {
-            Ok(())
-        } else {
-            Err(err_closed())
-        }
+        self.wait(MODE_READ, &mut false)
     }
 
     fn addr(&self, peer: bool) -> Result<SocketAddr> {
@@ -525,6 +596,17 @@ impl TcpStream {
         let a = addr.to_socket_addr()?;
         let fd = NetFd::socket(domain_of(&a), SOCK_STREAM)?;
         fd.connect(&RawAddr::from_socket_addr(&a))?;
+        sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
+        Ok(TcpStream { fd })
+    }
+
+    /// Connect to addr, giving up with `TimedOut` after timeout (std's
+    /// connect_timeout; a zero timeout is an `InvalidInput` error).
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> Result<TcpStream> {
+        let fd = NetFd::socket(domain_of(addr), SOCK_STREAM)?;
+        fd.set_timeout(MODE_WRITE, Some(timeout))?;
+        fd.connect(&RawAddr::from_socket_addr(addr))?;
+        fd.set_timeout(MODE_WRITE, None)?;
         sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
         Ok(TcpStream { fd })
     }
@@ -717,3 +799,79 @@ impl UnixStream {
         self.fd.close()
     }
 }
+
+/// Deadlines and timeouts, for every socket type (std's names for timeouts, Go's
+/// for deadlines; setting one kind clears the other).
+macro_rules! deadlines {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Make each read (or accept, or recv) that has to wait fail with
+            /// `TimedOut` ("i/o timeout") after d (None: wait for ever). A zero
+            /// duration is an `InvalidInput` error, as std's.
+            pub fn set_read_timeout(&self, d: Option<Duration>) -> Result<()> {
+                self.fd.check_open()?;
+                self.fd.set_timeout(MODE_READ, d)
+            }
+
+            /// As [`set_read_timeout`](Self::set_read_timeout), for writes.
+            pub fn set_write_timeout(&self, d: Option<Duration>) -> Result<()> {
+                self.fd.check_open()?;
+                self.fd.set_timeout(MODE_WRITE, d)
+            }
+
+            /// The read timeout, if one is set.
+            pub fn read_timeout(&self) -> Result<Option<Duration>> {
+                Ok(self.fd.get_timeout(MODE_READ))
+            }
+
+            /// The write timeout, if one is set.
+            pub fn write_timeout(&self) -> Result<Option<Duration>> {
+                Ok(self.fd.get_timeout(MODE_WRITE))
+            }
+
+            /// Go's SetReadDeadline: reads fail with `TimedOut` ("i/o timeout")
+            /// from instant t on, including one already waiting (a deadline in the
+            /// past wakes it at once). None removes the deadline.
+            pub fn set_read_deadline(&self, t: Option<Instant>) -> Result<()> {
+                self.fd.check_open()?;
+                self.fd.set_deadline(MODE_READ, t);
+                Ok(())
+            }
+
+            /// Go's SetWriteDeadline (see [`set_read_deadline`](Self::set_read_deadline)).
+            pub fn set_write_deadline(&self, t: Option<Instant>) -> Result<()> {
+                self.fd.check_open()?;
+                self.fd.set_deadline(MODE_WRITE, t);
+                Ok(())
+            }
+
+            /// Go's SetDeadline: both the read and the write deadline.
+            pub fn set_deadline(&self, t: Option<Instant>) -> Result<()> {
+                self.set_read_deadline(t)?;
+                self.set_write_deadline(t)
+            }
+        }
+    )*};
+}
+
+deadlines!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);
+
+/// Debug shows the descriptor, as std's does (with the addresses, where known).
+macro_rules! debug_fd {
+    ($($t:ident),*) => {$(
+        impl core::fmt::Debug for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                let mut d = f.debug_struct(stringify!($t));
+                if let Ok(a) = self.fd.addr(false) {
+                    d.field("addr", &a);
+                }
+                if let Ok(a) = self.fd.addr(true) {
+                    d.field("peer", &a);
+                }
+                d.field("fd", &self.fd.sysfd).finish()
+            }
+        }
+    )*};
+}
+
+debug_fd!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);

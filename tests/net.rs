@@ -227,3 +227,86 @@ fn a_server_out_of_file_descriptors_reports_it_and_keeps_serving() {
         );
     }
 }
+
+/// Read and write timeouts, deadlines (set in the past from another goroutine,
+/// extended while waiting), connect and accept timeouts: each expiry is
+/// `TimedOut` with Go's "i/o timeout", other goroutines run meanwhile, and the
+/// socket stays usable.
+#[test]
+fn deadlines_and_timeouts() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "read-timeout",
+            &[
+                ("read_timeout.get_ms", "50"),
+                ("read_timeout.kind", "TimedOut"),
+                ("read_timeout.msg", "i/o timeout"),
+                ("read_timeout.waited_at_least_50ms", "true"),
+                ("read_timeout.waited_under_5s", "true"),
+                ("read_timeout.others_ran", "true"),
+                ("read_timeout.again.kind", "TimedOut"),
+                ("read_timeout.then_read", "true"),
+                ("read_timeout.zero_is_error", "true"),
+            ],
+        ),
+        (
+            "past-deadline",
+            &[
+                ("past.kind", "TimedOut"),
+                ("past.msg", "i/o timeout"),
+                ("past.waited_at_least_20ms", "true"),
+                ("past.next_fails", "true"),
+                ("past.cleared_reads", "1"),
+            ],
+        ),
+        ("extend", &[("extend.ok", "true")]),
+        (
+            "write-timeout",
+            &[
+                ("write_timeout.kind", "TimedOut"),
+                ("write_timeout.wrote_some", "true"),
+            ],
+        ),
+        (
+            "connect-timeout",
+            &[
+                ("connect.kind", "TimedOut"),
+                ("connect.msg", "i/o timeout"),
+                ("connect.waited_at_least_100ms", "true"),
+                ("connect.zero_is_error", "true"),
+            ],
+        ),
+        (
+            "accept-timeout",
+            &[
+                ("accept.kind", "TimedOut"),
+                ("accept.waited_at_least_30ms", "true"),
+                ("accept.then_ok", "true"),
+            ],
+        ),
+    ];
+    for (case, want) in cases {
+        each("deadline", &[case], |r, mode, procs| {
+            r.assert_exit(0);
+            for (k, v) in *want {
+                assert_eq!(r.get(k), *v, "{case} {mode:?} {procs:?}: {k}\n{}", r.stdout);
+            }
+        });
+    }
+}
+
+/// 100,000 deadline resets on one connection: one timer reset in place, no growth.
+#[test]
+fn deadline_resets_keep_memory_flat() {
+    each("deadline", &["resets", "100000"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("resets.n"), "100000", "{ctx}");
+        let g = r.num("resets.growth_kb");
+        assert!(
+            g < 1024,
+            "{ctx}: 100k deadline resets grew memory by {g} KiB"
+        );
+        assert_eq!(r.get("resets.last.kind"), "TimedOut", "{ctx}");
+    });
+}

@@ -71,3 +71,86 @@ fn a_timer_load_completes() {
         assert_eq!(r.get("wakeups"), "40000");
     });
 }
+
+/// Go 1.23's timer semantics under races: N goroutines stop or reset timers at
+/// random moments around their firing; no value from before a stop or reset is
+/// ever received, a reset timer fires exactly once, and both orders happened.
+#[test]
+fn timer_stop_and_reset_race_with_firing() {
+    for how in ["stop-race", "reset-race"] {
+        each("timers", &[how, "100", "20"], |r, mode, procs| {
+            r.assert_exit(0);
+            let ctx = format!("{how} {mode:?} {procs:?}");
+            assert_eq!(r.get("race.total"), "2000", "{ctx}");
+            assert_eq!(r.get("race.stale"), "0", "{ctx}: stale value received");
+            assert_eq!(r.get("race.missing"), "0", "{ctx}: reset timer never fired");
+            // A value sent but not received is drained by stop/reset: pending.
+            assert_eq!(r.get("race.pending"), "2000", "{ctx}");
+            let fired = r.num("race.fired_first");
+            assert!(
+                fired > 0 && fired < 2000,
+                "{ctx}: the race was not exercised: {fired} of 2000 fired first"
+            );
+        });
+    }
+}
+
+#[test]
+fn after_func_runs_stops_and_resets() {
+    each("timers", &["after-func"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(
+            r.get("afterfunc.dropped_runs"),
+            "1",
+            "{ctx}: a dropped handle still runs"
+        );
+        assert_eq!(r.get("afterfunc.stop_pending"), "true", "{ctx}");
+        assert_eq!(
+            r.get("afterfunc.after_stop_runs"),
+            "1",
+            "{ctx}: ran after stop"
+        );
+        assert_eq!(r.get("afterfunc.reset_pending"), "false", "{ctx}");
+        assert_eq!(
+            r.get("afterfunc.after_reset_runs"),
+            "2",
+            "{ctx}: reset runs it again"
+        );
+        assert_eq!(r.get("afterfunc.final_runs"), "3", "{ctx}");
+    });
+}
+
+#[test]
+fn ticker_stops_and_resets() {
+    each("timers", &["ticker"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("ticker.five_ms_at_least_25"), "true", "{ctx}");
+        assert_eq!(
+            r.get("ticker.after_stop_empty"),
+            "true",
+            "{ctx}: ticked after stop"
+        );
+        assert_eq!(r.get("ticker.reset_ticks_ms_at_least_6"), "true", "{ctx}");
+        assert_eq!(r.get("ticker.done"), "true", "{ctx}");
+    });
+}
+
+/// A million resets of one timer, and a million `after`s abandoned in a select,
+/// hold no memory (each `after` used to be kept until it fired: 187 MB).
+#[test]
+fn a_million_resets_keep_memory_flat() {
+    each("timers", &["resets", "1000000"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("resets.n"), "1000000", "{ctx}");
+        let (a, b) = (
+            r.num("resets.reset_growth_kb"),
+            r.num("resets.after_growth_kb"),
+        );
+        assert!(a < 1024, "{ctx}: 1M resets grew the heap by {a} KiB");
+        assert!(b < 4096, "{ctx}: 1M abandoned afters grew it by {b} KiB");
+        assert_eq!(r.get("resets.pending"), "true", "{ctx}");
+    });
+}

@@ -13,7 +13,8 @@
 //! throw `lock ordering problem` on a violation, and `assert_lock_held` checks that a
 //! function documented as "X must be held" is called with X held (Go's
 //! assertLockHeld). The allocator's locks (a central list's, the page heap's) rank so
-//! that nothing else may be held when one is taken: the runtime never allocates while
+//! that nothing else may be held when one is taken (but a timer's send lock, the
+//! lowest rank, under which anything may happen, as in Go): the runtime never allocates while
 //! it holds one of its own locks, and the allocator holds one of its own at a time. Release
 //! builds carry none of this: a lock is a futex word and the `m.locks` count.
 
@@ -21,12 +22,18 @@
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 #[repr(u8)]
 pub(crate) enum LockRank {
+    /// A timer's send lock (time.rs): held across a timer channel's send, which
+    /// may ready a goroutine, start an M and allocate; taken with nothing held, and
+    /// anything may be taken under it (Go: NONE < timerSend).
+    TimerSend = 1,
     /// sched.lock: idle Ps and Ms, the global run queue, stop-the-world.
-    Sched = 1,
+    Sched,
     /// sched.gfree_lock: the global free G list (taken under sched.lock in procresize).
     Gfree,
     /// A P's timer heap (two at once only while moving a dead P's timers).
     Timers,
+    /// One timer's state (time.rs), taken under its heap's lock or alone.
+    Timer,
     /// A channel (several at once only in select, in address order).
     Hchan,
     /// A semaphore root (sema.rs).
@@ -53,9 +60,11 @@ use LockRank::*;
 /// when a lock of this rank is acquired (Go's lockPartialOrder).
 const fn partial_order(r: LockRank) -> &'static [LockRank] {
     match r {
+        TimerSend => &[],
         Sched => &[],
         Gfree => &[Sched],
         Timers => &[Sched, Timers],
+        Timer => &[Timers],
         Hchan => &[Hchan],
         SemaRoot => &[],
         NotifyList => &[],
@@ -71,9 +80,11 @@ impl LockRank {
     /// The rank's name, for the lock ordering report.
     pub(crate) fn name(self) -> &'static str {
         match self {
+            TimerSend => "timerSend",
             Sched => "sched",
             Gfree => "gfree",
             Timers => "timers",
+            Timer => "timer",
             Hchan => "hchan",
             SemaRoot => "semaRoot",
             NotifyList => "notifyList",
@@ -89,7 +100,10 @@ impl LockRank {
 /// Whether a lock of rank `rank` may be taken when `prev` is the most recently
 /// acquired lock still held (Go's checkRanks).
 pub(crate) fn rank_ok(prev: LockRank, rank: LockRank) -> bool {
-    if rank < prev {
+    if prev == TimerSend && rank != TimerSend {
+        // The lowest rank, held across a timer channel's send: anything after it.
+        true
+    } else if rank < prev {
         false
     } else if rank == Leaf {
         prev != Leaf
@@ -253,6 +267,9 @@ mod tests {
         );
         assert!(rank_ok(Timers, Timers) && rank_ok(Sched, Timers));
         assert!(rank_ok(Sched, Leaf) && !rank_ok(Leaf, Leaf));
+        assert!(rank_ok(Timers, Timer) && !rank_ok(Timer, Timers));
+        assert!(rank_ok(TimerSend, Timer) && rank_ok(TimerSend, MCentral));
+        assert!(!rank_ok(TimerSend, TimerSend) && !rank_ok(Timer, TimerSend));
     }
 
     /// A select's many channel locks are one run: any number fit, they are released

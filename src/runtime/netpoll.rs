@@ -26,6 +26,12 @@
 //! - `netpollunblock` (the poller, close): G or WAIT or NIL -> READY on an event
 //!   (returning the G to ready, if one was parked), or -> NIL on close.
 //!
+//! A deadline (`set_deadline`, Go's pollSetDeadline) is a timer per direction in
+//! the descriptor: when it fires it marks the deadline expired (`rd`/`wd` = -1) and
+//! makes the semaphore NIL, waking the waiter, which returns `Wait::TimedOut`. Each
+//! change bumps `rseq`/`wseq` under the descriptor's lock, so a timer that fires for
+//! a deadline since replaced does nothing.
+//!
 //! At most one goroutine waits per direction (a second is a fatal error, as Go's
 //! "double wait"): gort::net serialises readers and writers of one stream.
 //!
@@ -49,6 +55,7 @@ use super::proc::{casgstatus, gopark};
 use super::runtime1::throw;
 use super::runtime2::{WaitReason, G, GRUNNABLE, GWAITING};
 use super::sys_linux::{self, EAGAIN, EINTR};
+use super::time::{Kind, Timer};
 
 const PD_NIL: usize = 0;
 const PD_READY: usize = 1;
@@ -70,6 +77,23 @@ pub(crate) struct PollDesc {
     closing: AtomicBool,
     rg: AtomicUsize,
     wg: AtomicUsize,
+    /// Serialises deadline changes and their timers' firing (rank Leaf: nothing is
+    /// taken under it; the timers are changed after it is dropped).
+    lock: Mutex,
+    /// Read and write deadlines: 0 none, -1 expired, else nanotime. Written under
+    /// lock; read anywhere (Acquire, pairing with the Release that expires them, so
+    /// a woken waiter sees why).
+    rd: AtomicI64,
+    wd: AtomicI64,
+    /// Deadline generations, under lock (Relaxed): a deadline timer that fires with
+    /// an older one is stale; the timers apply changes in this order (Timer::modify's
+    /// seq).
+    rseq: AtomicUsize,
+    wseq: AtomicUsize,
+    /// The deadline timers (their argument is this descriptor: set once the batch
+    /// is at its final address).
+    rt: Timer,
+    wt: Timer,
 }
 
 impl PollDesc {
@@ -81,7 +105,29 @@ impl PollDesc {
             closing: AtomicBool::new(false),
             rg: AtomicUsize::new(PD_NIL),
             wg: AtomicUsize::new(PD_NIL),
+            lock: Mutex::new(LockRank::Leaf),
+            rd: AtomicI64::new(0),
+            wd: AtomicI64::new(0),
+            rseq: AtomicUsize::new(0),
+            wseq: AtomicUsize::new(0),
+            rt: Timer::new(Kind::Plain, netpoll_read_deadline, 0),
+            wt: Timer::new(Kind::Plain, netpoll_write_deadline, 0),
         }
+    }
+
+    /// The deadline of mode.
+    fn deadline(&self, mode: u8) -> &AtomicI64 {
+        if mode == MODE_READ {
+            &self.rd
+        } else {
+            &self.wd
+        }
+    }
+
+    /// Whether mode's deadline has passed (Go's netpollcheckerr's timeout case).
+    pub(crate) fn expired(&self, mode: u8) -> bool {
+        // Acquire: pairs with the Release that expires it.
+        self.deadline(mode).load(Acquire) < 0
     }
 
     fn sema(&self, mode: u8) -> &AtomicUsize {
@@ -222,6 +268,14 @@ fn pd_alloc() -> *mut PollDesc {
                 .collect::<alloc::vec::Vec<_>>()
                 .into_boxed_slice(),
         );
+        for pd in batch.iter() {
+            let arg = pd as *const PollDesc as usize;
+            // SAFETY: the batch is at its final address and nobody else reaches it.
+            unsafe {
+                pd.rt.set_arg(arg);
+                pd.wt.set_arg(arg);
+            }
+        }
         POLLCACHE.lock.lock();
         for pd in batch.iter_mut() {
             // SAFETY: under the cache lock, the list head is ours; pd is fresh.
@@ -263,6 +317,9 @@ pub(crate) fn poll_open(fd: i32) -> Result<&'static PollDesc, isize> {
     pd.closing.store(false, Relaxed);
     pd.rg.store(PD_NIL, Relaxed);
     pd.wg.store(PD_NIL, Relaxed);
+    // Relaxed: as above (no deadline timer is pending: evict stopped them).
+    pd.rd.store(0, Relaxed);
+    pd.wd.store(0, Relaxed);
     let tag = (pdp as u64) | ((seq as u64) << 48);
     // Relaxed: EPFD is set (netpollinit succeeded).
     let r = sys_linux::epoll_ctl(
@@ -292,10 +349,19 @@ pub(crate) fn poll_close(pd: &'static PollDesc) {
 /// poll_runtime_pollUnblock: mark pd closing and wake both waiters (they return
 /// with is_closing set). Runs on any goroutine.
 pub(crate) fn poll_evict(pd: &PollDesc) {
+    pd.lock.lock();
     // Release: a woken waiter (Acquire in is_closing) sees it.
     pd.closing.store(true, Release);
+    // New generations: a deadline timer still in flight is stale.
+    let rs = pd.rseq.load(Relaxed).wrapping_add(1);
+    let ws = pd.wseq.load(Relaxed).wrapping_add(1);
+    pd.rseq.store(rs, Relaxed);
+    pd.wseq.store(ws, Relaxed);
     let rg = netpollunblock(pd, MODE_READ, false);
     let wg = netpollunblock(pd, MODE_WRITE, false);
+    pd.lock.unlock();
+    pd.rt.stop(Some(rs));
+    pd.wt.stop(Some(ws));
     for gp in [rg, wg] {
         if !gp.is_null() {
             // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
@@ -304,10 +370,41 @@ pub(crate) fn poll_evict(pd: &PollDesc) {
     }
 }
 
-/// Wait until pd is ready for mode ('r' or 'w'), or closed. Returns true when I/O
-/// may be retried, false when pd was closed. Runs on a goroutine with no runtime
-/// lock held (it parks). Go's netpollblock.
-pub(crate) fn poll_wait(pd: &PollDesc, mode: u8) -> bool {
+/// Why poll_wait returned.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Wait {
+    /// I/O may be retried (an event came, or a deadline moved away).
+    Ready,
+    /// The descriptor was closed (evicted).
+    Closed,
+    /// mode's deadline passed.
+    TimedOut,
+}
+
+/// Wait until pd is ready for mode ('r' or 'w'), closed or past its deadline. Runs
+/// on a goroutine with no runtime lock held (it parks). Go's poll_runtime_pollWait.
+pub(crate) fn poll_wait(pd: &PollDesc, mode: u8) -> Wait {
+    if pd.is_closing() {
+        return Wait::Closed;
+    }
+    if pd.expired(mode) {
+        return Wait::TimedOut;
+    }
+    if netpollblock(pd, mode) {
+        return Wait::Ready;
+    }
+    if pd.is_closing() {
+        Wait::Closed
+    } else if pd.expired(mode) {
+        Wait::TimedOut
+    } else {
+        Wait::Ready
+    }
+}
+
+/// netpollblock: park until pd's mode semaphore is made READY (true) or NIL by
+/// close or a deadline (false). Runs on a goroutine with no runtime lock held.
+fn netpollblock(pd: &PollDesc, mode: u8) -> bool {
     let gpp = pd.sema(mode);
     loop {
         // Acquire (all three): pairs with netpollunblock's AcqRel, so what the
@@ -328,7 +425,7 @@ pub(crate) fn poll_wait(pd: &PollDesc, mode: u8) -> bool {
             _ => throw("runtime: double wait"),
         }
     }
-    if !pd.is_closing() {
+    if !pd.is_closing() && !pd.expired(mode) {
         // SAFETY: netpollblockcommit only CASes gpp (a field of a PollDesc, never
         // freed); whoever swaps our G out of it readies us.
         unsafe {
@@ -389,6 +486,92 @@ fn netpollunblock(pd: &PollDesc, mode: u8, ioready: bool) -> *mut G {
             return ptr::null_mut();
         }
     }
+}
+
+/// poll_runtime_pollSetDeadline: set mode's deadline to d (nanotime; 0: none; in
+/// the past: expire now, waking a waiter). Runs on a goroutine with no runtime lock
+/// held (the timer may be added to a heap).
+pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) {
+    let (dl, seqf, t) = if mode == MODE_READ {
+        (&pd.rd, &pd.rseq, &pd.rt)
+    } else {
+        (&pd.wd, &pd.wseq, &pd.wt)
+    };
+    let d = if d > 0 && d <= super::vdso_linux::nanotime() {
+        -1
+    } else {
+        d
+    };
+    pd.lock.lock();
+    // Relaxed: we hold the lock, under which it is written.
+    if pd.is_closing() || dl.load(Relaxed) == d {
+        pd.lock.unlock();
+        return;
+    }
+    // Relaxed: under lock.
+    let seq = seqf.load(Relaxed).wrapping_add(1);
+    seqf.store(seq, Relaxed);
+    // Release: a waiter woken below (Acquire in expired) sees the expiry.
+    dl.store(d, Release);
+    let gp = if d < 0 {
+        netpollunblock(pd, mode, false)
+    } else {
+        ptr::null_mut()
+    };
+    pd.lock.unlock();
+    // After the lock: the timer applies changes in seq order however the setters
+    // race to it.
+    if d > 0 {
+        t.modify(d, 0, Some(seq));
+    } else {
+        t.stop(Some(seq));
+    }
+    if !gp.is_null() {
+        // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
+        unsafe { super::proc::goready(gp) };
+    }
+}
+
+/// netpolldeadlineimpl: mode's deadline timer fired with generation seq: unless
+/// stale, expire the deadline and wake the waiter. On g0 (run_timers), no lock held.
+fn netpoll_deadline(pd: &PollDesc, seq: usize, mode: u8) {
+    let (dl, seqf) = if mode == MODE_READ {
+        (&pd.rd, &pd.rseq)
+    } else {
+        (&pd.wd, &pd.wseq)
+    };
+    pd.lock.lock();
+    // Relaxed: under lock.
+    if seqf.load(Relaxed) != seq {
+        pd.lock.unlock();
+        return;
+    }
+    // Release: as in set_deadline.
+    dl.store(-1, Release);
+    let gp = netpollunblock(pd, mode, false);
+    pd.lock.unlock();
+    if !gp.is_null() {
+        // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
+        unsafe { super::proc::goready(gp) };
+    }
+}
+
+/// The read deadline timer's function.
+///
+/// # Safety
+/// arg is a PollDesc (never freed).
+unsafe fn netpoll_read_deadline(arg: usize, seq: usize, _delay: i64) {
+    // SAFETY: the caller's contract.
+    netpoll_deadline(unsafe { &*(arg as *const PollDesc) }, seq, MODE_READ)
+}
+
+/// The write deadline timer's function.
+///
+/// # Safety
+/// arg is a PollDesc (never freed).
+unsafe fn netpoll_write_deadline(arg: usize, seq: usize, _delay: i64) {
+    // SAFETY: the caller's contract.
+    netpoll_deadline(unsafe { &*(arg as *const PollDesc) }, seq, MODE_WRITE)
 }
 
 /// Goroutines made runnable by a poll, linked through schedlink.

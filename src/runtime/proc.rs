@@ -1630,9 +1630,9 @@ pub(crate) unsafe fn handoffp(pp: *mut P) {
     s.lock.unlock();
     // An idle P's timers still need an M to run them: the timer sleeper, or one
     // woken to become it (Go's wakeNetPoller(nobarrierWakeTime(pp))).
-    // SAFETY: Ps are never freed; timer0_when is atomic. SeqCst: the timer
+    // SAFETY: Ps are never freed; wake_time reads atomics. SeqCst: the timer
     // sleeper's handshake (see TIMER_SLEEPING).
-    let when = unsafe { (*pp).timers.timer0_when.load(SeqCst) };
+    let when = unsafe { (*pp).timers.wake_time() };
     if when != 0 {
         wake_timer_sleeper(when);
     }
@@ -1797,7 +1797,7 @@ fn findrunnable() -> (*mut G, bool) {
         // Run the timers that are due (they ready goroutines onto our queue).
         // SeqCst: stronger than this check needs (only we add timers to our P, and
         // run_timers re-checks under the timers lock); on x86-64 it is a plain load.
-        let w = p.timers.timer0_when.load(SeqCst);
+        let w = p.timers.wake_time();
         if w != 0 && w <= super::vdso_linux::nanotime() {
             // SAFETY: pp is a live P (ours); no runtime lock is held.
             unsafe { super::time::run_timers(pp, super::vdso_linux::nanotime()) };
@@ -1992,9 +1992,9 @@ unsafe fn take_polled(pp: *mut P, list: netpoll::GList) -> *mut G {
 fn earliest_timer() -> i64 {
     let mut best = 0i64;
     for i in 0..allp_len() {
-        // SAFETY: Ps are never freed; timer0_when is atomic. SeqCst: the timer
+        // SAFETY: Ps are never freed; wake_time reads atomics. SeqCst: the timer
         // sleeper's handshake (see TIMER_SLEEPING).
-        let w = unsafe { (*allp(i)).timers.timer0_when.load(SeqCst) };
+        let w = unsafe { (*allp(i)).timers.wake_time() };
         if w != 0 && (best == 0 || w < best) {
             best = w;
         }

@@ -185,10 +185,7 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
             // the goroutine has run since the last look at least, ask it now rather
             // than after its whole slice, so timers run on time beside loops that
             // never block (Go leaves them up to a slice and two sysmon looks late).
-            let w = p
-                .timers
-                .timer0_when
-                .load(core::sync::atomic::Ordering::SeqCst);
+            let w = p.timers.wake_time();
             let timer_waits = s == PRUNNING && w != 0 && w <= now;
             if s == PRUNNING && w != 0 {
                 // Look again when it is due, or soon if it already is (a goroutine
@@ -254,11 +251,8 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
 
 /// Whether p has a timer due by now.
 fn timer_due(p: &P, now: i64) -> bool {
-    // SeqCst: as every reader of timer0_when (the timer sleeper's handshake); a
+    // SeqCst: as every reader of wake_time (the timer sleeper's handshake); a
     // plain load on x86-64.
-    let w = p
-        .timers
-        .timer0_when
-        .load(core::sync::atomic::Ordering::SeqCst);
+    let w = p.timers.wake_time();
     w != 0 && w <= now
 }
