@@ -2,7 +2,8 @@
 //! 10,000) each sleep MS milliseconds (default 1) ROUNDS times (default 100), counting
 //! their wake-ups; main waits on a WaitGroup and checks the count is N × ROUNDS (exits 1
 //! if not). Prints two lines: `wakeups_per_sec=` (N × ROUNDS / wall time from before the
-//! first spawn until wait returns) and `cpu_per_wall=` (process CPU time, all threads,
+//! first spawn until wait returns), `cpu_ns_per_wakeup=` (the process CPU time over
+//! the same window / wake-ups) and `cpu_per_wall=` (process CPU time, all threads,
 //! CLOCK_PROCESS_CPUTIME_ID, over the same window / wall time). Twin:
 //! bench/go/timers/main.go.
 #![no_std]
@@ -50,4 +51,5 @@ fn main() {
     let wall = (t1 - t0) as f64;
     gort::println!("wakeups_per_sec={:.0}", wakes as f64 * 1e9 / wall);
     gort::println!("cpu_per_wall={:.3}", (c1 - c0) as f64 / wall);
+    gort::println!("cpu_ns_per_wakeup={:.0}", (c1 - c0) as f64 / wakes as f64);
 }

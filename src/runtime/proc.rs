@@ -1798,9 +1798,12 @@ fn findrunnable() -> (*mut G, bool) {
         // SeqCst: stronger than this check needs (only we add timers to our P, and
         // run_timers re-checks under the timers lock); on x86-64 it is a plain load.
         let w = p.timers.wake_time();
-        if w != 0 && w <= super::vdso_linux::nanotime() {
-            // SAFETY: pp is a live P (ours); no runtime lock is held.
-            unsafe { super::time::run_timers(pp, super::vdso_linux::nanotime()) };
+        if w != 0 {
+            let now = super::vdso_linux::nanotime();
+            if w <= now {
+                // SAFETY: pp is a live P (ours); no runtime lock is held.
+                unsafe { super::time::run_timers(pp, now) };
+            }
         }
         // Check the global runnable queue once in a while to ensure fairness.
         // Otherwise two goroutines can completely occupy the local runqueue by

@@ -67,6 +67,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicUsize};
@@ -658,30 +659,58 @@ impl Timers {
         }
         let mut frees = ptr::null_mut();
         let mut ran = false;
+        // Uninitialised: zeroing it on every check was half of a wake-up's cost.
+        let mut batch = [const { MaybeUninit::<Fire>::uninit() }; FIRE_BATCH];
         self.lock.lock();
         // SAFETY: lock held.
         unsafe { self.adjust(now, force, &mut frees) };
-        // SAFETY: lock held (run returns with it held).
-        while unsafe { self.run(now, &mut frees) } {
+        loop {
+            // Take up to a batch of due timers under the lock, then fire them with
+            // no lock held: one lock round trip per batch, not per timer (a thief
+            // running our timers while we add more contends for this lock).
+            let mut n = 0;
+            while n < FIRE_BATCH {
+                // SAFETY: lock held.
+                match unsafe { self.take_due(now, &mut frees) } {
+                    Some(f) => {
+                        batch[n].write(f);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            self.lock.unlock();
             ran = true;
+            for f in &batch[..n] {
+                // SAFETY: the first n were written just above, and each is read
+                // (fired) once; take_due made them and no lock is held.
+                unsafe { f.assume_init_read().fire() };
+            }
+            if n < FIRE_BATCH {
+                free_list(frees);
+                return ran;
+            }
+            self.lock.lock();
         }
         self.lock.unlock();
         free_list(frees);
         ran
     }
 
-    /// Go's timers.run: look at the top entry; fix it up if it is stale, or fire it
-    /// if due (dropping the lock around f). Returns false when nothing more is due.
+    /// Go's timers.run, its locked half: fix up a stale top entry, and take the
+    /// top timer if it is due (rescheduling a periodic one in place, removing a
+    /// one-shot). Returns what to fire, or None when nothing more is due.
     ///
     /// # Safety
-    /// lock held (held again on return).
-    unsafe fn run(&self, now: i64, frees: &mut *mut Timer) -> bool {
+    /// lock held.
+    unsafe fn take_due(&self, now: i64, frees: &mut *mut Timer) -> Option<Fire> {
         loop {
             // SAFETY: lock held.
             let h = unsafe { self.heap() };
-            let Some(&top) = h.first() else {
-                return false;
-            };
+            let &top = h.first()?;
             // SAFETY: heaped timers are live (see clean_head).
             let t = unsafe { &*top.t };
             t.mu.lock();
@@ -706,10 +735,8 @@ impl Timers {
             }
             if top.when > now {
                 t.mu.unlock();
-                return false;
+                return None;
             }
-            // Fire: reschedule or remove under the locks, then run f unlocked.
-            let (f, arg) = (st.f, st.arg);
             // Relaxed: mu is held.
             let seq = t.seq.load(Relaxed);
             let delay = now - st.when;
@@ -730,53 +757,23 @@ impl Timers {
                 // SAFETY: lock held; the top entry is t.
                 unsafe { self.delete(0) };
             }
-            let boxed = t.kind != Kind::Plain;
-            if boxed {
+            if t.kind != Kind::Plain {
                 st.inflight += 1;
             }
-            let chan = t.kind == Kind::Chan;
-            if chan && oneshot {
-                // Relaxed: read under send_lock, which is taken after this.
+            if t.kind == Kind::Chan && oneshot {
+                // Relaxed: read under send_lock, which fire takes after this.
                 t.sending.fetch_add(1, Relaxed);
             }
-            let tp = top.t;
+            let fire = Fire {
+                t: top.t,
+                f: st.f,
+                arg: st.arg,
+                seq,
+                delay,
+                oneshot,
+            };
             t.mu.unlock();
-            self.lock.unlock();
-            // From here t may be touched only as its kind allows: a Plain timer's
-            // owner may reclaim it once f has run (a sleep returns); a boxed one
-            // is kept alive by inflight.
-            if chan {
-                t.send_lock.lock();
-                if oneshot {
-                    // Relaxed: under send_lock.
-                    t.sending.fetch_sub(1, Relaxed);
-                }
-                // Relaxed: seq changes only with send_lock held, which we hold.
-                if t.seq.load(Relaxed) == seq {
-                    // SAFETY: f is the timer's function, run as TimerFn says.
-                    unsafe { f(arg, seq, delay) };
-                }
-                t.send_lock.unlock();
-            } else {
-                // SAFETY: as above.
-                unsafe { f(arg, seq, delay) };
-            }
-            if boxed {
-                // SAFETY: inflight > 0 kept the box alive until now.
-                let t = unsafe { &*tp };
-                t.mu.lock();
-                // SAFETY: t.mu held.
-                let st = unsafe { t.st() };
-                st.inflight -= 1;
-                let free = st.state & ORPHAN != 0 && st.inflight == 0 && st.state & HEAPED == 0;
-                t.mu.unlock();
-                if free {
-                    // SAFETY: an orphan, out of every heap, nobody running it: ours.
-                    unsafe { BoxTimer::free(tp) };
-                }
-            }
-            self.lock.lock();
-            return true;
+            return Some(fire);
         }
     }
 
@@ -830,6 +827,65 @@ impl Timers {
         to.lock.unlock();
         drop(moved);
         free_list(frees);
+    }
+}
+
+/// Timers taken per lock round trip in check.
+const FIRE_BATCH: usize = 32;
+
+/// A timer taken off its heap to fire (take_due), and what to call.
+struct Fire {
+    t: *mut Timer,
+    f: TimerFn,
+    arg: usize,
+    seq: usize,
+    delay: i64,
+    oneshot: bool,
+}
+
+impl Fire {
+    /// Go's unlockAndRun, its unlocked half: call f (a channel timer under its
+    /// send lock, unless stop or reset moved seq on), then end a boxed timer's run,
+    /// freeing an orphan nobody else holds.
+    ///
+    /// # Safety
+    /// Made by take_due and fired once, with no runtime lock held. A Plain timer
+    /// is not touched after f (its owner may reclaim it then: a sleep returns); a
+    /// boxed one is kept alive by the inflight count take_due added.
+    unsafe fn fire(self) {
+        // SAFETY: the timer is live until f has run (Plain: its owner waits for
+        // the fire; boxed: inflight).
+        let t = unsafe { &*self.t };
+        if t.kind == Kind::Chan {
+            t.send_lock.lock();
+            if self.oneshot {
+                // Relaxed: under send_lock.
+                t.sending.fetch_sub(1, Relaxed);
+            }
+            // Relaxed: seq changes only with send_lock held, which we hold.
+            if t.seq.load(Relaxed) == self.seq {
+                // SAFETY: f is the timer's function, run as TimerFn says.
+                unsafe { (self.f)(self.arg, self.seq, self.delay) };
+            }
+            t.send_lock.unlock();
+        } else if t.kind == Kind::Plain {
+            // SAFETY: as above. Nothing of t is read after this call.
+            unsafe { (self.f)(self.arg, self.seq, self.delay) };
+            return;
+        } else {
+            // SAFETY: as above.
+            unsafe { (self.f)(self.arg, self.seq, self.delay) };
+        }
+        t.mu.lock();
+        // SAFETY: t.mu held.
+        let st = unsafe { t.st() };
+        st.inflight -= 1;
+        let free = st.state & ORPHAN != 0 && st.inflight == 0 && st.state & HEAPED == 0;
+        t.mu.unlock();
+        if free {
+            // SAFETY: an orphan, out of every heap, nobody running it: ours.
+            unsafe { BoxTimer::free(self.t) };
+        }
     }
 }
 

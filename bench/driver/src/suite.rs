@@ -738,14 +738,18 @@ fn timers() -> Bench {
     const ROUNDS: u64 = 100;
     Bench {
         title: "many sleeping goroutines",
-        summary:
-            "many sleeping goroutines — reported, no stated aim (more wake-ups per second and less \
-                  CPU per wall second are better)."
-                .into(),
+        summary: "timers: CPU per wake-up ≤ ½ of Go's (median), many sleeping goroutines".into(),
+        aims: vec![Aim::ratio(
+            "timers CPU per wake-up ≤ ½ of Go's (median)",
+            "cpu_ns_per_wakeup",
+            Cmp::Le,
+            0.5,
+        )],
         variants: vec![Variant::default().args([N, MS, ROUNDS])],
         metrics: vec![
             Metric::higher("wakeups_per_sec", "wake-ups/s"),
             Metric::lower("cpu_per_wall", "CPU / wall"),
+            Metric::lower("cpu_ns_per_wakeup", "CPU ns per wake-up"),
         ],
         what: |c| {
             format!(
@@ -763,9 +767,12 @@ fn timers() -> Bench {
                  {} / wall time (CLOCK_MONOTONIC), **higher is better** (the ideal, every sleep exactly \
                  {MS} ms, is about {} per second); CPU / wall = process CPU time of all threads \
                  (clock_gettime(CLOCK_PROCESS_CPUTIME_ID) by system call in both) / wall time, **lower is \
-                 better** (1.00 = one CPU busy the whole time). Both numbers come from the same run.",
+                 better** (1.00 = one CPU busy the whole time); CPU ns per wake-up = that process CPU time / \
+                 {}, **lower is better**. All three come from the \
+                 same run.",
                 th(N * ROUNDS),
-                th(N * 1000 / MS)
+                th(N * 1000 / MS),
+                th(N * ROUNDS)
             )
         },
         ..Bench::pair("timers")

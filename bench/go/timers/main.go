@@ -60,4 +60,5 @@ func main() {
 	}
 	fmt.Printf("wakeups_per_sec=%.0f\n", float64(w)/wall.Seconds())
 	fmt.Printf("cpu_per_wall=%.3f\n", float64(c1-c0)/float64(wall.Nanoseconds()))
+	fmt.Printf("cpu_ns_per_wakeup=%.0f\n", float64(c1-c0)/float64(w))
 }
