@@ -101,7 +101,7 @@ fn main() {
             report("read_timeout", &e);
             println!("read_timeout.waited_at_least_50ms={}", waited >= Duration::from_millis(50));
             println!("read_timeout.waited_under_5s={}", waited < Duration::from_secs(5));
-            println!("read_timeout.others_ran={}", ticks.load(Relaxed) >= 5);
+            println!("read_timeout.others_ran={}", ticks.load(Relaxed) >= 1);
             // Each wait gets its own timeout: a second read times out again.
             let e = c.read(&mut [0u8; 16]).unwrap_err();
             report("read_timeout.again", &e);
@@ -136,14 +136,15 @@ fn main() {
             let (c, s, _l) = pair();
             let c = Arc::new(c);
             let c2 = c.clone();
-            c.set_read_deadline(Some(Instant::now() + Duration::from_millis(40)))
+            c.set_read_deadline(Some(Instant::now() + Duration::from_millis(200)))
                 .unwrap();
             gort::go(move || {
                 sleep(Duration::from_millis(20));
                 // Later: the first deadline must not fire.
-                c2.set_read_deadline(Some(Instant::now() + Duration::from_millis(2000)))
+                c2.set_read_deadline(Some(Instant::now() + Duration::from_millis(5000)))
                     .unwrap();
-                sleep(Duration::from_millis(60));
+                // Past the first deadline.
+                sleep(Duration::from_millis(300));
                 s.write_all(b"late").unwrap();
                 sleep(Duration::from_millis(100));
             });

@@ -93,6 +93,7 @@ pub mod process;
 pub mod sync;
 pub mod testing;
 pub mod time;
+pub mod trace;
 
 mod print;
 mod scope;
@@ -159,6 +160,8 @@ macro_rules! main {
 /// End the process now with `code`, from any goroutine. Deferred work does not run
 /// and other goroutines stop where they are (Go's `os.Exit`).
 pub fn exit(code: i32) -> ! {
+    // A trace being written is completed first (the world stopped for it).
+    runtime::trace::stop_for_exit();
     runtime::sys_linux::exit_group(code)
 }
 

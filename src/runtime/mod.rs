@@ -76,5 +76,6 @@ pub(crate) mod stack;
 pub(crate) mod sys_linux;
 pub(crate) mod sysmon;
 pub(crate) mod time;
+pub(crate) mod trace;
 pub(crate) mod traceback;
 pub(crate) mod vdso_linux;

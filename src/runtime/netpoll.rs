@@ -706,6 +706,9 @@ pub(crate) unsafe fn injectglist_local(pp: *mut super::runtime2::P, list: GList)
         unsafe {
             let next = (*gp).schedlink;
             (*gp).schedlink = ptr::null_mut();
+            if super::trace::on() {
+                super::trace::go_unblock(gp);
+            }
             casgstatus(gp, GWAITING, GRUNNABLE);
             super::runq::runqput(&*pp, gp, false);
             gp = next;
@@ -725,6 +728,9 @@ pub(crate) fn injectglist(list: GList) {
     while !gp.is_null() {
         // SAFETY: the list's Gs are ours (netpoll took them from their semaphores).
         let next = unsafe { (*gp).schedlink };
+        if super::trace::on() {
+            super::trace::go_unblock(gp);
+        }
         // SAFETY: as above; they are parked (GWAITING) and off every queue.
         unsafe { casgstatus(gp, GWAITING, GRUNNABLE) };
         s.lock.lock();

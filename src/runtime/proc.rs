@@ -616,6 +616,9 @@ pub(crate) extern "C" fn schedinit() {
         super::runtime1::getenv(b"GOMAXPROCS"),
         super::os_linux::ncpu(),
     );
+    // GORT_TRACE: before the Ps exist (allpgrow gives each a buffer) and before
+    // any goroutine.
+    super::trace::init_from_env();
     allpgrow(procs);
     let s = sched_shared();
     s.lock.lock();
@@ -623,6 +626,9 @@ pub(crate) extern "C" fn schedinit() {
     // allpgrow made Ps 0..procs.
     let runnable = unsafe { procresize(procs as i32) };
     s.lock.unlock();
+    if super::trace::on() {
+        super::trace::gomaxprocs(procs);
+    }
     if !runnable.is_null() {
         throw("unknown runnable goroutine during bootstrap");
     }
@@ -740,6 +746,8 @@ fn allpgrow(n: usize) {
             continue;
         }
         let pp = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(P::new(i as i32)));
+        // While tracing, the P gets its event buffer before anyone can hold it.
+        super::trace::alloc_pbuf(pp);
         // Release: publishes the initialised P to readers of allp (Acquire). Acquire
         // on failure: the winner's P, as for the load above.
         if slot
@@ -793,6 +801,14 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
         // Relaxed, here and below: P.m and M.p are informational for other threads
         // (see runtime2); sched.lock and the stopped world order the handover.
         if !cur.is_null() {
+            if super::trace::on() {
+                // The running goroutine moves with us to allp[0] (Go's procresize).
+                // SAFETY: mp is our M; curg is atomic.
+                if !unsafe { (*mp).curg() }.is_null() {
+                    super::trace::go_sched(false);
+                }
+                super::trace::proc_stop(cur);
+            }
             // SAFETY: cur is our P, live; m is atomic.
             unsafe { (*cur).m.store(ptr::null_mut(), Relaxed) };
         }
@@ -806,6 +822,13 @@ unsafe fn procresize(nprocs: i32) -> *mut P {
             (*pp).m.store(ptr::null_mut(), Relaxed);
             (*pp).set_status(PIDLE);
             acquirep(pp);
+        }
+        if super::trace::on() && !cur.is_null() {
+            // SAFETY: mp is our M; curg is atomic.
+            let gp = unsafe { (*mp).curg() };
+            if !gp.is_null() {
+                super::trace::go_start(gp);
+            }
         }
     }
     // release resources from unused Ps
@@ -962,6 +985,9 @@ unsafe fn wirep(pp: *mut P) {
     unsafe { (*mp).p.store(pp, Relaxed) };
     p.m.store(mp, Relaxed);
     p.set_status(PRUNNING);
+    if super::trace::on() {
+        super::trace::proc_start(pp);
+    }
 }
 
 /// releasep disassociates the current P from the current M and returns it.
@@ -988,6 +1014,9 @@ unsafe fn releasep() -> *mut P {
             p.status.load(Relaxed)
         );
         throw("releasep: invalid p state");
+    }
+    if super::trace::on() {
+        super::trace::proc_stop(pp);
     }
     // Relaxed: as in wirep; whoever takes pp next gets it under sched.lock.
     // SAFETY: mp is our M; p is atomic.
@@ -1395,6 +1424,9 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(
     let parent = getg();
     // SAFETY: getg() is the running g (g0 for goroutine 1: goid 0); goid is atomic.
     g.parentgoid = unsafe { (*parent).goid() };
+    if super::trace::on() {
+        super::trace::go_create(newg, Some(at));
+    }
     // SAFETY: newg is ours (see above).
     unsafe { casgstatus(newg, GDEAD, GRUNNABLE) };
     newg
@@ -1428,6 +1460,8 @@ fn main() {
         }
         // SAFETY: gort::main! defines gort_user_main as the user's fn main().
         unsafe { gort_user_main() };
+        // Normal exit: the execution trace is complete.
+        super::trace::stop();
     }
 }
 
@@ -1986,6 +2020,9 @@ unsafe fn take_polled(pp: *mut P, list: netpoll::GList) -> *mut G {
         };
         (*gp).schedlink = ptr::null_mut();
         netpoll::injectglist_local(pp, rest);
+        if super::trace::on() {
+            super::trace::go_unblock(gp);
+        }
         casgstatus(gp, GWAITING, GRUNNABLE);
     }
     gp
@@ -2174,6 +2211,9 @@ unsafe fn execute(gp: *mut G, inherit: bool) -> ! {
         (*gp).waitsince.store(0, Relaxed);
         casgstatus(gp, GRUNNABLE, GRUNNING);
     }
+    if super::trace::on() {
+        super::trace::go_start(gp);
+    }
     if !inherit {
         // SAFETY: pp is our P (never freed); schedtick is atomic.
         let t = unsafe { &(*pp).schedtick };
@@ -2290,6 +2330,14 @@ extern "C" fn park_m(gp: *mut G) -> ! {
                   // SAFETY: gp was this M's curg and is now off its stack: ours. Relaxed: we own
                   // its status.
     let st = unsafe { (*gp).atomicstatus.load(Relaxed) };
+    // A goroutine parking from a system call is already waiting in the trace
+    // (its call was traced as blocking).
+    let traced = st != GSYSCALL && super::trace::on();
+    if traced {
+        // SAFETY: gp is ours; waitreason is atomic (set by gopark on this M).
+        let r = unsafe { (*gp).waitreason.load(Relaxed) };
+        super::trace::go_park(WaitReason::from_u8(r));
+    }
     // SAFETY: as above.
     unsafe { casgstatus(gp, st, GWAITING) };
     dropg();
@@ -2315,6 +2363,9 @@ extern "C" fn park_m(gp: *mut G) -> ! {
                 // SAFETY: the commit refused, so gp is still ours; it goes back to
                 // its system call on this M, without a P, as it was.
                 unsafe { resume_in_syscall(gp) };
+            }
+            if traced {
+                super::trace::go_unblock(gp);
             }
             // SAFETY: the commit refused, so no waker has seen gp: it is still ours,
             // and we are on g0 of an M holding a P.
@@ -2368,6 +2419,9 @@ unsafe fn ready(gp: *mut G, next: bool) {
         let pp = mp.p();
         // The waker's writes to gp (param, a sudog's fields) are published to
         // whoever runs gp by runqput's Release store (or sched.lock).
+        if super::trace::on() {
+            super::trace::go_unblock(gp);
+        }
         // SAFETY: gp is parked and ours to ready (the caller's contract).
         unsafe { casgstatus(gp, GWAITING, GRUNNABLE) };
         if pp.is_null() {
@@ -2399,11 +2453,22 @@ pub(crate) fn gosched() {
 /// gopreempt_m: the continuation of a preemption (the SIGURG trampoline's mcall, or
 /// preempt_check) on g0: the goroutine goes to the global queue, as after gosched.
 pub(crate) extern "C" fn gopreempt_m(gp: *mut G) -> ! {
-    gosched_m(gp)
+    if super::trace::on() {
+        super::trace::go_sched(true);
+    }
+    goschedimpl(gp)
 }
 
 /// gosched continuation on g0.
 extern "C" fn gosched_m(gp: *mut G) -> ! {
+    if super::trace::on() {
+        super::trace::go_sched(false);
+    }
+    goschedimpl(gp)
+}
+
+/// gosched and preemption, after their trace event: to the global queue. On g0.
+fn goschedimpl(gp: *mut G) -> ! {
     let s = sched_shared();
     // SAFETY: gp was this M's curg and is off its stack: ours.
     unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
@@ -2433,6 +2498,9 @@ pub(crate) fn goyield() {
 
 /// goyield continuation on g0.
 extern "C" fn goyield_m(gp: *mut G) -> ! {
+    if super::trace::on() {
+        super::trace::go_sched(true);
+    }
     // SAFETY: on g0 of the M running us, never freed; p is atomic.
     let pp = unsafe { (*getm()).p() };
     // SAFETY: gp was this M's curg and is off its stack: ours.
@@ -2497,6 +2565,10 @@ unsafe fn reentersyscall(gp: *mut G) {
     // would leave them torn); from GSYSCALL on the goroutine is not preemptible.
     let mp = acquirem();
     let pp = mp.p();
+    if super::trace::on() {
+        // While the M still owns pp: the call is traced as blocking.
+        super::trace::go_syscall(gp, pp);
+    }
     // SAFETY: gp is ours and running (the caller's contract).
     unsafe { casgstatus(gp, GRUNNING, GSYSCALL) };
     // SAFETY: pinned: mp and pp are ours (owner-only oldp and syscalltick; p and m
@@ -2597,6 +2669,9 @@ pub(crate) fn exitsyscall(entered: bool) {
             t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
             casgstatus(gp, GSYSCALL, GRUNNING);
         }
+        if super::trace::on() {
+            super::trace::go_sysexit(gp, true);
+        }
         mlocks_dec();
         preempt_check();
         return;
@@ -2646,6 +2721,10 @@ fn exitsyscallfast(oldp: *mut P) -> bool {
 /// exitsyscall slow path, on g0: try once more for an idle P, else queue gp
 /// globally and stop the M.
 pub(crate) extern "C" fn exitsyscall0(gp: *mut G) -> ! {
+    if super::trace::on() {
+        // This M has no P: into the global batch; GoStart comes from execute.
+        super::trace::go_sysexit(gp, false);
+    }
     let s = sched_shared();
     // SAFETY: gp was this M's curg and is off its stack: ours.
     unsafe { casgstatus(gp, GSYSCALL, GRUNNABLE) };
@@ -2761,6 +2840,9 @@ pub(crate) extern "C" fn goexit1() -> ! {
 /// goexit0: on g0, after the goroutine gp has finished.
 extern "C" fn goexit0(gp: *mut G) -> ! {
     let mp = getm();
+    if super::trace::on() {
+        super::trace::go_end();
+    }
     // SAFETY: gp was the current goroutine and has returned: it is ours, and nothing
     // runs on its stack any more.
     unsafe { casgstatus(gp, GRUNNING, GDEAD) };

@@ -228,6 +228,13 @@ pub(crate) struct G {
     pub(crate) param: usize,
     /// The G's entry closure type name, for tracebacks. Set by newproc1; owner only.
     pub(crate) startfn: &'static str,
+    /// The execution trace's sequence number (trace.rs): bumped by whoever owns
+    /// the G at its GoStart, GoUnblock and GoSysExit (Relaxed: ordered by the
+    /// handovers of the G itself).
+    pub(crate) traceseq: AtomicU64,
+    /// The trace recorded this G's system call as blocking (trace.rs), so its
+    /// return is traced. Owner only (atomic for Sync).
+    pub(crate) sysblocktraced: AtomicBool,
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
     pub(crate) stacksize: usize,
@@ -273,6 +280,8 @@ impl G {
             createdat: None,
             param: 0,
             startfn: "",
+            traceseq: AtomicU64::new(0),
+            sysblocktraced: AtomicBool::new(false),
             stacksize: 0,
             selectdone: AtomicU32::new(0),
             preempt: AtomicBool::new(false),
@@ -501,6 +510,9 @@ pub(crate) struct P {
     /// Timers of this P (time.rs), under their own lock: any M may add to or run
     /// them.
     pub(crate) timers: crate::runtime::time::Timers,
+    /// This P's execution-trace buffer (trace.rs), null until tracing starts;
+    /// written only by the M holding the P.
+    pub(crate) tracebuf: crate::runtime::trace::BufSlot,
     /// Fresh Gs carved from the P's current slab (proc.rs galloc): gslab_n of them
     /// left from gslab on. Owner only.
     pub(crate) gslab: *mut G,
@@ -538,6 +550,7 @@ impl P {
             gfree: ptr::null_mut(),
             gfreecnt: AtomicI32::new(0),
             timers: crate::runtime::time::Timers::new(),
+            tracebuf: core::sync::atomic::AtomicPtr::new(ptr::null_mut()),
             gslab: ptr::null_mut(),
             gslab_n: 0,
             stackcache: 0,

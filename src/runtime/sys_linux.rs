@@ -137,6 +137,8 @@ pub(crate) fn close(fd: i32) -> isize {
 
 /// exit_group(2): ends every thread of the process.
 pub(crate) fn exit_group(code: i32) -> ! {
+    // A trace still being written (a fatal error, a panic, a signal): flush it.
+    super::trace::flush_at_death();
     // SAFETY: exit_group does not return and touches no memory.
     unsafe {
         syscall1(Sysno::exit_group as usize, code as usize);

@@ -1,0 +1,119 @@
+//! The execution trace from inside a program (gort::trace::start/stop), for
+//! tests/trace.rs: `api PATH` starts a trace while goroutines already exist
+//! (blocked on a channel, sleeping, in a blocking system call), then runs a
+//! channel ping-pong, sleeps, a select, a Mutex handoff, a call-free loop that
+//! must share the Ps (preempted) and a system call, and stops the trace. Prints `trace.ok=true`
+//! and the events' goroutine count.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use gort::sync::{Mutex, WaitGroup};
+use gort::time::{sleep, Duration, Instant};
+use gort::{chan, println, select};
+
+gort::main!(main);
+
+fn main() {
+    let mut args = gort::env::args().skip(1);
+    let mode = args.next().and_then(|a| a.to_str()).unwrap_or("");
+    let path = args.next().and_then(|a| a.to_str()).unwrap_or("trace.out");
+    if mode != "api" {
+        gort::eprintln!("usage: trace api PATH");
+        gort::exit(2);
+    }
+    // Goroutines that exist before the trace starts.
+    let gate = chan::<u32>(0);
+    let g2 = gate.clone();
+    gort::go(move || {
+        g2.recv();
+    });
+    gort::go(|| sleep(Duration::from_millis(30)));
+    let in_call = Arc::new(AtomicBool::new(false));
+    let ic = in_call.clone();
+    gort::go(move || {
+        gort::blocking(|| {
+            ic.store(true, Relaxed);
+            sleep_syscall(300)
+        });
+    });
+    while !in_call.load(Relaxed) {
+        sleep(Duration::from_millis(1));
+    }
+    sleep(Duration::from_millis(2));
+
+    gort::trace::start(path).unwrap();
+    println!("trace.enabled={}", gort::trace::is_enabled());
+    println!(
+        "trace.second_start_fails={}",
+        gort::trace::start(path).is_err()
+    );
+
+    // Ping-pong over unbuffered channels.
+    let (a, b) = (chan::<u32>(0), chan::<u32>(0));
+    let (a2, b2) = (a.clone(), b.clone());
+    gort::go(move || {
+        for v in &a2 {
+            b2.send(v + 1);
+        }
+    });
+    for i in 0..1000 {
+        a.send(i);
+        assert_eq!(b.recv(), Some(i + 1));
+    }
+    a.close();
+    // Sleepers, a select with a timeout, a Mutex handed between goroutines.
+    let wg = Arc::new(WaitGroup::new());
+    let m = Arc::new(Mutex::new(0u64));
+    for _ in 0..8 {
+        let (wg, m) = (wg.clone(), m.clone());
+        wg.add(1);
+        gort::go(move || {
+            for _ in 0..50 {
+                *m.lock() += 1;
+                sleep(Duration::from_micros(200));
+            }
+            wg.done();
+        });
+    }
+    let never = chan::<u8>(0);
+    select! {
+        recv(never) -> _v => {},
+        recv(gort::time::after(Duration::from_millis(5))) -> _t => {},
+    }
+    // A call-free loop beside main's sleep: preempted.
+    // More loops than Ps, so they must share them: each is preempted.
+    let stop = Arc::new(AtomicBool::new(false));
+    for _ in 0..gort::gomaxprocs(0) + 2 {
+        let s2 = stop.clone();
+        gort::go(move || {
+            let t0 = Instant::now();
+            let mut x = 1u64;
+            while !s2.load(Relaxed) && t0.elapsed() < Duration::from_secs(5) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            core::hint::black_box(x);
+        });
+    }
+    sleep(Duration::from_millis(50));
+    stop.store(true, Relaxed);
+    wg.wait();
+    gate.send(1);
+    gort::blocking(|| sleep_syscall(15));
+    gort::trace::stop();
+    println!("trace.enabled_after_stop={}", gort::trace::is_enabled());
+    println!("trace.count={}", *m.lock());
+    println!("trace.ok=true");
+}
+
+/// A blocking system call of ms milliseconds (nanosleep).
+fn sleep_syscall(ms: u64) {
+    let ts = [0u64, ms * 1_000_000];
+    // SAFETY: nanosleep reads one timespec; the remaining-time pointer is null.
+    unsafe {
+        let _ = syscalls::syscall!(syscalls::Sysno::nanosleep, ts.as_ptr(), 0);
+    }
+}

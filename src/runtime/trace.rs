@@ -1,0 +1,825 @@
+//! Go's execution trace, after runtime/trace.go (the "go 1.19 trace" format that
+//! `go tool trace` reads): what every goroutine and P did, event by event.
+//!
+//! # Buffers
+//!
+//! Each P has a `TraceBuf` (allocated when tracing starts, or when allpgrow makes
+//! the P while tracing): the M holding the P appends events to it with no lock and
+//! no allocation. Events of an M without a P (a waker inside gort::blocking, sysmon
+//! readying netpoll waiters, a system call that returns to no P) go to one global
+//! buffer under a spin lock, as Go's traceGlobProc batch (P -1). A full buffer is
+//! written to the trace file with one write(2) under WRITE_LOCK, so batches never
+//! interleave, and reused. Each buffer begins with EvBatch(P, time); each event is
+//! a byte (type | argument count << 6) and LEB128 arguments, its time as a delta
+//! from the previous event of the batch (Go's format). Times are RDTSC / 64 (Go's
+//! traceTickDiv); EvFrequency, measured against the monotonic clock, closes the
+//! trace, with the stacks and strings.
+//!
+//! With tracing off the cost is one predictable branch on `ON` (Relaxed).
+//!
+//! # The state machine the parser checks
+//!
+//! Go's parser (internal/trace) replays each goroutine: created (GoCreate) ->
+//! runnable -> GoStart -> running -> GoBlock*/GoSleep/GoSched/GoPreempt/GoEnd;
+//! GoUnblock makes a waiting goroutine runnable. GoStart, GoUnblock and GoSysExit
+//! carry the goroutine's sequence number (`G::traceseq`, bumped before each), which
+//! orders batches of different Ps. A system call, while tracing, is traced as
+//! blocking from the start: GoSysCall, GoSysBlock and ProcStop at entersyscall
+//! (the M still owns its P then), and ProcStart (wirep), GoSysExit and GoStart when
+//! it returns: so whoever takes a P from a system call (sysmon, stop-the-world) and
+//! a goroutine that parks from inside gort::blocking need no events of their own.
+//! ProcStart/ProcStop are written by wirep/releasep.
+//!
+//! # Starting and stopping
+//!
+//! `GORT_TRACE=path` starts tracing in schedinit, before any goroutine exists.
+//! `start` and `stop` (gort::trace) stop the world: start writes GoCreate (and
+//! GoWaiting, GoInSyscall) for the goroutines that exist; stop flushes every buffer
+//! and closes the file. A normal exit stops the trace; a fatal error, a panic and
+//! SIGQUIT flush what they can without stopping the world.
+
+use alloc::boxed::Box;
+use core::cell::UnsafeCell;
+use core::panic::Location;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64};
+
+use super::proc::{acquirem, getg, getm};
+use super::runtime2::{WaitReason, G, P};
+use super::sys_linux;
+
+/// Event types (Go's traceEv*).
+pub(crate) const EV_BATCH: u8 = 1;
+pub(crate) const EV_FREQUENCY: u8 = 2;
+pub(crate) const EV_STACK: u8 = 3;
+pub(crate) const EV_GOMAXPROCS: u8 = 4;
+pub(crate) const EV_PROC_START: u8 = 5;
+pub(crate) const EV_PROC_STOP: u8 = 6;
+pub(crate) const EV_GO_CREATE: u8 = 13;
+pub(crate) const EV_GO_START: u8 = 14;
+pub(crate) const EV_GO_END: u8 = 15;
+pub(crate) const EV_GO_SCHED: u8 = 17;
+pub(crate) const EV_GO_PREEMPT: u8 = 18;
+pub(crate) const EV_GO_SLEEP: u8 = 19;
+pub(crate) const EV_GO_BLOCK: u8 = 20;
+pub(crate) const EV_GO_UNBLOCK: u8 = 21;
+pub(crate) const EV_GO_BLOCK_SEND: u8 = 22;
+pub(crate) const EV_GO_BLOCK_RECV: u8 = 23;
+pub(crate) const EV_GO_BLOCK_SELECT: u8 = 24;
+pub(crate) const EV_GO_BLOCK_SYNC: u8 = 25;
+pub(crate) const EV_GO_BLOCK_COND: u8 = 26;
+pub(crate) const EV_GO_BLOCK_NET: u8 = 27;
+pub(crate) const EV_GO_SYSCALL: u8 = 28;
+pub(crate) const EV_GO_SYSEXIT: u8 = 29;
+pub(crate) const EV_GO_SYSBLOCK: u8 = 30;
+pub(crate) const EV_GO_WAITING: u8 = 31;
+pub(crate) const EV_GO_INSYSCALL: u8 = 32;
+pub(crate) const EV_STRING: u8 = 37;
+
+/// Go's traceTickDiv on amd64.
+const TICK_DIV: u32 = 6;
+/// Bytes per buffer (Go: 64 KiB less a header).
+const BUF_SIZE: usize = 64 << 10;
+/// The most one event takes: a type byte, a length and five 10-byte arguments.
+const MAX_EVENT: usize = 64;
+/// Distinct creation sites the stack table holds; more get stack 0.
+const STACK_SLOTS: usize = 4096;
+
+/// Whether events are being recorded: the one branch on every hot path.
+static ON: AtomicBool = AtomicBool::new(false);
+/// The trace file, -1 when none.
+static FD: AtomicI32 = AtomicI32::new(-1);
+/// Serialises writes to FD (one batch per write) and start/stop.
+static WRITE_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+/// Set by flush_at_death: the trace's locks are then only tried (the dying thread
+/// may have interrupted their holder).
+static DYING: AtomicBool = AtomicBool::new(false);
+
+/// Take a trace lock; when dying, give up after a bounded spin (None).
+fn lock(m: &spin::Mutex<()>) -> Option<spin::MutexGuard<'_, ()>> {
+    // Relaxed: a mode switch on the way out.
+    if !DYING.load(Relaxed) {
+        return Some(m.lock());
+    }
+    (0..1_000_000).find_map(|_| {
+        core::hint::spin_loop();
+        m.try_lock()
+    })
+}
+
+/// Ticks and nanotime when the trace started (EvFrequency).
+static START_TICKS: AtomicU64 = AtomicU64::new(0);
+static START_NS: AtomicU64 = AtomicU64::new(0);
+
+/// One P's (or the global) event buffer.
+pub(crate) struct TraceBuf {
+    /// The P id written in EvBatch (-1: the global buffer).
+    pid: i32,
+    pos: usize,
+    /// Ticks of the previous event of the batch.
+    last: u64,
+    data: [u8; BUF_SIZE],
+}
+
+impl TraceBuf {
+    fn new(pid: i32) -> Box<TraceBuf> {
+        // Zeroed on the heap: 64 KiB does not go through a stack.
+        let mut b: Box<TraceBuf> = unsafe_zeroed_box();
+        b.pid = pid;
+        b
+    }
+
+    /// Append a byte. The caller made room (event: MAX_EVENT free after begin or
+    /// its check), so the index is in bounds.
+    #[inline(always)]
+    fn put_u8(&mut self, v: u8) {
+        debug_assert!(self.pos < BUF_SIZE);
+        // SAFETY: pos < BUF_SIZE: every writer checks for MAX_EVENT bytes of room
+        // before an event, and no event is longer.
+        unsafe { *self.data.as_mut_ptr().add(self.pos) = v };
+        self.pos += 1;
+    }
+
+    /// LEB128, as Go's traceAppend varint.
+    #[inline(always)]
+    fn put_var(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.put_u8(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.put_u8(v as u8);
+    }
+
+    /// Start a batch: EvBatch(pid, now). The buffer is empty.
+    fn begin(&mut self, now: u64) {
+        self.pos = 0;
+        self.put_u8(EV_BATCH | (1 << 6));
+        self.put_var(self.pid as i64 as u64);
+        self.put_var(now);
+        self.last = now;
+    }
+
+    /// Append an event of type ev at now with args (the timestamp is added here).
+    /// Flushes first if it might not fit.
+    #[inline(always)]
+    fn event(&mut self, ev: u8, now: u64, args: &[u64]) {
+        if self.pos == 0 || self.pos + MAX_EVENT > BUF_SIZE {
+            self.refill(now);
+        }
+        let delta = now.saturating_sub(self.last);
+        self.last = self.last.max(now);
+        let narg = args.len() + 1; // the timestamp
+        if narg <= 3 {
+            self.put_u8(ev | (((narg - 1) as u8) << 6));
+            self.put_var(delta);
+            for &a in args {
+                self.put_var(a);
+            }
+        } else {
+            // Length-prefixed arguments: write them after a one-byte length slot
+            // (an event is < 128 bytes).
+            self.put_u8(ev | (3 << 6));
+            let len_at = self.pos;
+            self.put_u8(0);
+            self.put_var(delta);
+            for &a in args {
+                self.put_var(a);
+            }
+            // SAFETY: len_at < pos <= BUF_SIZE (written just above).
+            unsafe { *self.data.as_mut_ptr().add(len_at) = (self.pos - len_at - 1) as u8 };
+        }
+    }
+
+    /// Write out the full batch and begin the next one. Out of line: once per
+    /// buffer.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, now: u64) {
+        self.flush();
+        self.begin(now);
+    }
+
+    /// Write the batch to the trace file (if any events) and empty the buffer.
+    fn flush(&mut self) {
+        if self.pos > 0 {
+            write_out(&self.data[..self.pos]);
+        }
+        self.pos = 0;
+    }
+}
+
+/// A zeroed Box<TraceBuf>, allocated directly (no 64 KiB stack temporary).
+fn unsafe_zeroed_box() -> Box<TraceBuf> {
+    let layout = core::alloc::Layout::new::<TraceBuf>();
+    // SAFETY: TraceBuf is non-zero-sized; all-zero bytes are a valid TraceBuf
+    // (integers and a byte array).
+    unsafe {
+        let p = alloc::alloc::alloc_zeroed(layout) as *mut TraceBuf;
+        if p.is_null() {
+            alloc::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(p)
+    }
+}
+
+/// Write bytes to the trace file, whole (one batch per call). Any thread; no
+/// allocation.
+fn write_out(mut b: &[u8]) {
+    let Some(_w) = lock(&WRITE_LOCK) else { return };
+    // Relaxed: set before ON (Release) and read after it.
+    let fd = FD.load(Relaxed);
+    if fd < 0 {
+        return;
+    }
+    while !b.is_empty() {
+        let n = super::print::write_wait(fd, b);
+        if n <= 0 {
+            return;
+        }
+        b = &b[n as usize..];
+    }
+}
+
+/// The global buffer, for events of Ms without a P.
+struct GlobalBuf(UnsafeCell<Option<Box<TraceBuf>>>);
+// SAFETY: the buffer is touched only under GLOBAL_LOCK.
+unsafe impl Sync for GlobalBuf {}
+static GLOBAL: GlobalBuf = GlobalBuf(UnsafeCell::new(None));
+static GLOBAL_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+
+/// The stack table: one single-frame stack per creation site (`go`'s caller), so
+/// go tool trace groups goroutines by where they were created.
+struct StackTab(UnsafeCell<Option<Box<[usize; STACK_SLOTS]>>>);
+// SAFETY: touched only under STACK_LOCK.
+unsafe impl Sync for StackTab {}
+static STACKS: StackTab = StackTab(UnsafeCell::new(None));
+static STACK_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+
+/// Ticks now (RDTSC / 64).
+#[inline(always)]
+fn ticks() -> u64 {
+    // SAFETY: RDTSC reads the time-stamp counter; it has no memory effects.
+    unsafe { core::arch::x86_64::_rdtsc() >> TICK_DIV }
+}
+
+/// Whether tracing is on (the hot paths' one branch).
+#[inline(always)]
+pub(crate) fn on() -> bool {
+    ON.load(Relaxed)
+}
+
+/// Append an event for the current M: to its P's buffer, or the global one.
+/// Any g; pins the M for the write; no allocation, no runtime lock.
+pub(crate) fn event(ev: u8, args: &[u64]) {
+    let mp = acquirem();
+    let pp = mp.p();
+    let buf = if pp.is_null() {
+        None
+    } else {
+        // Acquire: pairs with the Release that installed the buffer.
+        // SAFETY: Ps are never freed; tracebuf is atomic.
+        Some(unsafe { (*pp).tracebuf.load(Acquire) })
+    };
+    match buf {
+        Some(b) if !b.is_null() => {
+            // SAFETY: our P's buffer: only the M holding the P (us, pinned) writes
+            // it.
+            unsafe { (*b).event(ev, ticks(), args) }
+        }
+        _ => global_event(ev, args),
+    }
+    drop(mp);
+}
+
+/// Append an event to P pp's buffer on its behalf (the caller owns pp).
+fn event_on(pp: *mut P, ev: u8, args: &[u64]) {
+    // SAFETY: the caller owns pp, so nobody else writes its buffer.
+    let b = unsafe { (*pp).tracebuf.load(Acquire) };
+    if b.is_null() {
+        global_event(ev, args);
+    } else {
+        // SAFETY: as above.
+        unsafe { (*b).event(ev, ticks(), args) }
+    }
+}
+
+/// Append an event to the global buffer (P -1). Any thread; spin lock only.
+fn global_event(ev: u8, args: &[u64]) {
+    let _pin = acquirem();
+    let Some(_g) = lock(&GLOBAL_LOCK) else { return };
+    // SAFETY: GLOBAL_LOCK is held.
+    if let Some(b) = unsafe { &mut *GLOBAL.0.get() } {
+        // The time under the lock: the global batch stays in time order.
+        b.event(ev, ticks(), args);
+    }
+}
+
+/// The goroutine's id.
+fn goid(gp: *mut G) -> u64 {
+    // SAFETY: Gs are never freed; goid is atomic.
+    unsafe { (*gp).goid.load(Relaxed) }
+}
+
+/// Bump gp's trace sequence number and return it (its owner, or the waker that
+/// owns it while it is parked).
+fn next_seq(gp: *mut G) -> u64 {
+    // SAFETY: Gs are never freed; traceseq is atomic, written by whoever owns gp.
+    let s = unsafe { &(*gp).traceseq };
+    let v = s.load(Relaxed) + 1;
+    s.store(v, Relaxed);
+    v
+}
+
+// ---- the events, called from proc.rs and friends when on() ----
+
+/// GoCreate: the current M made newg (at `at`).
+pub(crate) fn go_create(newg: *mut G, at: Option<&'static Location<'static>>) {
+    // SAFETY: newg is not yet published: ours.
+    unsafe { (*newg).traceseq.store(0, Relaxed) };
+    let stk = at.map_or(0, stack_id);
+    event(EV_GO_CREATE, &[goid(newg), stk, 0]);
+}
+
+/// GoStart: gp starts running on this M's P.
+pub(crate) fn go_start(gp: *mut G) {
+    let s = next_seq(gp);
+    event(EV_GO_START, &[goid(gp), s]);
+}
+
+/// GoUnblock: gp (parked) is made runnable by the current M.
+pub(crate) fn go_unblock(gp: *mut G) {
+    let s = next_seq(gp);
+    event(EV_GO_UNBLOCK, &[goid(gp), s, 0]);
+}
+
+/// The event for a goroutine parking for reason.
+pub(crate) fn go_park(reason: WaitReason) {
+    let ev = match reason {
+        WaitReason::ChanReceive | WaitReason::ChanReceiveNilChan => EV_GO_BLOCK_RECV,
+        WaitReason::ChanSend | WaitReason::ChanSendNilChan => EV_GO_BLOCK_SEND,
+        WaitReason::Select | WaitReason::SelectNoCases => EV_GO_BLOCK_SELECT,
+        WaitReason::Sleep => EV_GO_SLEEP,
+        WaitReason::SyncCondWait => EV_GO_BLOCK_COND,
+        WaitReason::Semacquire => EV_GO_BLOCK_SYNC,
+        WaitReason::IoWait => EV_GO_BLOCK_NET,
+        _ => EV_GO_BLOCK,
+    };
+    event(ev, &[0]);
+}
+
+/// GoSched, GoPreempt: the running goroutine yields.
+pub(crate) fn go_sched(preempted: bool) {
+    event(
+        if preempted {
+            EV_GO_PREEMPT
+        } else {
+            EV_GO_SCHED
+        },
+        &[0],
+    );
+}
+
+/// GoEnd: the running goroutine returned.
+pub(crate) fn go_end() {
+    event(EV_GO_END, &[]);
+}
+
+/// entersyscall's events, while the M still owns pp: the call is traced as
+/// blocking from the start (see the file head). Marks gp so exitsyscall traces
+/// its return.
+pub(crate) fn go_syscall(gp: *mut G, pp: *mut P) {
+    event_on(pp, EV_GO_SYSCALL, &[0]);
+    event_on(pp, EV_GO_SYSBLOCK, &[]);
+    event_on(pp, EV_PROC_STOP, &[]);
+    // SAFETY: gp is the running goroutine (ours); sysblocktraced is atomic.
+    unsafe { (*gp).sysblocktraced.store(true, Relaxed) };
+}
+
+/// exitsyscall's events once gp holds a P again (or, with no P, only GoSysExit into
+/// the global buffer: GoStart comes when a P runs it). Only for a traced call.
+pub(crate) fn go_sysexit(gp: *mut G, start: bool) {
+    // SAFETY: gp is ours (the returning goroutine); sysblocktraced is atomic.
+    if !unsafe { (*gp).sysblocktraced.swap(false, Relaxed) } {
+        return;
+    }
+    let s = next_seq(gp);
+    event(EV_GO_SYSEXIT, &[goid(gp), s, 0]);
+    if start {
+        go_start(gp);
+    }
+}
+
+/// ProcStart: this M took pp.
+pub(crate) fn proc_start(pp: *mut P) {
+    // SAFETY: getm() is our M; id is immutable.
+    let id = unsafe { (*getm()).id } as u64;
+    event_on(pp, EV_PROC_START, &[id]);
+}
+
+/// ProcStop: this M gives pp up.
+pub(crate) fn proc_stop(pp: *mut P) {
+    event_on(pp, EV_PROC_STOP, &[]);
+}
+
+/// Gomaxprocs: the number of Ps is now n.
+pub(crate) fn gomaxprocs(n: usize) {
+    event(EV_GOMAXPROCS, &[n as u64, 0]);
+}
+
+/// The stack id of a creation site (1-based; 0 when the table is full).
+fn stack_id(at: &'static Location<'static>) -> u64 {
+    let key = at as *const Location as usize;
+    let Some(_g) = lock(&STACK_LOCK) else {
+        return 0;
+    };
+    // SAFETY: STACK_LOCK is held.
+    let Some(tab) = (unsafe { &mut *STACKS.0.get() }) else {
+        return 0;
+    };
+    let mut i = (key >> 3).wrapping_mul(0x9e37_79b9) % STACK_SLOTS;
+    for _ in 0..STACK_SLOTS {
+        if tab[i] == key {
+            return i as u64 + 1;
+        }
+        if tab[i] == 0 {
+            tab[i] = key;
+            return i as u64 + 1;
+        }
+        i = (i + 1) % STACK_SLOTS;
+    }
+    0
+}
+
+/// Give P pp a buffer if tracing and it has none. Runs with no runtime lock held
+/// (it allocates): at trace start and from allpgrow.
+pub(crate) fn alloc_pbuf(pp: *mut P) {
+    if !on() && FD.load(Relaxed) < 0 {
+        return;
+    }
+    // SAFETY: Ps are never freed; tracebuf is atomic.
+    let slot = unsafe { &(*pp).tracebuf };
+    if !slot.load(Acquire).is_null() {
+        return;
+    }
+    // SAFETY: P ids are immutable.
+    let b = Box::into_raw(TraceBuf::new(unsafe { (*pp).id }));
+    // Release: publishes the initialised buffer to the P's holder (Acquire).
+    if slot
+        .compare_exchange(core::ptr::null_mut(), b, Release, Acquire)
+        .is_err()
+    {
+        // SAFETY: b was never published.
+        drop(unsafe { Box::from_raw(b) });
+    }
+}
+
+/// Open path and set up the buffers; the caller then turns tracing on. Runs with no
+/// runtime lock held (it allocates). Returns -errno on failure.
+fn setup(path: &[u8]) -> Result<(), isize> {
+    let mut p = alloc::vec::Vec::with_capacity(path.len() + 1);
+    p.extend_from_slice(path);
+    p.push(0);
+    let Ok(c) = core::ffi::CStr::from_bytes_with_nul(&p) else {
+        return Err(-22);
+    };
+    // O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode 0644.
+    // SAFETY: c is NUL-terminated and lives across the call.
+    let fd = unsafe {
+        syscalls::raw::syscall3(
+            syscalls::Sysno::open as usize,
+            c.as_ptr() as usize,
+            0o1 | 0o100 | 0o1000 | 0o2000000,
+            0o644,
+        )
+    } as isize;
+    if fd < 0 {
+        return Err(fd);
+    }
+    let stacks = Box::new([0usize; STACK_SLOTS]);
+    {
+        let _g = STACK_LOCK.lock();
+        // SAFETY: STACK_LOCK is held.
+        unsafe { *STACKS.0.get() = Some(stacks) };
+    }
+    {
+        let _g = GLOBAL_LOCK.lock();
+        // SAFETY: GLOBAL_LOCK is held.
+        unsafe { *GLOBAL.0.get() = Some(TraceBuf::new(-1)) };
+    }
+    {
+        let _w = WRITE_LOCK.lock();
+        FD.store(fd as i32, Relaxed);
+    }
+    write_out(b"go 1.19 trace\0\0\0");
+    for i in 0..super::proc::allp_len() {
+        alloc_pbuf(super::proc::allp(i));
+    }
+    START_TICKS.store(ticks(), Relaxed);
+    START_NS.store(super::vdso_linux::nanotime() as u64, Relaxed);
+    Ok(())
+}
+
+/// GORT_TRACE=path: start tracing at boot (schedinit, before procresize and
+/// before any goroutine exists). A path that cannot be opened is reported and the
+/// program runs untraced.
+pub(crate) fn init_from_env() {
+    let Some(path) = super::runtime1::getenv(b"GORT_TRACE") else {
+        return;
+    };
+    if path.is_empty() {
+        return;
+    }
+    match setup(path) {
+        Ok(()) => ON.store(true, Release),
+        Err(e) => super::print::rt_eprintln!(
+            "runtime: GORT_TRACE: cannot create {}: {}",
+            core::str::from_utf8(path).unwrap_or("?"),
+            crate::io::Error::from_neg(e)
+        ),
+    }
+}
+
+/// gort::trace::start: stop the world, open path, describe the goroutines that
+/// exist, and record from now on. Runs on a goroutine with no runtime lock held.
+pub(crate) fn start(path: &[u8]) -> Result<(), isize> {
+    if FD.load(Relaxed) >= 0 {
+        return Err(-16); // EBUSY: a trace is already being written
+    }
+    setup(path)?;
+    super::proc::stop_the_world();
+    let me = getg();
+    let cur = {
+        let mp = acquirem();
+        mp.p()
+    };
+    ON.store(true, Release);
+    gomaxprocs(super::proc::gomaxprocs());
+    for gp in super::proc::allgs_in_creation_order() {
+        // SAFETY: the world is stopped: Gs do not change status under us (but our
+        // own, running); allgs entries are never freed.
+        let st = unsafe { (*gp).atomicstatus.load(Acquire) };
+        if st == super::runtime2::GDEAD || st == super::runtime2::GIDLE || gp == me {
+            continue;
+        }
+        // SAFETY: as above.
+        go_create(gp, unsafe { (*gp).createdat });
+        if st == super::runtime2::GWAITING {
+            next_seq(gp);
+            event(EV_GO_WAITING, &[goid(gp)]);
+        } else if st == super::runtime2::GSYSCALL {
+            next_seq(gp);
+            // SAFETY: as above; sysblocktraced is atomic.
+            unsafe { (*gp).sysblocktraced.store(true, Relaxed) };
+            event(EV_GO_INSYSCALL, &[goid(gp)]);
+        }
+    }
+    // The caller: created, then running on its P (Go's traceProcStart +
+    // traceGoStart).
+    // SAFETY: we are a live G.
+    go_create(me, unsafe { (*me).createdat });
+    proc_start(cur);
+    go_start(me);
+    super::proc::start_the_world(0);
+    Ok(())
+}
+
+/// gort::trace::stop and a normal exit: stop the world, flush every buffer, write
+/// the frequency, stacks and strings, close the file. Runs on a goroutine with no
+/// runtime lock held. Does nothing if no trace is being written.
+pub(crate) fn stop() {
+    if !on() {
+        return;
+    }
+    super::proc::stop_the_world();
+    finish();
+    super::proc::start_the_world(0);
+}
+
+/// Flush what can be flushed without stopping the world (a fatal error, a panic,
+/// SIGQUIT): other Ms may be mid-event, so the last events may be lost. Any
+/// thread; no allocation.
+pub(crate) fn flush_at_death() {
+    if on() {
+        // Relaxed: see DYING.
+        DYING.store(true, Relaxed);
+        finish();
+    }
+}
+
+/// gort::exit: stop the trace with the world stopped when the caller is a
+/// goroutine free to wait for that, else flush it as a dying process does.
+pub(crate) fn stop_for_exit() {
+    if !on() {
+        return;
+    }
+    let gp = getg();
+    // SAFETY: getg() is the running g and getm() its M; g0 is immutable, locks
+    // and atomicstatus atomic.
+    let free = unsafe {
+        gp != (*getm()).g0
+            && (*getm()).locks.load(Relaxed) == 0
+            && (*gp).atomicstatus.load(Relaxed) == super::runtime2::GRUNNING
+    };
+    if free {
+        stop();
+    } else {
+        flush_at_death();
+    }
+}
+
+/// Turn tracing off and write everything out. The world is stopped, or the
+/// process is dying.
+fn finish() {
+    ON.store(false, Relaxed);
+    for i in 0..super::proc::allp_len() {
+        let pp = super::proc::allp(i);
+        // SAFETY: Ps are never freed; with the world stopped nobody writes the
+        // buffer (when dying: best effort).
+        let b = unsafe { (*pp).tracebuf.load(Acquire) };
+        if !b.is_null() {
+            // SAFETY: as above.
+            unsafe { (*b).flush() };
+        }
+    }
+    if let Some(_g) = lock(&GLOBAL_LOCK) {
+        // SAFETY: GLOBAL_LOCK is held.
+        if let Some(b) = unsafe { &mut *GLOBAL.0.get() } {
+            b.flush();
+        }
+    }
+    // Frequency, stacks and strings, in a scratch batch of their own.
+    let mut tail = [0u8; 512];
+    let mut n = 0;
+    let mut put = |bytes: &[u8], n: &mut usize, tail: &mut [u8; 512]| {
+        if *n + bytes.len() > tail.len() {
+            write_out(&tail[..*n]);
+            *n = 0;
+        }
+        tail[*n..*n + bytes.len()].copy_from_slice(bytes);
+        *n += bytes.len();
+    };
+    let dt = ticks().saturating_sub(START_TICKS.load(Relaxed)).max(1);
+    let dns = (super::vdso_linux::nanotime() as u64)
+        .saturating_sub(START_NS.load(Relaxed))
+        .max(1);
+    let freq = (dt as u128 * 1_000_000_000 / dns as u128) as u64;
+    let mut ev = [0u8; 128];
+    let l = encode(&mut ev, EV_FREQUENCY, &[freq.max(1)]);
+    put(&ev[..l], &mut n, &mut tail);
+    if let Some(_g) = lock(&STACK_LOCK) {
+        // SAFETY: STACK_LOCK is held.
+        if let Some(tab) = unsafe { &*STACKS.0.get() } {
+            for (i, &key) in tab.iter().enumerate() {
+                if key == 0 {
+                    continue;
+                }
+                // SAFETY: keys are &'static Locations put by stack_id.
+                let at: &Location = unsafe { &*(key as *const Location) };
+                let id = i as u64 + 1;
+                // Strings 2i+1 (function: the creation site) and 2i+2 (file).
+                let (sf, sl) = (2 * id + 1, 2 * id + 2);
+                let mut name = [0u8; 300];
+                let nl = site_name(&mut name, at);
+                put_string(&mut put, &mut n, &mut tail, sf, &name[..nl]);
+                let file = at.file().as_bytes();
+                put_string(
+                    &mut put,
+                    &mut n,
+                    &mut tail,
+                    sl,
+                    &file[..file.len().min(250)],
+                );
+                let l = encode(
+                    &mut ev,
+                    EV_STACK,
+                    &[id, 1, key as u64, sf, sl, at.line() as u64],
+                );
+                put(&ev[..l], &mut n, &mut tail);
+            }
+        }
+    }
+    write_out(&tail[..n]);
+    let Some(_w) = lock(&WRITE_LOCK) else { return };
+    let fd = FD.swap(-1, Relaxed);
+    if fd >= 0 {
+        sys_linux::close(fd);
+    }
+}
+
+/// "created at file:line", the function name go tool trace shows for a group of
+/// goroutines. Returns its length.
+fn site_name(buf: &mut [u8; 300], at: &Location) -> usize {
+    struct W<'a>(&'a mut [u8], usize);
+    impl core::fmt::Write for W<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let n = s.len().min(self.0.len() - self.1);
+            self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.1 += n;
+            Ok(())
+        }
+    }
+    let mut w = W(buf, 0);
+    let _ = core::fmt::Write::write_fmt(&mut w, format_args!("go@{}:{}", at.file(), at.line()));
+    w.1
+}
+
+/// Append EvString(id, s).
+fn put_string(
+    put: &mut impl FnMut(&[u8], &mut usize, &mut [u8; 512]),
+    n: &mut usize,
+    tail: &mut [u8; 512],
+    id: u64,
+    s: &[u8],
+) {
+    let mut hdr = [0u8; 32];
+    let mut h = 0;
+    hdr[h] = EV_STRING;
+    h += 1;
+    h += leb(&mut hdr[h..], id);
+    h += leb(&mut hdr[h..], s.len().max(1) as u64);
+    put(&hdr[..h], n, tail);
+    put(if s.is_empty() { b"?" } else { s }, n, tail);
+}
+
+/// LEB128 into out; returns the length.
+fn leb(out: &mut [u8], mut v: u64) -> usize {
+    let mut i = 0;
+    while v >= 0x80 {
+        out[i] = v as u8 | 0x80;
+        v >>= 7;
+        i += 1;
+    }
+    out[i] = v as u8;
+    i + 1
+}
+
+/// An event without a timestamp (EvFrequency, EvStack), length-prefixed when it has
+/// more than three arguments. Returns its length.
+fn encode(out: &mut [u8; 128], ev: u8, args: &[u64]) -> usize {
+    if args.len() < 4 {
+        out[0] = ev | (((args.len() - 1) as u8) << 6);
+        let mut i = 1;
+        for &a in args {
+            i += leb(&mut out[i..], a);
+        }
+        i
+    } else {
+        out[0] = ev | (3 << 6);
+        let mut body = [0u8; 120];
+        let mut b = 0;
+        for &a in args {
+            b += leb(&mut body[b..], a);
+        }
+        let mut i = 1 + leb(&mut out[1..], b as u64);
+        out[i..i + b].copy_from_slice(&body[..b]);
+        i += b;
+        i
+    }
+}
+
+/// Whether a trace file is being written (gort::trace::start refuses a second).
+pub(crate) fn active() -> bool {
+    FD.load(Relaxed) >= 0
+}
+
+/// The per-P buffer slot type (runtime2's P::tracebuf).
+pub(crate) type BufSlot = AtomicPtr<TraceBuf>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_encode_as_go_reads_them() {
+        let mut b = TraceBuf::new(3);
+        b.begin(1000);
+        // Three arguments with the timestamp: inline, narg-1 = 2 in the top bits.
+        b.event(EV_GO_START, 1010, &[7, 1]);
+        assert_eq!(
+            &b.data[..b.pos],
+            &[
+                EV_BATCH | 1 << 6,
+                3,
+                0xe8,
+                0x07,
+                EV_GO_START | 2 << 6,
+                10,
+                7,
+                1
+            ]
+        );
+        // Four: length-prefixed.
+        let p = b.pos;
+        b.event(EV_GO_UNBLOCK, 1300, &[7, 2, 0]);
+        assert_eq!(
+            &b.data[p..b.pos],
+            &[EV_GO_UNBLOCK | 3 << 6, 5, 0xa2, 0x02, 7, 2, 0]
+        );
+        let mut out = [0u8; 128];
+        let l = encode(&mut out, EV_STACK, &[1, 1, 300, 3, 4, 12]);
+        assert_eq!(
+            &out[..l],
+            &[EV_STACK | 3 << 6, 7, 1, 1, 0xac, 0x02, 3, 4, 12]
+        );
+    }
+}

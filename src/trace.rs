@@ -1,0 +1,33 @@
+//! Go's execution trace (package `runtime/trace`): record what every goroutine and
+//! processor does, in the format `go tool trace` reads ("go 1.19 trace").
+//!
+//! Set `GORT_TRACE=path` to trace a whole run (from before `main` until it returns,
+//! [`exit`](crate::exit), a panic, a fatal error or SIGQUIT), or call [`start`] and
+//! [`stop`] around the part to look at. Then `go tool trace path` shows the
+//! goroutines (grouped by where they were created), the scheduler latency and each
+//! P's timeline; `go tool trace -d path` prints the events.
+//!
+//! Events go to per-P buffers without locks or allocation; with tracing off each
+//! recording point costs one predictable branch. Recorded: processors starting and
+//! stopping, goroutines created, started, ended, yielding, preempted, blocking (on
+//! channels, select, sleep, sync, network) and unblocked, system calls, and changes
+//! of GOMAXPROCS.
+
+use crate::io::{Error, Result};
+
+/// Start writing an execution trace to the file at `path` (created or truncated).
+/// Stops the world briefly to describe the goroutines that exist. Fails if a trace
+/// is already being written (`ResourceBusy`) or the file cannot be created.
+pub fn start(path: &str) -> Result<()> {
+    crate::runtime::trace::start(path.as_bytes()).map_err(Error::from_neg)
+}
+
+/// Stop the trace and complete its file. Does nothing if no trace is being written.
+pub fn stop() {
+    crate::runtime::trace::stop()
+}
+
+/// Whether a trace is being written.
+pub fn is_enabled() -> bool {
+    crate::runtime::trace::active()
+}
