@@ -8,6 +8,7 @@
 //! - `errors`: refused connections, an address in use, malformed addresses, a
 //!   half-close, a close from another goroutine, a slow reader of 16 MiB.
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
+//! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket.
 #![no_std]
 #![no_main]
@@ -86,6 +87,15 @@ fn main() {
             arg(3).and_then(|a| a.parse().ok()).unwrap_or(100_000),
         ),
         "errors" => errors(),
+        "resolve" => {
+            // How an address string resolves (names from /etc/hosts).
+            use gort::net::ToSocketAddr;
+            let a = arg(2).unwrap_or("");
+            match a.to_socket_addr() {
+                Ok(sa) => println!("resolve={sa}"),
+                Err(e) => println!("resolve.err={:?} {e}", e.kind()),
+            }
+        }
         "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "udp" => udp(),
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),

@@ -15,8 +15,9 @@
 //! operations return an error ("use of closed network connection").
 //!
 //! Addresses are [`SocketAddr`]s or IP-literal strings (`"127.0.0.1:8080"`,
-//! `"[::1]:0"`); `localhost` resolves to the loopback address. There is no DNS: any
-//! other name is an `InvalidInput` error naming it.
+//! `"[::1]:0"`); names listed in /etc/hosts resolve (and `localhost` to the
+//! loopback address without one). There is no DNS: any other name is an
+//! `InvalidInput` error.
 //!
 //! TCP connections have `TCP_NODELAY` set, as in Go.
 //!
@@ -127,6 +128,12 @@ impl ToSocketAddr for str {
         }
         if let Some((host, port)) = self.rsplit_once(':') {
             if let Ok(port) = port.parse::<u16>() {
+                if host.is_empty() {
+                    return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+                }
+                if let Some(ip) = lookup_hosts(host) {
+                    return Ok(SocketAddr::new(ip, port));
+                }
                 match host {
                     "localhost" => {
                         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
@@ -134,7 +141,6 @@ impl ToSocketAddr for str {
                     "ip6-localhost" => {
                         return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
                     }
-                    "" => return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)),
                     _ => {}
                 }
             }
@@ -144,6 +150,40 @@ impl ToSocketAddr for str {
             "invalid socket address (an IP literal with a port, e.g. 127.0.0.1:80 or [::1]:80; no DNS)",
         ))
     }
+}
+
+/// The address /etc/hosts gives name (Go's lookupStaticHost: the first line that
+/// lists it, names compared without case), or None. Reads the file each time (it
+/// is small; Go caches it for 5 s). Runs on a goroutine; the read is a system call
+/// for the scheduler.
+fn lookup_hosts(name: &str) -> Option<IpAddr> {
+    let mut buf = alloc::vec![0u8; 64 << 10];
+    let entered = crate::runtime::proc::entersyscall();
+    let fd = sys_linux::open_rdonly(c"/etc/hosts");
+    let mut len = 0;
+    if fd >= 0 {
+        while len < buf.len() {
+            match sys_linux::read(fd as i32, &mut buf[len..]) {
+                n if n > 0 => len += n as usize,
+                n if n == -EINTR => continue,
+                _ => break,
+            }
+        }
+        sys_linux::close(fd as i32);
+    }
+    crate::runtime::proc::exitsyscall(entered);
+    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_ascii_whitespace();
+        let Some(ip) = f.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        if f.any(|h| h.eq_ignore_ascii_case(name)) {
+            return Some(ip);
+        }
+    }
+    None
 }
 
 impl ToSocketAddr for &str {

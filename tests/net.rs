@@ -310,3 +310,41 @@ fn deadline_resets_keep_memory_flat() {
         assert_eq!(r.get("resets.last.kind"), "TimedOut", "{ctx}");
     });
 }
+
+/// Names in /etc/hosts resolve to the address the file gives (compared with the
+/// file as this test reads it); other names are InvalidInput (no DNS).
+#[test]
+fn names_from_etc_hosts_resolve() {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let mut cases: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for line in hosts.lines() {
+        let line = line.split('#').next().unwrap();
+        let mut f = line.split_whitespace();
+        let Some(ip) = f.next().and_then(|a| a.parse::<std::net::IpAddr>().ok()) else {
+            continue;
+        };
+        for name in f {
+            if seen.insert(name.to_ascii_lowercase()) {
+                let want = std::net::SocketAddr::new(ip, 8080).to_string();
+                cases.push((format!("{name}:8080"), format!("resolve={want}")));
+            }
+        }
+    }
+    cases.truncate(4);
+    cases.push((
+        "no-such-host.invalid:80".into(),
+        "resolve.err=InvalidInput".into(),
+    ));
+    for &mode in modes() {
+        for (addr, want) in &cases {
+            let r = run(mode, "echo", &["resolve", addr]);
+            r.assert_exit(0);
+            assert!(
+                r.stdout.starts_with(want.as_str()),
+                "{mode:?} {addr}: {}",
+                r.stdout
+            );
+        }
+    }
+}
