@@ -161,7 +161,7 @@ impl TraceBuf {
 
     /// Append an event of type ev at now with args (the timestamp is added here).
     /// Flushes first if it might not fit.
-    #[inline(always)]
+    #[inline]
     fn event(&mut self, ev: u8, now: u64, args: &[u64]) {
         if self.pos == 0 || self.pos + MAX_EVENT > BUF_SIZE {
             self.refill(now);
@@ -269,7 +269,9 @@ pub(crate) fn on() -> bool {
 }
 
 /// Append an event for the current M: to its P's buffer, or the global one.
-/// Any g; pins the M for the write; no allocation, no runtime lock.
+/// Any g; pins the M for the write; no allocation, no runtime lock. One copy,
+/// out of line: the recording points stay a branch and a call.
+#[inline(never)]
 pub(crate) fn event(ev: u8, args: &[u64]) {
     let mp = acquirem();
     let pp = mp.p();
@@ -292,6 +294,7 @@ pub(crate) fn event(ev: u8, args: &[u64]) {
 }
 
 /// Append an event to P pp's buffer on its behalf (the caller owns pp).
+#[inline(never)]
 fn event_on(pp: *mut P, ev: u8, args: &[u64]) {
     // SAFETY: the caller owns pp, so nobody else writes its buffer.
     let b = unsafe { (*pp).tracebuf.load(Acquire) };
@@ -522,6 +525,8 @@ fn setup(path: &[u8]) -> Result<(), isize> {
 /// GORT_TRACE=path: start tracing at boot (schedinit, before procresize and
 /// before any goroutine exists). A path that cannot be opened is reported and the
 /// program runs untraced.
+#[cold]
+#[inline(never)]
 pub(crate) fn init_from_env() {
     let Some(path) = super::runtime1::getenv(b"GORT_TRACE") else {
         return;
@@ -531,10 +536,12 @@ pub(crate) fn init_from_env() {
     }
     match setup(path) {
         Ok(()) => ON.store(true, Release),
+        // The errno as a number: naming it would link the errno table into every
+        // program.
         Err(e) => super::print::rt_eprintln!(
-            "runtime: GORT_TRACE: cannot create {}: {}",
+            "runtime: GORT_TRACE: cannot create {}: errno {}",
             core::str::from_utf8(path).unwrap_or("?"),
-            crate::io::Error::from_neg(e)
+            -e
         ),
     }
 }
