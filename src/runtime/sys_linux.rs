@@ -13,6 +13,7 @@ pub(crate) const EINTR: isize = 4;
 pub(crate) const EFAULT: isize = 14;
 pub(crate) const EAGAIN: isize = 11;
 pub(crate) const ENOMEM: isize = 12;
+pub(crate) const EPIPE: isize = 32;
 
 pub(crate) const PROT_NONE: usize = 0;
 pub(crate) const PROT_READ: usize = 1;
@@ -277,6 +278,21 @@ pub(crate) fn sigprocmask_set(mask: u64) -> u64 {
         );
     }
     old
+}
+
+/// rt_sigprocmask(SIG_UNBLOCK, mask): unblock the signals of mask (bit n-1 for
+/// signal n) on the calling thread.
+pub(crate) fn sigunblock(mask: u64) {
+    // SAFETY: the kernel reads 8 bytes from `mask`; no old mask is asked.
+    unsafe {
+        syscall4(
+            Sysno::rt_sigprocmask as usize,
+            1, // SIG_UNBLOCK
+            &mask as *const u64 as usize,
+            0,
+            8,
+        );
+    }
 }
 
 /// clock_gettime(CLOCK_MONOTONIC) into the timespec at p; -EFAULT if p cannot be
