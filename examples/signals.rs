@@ -166,7 +166,7 @@ fn notify() {
         });
     }
     // ... and pairs passing a sequence through a channel, checking it arrives whole.
-    const PAIRS: u64 = 16;
+    const PAIRS: u64 = 32;
     let passed = Arc::new(AtomicU64::new(0));
     for _ in 0..PAIRS {
         let c = chan::<u64>(4);
