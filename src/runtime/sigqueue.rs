@@ -41,20 +41,27 @@
 //!
 //! # Orderings
 //!
-//! Every operation on `mask`, `state`, `wanted` and `delivering` is SeqCst. Two
-//! handshakes need a single total order, not only acquire/release pairs:
+//! Every operation on `mask`, `state`, `wanted` and `delivering` is SeqCst (as Go's
+//! atomics). Two handshakes depend on it:
 //!
-//! - the sender writes `mask` and then reads `state`; the receiver writes `state`
-//!   and then reads `mask` (by its swap). Each must see the other's write, or the
-//!   receiver could sleep on a set bit (a store-load pattern: only SeqCst forbids
-//!   both reads missing both writes);
-//! - `stop` clears `wanted` and then reads `delivering`; a sender raises
-//!   `delivering` and then reads `wanted` (Dekker again): either the sender sees the
-//!   signal unwanted, or the stopper waits for it.
+//! - mask/state: the sender writes `mask` and then reads `state`; the receiver
+//!   writes `state` and then takes `mask`. Both accesses to `mask` are
+//!   read-modify-writes (`fetch_or`, `swap`), so one of them reads the other's
+//!   write: if the receiver's swap is later it takes the bit; if the sender's
+//!   fetch_or is later it synchronizes with the swap, so the sender's read of
+//!   `state` sees the receiver's transition before the swap and acts on it (wakes
+//!   it, or leaves SENDING for it). Acquire/release on the RMWs suffices for this;
+//!   the loom models check it with loom's weaker model of SeqCst;
+//! - stop/sender (Dekker): `stop` clears `wanted` and then reads `delivering`; a
+//!   sender raises `delivering` and then reads `wanted`. At least one must see the
+//!   other's write, or a signal could be queued unseen by stop. Only a StoreLoad
+//!   barrier between each write and read gives that: SeqCst accesses do in the
+//!   language's model, and an explicit `storeload_fence` at both points makes it
+//!   plain (and visible to loom, which treats SeqCst accesses as AcqRel).
 //!
 //! On x86-64 the read-modify-writes are locked instructions whatever the ordering,
-//! SeqCst loads are plain loads and SeqCst stores an xchg: the cost is nil next to
-//! the signal delivery itself.
+//! SeqCst loads are plain loads and the fence one more locked instruction: the cost
+//! is nil next to the signal delivery itself.
 //!
 //! # Who writes what
 //!
@@ -62,12 +69,22 @@
 //! and `ignored`: os::signal, one goroutine at a time (under its handlers lock), and
 //! they are read by handlers. The receiver's own copy of the set it took is a local
 //! of the receiving goroutine (`signal_recv`'s `pending`).
+//!
+//! The protocol is `Sig`'s methods; the functions below them bind it to the one
+//! queue of the process and to the futex and the scheduler. The loom models at the
+//! end of the file check it over every interleaving of two handlers and the
+//! receiver (and of a handler, the receiver and a stopper): no signal is lost, the
+//! receiver never sleeps on a pending signal, and stop's wait covers a signal in
+//! flight. Under `cfg(loom)` the atomics are loom's and the futex a condition
+//! variable.
 
-use core::sync::atomic::AtomicU32;
-use core::sync::atomic::AtomicU64;
 use core::sync::atomic::Ordering::SeqCst;
+#[cfg(not(all(test, loom)))]
+use core::sync::atomic::{AtomicU32, AtomicU64};
+#[cfg(all(test, loom))]
+use loom::sync::atomic::{AtomicU32, AtomicU64};
 
-use super::sys_linux;
+use super::asm_amd64::storeload_fence;
 
 /// The highest signal number (Linux x86-64: 64; signals are 1..=NSIG).
 pub(crate) const NSIG: u32 = 64;
@@ -75,6 +92,12 @@ pub(crate) const NSIG: u32 = 64;
 const SIG_IDLE: u32 = 0;
 const SIG_RECEIVING: u32 = 1;
 const SIG_SENDING: u32 = 2;
+
+/// The bit of signal sig (1..=NSIG) in a set.
+#[inline]
+pub(crate) const fn sigbit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
 
 /// The shared state of the queue (see the file head for who touches each field).
 struct Sig {
@@ -86,22 +109,209 @@ struct Sig {
     ignored: AtomicU64,
     /// SIG_IDLE, SIG_RECEIVING or SIG_SENDING; also the receiver's futex word.
     state: AtomicU32,
-    /// Handlers inside sigsend past their `wanted` check (for signal_wait_until_idle).
+    /// Handlers inside sigsend past their `wanted` check (for wait_until_idle).
     delivering: AtomicU32,
 }
 
-static SIG: Sig = Sig {
-    mask: AtomicU64::new(0),
-    wanted: AtomicU64::new(0),
-    ignored: AtomicU64::new(0),
-    state: AtomicU32::new(SIG_IDLE),
-    delivering: AtomicU32::new(0),
-};
+/// The futex on `state`: the kernel's, or under loom a yield (a spin the model
+/// checker understands).
+#[cfg(not(all(test, loom)))]
+mod futex {
+    use super::AtomicU32;
+    use crate::runtime::sys_linux;
 
-/// The bit of signal sig (1..=NSIG) in a set.
-#[inline]
-pub(crate) const fn sigbit(sig: u32) -> u64 {
-    1 << (sig - 1)
+    /// Wake the receiver sleeping on st, if any. Async-signal-safe.
+    pub(super) fn wake(st: &AtomicU32) {
+        sys_linux::futex_wake(st, 1);
+    }
+
+    /// Sleep while *st == v (returns early on a signal or spuriously).
+    pub(super) fn wait(st: &AtomicU32, v: u32) {
+        sys_linux::futex_wait(st, v);
+    }
+}
+
+/// Under loom: the futex as a mutex and condition variable, with the futex's
+/// promise (the value is checked under the lock the waker takes after changing
+/// it, so no wake-up is lost between the check and the sleep).
+#[cfg(all(test, loom))]
+mod futex {
+    use super::AtomicU32;
+    use core::sync::atomic::Ordering::SeqCst;
+    use loom::sync::{Condvar, Mutex};
+
+    loom::lazy_static! {
+        static ref LOCK: Mutex<()> = Mutex::new(());
+        static ref COND: Condvar = Condvar::new();
+    }
+
+    pub(super) fn wake(_st: &AtomicU32) {
+        let _g = LOCK.lock().unwrap();
+        COND.notify_all();
+    }
+
+    pub(super) fn wait(st: &AtomicU32, v: u32) {
+        let g = LOCK.lock().unwrap();
+        if st.load(SeqCst) == v {
+            drop(COND.wait(g).unwrap());
+        }
+    }
+}
+
+macro_rules! sig_new {
+    () => {
+        Sig {
+            mask: AtomicU64::new(0),
+            wanted: AtomicU64::new(0),
+            ignored: AtomicU64::new(0),
+            state: AtomicU32::new(SIG_IDLE),
+            delivering: AtomicU32::new(0),
+        }
+    };
+}
+
+#[cfg(not(all(test, loom)))]
+static SIG: Sig = sig_new!();
+
+#[cfg(all(test, loom))]
+loom::lazy_static! {
+    static ref SIG: Sig = sig_new!();
+}
+
+impl Sig {
+    /// sigsend: queue sig if it is wanted (see the file head). Returns whether it
+    /// was queued. No allocation, no lock; at most one system call (the wake).
+    fn send(&self, sig: u32) -> bool {
+        if sig == 0 || sig > NSIG {
+            return false;
+        }
+        let bit = sigbit(sig);
+        // SeqCst, and the fence: the Dekker handshake with stop (file head):
+        // raise, then read wanted.
+        self.delivering.fetch_add(1, SeqCst);
+        storeload_fence();
+        // SeqCst: as above.
+        if self.wanted.load(SeqCst) & bit == 0 {
+            // SeqCst: pairs with wait_until_idle's load (file head).
+            self.delivering.fetch_sub(1, SeqCst);
+            return false;
+        }
+        // SeqCst: the mask/state handshake with the receiver (file head): the bit is
+        // in the set before we look at the state.
+        if self.mask.fetch_or(bit, SeqCst) & bit != 0 {
+            // Already pending: whoever set it owes (or paid) the wake-up.
+            // SeqCst: as the first fetch_sub.
+            self.delivering.fetch_sub(1, SeqCst);
+            return true;
+        }
+        loop {
+            // SeqCst (the load and each CAS): the mask/state handshake (file head).
+            match self.state.load(SeqCst) {
+                SIG_IDLE => {
+                    if self
+                        .state
+                        .compare_exchange(SIG_IDLE, SIG_SENDING, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        break;
+                    }
+                }
+                // A notification is already pending: the receiver will take the set.
+                SIG_SENDING => break,
+                SIG_RECEIVING => {
+                    if self
+                        .state
+                        .compare_exchange(SIG_RECEIVING, SIG_IDLE, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        // The state changed before the wake: a receiver not yet in
+                        // the kernel finds the word changed and does not sleep.
+                        futex::wake(&self.state);
+                        break;
+                    }
+                }
+                _ => super::runtime1::throw("sigsend: inconsistent state"),
+            }
+        }
+        // SeqCst: pairs with wait_until_idle's load (file head).
+        self.delivering.fetch_sub(1, SeqCst);
+        true
+    }
+
+    /// signal_recv: the next queued signal; `sleep` is called to wait after the
+    /// receiver announced itself (IDLE -> RECEIVING) and must return once the state
+    /// is no longer RECEIVING (`wait_while_receiving`, maybe wrapped). One receiver
+    /// at a time.
+    fn recv(&self, pending: &mut u64, mut sleep: impl FnMut(&Sig)) -> u32 {
+        loop {
+            // Serve the local copy first, lowest signal first (as Go).
+            if *pending != 0 {
+                let i = pending.trailing_zeros();
+                *pending &= !(1u64 << i);
+                return i + 1;
+            }
+            // Wait for the senders.
+            loop {
+                // SeqCst (the load and each CAS): the mask/state handshake (file
+                // head).
+                match self.state.load(SeqCst) {
+                    SIG_IDLE => {
+                        if self
+                            .state
+                            .compare_exchange(SIG_IDLE, SIG_RECEIVING, SeqCst, SeqCst)
+                            .is_ok()
+                        {
+                            sleep(self);
+                            break;
+                        }
+                    }
+                    SIG_SENDING => {
+                        if self
+                            .state
+                            .compare_exchange(SIG_SENDING, SIG_IDLE, SeqCst, SeqCst)
+                            .is_ok()
+                        {
+                            break;
+                        }
+                    }
+                    _ => super::runtime1::throw("signal_recv: inconsistent state"),
+                }
+            }
+            // Take what the senders set.
+            // SeqCst: the mask/state handshake (file head).
+            *pending = self.mask.swap(0, SeqCst);
+        }
+    }
+
+    /// Sleep on the futex until a sender moves the state off RECEIVING. EINTR,
+    /// EAGAIN and spurious wake-ups all come back to look again.
+    fn wait_while_receiving(&self) {
+        // SeqCst: the mask/state handshake (file head).
+        while self.state.load(SeqCst) == SIG_RECEIVING {
+            futex::wait(&self.state, SIG_RECEIVING);
+        }
+    }
+
+    /// signalWaitUntilIdle (see the function of that name below); `yield_now` lets
+    /// the receiver run.
+    fn wait_until_idle(&self, mut yield_now: impl FnMut()) {
+        // A handler may have read `wanted` before it was cleared and be about to
+        // set its bit: wait for every send in progress to finish. The fence and
+        // SeqCst: the Dekker handshake with send (file head); the caller cleared
+        // `wanted` before calling. Reading the count a finished sender left
+        // (Acquire) also makes its mask and state writes visible below.
+        storeload_fence();
+        while self.delivering.load(SeqCst) != 0 {
+            yield_now();
+        }
+        // Then wait for the receiver to have delivered everything and gone back to
+        // sleep: RECEIVING means it found nothing more (IDLE would mean it is still
+        // delivering).
+        // SeqCst: the mask/state handshake (file head).
+        while self.state.load(SeqCst) != SIG_RECEIVING {
+            yield_now();
+        }
+    }
 }
 
 /// sigsend: queue sig for the receiver if os::signal wants it. Returns whether it
@@ -110,58 +320,7 @@ pub(crate) const fn sigbit(sig: u32) -> u64 {
 /// Runs in a signal handler (or on any g: sigpipe): it must not allocate, take a
 /// lock, or block; it makes at most one system call (the futex wake).
 pub(crate) fn sigsend(sig: u32) -> bool {
-    if sig == 0 || sig > NSIG {
-        return false;
-    }
-    let bit = sigbit(sig);
-    // SeqCst: the Dekker handshake with stop (file head): raise, then read wanted.
-    SIG.delivering.fetch_add(1, SeqCst);
-    // SeqCst: as above.
-    if SIG.wanted.load(SeqCst) & bit == 0 {
-        // SeqCst: pairs with signal_wait_until_idle's load (file head).
-        SIG.delivering.fetch_sub(1, SeqCst);
-        return false;
-    }
-    // SeqCst: the mask/state handshake with the receiver (file head): the bit is in
-    // the set before we look at the state.
-    if SIG.mask.fetch_or(bit, SeqCst) & bit != 0 {
-        // Already pending: whoever set it owes (or paid) the wake-up.
-        // SeqCst: as the first fetch_sub.
-        SIG.delivering.fetch_sub(1, SeqCst);
-        return true;
-    }
-    loop {
-        // SeqCst (the load and each CAS): the mask/state handshake (file head).
-        match SIG.state.load(SeqCst) {
-            SIG_IDLE => {
-                if SIG
-                    .state
-                    .compare_exchange(SIG_IDLE, SIG_SENDING, SeqCst, SeqCst)
-                    .is_ok()
-                {
-                    break;
-                }
-            }
-            // A notification is already pending: the receiver will take the set.
-            SIG_SENDING => break,
-            SIG_RECEIVING => {
-                if SIG
-                    .state
-                    .compare_exchange(SIG_RECEIVING, SIG_IDLE, SeqCst, SeqCst)
-                    .is_ok()
-                {
-                    // The state changed before the wake: a receiver not yet in the
-                    // kernel finds the word changed and does not sleep.
-                    sys_linux::futex_wake(&SIG.state, 1);
-                    break;
-                }
-            }
-            _ => super::runtime1::throw("sigsend: inconsistent state"),
-        }
-    }
-    // SeqCst: pairs with signal_wait_until_idle's load (file head).
-    SIG.delivering.fetch_sub(1, SeqCst);
-    true
+    SIG.send(sig)
 }
 
 /// signal_recv: the next queued signal, waiting (its M blocked in a futex, its P
@@ -171,57 +330,14 @@ pub(crate) fn sigsend(sig: u32) -> bool {
 /// Must only be called from one goroutine at a time (os::signal's loop), with no
 /// runtime lock held.
 pub(crate) fn signal_recv(pending: &mut u64) -> u32 {
-    loop {
-        // Serve the local copy first, lowest signal first (as Go).
-        if *pending != 0 {
-            let i = pending.trailing_zeros();
-            *pending &= !(1u64 << i);
-            return i + 1;
-        }
-        // Wait for the senders.
-        loop {
-            // SeqCst (the load and each CAS): the mask/state handshake (file head).
-            match SIG.state.load(SeqCst) {
-                SIG_IDLE => {
-                    if SIG
-                        .state
-                        .compare_exchange(SIG_IDLE, SIG_RECEIVING, SeqCst, SeqCst)
-                        .is_ok()
-                    {
-                        sleep_while_receiving();
-                        break;
-                    }
-                }
-                SIG_SENDING => {
-                    if SIG
-                        .state
-                        .compare_exchange(SIG_SENDING, SIG_IDLE, SeqCst, SeqCst)
-                        .is_ok()
-                    {
-                        break;
-                    }
-                }
-                _ => super::runtime1::throw("signal_recv: inconsistent state"),
-            }
-        }
-        // Take what the senders set.
-        // SeqCst: the mask/state handshake (file head).
-        *pending = SIG.mask.swap(0, SeqCst);
-    }
-}
-
-/// Sleep until a sender moves the state off RECEIVING. Blocks the M in the kernel
-/// as a system call whose P is handed off at once (Go's notetsleepg), so the other
-/// goroutines go on running. Runs on the receiver goroutine, no runtime lock held.
-fn sleep_while_receiving() {
-    let entered = super::proc::entersyscall();
-    super::proc::handoff_in_syscall();
-    // SeqCst: the mask/state handshake (file head). EINTR, EAGAIN and spurious
-    // wake-ups all come back here to look again.
-    while SIG.state.load(SeqCst) == SIG_RECEIVING {
-        sys_linux::futex_wait(&SIG.state, SIG_RECEIVING);
-    }
-    super::proc::exitsyscall(entered);
+    SIG.recv(pending, |s| {
+        // Block the M in the kernel as a system call whose P is handed off at once
+        // (Go's notetsleepg), so the other goroutines go on running.
+        let entered = super::proc::entersyscall();
+        super::proc::handoff_in_syscall();
+        s.wait_while_receiving();
+        super::proc::exitsyscall(entered);
+    })
 }
 
 /// signalWaitUntilIdle: wait until every signal handled before this call has been
@@ -231,19 +347,7 @@ fn sleep_while_receiving() {
 /// must be running (it is once any signal was enabled). Runs on a goroutine; yields
 /// while it waits.
 pub(crate) fn signal_wait_until_idle() {
-    // A handler may have read `wanted` before it was cleared and be about to set
-    // its bit: wait for every sigsend in progress to finish.
-    // SeqCst: the Dekker handshake with sigsend (file head).
-    while SIG.delivering.load(SeqCst) != 0 {
-        crate::gosched();
-    }
-    // Then wait for the receiver to have delivered everything and gone back to
-    // sleep: RECEIVING means it found nothing more (IDLE would mean it is still
-    // delivering).
-    // SeqCst: the mask/state handshake (file head).
-    while SIG.state.load(SeqCst) != SIG_RECEIVING {
-        crate::gosched();
-    }
+    SIG.wait_until_idle(super::proc::gosched)
 }
 
 /// Add sig to the wanted set and drop it from the ignored set. Called by os::signal
@@ -276,4 +380,117 @@ pub(crate) fn set_ignored(sig: u32, ignored: bool) {
 pub(crate) fn signal_ignored(sig: u32) -> bool {
     // SeqCst: see set_ignored.
     sig != 0 && sig <= NSIG && SIG.ignored.load(SeqCst) & sigbit(sig) != 0
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    //! Model checks (loom) of the queue's protocol over every interleaving (with
+    //! loom's bounded preemption) of two handlers and the receiver, and of a
+    //! handler, the receiver and a stopper. Run by `make test`:
+    //! `RUSTFLAGS="--cfg loom" cargo test --lib --release loom`.
+    use super::*;
+    extern crate std;
+    use loom::sync::atomic::AtomicBool;
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::vec::Vec;
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(3);
+        b.check(f);
+    }
+
+    fn wanting(sigs: &[u32]) -> Arc<Sig> {
+        let q = Arc::new(sig_new!());
+        for &s in sigs {
+            q.wanted.fetch_or(sigbit(s), SeqCst);
+        }
+        q
+    }
+
+    /// Two handlers send different signals while the receiver waits: the receiver
+    /// gets both (it never sleeps on a pending bit: a lost wake-up would make it
+    /// spin for ever, which loom reports).
+    #[test]
+    fn loom_two_handlers_and_the_receiver_lose_nothing() {
+        model(|| {
+            let q = wanting(&[2, 10]);
+            let hs: Vec<_> = [2u32, 10]
+                .into_iter()
+                .map(|s| {
+                    let q = q.clone();
+                    thread::spawn(move || assert!(q.send(s)))
+                })
+                .collect();
+            let mut pending = 0;
+            let mut got = [q.recv(&mut pending, Sig::wait_while_receiving), 0];
+            got[1] = q.recv(&mut pending, Sig::wait_while_receiving);
+            for h in hs {
+                h.join().unwrap();
+            }
+            got.sort();
+            assert_eq!(got, [2, 10]);
+            assert_eq!(pending, 0);
+        });
+    }
+
+    /// One signal sent twice: delivered at least once, and once everything is
+    /// done nothing is left pending with the receiver asleep.
+    #[test]
+    fn loom_the_same_signal_twice_coalesces() {
+        model(|| {
+            let q = wanting(&[10]);
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let q = q.clone();
+                    thread::spawn(move || assert!(q.send(10)))
+                })
+                .collect();
+            let mut pending = 0;
+            assert_eq!(q.recv(&mut pending, Sig::wait_while_receiving), 10);
+            for h in hs {
+                h.join().unwrap();
+            }
+            // Whatever is left (a second, uncoalesced 10) must be signalled: the state
+            // is not RECEIVING while a bit is set.
+            if q.mask.load(SeqCst) != 0 {
+                assert_ne!(q.state.load(SeqCst), SIG_RECEIVING, "pending bit, no wake");
+            }
+        });
+    }
+
+    /// Stop's guarantee: a handler sends 10 while a stopper clears it from the
+    /// wanted set and waits until idle. If the handler queued it, the receiver
+    /// delivered it before the stopper's wait ended. (Signal 64 ends the receiver.)
+    #[test]
+    fn loom_stop_waits_for_the_signal_in_flight() {
+        model(|| {
+            let q = wanting(&[10, 64]);
+            let delivered = Arc::new(AtomicBool::new(false));
+            let handler = {
+                let q = q.clone();
+                thread::spawn(move || q.send(10))
+            };
+            let receiver = {
+                let (q, delivered) = (q.clone(), delivered.clone());
+                thread::spawn(move || {
+                    let mut pending = 0;
+                    loop {
+                        match q.recv(&mut pending, Sig::wait_while_receiving) {
+                            64 => break,
+                            _ => delivered.store(true, SeqCst),
+                        }
+                    }
+                })
+            };
+            q.wanted.fetch_and(!sigbit(10), SeqCst); // stop: clear_wanted
+            q.wait_until_idle(thread::yield_now);
+            let seen = delivered.load(SeqCst);
+            assert!(q.send(64));
+            receiver.join().unwrap();
+            let queued = handler.join().unwrap();
+            assert!(!queued || seen, "queued before stop, delivered after it");
+        });
+    }
 }
