@@ -261,6 +261,17 @@ pub(crate) fn unblocked_signals() -> u64 {
     m
 }
 
+/// The signals whose disposition is the runtime's handler now (bit n-1 for signal
+/// n): what a forked child resets before it unblocks signals (read in the child,
+/// which has the parent's memory and dispositions as they were at the fork). A set
+/// bit always means the handler: bits are set after the handler is installed and
+/// cleared before it is replaced, so a fork in between at worst leaves a handler
+/// the child does not reset (execve resets it). Any thread; a plain load.
+pub(crate) fn handled_signals() -> u64 {
+    // Relaxed: in the child, the fork orders everything before it.
+    HANDLING.load(Relaxed)
+}
+
 /// Whether sig has the runtime's handler when os::signal does not want it (Go's
 /// sigInstallGoHandler).
 fn handled_by_default(sig: usize) -> bool {
@@ -297,10 +308,11 @@ pub(crate) fn sigdisable(sig: u32) {
         } else {
             // Relaxed: written once at boot.
             let ign = INHERITED_IGN.load(Relaxed) & sigbit(sig) != 0;
-            // The disposition first, as Go: a job-control signal that arrives now
-            // gets its default action rather than a handler that drops it.
-            setsig(s, if ign { SIG_IGN } else { SIG_DFL });
+            // The disposition before `wanted`, as Go: a job-control signal that
+            // arrives now gets its default action rather than a handler that drops
+            // it. The bit before the disposition (see handled_signals).
             HANDLING.fetch_and(!sigbit(sig), Relaxed);
+            setsig(s, if ign { SIG_IGN } else { SIG_DFL });
             sigqueue::set_ignored(sig, ign);
         }
     }
@@ -319,9 +331,10 @@ pub(crate) fn sigignore(sig: u32) {
     if sigflags(s) & SIG_NOTIFY == 0 {
         return;
     }
-    setsig(s, SIG_IGN);
-    // Relaxed: only changed under the handlers lock, which we hold.
+    // Relaxed: only changed under the handlers lock, which we hold. The bit before
+    // the disposition (see handled_signals).
     HANDLING.fetch_and(!sigbit(sig), Relaxed);
+    setsig(s, SIG_IGN);
     sigqueue::clear_wanted(sig);
     sigqueue::set_ignored(sig, true);
 }

@@ -644,13 +644,17 @@ pub(crate) mod procsys {
     }
 
     /// What the child does: redirect fds (each `fds[i] >= 0` becomes fd i), change
-    /// directory, clear the signal mask, execve, and on failure write errno to
-    /// err_fd and exit 127.
+    /// directory, give the signals in `handled` (bit n-1 for signal n: those with
+    /// the runtime's handler) their default action back, clear the signal mask,
+    /// execve, and on failure write errno to err_fd and exit 127. (execve resets
+    /// handlers anyway; doing it before the mask is cleared means a signal that
+    /// comes in between gets its default action in the child, not the parent's
+    /// handler: Go's clearSignalHandlers.)
     ///
     /// # Safety
-    /// Called only in a freshly forked child; path, argv and envp are NUL-terminated
-    /// strings and NULL-terminated pointer arrays built before the fork; dir is null
-    /// or a NUL-terminated string.
+    /// Called only in a freshly forked child, with every signal blocked; path, argv
+    /// and envp are NUL-terminated strings and NULL-terminated pointer arrays built
+    /// before the fork; dir is null or a NUL-terminated string.
     pub(crate) unsafe fn fork_exec_child(
         fds: [i32; 3],
         dir: *const u8,
@@ -658,6 +662,7 @@ pub(crate) mod procsys {
         argv: *const *const u8,
         envp: *const *const u8,
         err_fd: i32,
+        handled: u64,
     ) -> ! {
         // SAFETY: all raw calls on memory prepared by the parent (the contract).
         unsafe {
@@ -676,6 +681,19 @@ pub(crate) mod procsys {
                 e = syscall1(Sysno::chdir as usize, dir as usize) as isize;
             }
             if e >= 0 {
+                // struct sigaction { handler = SIG_DFL, flags, restorer, mask }.
+                let dfl = [0usize; 4];
+                for sig in 1..=64usize {
+                    if handled & (1 << (sig - 1)) != 0 {
+                        syscall4(
+                            Sysno::rt_sigaction as usize,
+                            sig,
+                            dfl.as_ptr() as usize,
+                            0,
+                            8,
+                        );
+                    }
+                }
                 let empty: u64 = 0;
                 syscall4(
                     Sysno::rt_sigprocmask as usize,
