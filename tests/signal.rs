@@ -22,6 +22,8 @@ extern "C" {
 
 const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
+const SIGQUIT: i32 = 3;
+const SIGABRT: i32 = 6;
 const SIGUSR1: i32 = 10;
 const SIGUSR2: i32 = 12;
 const SIGPIPE: i32 = 13;
@@ -220,6 +222,9 @@ fn notify_with_no_signals_named_takes_all() {
         p.expect("got user defined signal 2 (SIGUSR2, 12)");
         p.send(SIGWINCH);
         p.expect("got window changed (SIGWINCH, 28)");
+        // Notified, SIGQUIT no longer dumps the goroutines.
+        p.send(SIGQUIT);
+        p.expect("got quit (SIGQUIT, 3)");
         if mode == Mode::Native {
             // qemu-user renumbers the real-time signals it passes to the guest.
             p.send(40);
@@ -236,10 +241,21 @@ fn notify_with_no_signals_named_takes_all() {
 
 /// Without notify: SIGINT, SIGTERM and SIGHUP kill by that signal (the status a
 /// shell reports as 128+n); SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCHLD, SIGURG and
-/// a SIGPIPE sent by kill are dropped, as in Go.
+/// a SIGPIPE sent by kill are dropped, as in Go; SIGABRT prints the goroutines and
+/// exits 2, as SIGQUIT does.
 #[test]
 fn without_notify_signals_take_go_defaults() {
     each_setting(|mode, procs| {
+        let (p, _) = Prog::start(mode, procs, &["default"]);
+        p.send(SIGABRT);
+        let ctx = p.ctx.clone();
+        let (st, rest, err) = p.finish(None);
+        assert_eq!(st.code(), Some(2), "{ctx}: {st:?} {err}");
+        assert!(
+            err.starts_with("SIGABRT: abort\nPC=0x") && err.contains("\n\ngoroutine 1 ["),
+            "{ctx}: {err}"
+        );
+        assert_eq!(rest, "", "{ctx}");
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             let (mut p, _) = Prog::start(mode, procs, &["default"]);
             for s in [
