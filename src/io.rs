@@ -445,6 +445,10 @@ fn write_all_fd(fd: i32, mut buf: &[u8]) -> Result<()> {
         }
     }
     crate::runtime::proc::exitsyscall(entered);
+    if let Err(e) = res {
+        // EPIPE on stdout/stderr: die by SIGPIPE, as Go's os.File (epipecheck).
+        crate::runtime::signal_linux::epipecheck(fd, -(e.raw_os_error().unwrap_or(0) as isize));
+    }
     res
 }
 
@@ -454,6 +458,8 @@ fn write_fd(fd: i32, buf: &[u8]) -> Result<usize> {
     let entered = crate::runtime::proc::entersyscall();
     let r = crate::runtime::print::write_wait(fd, buf);
     crate::runtime::proc::exitsyscall(entered);
+    // EPIPE on stdout/stderr: die by SIGPIPE, as Go's os.File (epipecheck).
+    crate::runtime::signal_linux::epipecheck(fd, r);
     if r < 0 {
         Err(Error::from_neg(r))
     } else {

@@ -29,6 +29,9 @@
 //! - [`time`]: the monotonic clock, sleeping, timeouts and tickers;
 //! - [`env`](mod@env): arguments and environment (Go's `os.Args`, `os.Getenv`);
 //! - [`io`]: standard output and error as byte streams;
+//! - [`os::signal`]: incoming signals delivered to channels (Go's `os/signal`), and
+//!   Go's default action for each signal (SIGINT ends the program, SIGPIPE on
+//!   standard output ends it, SIGUSR1 is dropped, ...);
 //! - [`debug`]: Go's `runtime/debug` and the scheduler trace;
 //! - [`print!`], [`println!`], [`eprint!`], [`eprintln!`]: formatted output that never
 //!   allocates and never interleaves lines from different goroutines.
@@ -89,6 +92,7 @@ pub mod debug;
 pub mod env;
 pub mod io;
 pub mod net;
+pub mod os;
 pub mod process;
 pub mod sync;
 pub mod testing;

@@ -6,7 +6,8 @@
 //! Spawning follows Go's forkAndExecInChild: everything the child needs (the path,
 //! argv, envp, the directory) is built before the fork; the forking thread blocks
 //! every signal around the fork; the child only makes raw system calls (dup3,
-//! chdir, an empty signal mask, execve) and reports an exec failure through a
+//! chdir, the runtime's signal handlers back to the default, an empty signal
+//! mask, execve) and reports an exec failure through a
 //! close-on-exec pipe, so `spawn` returns the real error (`NotFound` for a missing
 //! program) rather than a child that exits 127.
 //!
@@ -383,6 +384,8 @@ impl Command {
                     argv.as_ptr(),
                     envp.as_ptr(),
                     err_w.0,
+                    // Read in the child: the dispositions it inherited at the fork.
+                    crate::runtime::signal_linux::handled_signals(),
                 )
             }
         }

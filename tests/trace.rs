@@ -173,6 +173,8 @@ fn sigquit_flushes_the_trace() {
         )
         .unwrap();
         assert!(line.starts_with("listening="), "{line}");
+        // Let the server reach accept and park there (its GoBlockNet).
+        std::thread::sleep(std::time::Duration::from_millis(300));
         let k = Command::new("kill")
             .args(["-QUIT", &child.id().to_string()])
             .status()

@@ -22,8 +22,11 @@
 //! - `mgcscavenge`: returning free memory to the OS (the scavenger,
 //!   free_os_memory);
 //! - `netpoll`: the network poller (epoll): goroutines wait for fds, not threads;
-//! - `signal_linux`: fault handlers (stack overflow, nil dereference) and the
-//!   SIGURG entry;
+//! - `signal_linux`: the handler every signal enters: faults (stack overflow, nil
+//!   dereference), the SIGURG entry, and Go's default action for each signal
+//!   (SIGINT kills, SIGQUIT dumps, SIGPIPE on stdout kills, the rest is dropped);
+//! - `sigqueue`: the lock-free hand-off from signal handlers to os::signal's
+//!   receiving goroutine;
 //! - `preempt`: asynchronous preemption: the request (preemptone), the SIGURG
 //!   handler's safe-point checks and injection, XSAVE sizing;
 //! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
@@ -71,6 +74,7 @@ pub(crate) mod runtime2;
 pub(crate) mod select;
 pub(crate) mod sema;
 pub(crate) mod signal_linux;
+pub(crate) mod sigqueue;
 pub(crate) mod sizeclasses;
 pub(crate) mod stack;
 pub(crate) mod sys_linux;

@@ -17,15 +17,18 @@ const BUF_SIZE: usize = 4096;
 /// Write all of `b` to fd, retrying on partial writes and EINTR, and waiting in
 /// poll(2) while a non-blocking fd is full (EAGAIN) instead of spinning. Other
 /// errors (a closed pipe, a full disk) end the attempt: there is nowhere left to
-/// report them. Blocks the thread: see write_all_user for goroutines.
-pub(crate) fn write_all(fd: i32, mut b: &[u8]) {
+/// report them; the last result is returned (0 when all was written, else the
+/// failed write's 0 or -errno). Blocks the thread: see write_all_user for
+/// goroutines.
+pub(crate) fn write_all(fd: i32, mut b: &[u8]) -> isize {
     while !b.is_empty() {
         let n = write_wait(fd, b);
         if n <= 0 {
-            return;
+            return n;
         }
         b = &b[n as usize..];
     }
+    0
 }
 
 /// One write(2) of b to fd: retried on EINTR, and on EAGAIN (a non-blocking fd that
@@ -51,11 +54,13 @@ pub(crate) fn write_wait(fd: i32, b: &[u8]) -> isize {
 
 /// write_all for goroutines (print!, io::stdout): the write runs as a system call
 /// (entersyscall), so a pipe nobody reads holds up only this goroutine, never its P.
-/// Runs on any g.
+/// EPIPE on standard output or error kills the process by SIGPIPE, as Go's
+/// fmt.Print does (signal_linux.rs's epipecheck). Runs on any g.
 pub(crate) fn write_all_user(fd: i32, b: &[u8]) {
     let entered = super::proc::entersyscall();
-    write_all(fd, b);
+    let r = write_all(fd, b);
     super::proc::exitsyscall(entered);
+    super::signal_linux::epipecheck(fd, r);
 }
 
 /// A fmt::Write sink that buffers up to BUF_SIZE bytes, then writes.

@@ -1501,8 +1501,12 @@ fn minit() {
     // SAFETY: on mp's own thread (its g0), once.
     unsafe { super::signal_linux::minit_signals(mp) };
     if mp != m0() {
-        // Relaxed: stored during boot, before this thread was cloned.
-        super::sys_linux::sigprocmask_set(INIT_SIGMASK.load(Relaxed));
+        // The mask the process started with, less the signals the runtime always
+        // takes (m0 unblocked them in initsig). Relaxed: stored during boot, before
+        // this thread was cloned.
+        super::sys_linux::sigprocmask_set(
+            INIT_SIGMASK.load(Relaxed) & !super::signal_linux::unblocked_signals(),
+        );
     }
 }
 

@@ -13,6 +13,7 @@ pub(crate) const EINTR: isize = 4;
 pub(crate) const EFAULT: isize = 14;
 pub(crate) const EAGAIN: isize = 11;
 pub(crate) const ENOMEM: isize = 12;
+pub(crate) const EPIPE: isize = 32;
 
 pub(crate) const PROT_NONE: usize = 0;
 pub(crate) const PROT_READ: usize = 1;
@@ -279,6 +280,21 @@ pub(crate) fn sigprocmask_set(mask: u64) -> u64 {
         );
     }
     old
+}
+
+/// rt_sigprocmask(SIG_UNBLOCK, mask): unblock the signals of mask (bit n-1 for
+/// signal n) on the calling thread.
+pub(crate) fn sigunblock(mask: u64) {
+    // SAFETY: the kernel reads 8 bytes from `mask`; no old mask is asked.
+    unsafe {
+        syscall4(
+            Sysno::rt_sigprocmask as usize,
+            1, // SIG_UNBLOCK
+            &mask as *const u64 as usize,
+            0,
+            8,
+        );
+    }
 }
 
 /// clock_gettime(CLOCK_MONOTONIC) into the timespec at p; -EFAULT if p cannot be
@@ -630,13 +646,17 @@ pub(crate) mod procsys {
     }
 
     /// What the child does: redirect fds (each `fds[i] >= 0` becomes fd i), change
-    /// directory, clear the signal mask, execve, and on failure write errno to
-    /// err_fd and exit 127.
+    /// directory, give the signals in `handled` (bit n-1 for signal n: those with
+    /// the runtime's handler) their default action back, clear the signal mask,
+    /// execve, and on failure write errno to err_fd and exit 127. (execve resets
+    /// handlers anyway; doing it before the mask is cleared means a signal that
+    /// comes in between gets its default action in the child, not the parent's
+    /// handler: Go's clearSignalHandlers.)
     ///
     /// # Safety
-    /// Called only in a freshly forked child; path, argv and envp are NUL-terminated
-    /// strings and NULL-terminated pointer arrays built before the fork; dir is null
-    /// or a NUL-terminated string.
+    /// Called only in a freshly forked child, with every signal blocked; path, argv
+    /// and envp are NUL-terminated strings and NULL-terminated pointer arrays built
+    /// before the fork; dir is null or a NUL-terminated string.
     pub(crate) unsafe fn fork_exec_child(
         fds: [i32; 3],
         dir: *const u8,
@@ -644,6 +664,7 @@ pub(crate) mod procsys {
         argv: *const *const u8,
         envp: *const *const u8,
         err_fd: i32,
+        handled: u64,
     ) -> ! {
         // SAFETY: all raw calls on memory prepared by the parent (the contract).
         unsafe {
@@ -662,6 +683,19 @@ pub(crate) mod procsys {
                 e = syscall1(Sysno::chdir as usize, dir as usize) as isize;
             }
             if e >= 0 {
+                // struct sigaction { handler = SIG_DFL, flags, restorer, mask }.
+                let dfl = [0usize; 4];
+                for sig in 1..=64usize {
+                    if handled & (1 << (sig - 1)) != 0 {
+                        syscall4(
+                            Sysno::rt_sigaction as usize,
+                            sig,
+                            dfl.as_ptr() as usize,
+                            0,
+                            8,
+                        );
+                    }
+                }
                 let empty: u64 = 0;
                 syscall4(
                     Sysno::rt_sigprocmask as usize,
