@@ -28,7 +28,12 @@
 //! - [`sync`]: goroutine-aware locks (a blocked goroutine parks, its thread does not);
 //! - [`time`]: the monotonic clock, sleeping, timeouts and tickers;
 //! - [`env`](mod@env): arguments and environment (Go's `os.Args`, `os.Getenv`);
-//! - [`io`]: standard output and error as byte streams;
+//! - [`io`]: standard input, output and error as byte streams, buffered readers
+//!   and writers, `copy`, and the `embedded-io` traits every gort stream
+//!   implements;
+//! - [`fs`]: files and directories (std's `std::fs` names);
+//! - [`net`] and [`process`]: sockets and child processes, which park the goroutine
+//!   rather than its thread;
 //! - [`debug`]: Go's `runtime/debug` and the scheduler trace;
 //! - [`print!`], [`println!`], [`eprint!`], [`eprintln!`]: formatted output that never
 //!   allocates and never interleaves lines from different goroutines.
