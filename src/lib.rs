@@ -92,6 +92,7 @@ mod runtime;
 pub mod chan;
 pub mod debug;
 pub mod env;
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod process;
