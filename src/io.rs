@@ -1,4 +1,5 @@
-//! Byte streams and their errors (Go's `io` and `os.Stdout`, with std's names).
+//! Byte streams and their errors (Go's `io`, `bufio` and `os.Std*`, with std's
+//! names), and the `embedded-io` traits that let any no_std code use them.
 //!
 //! [`Error`] is what every gort I/O operation returns on failure: an `errno` from the
 //! kernel, or one of Go's own conditions ("i/o timeout", "use of closed network
@@ -6,11 +7,61 @@
 //! `Display` reads as std's does: `Connection refused (os error 111)`. No gort API
 //! returns `EINTR`: interrupted calls are retried.
 //!
+//! # Streams and how they wait
+//!
+//! A stream waits in one of two ways, as in Go:
+//!
+//! - descriptors the network poller can watch (sockets, pipes to children:
+//!   [`crate::net`], [`crate::process`]) are non-blocking; a goroutine that would
+//!   block parks, and its thread runs other goroutines;
+//! - everything else (regular files in [`crate::fs`], standard input, output and
+//!   error, which may be a file, a terminal or a pipe shared with other processes)
+//!   is read and written by a blocking system call inside
+//!   `entersyscall`/`exitsyscall`. The goroutine keeps its thread for the call; if
+//!   the call lasts, the runtime's monitor (sysmon) hands the goroutine's P to
+//!   another thread, so a goroutine waiting for input on stdin stops nobody else,
+//!   even with `GOMAXPROCS=1`. A descriptor inherited in non-blocking mode that says
+//!   `EAGAIN` is waited for in poll(2), the P handed off at once.
+//!
 //! [`stdout()`] and [`stderr()`] write to file descriptors 1 and 2 without
 //! buffering; a `write_all` of up to 4 KiB is one `write(2)`, so lines from different
 //! goroutines do not interleave (4 KiB is `PIPE_BUF`, the most a pipe writes at once).
+//! [`stdin()`] reads through one process-wide 8 KiB buffer behind a goroutine lock
+//! (std's design): [`Stdin::lock`] holds it for a run of reads, and lines never
+//! split between two readers.
+//!
+//! # The embedded-io traits
+//!
+//! Every gort stream ([`Stdin`], [`Stdout`], [`Stderr`], `fs::File`,
+//! `net::TcpStream`, `net::UnixStream`, `process::ChildPipe`) implements
+//! [`embedded_io::Read`] and/or [`embedded_io::Write`] (and `fs::File`
+//! [`embedded_io::Seek`]), with gort's [`Error`] as the error type, which implements
+//! [`embedded_io::Error`]. So no_std parsers, codecs and protocol crates written
+//! against embedded-io take gort streams as they are. The generic helpers here
+//! ([`copy`], [`read_to_end`], [`read_to_string`], [`read_exact`], [`write_all`],
+//! [`BufReader`], [`BufWriter`]) are written against those traits too, and so work
+//! for any stream (its error type `'static`); they return gort's [`Result`], a
+//! gort [`Error`] passed through as it is and any other error converted by its
+//! kind ([`Error::from_embedded`]). As with std, shared streams implement the
+//! traits on references as well (`&File`, `&TcpStream`, `&Stdout`, ...).
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
+
+use crate::runtime::proc::{entersyscall, exitsyscall, handoff_in_syscall};
+use crate::runtime::sys_linux::{self, EAGAIN, EINTR};
+use crate::sync::{Mutex, MutexGuard};
+
+mod buffered;
+mod impls;
+
+pub use buffered::{BufReader, BufWriter, Lines};
+/// The embedded-io crate gort's streams implement (re-exported so that a program
+/// names the same version).
+pub use embedded_io;
+/// Where a seek starts from (std's `SeekFrom`; the embedded-io type).
+pub use embedded_io::SeekFrom;
 
 /// `Result` with gort's I/O [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
@@ -376,6 +427,18 @@ impl Error {
         }
     }
 
+    /// gort's error for any embedded-io error: the error itself when it is a gort
+    /// [`Error`] (errno and message kept), else an error of the same kind. This is
+    /// how the generic helpers ([`copy`], [`BufReader`], ...) report the errors of
+    /// any stream.
+    pub fn from_embedded<E: embedded_io::Error + 'static>(e: E) -> Error {
+        let d: &(dyn core::error::Error + 'static) = &e;
+        match d.downcast_ref::<Error>() {
+            Some(g) => *g,
+            None => Error::from(embedded_io::Error::kind(&e)),
+        }
+    }
+
     /// The error for a raw system-call result: -errno, as the kernel returns it.
     pub(crate) fn from_neg(r: isize) -> Error {
         Error::from_raw_os_error((-r) as i32)
@@ -425,6 +488,87 @@ impl fmt::Debug for Error {
 }
 
 impl core::error::Error for Error {}
+
+impl embedded_io::Error for Error {
+    /// The nearest embedded-io kind; kinds it lacks (`NotADirectory`,
+    /// `UnexpectedEof`, `WouldBlock`, ...) are `Other`.
+    fn kind(&self) -> embedded_io::ErrorKind {
+        use embedded_io::ErrorKind as E;
+        match Error::kind(self) {
+            ErrorKind::NotFound => E::NotFound,
+            ErrorKind::PermissionDenied => E::PermissionDenied,
+            ErrorKind::ConnectionRefused => E::ConnectionRefused,
+            ErrorKind::ConnectionReset => E::ConnectionReset,
+            ErrorKind::ConnectionAborted => E::ConnectionAborted,
+            ErrorKind::NotConnected => E::NotConnected,
+            ErrorKind::AddrInUse => E::AddrInUse,
+            ErrorKind::AddrNotAvailable => E::AddrNotAvailable,
+            ErrorKind::BrokenPipe => E::BrokenPipe,
+            ErrorKind::AlreadyExists => E::AlreadyExists,
+            ErrorKind::InvalidInput => E::InvalidInput,
+            ErrorKind::InvalidData => E::InvalidData,
+            ErrorKind::TimedOut => E::TimedOut,
+            ErrorKind::Interrupted => E::Interrupted,
+            ErrorKind::Unsupported => E::Unsupported,
+            ErrorKind::OutOfMemory => E::OutOfMemory,
+            ErrorKind::WriteZero => E::WriteZero,
+            _ => E::Other,
+        }
+    }
+}
+
+impl From<embedded_io::ErrorKind> for Error {
+    /// The gort kind of the same name (`Other` for any embedded-io adds later).
+    fn from(k: embedded_io::ErrorKind) -> Error {
+        use embedded_io::ErrorKind as E;
+        let kind = match k {
+            E::NotFound => ErrorKind::NotFound,
+            E::PermissionDenied => ErrorKind::PermissionDenied,
+            E::ConnectionRefused => ErrorKind::ConnectionRefused,
+            E::ConnectionReset => ErrorKind::ConnectionReset,
+            E::ConnectionAborted => ErrorKind::ConnectionAborted,
+            E::NotConnected => ErrorKind::NotConnected,
+            E::AddrInUse => ErrorKind::AddrInUse,
+            E::AddrNotAvailable => ErrorKind::AddrNotAvailable,
+            E::BrokenPipe => ErrorKind::BrokenPipe,
+            E::AlreadyExists => ErrorKind::AlreadyExists,
+            E::InvalidInput => ErrorKind::InvalidInput,
+            E::InvalidData => ErrorKind::InvalidData,
+            E::TimedOut => ErrorKind::TimedOut,
+            E::Interrupted => ErrorKind::Interrupted,
+            E::Unsupported => ErrorKind::Unsupported,
+            E::OutOfMemory => ErrorKind::OutOfMemory,
+            E::WriteZero => ErrorKind::WriteZero,
+            _ => ErrorKind::Other,
+        };
+        kind.into()
+    }
+}
+
+impl From<core::convert::Infallible> for Error {
+    /// Streams that cannot fail (byte slices) meet gort's helpers.
+    fn from(e: core::convert::Infallible) -> Error {
+        match e {}
+    }
+}
+
+impl<E> From<embedded_io::ReadExactError<E>> for Error
+where
+    Error: From<E>,
+{
+    /// `UnexpectedEof`, or the stream's own error.
+    fn from(e: embedded_io::ReadExactError<E>) -> Error {
+        match e {
+            embedded_io::ReadExactError::UnexpectedEof => unexpected_eof(),
+            embedded_io::ReadExactError::Other(e) => e.into(),
+        }
+    }
+}
+
+/// std's error for a stream that ended too soon.
+fn unexpected_eof() -> Error {
+    Error::new_static(ErrorKind::UnexpectedEof, "failed to fill whole buffer")
+}
 
 /// Write all of `buf` to `fd`, retrying short writes, `EINTR` and (on a
 /// non-blocking fd) `EAGAIN`, as one system call for the scheduler.
@@ -508,6 +652,246 @@ macro_rules! fd_writer {
 
 fd_writer!(Stdout, 1);
 fd_writer!(Stderr, 2);
+
+const POLLIN: i16 = 0x1;
+
+/// One read(2) of fd into buf, as a system call for the scheduler: retries `EINTR`,
+/// and waits in poll(2) (its P handed off at once) when a non-blocking fd says
+/// `EAGAIN`. Runs on a goroutine with no runtime lock held.
+pub(crate) fn read_fd(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let entered = entersyscall();
+    let r = loop {
+        let n = sys_linux::read(fd, buf);
+        if n == -EINTR {
+            continue;
+        }
+        if n == -EAGAIN {
+            handoff_in_syscall();
+            sys_linux::poll1(fd, POLLIN, -1);
+            continue;
+        }
+        break n;
+    };
+    exitsyscall(entered);
+    if r < 0 {
+        Err(Error::from_neg(r))
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// The process's standard input, file descriptor 0 (Go's `os.Stdin`, std's
+/// `Stdin`): reads go through one process-wide 8 KiB buffer, locked per call (or
+/// for as long as a [`StdinLock`] is held).
+///
+/// A read blocks its goroutine in a system call (standard input may be a terminal,
+/// a file or a pipe another process shares: it is never made non-blocking); other
+/// goroutines go on running, the P handed to another thread while it waits.
+#[derive(Clone, Copy, Debug)]
+pub struct Stdin(());
+
+/// Standard input's buffer, shared by every [`Stdin`] handle.
+static STDIN: Mutex<buffered::Buffer> =
+    Mutex::new(buffered::Buffer::new(buffered::DEFAULT_BUF_SIZE));
+
+/// A handle to standard input.
+pub fn stdin() -> Stdin {
+    Stdin(())
+}
+
+impl Stdin {
+    /// Lock standard input for a run of reads: other goroutines reading it wait
+    /// (park) until the lock is dropped.
+    pub fn lock(&self) -> StdinLock<'static> {
+        StdinLock { buf: STDIN.lock() }
+    }
+
+    /// Read some bytes into buf; 0 at end of file.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.lock().read(buf)
+    }
+
+    /// Append one line (its `\n` included) to `s`; returns its length, 0 at end of
+    /// file.
+    pub fn read_line(&self, s: &mut String) -> Result<usize> {
+        self.lock().read_line(s)
+    }
+
+    /// The lines of standard input, without their `\n` or `\r\n` (holds the lock
+    /// while the iterator lives).
+    pub fn lines(self) -> Lines<StdinLock<'static>> {
+        self.lock().lines()
+    }
+
+    /// Append everything up to end of file to `out`; returns how many bytes.
+    pub fn read_to_end(&self, out: &mut Vec<u8>) -> Result<usize> {
+        self.lock().read_to_end(out)
+    }
+
+    /// Append everything up to end of file to `s` (valid UTF-8, or an
+    /// `InvalidData` error and `s` unchanged); returns how many bytes.
+    pub fn read_to_string(&self, s: &mut String) -> Result<usize> {
+        self.lock().read_to_string(s)
+    }
+}
+
+/// Standard input, locked (std's `StdinLock`): buffered reads by one goroutine.
+pub struct StdinLock<'a> {
+    buf: MutexGuard<'a, buffered::Buffer>,
+}
+
+impl StdinLock<'_> {
+    /// Read some bytes into buf: buffered data first, else one read(2).
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        self.buf.read(buf, |b| read_fd(0, b))
+    }
+
+    /// The buffered data, filled by one read(2) if it was empty; empty at end of
+    /// file.
+    pub fn fill_buf(&mut self) -> Result<&[u8]> {
+        self.buf.fill_buf(|b| read_fd(0, b))
+    }
+
+    /// Mark n bytes of [`fill_buf`](Self::fill_buf)'s data consumed.
+    pub fn consume(&mut self, n: usize) {
+        self.buf.consume(n)
+    }
+
+    /// Append bytes through `delim` (included) or end of file to `out`.
+    pub fn read_until(&mut self, delim: u8, out: &mut Vec<u8>) -> Result<usize> {
+        buffered::read_until(self, delim, out)
+    }
+
+    /// Append one line (its `\n` included) to `s`; 0 at end of file.
+    pub fn read_line(&mut self, s: &mut String) -> Result<usize> {
+        buffered::read_line(self, s)
+    }
+
+    /// The remaining lines, without their `\n` or `\r\n`.
+    pub fn lines(self) -> Lines<Self> {
+        Lines::new(self)
+    }
+
+    /// Append everything up to end of file to `out`.
+    pub fn read_to_end(&mut self, out: &mut Vec<u8>) -> Result<usize> {
+        read_to_end(self, out)
+    }
+
+    /// Append everything up to end of file to `s` (valid UTF-8 or `InvalidData`).
+    pub fn read_to_string(&mut self, s: &mut String) -> Result<usize> {
+        buffered::append_to_string(s, |b| read_to_end(self, b))
+    }
+}
+
+/// Read from r until end of file, appending to out; returns how many bytes (std's
+/// `Read::read_to_end`, for any embedded-io reader).
+pub fn read_to_end<R: embedded_io::Read + ?Sized>(r: &mut R, out: &mut Vec<u8>) -> Result<usize>
+where
+    R::Error: 'static,
+{
+    let start = out.len();
+    let mut chunk = 8 * 1024;
+    loop {
+        let len = out.len();
+        if out.capacity() - len < chunk {
+            out.reserve(chunk);
+        }
+        // Read into (part of) the spare capacity, zeroed first: no uninitialised
+        // memory is ever handed to a reader.
+        let room = (out.capacity() - len).min(chunk);
+        out.resize(len + room, 0);
+        match r.read(&mut out[len..]) {
+            Ok(0) => {
+                out.truncate(len);
+                return Ok(len - start);
+            }
+            Ok(n) => {
+                out.truncate(len + n.min(room));
+                // A reader that fills what it was given gets more room next time.
+                if n >= room {
+                    chunk = chunk.saturating_mul(2).min(1 << 20);
+                }
+            }
+            Err(e) => {
+                out.truncate(len);
+                return Err(Error::from_embedded(e));
+            }
+        }
+    }
+}
+
+/// Everything r has until end of file, as a string (std's `io::read_to_string`):
+/// invalid UTF-8 is an `InvalidData` error.
+pub fn read_to_string<R: embedded_io::Read + ?Sized>(r: &mut R) -> Result<String>
+where
+    R::Error: 'static,
+{
+    let mut s = String::new();
+    buffered::append_to_string(&mut s, |b| read_to_end(r, b))?;
+    Ok(s)
+}
+
+/// Fill buf from r; `UnexpectedEof` if r ends first (std's `Read::read_exact`).
+pub fn read_exact<R: embedded_io::Read + ?Sized>(r: &mut R, mut buf: &mut [u8]) -> Result<()>
+where
+    R::Error: 'static,
+{
+    while !buf.is_empty() {
+        match r.read(buf).map_err(Error::from_embedded)? {
+            0 => return Err(unexpected_eof()),
+            n => {
+                let n = n.min(buf.len());
+                buf = &mut buf[n..];
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write all of buf to w, retrying short writes; a write of 0 bytes is a
+/// `WriteZero` error (std's `Write::write_all`; embedded-io's own would panic).
+pub fn write_all<W: embedded_io::Write + ?Sized>(w: &mut W, mut buf: &[u8]) -> Result<()>
+where
+    W::Error: 'static,
+{
+    while !buf.is_empty() {
+        match w.write(buf).map_err(Error::from_embedded)? {
+            0 => {
+                return Err(Error::new_static(
+                    ErrorKind::WriteZero,
+                    "failed to write whole buffer",
+                ))
+            }
+            n => buf = &buf[n.min(buf.len())..],
+        }
+    }
+    Ok(())
+}
+
+/// Copy everything r has until end of file into w, through a 32 KiB buffer (Go's
+/// `io.Copy`, std's `io::copy`); returns the bytes copied.
+pub fn copy<R, W>(r: &mut R, w: &mut W) -> Result<u64>
+where
+    R: embedded_io::Read + ?Sized,
+    W: embedded_io::Write + ?Sized,
+    R::Error: 'static,
+    W::Error: 'static,
+{
+    let mut buf = alloc::vec![0u8; 32 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).map_err(Error::from_embedded)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        let n = n.min(buf.len());
+        write_all(w, &buf[..n])?;
+        total += n as u64;
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -28,10 +28,16 @@
 //! - [`sync`]: goroutine-aware locks (a blocked goroutine parks, its thread does not);
 //! - [`time`]: the monotonic clock, sleeping, timeouts and tickers;
 //! - [`env`](mod@env): arguments and environment (Go's `os.Args`, `os.Getenv`);
-//! - [`io`]: standard output and error as byte streams;
+//! - [`io`]: standard input, output and error as byte streams, buffered readers
+//!   and writers, `copy`, and the `embedded-io` traits every gort stream
+//!   implements;
+//! - [`fs`]: files and directories (std's `std::fs` names);
+//! - [`net`] and [`process`]: sockets and child processes, which park the goroutine
+//!   rather than its thread;
 //! - [`os::signal`]: incoming signals delivered to channels (Go's `os/signal`), and
 //!   Go's default action for each signal (SIGINT ends the program, SIGPIPE on
 //!   standard output ends it, SIGUSR1 is dropped, ...);
+//! - [`trace`]: Go's execution trace, for `go tool trace`;
 //! - [`debug`]: Go's `runtime/debug` and the scheduler trace;
 //! - [`print!`], [`println!`], [`eprint!`], [`eprintln!`]: formatted output that never
 //!   allocates and never interleaves lines from different goroutines.
@@ -90,6 +96,7 @@ mod runtime;
 pub mod chan;
 pub mod debug;
 pub mod env;
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod os;

@@ -605,6 +605,10 @@ pub(crate) mod sock {
     }
 }
 
+/// File-system system calls for gort::fs (openat, lseek, fstat, getdents64, ...), in
+/// sys_linux/fssys.rs.
+pub(crate) mod fssys;
+
 /// Process system calls for gort::process. `fork_exec_child` is the whole child
 /// side of a fork: raw system calls only, no allocation, no lock, no return.
 pub(crate) mod procsys {
