@@ -34,7 +34,7 @@ integration: deps build
 # natively.
 checked: build
 	GORT_TEST_PROFILE=checked GORT_TEST_MODES=native $(CARGO) test --release \
-		--test boot --test chan --test sched --test sync --test time --test preempt --test net --test process --test heap -- --test-threads=2
+		--test boot --test chan --test sched --test sync --test time --test preempt --test net --test process --test heap --test fs -- --test-threads=2
 
 # Model checks (loom) of the run queue and the spinning handshake, in a target
 # directory of their own (cfg(loom) rebuilds everything).
