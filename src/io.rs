@@ -76,7 +76,14 @@ pub struct Error {
 enum Repr {
     Os(i32),
     Simple(ErrorKind, &'static str),
+    /// A fixed message and what it is about (a malformed address), kept inline so
+    /// that Error stays Copy and allocation-free: the detail's first bytes (whole
+    /// characters, at most DETAIL_MAX) and their length, bit 7 set if it was cut.
+    Detail(ErrorKind, &'static str, [u8; DETAIL_MAX], u8),
 }
+
+/// The most bytes of detail an Error keeps.
+const DETAIL_MAX: usize = 32;
 
 /// What kind of failure an [`Error`] is: std's `io::ErrorKind` names, so code written
 /// against std reads the same.
@@ -411,11 +418,27 @@ impl Error {
         }
     }
 
+    /// An error of `kind` with a fixed message naming what it is about: Display
+    /// is `msg: "detail"` (the detail cut after 32 bytes with "...").
+    pub fn with_detail(kind: ErrorKind, msg: &'static str, detail: &str) -> Error {
+        let mut n = detail.len().min(DETAIL_MAX);
+        while !detail.is_char_boundary(n) {
+            n -= 1;
+        }
+        let mut d = [0u8; DETAIL_MAX];
+        d[..n].copy_from_slice(&detail.as_bytes()[..n]);
+        // The length, and bit 7 when the detail was cut.
+        let n = n as u8 | if n < detail.len() { 0x80 } else { 0 };
+        Error {
+            repr: Repr::Detail(kind, msg, d, n),
+        }
+    }
+
     /// The errno value, if this error came from the kernel.
     pub fn raw_os_error(&self) -> Option<i32> {
         match self.repr {
             Repr::Os(e) => Some(e),
-            Repr::Simple(..) => None,
+            Repr::Simple(..) | Repr::Detail(..) => None,
         }
     }
 
@@ -423,7 +446,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self.repr {
             Repr::Os(e) => ErrorKind::from_errno(e),
-            Repr::Simple(k, _) => k,
+            Repr::Simple(k, _) | Repr::Detail(k, ..) => k,
         }
     }
 
@@ -465,6 +488,12 @@ impl fmt::Display for Error {
                 }
             }
             Repr::Simple(_, msg) => f.write_str(msg),
+            Repr::Detail(_, msg, ref d, n) => {
+                // with_detail stored whole characters of a str.
+                let d = core::str::from_utf8(&d[..(n & 0x7f) as usize]).unwrap_or("?");
+                let more = if n & 0x80 != 0 { "..." } else { "" };
+                write!(f, "{msg}: {d:?}{more}")
+            }
         }
     }
 }
@@ -482,6 +511,11 @@ impl fmt::Debug for Error {
                 .debug_struct("Error")
                 .field("kind", &k)
                 .field("message", &msg)
+                .finish(),
+            Repr::Detail(k, ..) => f
+                .debug_struct("Error")
+                .field("kind", &k)
+                .field("message", &format_args!("{self}"))
                 .finish(),
         }
     }
@@ -910,6 +944,12 @@ mod tests {
             let want = std::format!("{:?}", std_err.kind()).replace("Uncategorized", "Other");
             assert_eq!(std::format!("{:?}", ours.kind()), want, "errno {code}");
         }
+        let d = Error::with_detail(ErrorKind::InvalidInput, "bad address", "x:y");
+        assert_eq!(d.to_string(), "bad address: \"x:y\"");
+        assert_eq!(d.kind(), ErrorKind::InvalidInput);
+        let long = "é".repeat(40);
+        let d = Error::with_detail(ErrorKind::InvalidInput, "bad", &long);
+        assert_eq!(d.to_string(), std::format!("bad: {:?}...", "é".repeat(16)));
         let t = Error::new_static(ErrorKind::TimedOut, "i/o timeout");
         assert_eq!(t.to_string(), "i/o timeout");
         assert_eq!(t.kind(), ErrorKind::TimedOut);

@@ -145,9 +145,10 @@ impl ToSocketAddr for str {
                 }
             }
         }
-        Err(Error::new_static(
+        Err(Error::with_detail(
             ErrorKind::InvalidInput,
-            "invalid socket address (an IP literal with a port, e.g. 127.0.0.1:80 or [::1]:80; no DNS)",
+            "invalid socket address (an IP literal or a name in /etc/hosts, with a port, e.g. 127.0.0.1:80 or [::1]:80; no DNS)",
+            self,
         ))
     }
 }
