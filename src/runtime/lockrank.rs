@@ -222,6 +222,25 @@ mod checks {
         *len
     }
 
+    /// The number of held entries under which the runtime must not allocate:
+    /// all but a timer's send lock (held across a timer channel's send, which may
+    /// start an M; see TimerSend). Any g.
+    pub(crate) fn nheld_no_alloc() -> usize {
+        // Pinned for the read, as in held.
+        let _pin = super::super::proc::acquirem();
+        // SAFETY: pinned (m.locks > 0): the current M's own list, no other reference.
+        let (held, len) = unsafe { held_list() };
+        held[..*len].iter().filter(|h| h.rank != TimerSend).count()
+    }
+
+    /// Print the locks the current M holds (for a fatal error about them). Any g
+    /// with m.locks > 0; no allocation.
+    pub(crate) fn report_held() {
+        // SAFETY: the caller is pinned (m.locks > 0): the current M's own list.
+        let (held, len) = unsafe { held_list() };
+        report(&held[..*len], LockRank::Leaf);
+    }
+
     /// Print the locks the current M holds, for a lock ordering problem. Any g; no
     /// allocation, no lock.
     fn report(held: &[HeldLock], rank: LockRank) {
@@ -244,7 +263,7 @@ mod checks {
 }
 
 #[cfg(debug_assertions)]
-pub(crate) use checks::{acquire, held, nheld, release};
+pub(crate) use checks::{acquire, held, nheld, nheld_no_alloc, release, report_held};
 
 #[cfg(test)]
 mod tests {

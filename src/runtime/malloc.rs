@@ -267,7 +267,9 @@ fn check_may_allocate() {
         // Pinned while we read the M's state: a goroutine preempted between getm()
         // and the read would read an M that now runs someone else (holding locks).
         let _pin = super::proc::acquirem();
-        if super::lockrank::nheld() > 0 {
+        // A timer's send lock aside (lockrank.rs: anything may happen under it).
+        if super::lockrank::nheld_no_alloc() > 0 {
+            super::lockrank::report_held();
             crate::runtime::runtime1::throw("malloc while holding a runtime lock");
         }
         // SAFETY: getm() is live (Ms are never freed), and parking is the current
