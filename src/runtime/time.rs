@@ -193,15 +193,7 @@ impl Timer {
     pub(crate) fn modify(&self, when: i64, period: i64, seq: Option<usize>) -> bool {
         let when = when.max(1);
         let chan = self.kind == Kind::Chan;
-        if chan {
-            self.send_lock.lock();
-        }
-        self.mu.lock();
-        if !self.newer(seq) {
-            self.mu.unlock();
-            if chan {
-                self.send_lock.unlock();
-            }
+        if !self.lock_for_change(chan, seq) {
             return false;
         }
         // SAFETY: mu held.
@@ -253,15 +245,7 @@ impl Timer {
     /// was pending. Runs on a goroutine with no runtime lock held.
     pub(crate) fn stop(&self, seq: Option<usize>) -> bool {
         let chan = self.kind == Kind::Chan;
-        if chan {
-            self.send_lock.lock();
-        }
-        self.mu.lock();
-        if !self.newer(seq) {
-            self.mu.unlock();
-            if chan {
-                self.send_lock.unlock();
-            }
+        if !self.lock_for_change(chan, seq) {
             return false;
         }
         // SAFETY: mu held.
@@ -295,6 +279,24 @@ impl Timer {
             }
         }
         pending
+    }
+
+    /// The prologue of modify and stop: take send_lock (a channel timer) and mu,
+    /// and check seq (see newer). Returns false, with both released, when seq is
+    /// stale. No runtime lock held on entry.
+    fn lock_for_change(&self, chan: bool, seq: Option<usize>) -> bool {
+        if chan {
+            self.send_lock.lock();
+        }
+        self.mu.lock();
+        if self.newer(seq) {
+            return true;
+        }
+        self.mu.unlock();
+        if chan {
+            self.send_lock.unlock();
+        }
+        false
     }
 
     /// With Some(seq): whether seq is newer than the timer's, recording it if so.
