@@ -486,15 +486,7 @@ fn setup(path: &[u8]) -> Result<(), isize> {
         return Err(-22);
     };
     // O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode 0644.
-    // SAFETY: c is NUL-terminated and lives across the call.
-    let fd = unsafe {
-        syscalls::raw::syscall3(
-            syscalls::Sysno::open as usize,
-            c.as_ptr() as usize,
-            0o1 | 0o100 | 0o1000 | 0o2000000,
-            0o644,
-        )
-    } as isize;
+    let fd = sys_linux::fssys::openat(c, 0o1 | 0o100 | 0o1000 | 0o2000000, 0o644);
     if fd < 0 {
         return Err(fd);
     }
