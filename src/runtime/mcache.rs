@@ -12,9 +12,24 @@
 //!   zeroed allocation from a never-used span needs no memset), and when that is
 //!   used up too, is refilled with one batch from the central list
 //!   (`CLASS_TO_BATCH[c]` objects, or a fresh range, mcentral.rs);
-//! - free pushes the object, whichever P allocated it; a list that reaches two
-//!   batches gives its most recent batch back to the central list (those objects
+//! - free pushes the object, whichever P allocated it; a list that reaches its
+//!   capacity gives its most recent batch back to the central list (those objects
 //!   are the warmest, and the P that takes that batch next will use them soon).
+//!
+//! # Capacity (tcmalloc's dynamic per-CPU cache sizes)
+//!
+//! A class starts with room for two batches. A class that overflows grows by one
+//! batch instead of giving one back, as long as the P's growth above those bases
+//! stays within `GROW_BUDGET` bytes; when the budget is used up, an overflowing
+//! class takes a batch of room from another class that has grown (round robin,
+//! trimming that class's list if it is over its new capacity). Why: objects that
+//! go back to the central list are taken by whichever P asks next, so with two Ps
+//! busy the same memory keeps changing hands and every object is a cache miss on
+//! the P that gets it (binary-trees at two threads ran no faster than at one); a
+//! class a P churns through keeps its working set in the P's own cache instead.
+//! A P caches at most its bases plus GROW_BUDGET; free_os_memory and heap
+//! statistics flush everything, and the budget is not given back otherwise (a P
+//! that stops using a class keeps its room until another class steals it).
 //!
 //! A P that is destroyed by procresize, and every P during free_os_memory and
 //! heap statistics (with the world stopped), gives everything back (`flush_all`).
@@ -34,7 +49,8 @@ struct CacheList {
     head: *mut u8,
     /// Objects on the list.
     n: u32,
-    /// Give a batch back when n reaches this (two batches).
+    /// Give a batch back when n reaches this: two batches, plus what the class
+    /// has grown (see Capacity).
     max: u32,
     /// A range of never-used objects [bump, bump_end) from a span's tail, handed
     /// out after the list (see mcentral's Refill). Bit 0 of bump_end set: they are
@@ -48,6 +64,21 @@ struct CacheList {
 #[repr(C)]
 pub(crate) struct MCache {
     lists: [CacheList; NUM_SIZE_CLASSES],
+    /// Bytes of capacity the classes have grown above their bases, at most
+    /// GROW_BUDGET.
+    grown: usize,
+    /// The next class to take room from when the budget is used up.
+    victim: usize,
+}
+
+/// How far a P's cache may grow above its classes' bases, in bytes (tcmalloc's
+/// per-CPU cache holds about 1.5 MiB).
+const GROW_BUDGET: usize = 1 << 20;
+
+/// A class's base capacity: two batches.
+#[inline]
+fn base_max(class: usize) -> u32 {
+    2 * CLASS_TO_BATCH[class] as u32
 }
 
 impl MCache {
@@ -65,7 +96,11 @@ impl MCache {
             lists[c].max = 2 * CLASS_TO_BATCH[c] as u32;
             c += 1;
         }
-        MCache { lists }
+        MCache {
+            lists,
+            grown: 0,
+            victim: 1,
+        }
     }
 
     /// An object of `class` (1..NUM_SIZE_CLASSES), or null if the heap is exhausted;
@@ -125,22 +160,60 @@ impl MCache {
         l.head = x;
         l.n += 1;
         if l.n >= l.max {
-            self.flush_one(class);
+            self.overflow(class);
             return true;
         }
         false
     }
 
-    /// Give the list's most recent batch back to the central list.
+    /// A class's list reached its capacity: grow it by a batch if the budget
+    /// allows (taking room from another grown class when it is used up), else
+    /// give its most recent batch back.
     #[cold]
     #[inline(never)]
+    fn overflow(&mut self, class: usize) {
+        let bytes = CLASS_TO_BATCH[class] as usize * CLASS_TO_SIZE[class] as usize;
+        if self.grown + bytes > GROW_BUDGET {
+            self.steal(class);
+        }
+        if self.grown + bytes <= GROW_BUDGET {
+            self.grown += bytes;
+            self.lists[class].max += CLASS_TO_BATCH[class] as u32;
+            return;
+        }
+        self.flush_one(class);
+    }
+
+    /// Take a batch of room from the next class (round robin, not `class`) that
+    /// has grown above its base, trimming its list to the new capacity.
+    fn steal(&mut self, class: usize) {
+        for _ in 1..NUM_SIZE_CLASSES {
+            let v = self.victim;
+            self.victim = if v + 1 < NUM_SIZE_CLASSES { v + 1 } else { 1 };
+            if v == class || self.lists[v].max <= base_max(v) {
+                continue;
+            }
+            self.lists[v].max -= CLASS_TO_BATCH[v] as u32;
+            self.grown -= CLASS_TO_BATCH[v] as usize * CLASS_TO_SIZE[v] as usize;
+            // The list holds more than two batches whenever it is over its new
+            // capacity, which is at least two batches: flush_one's requirement.
+            while self.lists[v].n > self.lists[v].max {
+                self.flush_one(v);
+            }
+            return;
+        }
+    }
+
+    /// Give the list's most recent batch back to the central list. The list holds
+    /// at least two batches.
     fn flush_one(&mut self, class: usize) {
         let batch = CLASS_TO_BATCH[class] as usize;
         let l = &mut self.lists[class];
         let head = l.head;
         let mut last = head;
-        // SAFETY: the list holds at least 2 * batch objects, linked through their
-        // first words; we cut it after the first batch.
+        // SAFETY: the list holds at least 2 * batch objects (the caller's
+        // contract), linked through their first words; we cut it after the first
+        // batch.
         unsafe {
             for _ in 1..batch {
                 last = next_of(last);
@@ -236,11 +309,61 @@ mod tests {
             unsafe { c.free(class, x) };
             assert!(c.lists[class].n < c.lists[class].max);
         }
-        // At most two batches on the list and one fresh range.
-        assert!(c.count() < 3 * CLASS_TO_BATCH[class] as usize);
+        // At most the base and the grown budget on the list, and one fresh range.
+        let size = CLASS_TO_SIZE[class] as usize;
+        assert!(c.grown <= GROW_BUDGET);
+        assert!(c.count() <= (3 * CLASS_TO_BATCH[class] as usize) + GROW_BUDGET / size);
+        assert_eq!(
+            c.lists[class].max as usize,
+            2 * CLASS_TO_BATCH[class] as usize + c.grown / size
+        );
         c.flush_all();
         assert_eq!(c.count(), 0);
         super::super::mcentral::drain_centrals(u32::MAX, false);
         assert_eq!(central(class).lock().nout, out0, "every object is back");
+    }
+
+    /// Churn `n` objects of `class` through the cache: allocate them all, then free
+    /// them all.
+    fn churn(c: &mut MCache, class: usize, n: usize) {
+        let objs: Vec<*mut u8> = (0..n).map(|_| c.alloc(class).0).collect();
+        for &x in &objs {
+            assert!(!x.is_null());
+            // SAFETY: ours, done with it.
+            unsafe { c.free(class, x) };
+        }
+    }
+
+    #[test]
+    fn a_class_grows_to_the_budget_and_another_takes_room_from_it() {
+        let _g = super::super::mheap::tests::SERIAL.lock().unwrap();
+        super::super::mheap::mallocinit();
+        let mut c = std::boxed::Box::new(MCache::new());
+        let (a, b) = (2, 6); // 16 and 64 bytes
+        super::super::mcentral::drain_centrals(u32::MAX, false);
+        let nout = |k| central(k).lock().nout;
+        let out0 = (nout(a), nout(b));
+        // Twice the budget's worth of 16-byte objects: class a grows to the budget
+        // (within a batch) and keeps what fits.
+        churn(&mut c, a, 2 * GROW_BUDGET / 16);
+        let batch_a = CLASS_TO_BATCH[a] as usize * 16;
+        assert!(c.grown <= GROW_BUDGET && c.grown + batch_a > GROW_BUDGET);
+        let max_a = c.lists[a].max;
+        assert!(c.lists[a].n <= max_a);
+        // Class b overflows with the budget used up: it takes room from a, whose
+        // list is trimmed to its new capacity; the budget still holds.
+        churn(&mut c, b, GROW_BUDGET / 64);
+        assert!(c.grown <= GROW_BUDGET);
+        assert!(c.lists[b].max > base_max(b));
+        assert!(c.lists[a].max < max_a);
+        assert!(c.lists[a].n <= c.lists[a].max);
+        let grown: usize = (1..NUM_SIZE_CLASSES)
+            .map(|k| (c.lists[k].max - base_max(k)) as usize * CLASS_TO_SIZE[k] as usize)
+            .sum();
+        assert_eq!(grown, c.grown, "the budget counts every class's growth");
+        c.flush_all();
+        assert_eq!(c.count(), 0);
+        super::super::mcentral::drain_centrals(u32::MAX, false);
+        assert_eq!((nout(a), nout(b)), out0, "every object is back");
     }
 }

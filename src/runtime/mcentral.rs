@@ -34,8 +34,10 @@
 //! until a batch moves through the transfer cache, one lock round trip per batch.
 //! The cost of the design is that a span's objects may sit in several caches, so a
 //! span becomes free only when every cache has given its objects back: caches are
-//! bounded (two batches per class per P), the scavenger drains a transfer cache that
-//! has been idle for two of its periods, and free_os_memory flushes everything.
+//! bounded (two batches per class per P, plus 1 MiB of growth per P for the
+//! classes a P churns through, mcache.rs), the scavenger drains a transfer cache
+//! that has been idle for two of its periods, and free_os_memory flushes
+//! everything.
 //!
 //! # Locking
 //!

@@ -107,8 +107,9 @@ static SIZE_TO_CLASS128: [u8; (MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV
     make_class128();
 
 /// Objects the per-P cache moves to or from the central list at once (tcmalloc's
-/// num_objects_to_move): 32 KiB worth, between 2 and 128 objects. A P keeps at most
-/// two batches of a class before it gives one back.
+/// num_objects_to_move): 32 KiB worth, between 2 and 128 objects. A P keeps two
+/// batches of a class, more if the class grows (mcache.rs), before it gives one
+/// back.
 const fn make_batch() -> [u16; NUM_SIZE_CLASSES] {
     let mut t = [0u16; NUM_SIZE_CLASSES];
     let mut c = 1;
