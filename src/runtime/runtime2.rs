@@ -540,6 +540,7 @@ impl P {
             syscalltick: AtomicU32::new(0),
             sysmontick: core::cell::UnsafeCell::new(SysmonTick {
                 schedtick: 0,
+                fairtick: 0,
                 schedwhen: 0,
                 syscalltick: 0,
                 syscallwhen: 0,
@@ -571,6 +572,8 @@ impl P {
 #[derive(Clone, Copy)]
 pub(crate) struct SysmonTick {
     pub(crate) schedtick: u32,
+    /// The P's fairtick (one per scheduling round, runnext hand-offs included).
+    pub(crate) fairtick: u32,
     pub(crate) schedwhen: i64,
     pub(crate) syscalltick: u32,
     pub(crate) syscallwhen: i64,

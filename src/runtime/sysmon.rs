@@ -11,7 +11,11 @@
 //! - **retake**: for every P, compare its ticks with the last look (P.sysmontick).
 //!   A P running (or in a system call) on the same schedtick for 10 ms has a
 //!   goroutine, or a chain of goroutines handing off through runnext, that has had
-//!   its slice: `preemptone` asks it to yield (preempt.rs). A P in PSYSCALL with the
+//!   its slice: `preemptone` asks it to yield (preempt.rs). A P whose timer is due
+//!   while one goroutine has held it since the last look (its fairtick has not
+//!   moved) is asked at once, and sysmon looks again when such a P's next timer is
+//!   due; a P that goes through the scheduler runs its timers itself and costs
+//!   sysmon nothing. A P in PSYSCALL with the
 //!   same syscalltick as at the last look has been in one system call for at least
 //!   one tick: sysmon takes it (CAS PSYSCALL -> PIDLE, racing the M's own
 //!   exitsyscall) and hands it off (handoffp) so its other goroutines run. A P with
@@ -182,12 +186,20 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
             // goroutines run via runnext, which share a single schedtick time slice.
             let t = p.schedtick.load(Relaxed);
             // A timer of this P that is due waits for its goroutine to yield: when
-            // the goroutine has run since the last look at least, ask it now rather
+            // one goroutine has run since the last look at least, ask it now rather
             // than after its whole slice, so timers run on time beside loops that
             // never block (Go leaves them up to a slice and two sysmon looks late).
+            // A P that has been through the scheduler since the last look (its
+            // fairtick moved: one per round, runnext hand-offs included) runs its
+            // due timers itself at its next round: no preemption, and no early look
+            // (a busy P with timers always pending would otherwise keep sysmon
+            // looking every 20 us: 13% of a CPU, and a signal per look).
+            let ft = p.fairtick.load(Relaxed);
+            let stuck = pd.fairtick == ft;
+            pd.fairtick = ft;
             let w = p.timers.wake_time();
-            let timer_waits = s == PRUNNING && w != 0 && w <= now;
-            if s == PRUNNING && w != 0 {
+            let timer_waits = s == PRUNNING && stuck && w != 0 && w <= now;
+            if s == PRUNNING && stuck && w != 0 {
                 // Look again when it is due, or soon if it already is (a goroutine
                 // that started since the last look gets one more look's time).
                 *next_timer = (*next_timer).min(w);
