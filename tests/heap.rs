@@ -47,7 +47,7 @@ fn objects_freed_on_other_ps_come_back_exactly() {
             );
             assert!(r.num("large.after_last") <= 8, "{what}");
             // Pages in use after the last round: as after the first, give or take
-            // the scheduler's G slabs (40 KiB each) and a span or two kept per
+            // the scheduler's G slabs (84 KiB each) and a span or two kept per
             // class. A leak would show as megabytes: each round allocates ~40 MB.
             // (Committed arena is not compared: it grows by doubling, so one busier
             // moment in a later round may commit more without anything leaking.)

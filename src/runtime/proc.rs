@@ -1141,8 +1141,17 @@ fn malg(stacksize: usize) -> *mut G {
 }
 
 /// Gs per slab: Gs are never freed (Go keeps them on allgs), so they are carved from
-/// slabs instead of being allocated one by one.
-const GSLAB: usize = 128;
+/// slabs instead of being allocated one by one. A slab is a page run of its own:
+/// as many Gs as fill whole pages exactly (256 of 336 bytes: 21 pages), so no page
+/// tail is wasted per slab.
+const GSLAB: usize = {
+    let (mut a, mut b) = (4096, core::mem::size_of::<G>());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    4096 / a
+};
+const _: () = assert!(GSLAB >= 64 && GSLAB <= 1024);
 
 /// galloc: a new G (dead, no stack) from pp's slab, allocating a new slab when it is
 /// used up. Runs on any g; may allocate: no runtime lock may be held.

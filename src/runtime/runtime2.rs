@@ -199,6 +199,9 @@ pub(crate) struct G {
     /// One of GIDLE..GDEAD, changed only through casgstatus by the G's current owner;
     /// read by checkdead, schedtrace and wakers.
     pub(crate) atomicstatus: AtomicU32,
+    /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
+    /// skip its sudogs. Reset by the goroutine itself after it wakes.
+    pub(crate) selectdone: AtomicU32,
     /// Goroutine id, unique for the process, from sched.goidgen. Written by newproc1
     /// before the G is published on a run queue; read from any thread (Relaxed).
     pub(crate) goid: AtomicU64,
@@ -210,9 +213,6 @@ pub(crate) struct G {
     /// allgadd sets it once (Release) after publishing the newer one, so the list
     /// can also be walked oldest first (in creation order, as Go prints it).
     pub(crate) allnewer: AtomicPtr<G>,
-    /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
-    /// gopark; read from any thread (Relaxed).
-    pub(crate) waitreason: AtomicU8,
     /// When the G was first seen waiting (nanotime), 0 while it runs or until sysmon
     /// stamps it (Go's waitsince, set lazily as Go's GC does): goroutine listings
     /// print ", N minutes" after a wait reason. Cleared by execute; stamped by sysmon
@@ -232,15 +232,15 @@ pub(crate) struct G {
     /// the G at its GoStart, GoUnblock and GoSysExit (Relaxed: ordered by the
     /// handovers of the G itself).
     pub(crate) traceseq: AtomicU64,
-    /// The trace recorded this G's system call as blocking (trace.rs), so its
-    /// return is traced. Owner only (atomic for Sync).
-    pub(crate) sysblocktraced: AtomicBool,
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
     pub(crate) stacksize: usize,
-    /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
-    /// skip its sudogs. Reset by the goroutine itself after it wakes.
-    pub(crate) selectdone: AtomicU32,
+    /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
+    /// gopark; read from any thread (Relaxed).
+    pub(crate) waitreason: AtomicU8,
+    /// The trace recorded this G's system call as blocking (trace.rs), so its
+    /// return is traced. Owner only (atomic for Sync).
+    pub(crate) sysblocktraced: AtomicBool,
     /// Preemption requested (Go's g.preempt): set by sysmon (preemptone) or
     /// stop-the-world from any thread, read by the SIGURG handler on the G's own
     /// thread and by the cooperative checks; cleared by execute when the G next
@@ -251,6 +251,11 @@ pub(crate) struct G {
     /// gostart). Written by newproc1, read once by gostart.
     pub(crate) fnbuf: FnBuf,
 }
+
+// A parked goroutine costs a page of stack and its G (bench/parked's aim: at most
+// 4446 bytes resident): the small fields of G sit together so that repr(C) pads
+// as little as it can.
+const _: () = assert!(core::mem::size_of::<G>() <= 336);
 
 /// Inline room for a goroutine's closure: spawning needs no allocation for closures
 /// up to this size (larger ones are boxed).
