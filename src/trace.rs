@@ -7,6 +7,13 @@
 //! goroutines (grouped by where they were created), the scheduler latency and each
 //! P's timeline; `go tool trace -d path` prints the events.
 //!
+//! A path ending in `.json` (`GORT_TRACE=trace.json`, `start("trace.json")`) gets
+//! Chrome's trace-event format instead, which ui.perfetto.dev and chrome://tracing
+//! open: a row per P with a slice for every stretch a goroutine ran (`G<goid>`, with
+//! what ended it: a wait reason, a yield, a preemption, a system call), instants for
+//! goroutines created, unblocked and entering or leaving system calls, and a row for
+//! the events of threads without a P. Times are microseconds since the trace started.
+//!
 //! Events go to per-P buffers without locks or allocation; with tracing off each
 //! recording point costs one predictable branch. Recorded: processors starting and
 //! stopping, goroutines created, started, ended, yielding, preempted, blocking (on
@@ -15,9 +22,10 @@
 
 use crate::io::{Error, Result};
 
-/// Start writing an execution trace to the file at `path` (created or truncated).
-/// Stops the world briefly to describe the goroutines that exist. Fails if a trace
-/// is already being written (`ResourceBusy`) or the file cannot be created.
+/// Start writing an execution trace to the file at `path` (created or truncated;
+/// Chrome trace-event JSON when it ends in `.json`). Stops the world briefly to
+/// describe the goroutines that exist. Fails if a trace is already being written
+/// (`ResourceBusy`) or the file cannot be created.
 pub fn start(path: &str) -> Result<()> {
     crate::runtime::trace::start(path.as_bytes()).map_err(Error::from_neg)
 }

@@ -3,8 +3,11 @@
 //! (`go tool trace -d`, from Debian's golang-go) and hold the events of what the
 //! programs did: goroutines created, started, blocked on channels and the network,
 //! sleeping, preempted, unblocked, in system calls; Ps starting and stopping. A
-//! fatal exit (SIGQUIT) still leaves a parseable trace. Natively and under
-//! qemu-x86_64, GOMAXPROCS=1 and the default.
+//! fatal exit (SIGQUIT) still leaves a parseable trace. A path ending in .json gets
+//! Chrome's trace-event JSON instead, checked here by a small JSON parser of our own:
+//! valid (also after SIGQUIT), a named row per P, a running slice for every
+//! goroutine that ran, times within the run. Natively and under qemu-x86_64,
+//! GOMAXPROCS=1 and the default.
 
 mod common;
 
@@ -43,9 +46,14 @@ fn parse(path: &std::path::Path) -> BTreeMap<String, u64> {
 
 /// A fresh trace path for one run.
 fn trace_path(tag: &str) -> std::path::PathBuf {
+    trace_path_ext(tag, "trace")
+}
+
+/// A fresh trace path for one run, ending in .ext.
+fn trace_path_ext(tag: &str, ext: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("gort-trace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(format!("{tag}.trace"));
+    let p = dir.join(format!("{tag}.{ext}"));
     let _ = std::fs::remove_file(&p);
     p
 }
@@ -186,6 +194,483 @@ fn sigquit_flushes_the_trace() {
         assert!(
             counts.get("GoBlockNet").copied().unwrap_or(0) > 0,
             "{mode:?}: {counts:?}"
+        );
+    }
+}
+
+// ---- GORT_TRACE=path.json: Chrome's trace-event format ----
+
+/// A JSON value, from the parser below.
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// The member `key` of an object.
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    fn str(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn num(&self, key: &str) -> Option<f64> {
+        match self.get(key)? {
+            Json::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// A strict recursive-descent JSON parser (RFC 8259): the whole text must be one
+/// value, with only whitespace around it.
+fn parse_json(text: &[u8]) -> Result<Json, String> {
+    struct P<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+    impl P<'_> {
+        fn err<T>(&self, what: &str) -> Result<T, String> {
+            let from = self.i.saturating_sub(40);
+            let to = (self.i + 40).min(self.b.len());
+            Err(format!(
+                "{what} at byte {}: ...{}...",
+                self.i,
+                String::from_utf8_lossy(&self.b[from..to])
+            ))
+        }
+        fn ws(&mut self) {
+            while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.i += 1;
+            }
+        }
+        fn eat(&mut self, c: u8) -> Result<(), String> {
+            self.ws();
+            if self.b.get(self.i) == Some(&c) {
+                self.i += 1;
+                Ok(())
+            } else {
+                self.err(&format!("expected '{}'", c as char))
+            }
+        }
+        fn lit(&mut self, word: &str, v: Json) -> Result<Json, String> {
+            if self.b[self.i..].starts_with(word.as_bytes()) {
+                self.i += word.len();
+                Ok(v)
+            } else {
+                self.err("bad literal")
+            }
+        }
+        fn value(&mut self) -> Result<Json, String> {
+            self.ws();
+            match self.b.get(self.i) {
+                None => self.err("unexpected end"),
+                Some(b'{') => {
+                    self.i += 1;
+                    let mut m = vec![];
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        return Ok(Json::Obj(m));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        self.eat(b':')?;
+                        m.push((k, self.value()?));
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                return Ok(Json::Obj(m));
+                            }
+                            _ => return self.err("expected ',' or '}'"),
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    let mut v = vec![];
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        return Ok(Json::Arr(v));
+                    }
+                    loop {
+                        v.push(self.value()?);
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                return Ok(Json::Arr(v));
+                            }
+                            _ => return self.err("expected ',' or ']'"),
+                        }
+                    }
+                }
+                Some(b'"') => Ok(Json::Str(self.string()?)),
+                Some(b't') => self.lit("true", Json::Bool(true)),
+                Some(b'f') => self.lit("false", Json::Bool(false)),
+                Some(b'n') => self.lit("null", Json::Null),
+                Some(b'-' | b'0'..=b'9') => self.number(),
+                Some(_) => self.err("unexpected character"),
+            }
+        }
+        fn digits(&mut self) -> usize {
+            let s = self.i;
+            while matches!(self.b.get(self.i), Some(b'0'..=b'9')) {
+                self.i += 1;
+            }
+            self.i - s
+        }
+        fn number(&mut self) -> Result<Json, String> {
+            let s = self.i;
+            if self.b[self.i] == b'-' {
+                self.i += 1;
+            }
+            let int = self.i;
+            if self.digits() == 0 || (self.b[int] == b'0' && self.i - int > 1) {
+                return self.err("bad number");
+            }
+            if self.b.get(self.i) == Some(&b'.') {
+                self.i += 1;
+                if self.digits() == 0 {
+                    return self.err("bad fraction");
+                }
+            }
+            if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+                self.i += 1;
+                if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                    self.i += 1;
+                }
+                if self.digits() == 0 {
+                    return self.err("bad exponent");
+                }
+            }
+            let t = std::str::from_utf8(&self.b[s..self.i]).unwrap();
+            Ok(Json::Num(t.parse().unwrap()))
+        }
+        fn string(&mut self) -> Result<String, String> {
+            if self.b.get(self.i) != Some(&b'"') {
+                return self.err("expected a string");
+            }
+            self.i += 1;
+            let mut out = Vec::new();
+            loop {
+                match self.b.get(self.i) {
+                    None => return self.err("unterminated string"),
+                    Some(b'"') => {
+                        self.i += 1;
+                        return String::from_utf8(out).or_else(|_| self.err("bad UTF-8"));
+                    }
+                    Some(b'\\') => {
+                        self.i += 1;
+                        let c = match self.b.get(self.i) {
+                            Some(b'"') => b'"',
+                            Some(b'\\') => b'\\',
+                            Some(b'/') => b'/',
+                            Some(b'b') => 8,
+                            Some(b'f') => 12,
+                            Some(b'n') => b'\n',
+                            Some(b'r') => b'\r',
+                            Some(b't') => b'\t',
+                            Some(b'u') => {
+                                let h = self.b.get(self.i + 1..self.i + 5);
+                                let v = h
+                                    .and_then(|h| std::str::from_utf8(h).ok())
+                                    .and_then(|h| u32::from_str_radix(h, 16).ok());
+                                let Some(v) = v else {
+                                    return self.err("bad \\u escape");
+                                };
+                                self.i += 4;
+                                let ch = char::from_u32(v).unwrap_or('\u{fffd}');
+                                out.extend_from_slice(ch.to_string().as_bytes());
+                                self.i += 1;
+                                continue;
+                            }
+                            _ => return self.err("bad escape"),
+                        };
+                        out.push(c);
+                        self.i += 1;
+                    }
+                    Some(&c) if c < 0x20 => return self.err("control character in a string"),
+                    Some(&c) => {
+                        out.push(c);
+                        self.i += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut p = P { b: text, i: 0 };
+    let v = p.value()?;
+    p.ws();
+    if p.i != text.len() {
+        return p.err("text after the value");
+    }
+    Ok(v)
+}
+
+#[test]
+fn the_json_parser_is_strict() {
+    let ok = r#" {"a":[1,-2.5,3e2,true,false,null,"x\"\\\n\u00e9"],"b":{}} "#;
+    let v = parse_json(ok.as_bytes()).unwrap();
+    assert_eq!(v.get("b"), Some(&Json::Obj(vec![])));
+    for bad in [
+        "",
+        "{",
+        "[1,]",
+        "{\"a\":1,}",
+        "[01]",
+        "[1.]",
+        "\"a\nb\"",
+        "{\"a\" 1}",
+        "[1] x",
+        "[\"\\x\"]",
+        "{a:1}",
+    ] {
+        assert!(parse_json(bad.as_bytes()).is_err(), "{bad:?} parsed");
+    }
+}
+
+/// What a JSON trace holds, checked for what every trace must be: one object with
+/// displayTimeUnit and traceEvents; process "gort"; a thread_name for every row
+/// used; slices with non-negative times ending within `wall_us`.
+struct JsonTrace {
+    /// Row names by tid.
+    rows: BTreeMap<u64, String>,
+    /// Running slices: (tid, goid, ts, dur, end).
+    slices: Vec<(u64, u64, f64, f64, String)>,
+    /// Instants: (name, args.goid if any).
+    instants: Vec<(String, Option<u64>)>,
+}
+
+impl JsonTrace {
+    fn load(path: &std::path::Path, wall_us: f64, tag: &str) -> JsonTrace {
+        let text = std::fs::read(path).unwrap();
+        let v = parse_json(&text).unwrap_or_else(|e| panic!("{tag}: not JSON: {e}"));
+        assert_eq!(v.str("displayTimeUnit"), Some("ns"), "{tag}");
+        let Some(Json::Arr(evs)) = v.get("traceEvents") else {
+            panic!("{tag}: no traceEvents array");
+        };
+        let mut t = JsonTrace {
+            rows: BTreeMap::new(),
+            slices: vec![],
+            instants: vec![],
+        };
+        let mut process = None;
+        let mut used = std::collections::BTreeSet::new();
+        for e in evs {
+            let ph = e.str("ph").unwrap_or_else(|| panic!("{tag}: no ph: {e:?}"));
+            assert_eq!(e.num("pid"), Some(1.0), "{tag}: {e:?}");
+            let tid = e
+                .num("tid")
+                .unwrap_or_else(|| panic!("{tag}: no tid: {e:?}")) as u64;
+            let name = e
+                .str("name")
+                .unwrap_or_else(|| panic!("{tag}: no name: {e:?}"));
+            let args = e
+                .get("args")
+                .unwrap_or_else(|| panic!("{tag}: no args: {e:?}"));
+            let goid = args.num("goid").map(|g| g as u64);
+            match ph {
+                "M" => {
+                    let value = args.str("name").unwrap().to_string();
+                    match name {
+                        "thread_name" => {
+                            t.rows.insert(tid, value);
+                        }
+                        "process_name" => process = Some(value),
+                        _ => panic!("{tag}: metadata {name}"),
+                    }
+                }
+                "X" => {
+                    let (ts, dur) = (e.num("ts").unwrap(), e.num("dur").unwrap());
+                    assert!(ts >= 0.0 && dur >= 0.0, "{tag}: {e:?}");
+                    assert!(ts + dur <= wall_us, "{tag}: {e:?} ends after {wall_us} µs");
+                    assert_eq!(name, format!("G{}", goid.unwrap()), "{tag}: {e:?}");
+                    let end = args.str("end").unwrap().to_string();
+                    t.slices.push((tid, goid.unwrap(), ts, dur, end));
+                    used.insert(tid);
+                }
+                "i" => {
+                    let ts = e.num("ts").unwrap();
+                    assert!(ts >= 0.0 && ts <= wall_us, "{tag}: {e:?}");
+                    assert_eq!(e.str("s"), Some("t"), "{tag}: {e:?}");
+                    t.instants.push((name.to_string(), goid));
+                    used.insert(tid);
+                }
+                _ => panic!("{tag}: phase {ph}: {e:?}"),
+            }
+        }
+        assert_eq!(process.as_deref(), Some("gort"), "{tag}");
+        for tid in used {
+            assert!(t.rows.contains_key(&tid), "{tag}: row {tid} has no name");
+        }
+        t
+    }
+
+    /// How many instants are called name.
+    fn count(&self, name: &str) -> usize {
+        self.instants.iter().filter(|(n, _)| n == name).count()
+    }
+}
+
+/// The P rows a run at procs must have: P0.. up to GOMAXPROCS.
+fn assert_p_rows(t: &JsonTrace, procs: Option<&str>, tag: &str) {
+    let n = procs.map_or_else(host_ncpu, |p| p.parse().unwrap());
+    for i in 0..n {
+        assert_eq!(
+            t.rows.get(&i).map(String::as_str),
+            Some(format!("P{i}").as_str()),
+            "{tag}: rows {:?}",
+            t.rows
+        );
+    }
+}
+
+/// sieve 100 traced to JSON: every goroutine created appears (GoCreate), and every
+/// one that must have run (main, the generator, the filters that passed a prime on)
+/// has running slices.
+#[test]
+fn json_trace_of_goroutines() {
+    for &mode in modes() {
+        for procs in PROCS {
+            let tag = format!("sieve-json-{mode:?}-{procs:?}");
+            let path = trace_path_ext(&tag, "json");
+            let mut env = vec![("GORT_TRACE", path.to_str().unwrap())];
+            if let Some(n) = procs {
+                env.push(("GOMAXPROCS", n));
+            }
+            let t0 = std::time::Instant::now();
+            let r = run_env(mode, "sieve", &["100"], &env);
+            let wall = t0.elapsed().as_secs_f64() * 1e6;
+            r.assert_exit(0);
+            assert_eq!(r.stdout.lines().count(), 100, "{tag}");
+            let t = JsonTrace::load(&path, wall, &tag);
+            assert_p_rows(&t, procs, &tag);
+            // main (1), the generator (2) and filters 3..=102, the last of which may
+            // never have run.
+            let created: std::collections::BTreeSet<u64> = t
+                .instants
+                .iter()
+                .filter(|(n, _)| n == "GoCreate")
+                .map(|(_, g)| g.unwrap())
+                .collect();
+            assert_eq!(created, (1..=102).collect(), "{tag}");
+            let ran: std::collections::BTreeSet<u64> = t.slices.iter().map(|s| s.1).collect();
+            for g in 1..=101 {
+                assert!(ran.contains(&g), "{tag}: goroutine {g} has no slice");
+            }
+            assert!(ran.iter().all(|g| created.contains(g)), "{tag}: {ran:?}");
+            // Every slice is on a P's row, and the filters block on channels.
+            assert!(t.slices.iter().all(|s| s.0 < 1024), "{tag}");
+            assert!(
+                t.slices.iter().any(|s| s.4 == "chan receive"),
+                "{tag}: no chan receive"
+            );
+            assert!(t.count("GoUnblock") > 100, "{tag}");
+            // Slices on one row do not overlap.
+            let mut by_row: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
+            for s in &t.slices {
+                by_row.entry(s.0).or_default().push((s.2, s.2 + s.3));
+            }
+            for (row, mut v) in by_row {
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for w in v.windows(2) {
+                    assert!(w[0].1 <= w[1].0 + 0.001, "{tag}: P{row}: {w:?}");
+                }
+            }
+        }
+    }
+}
+
+/// gort::trace::start with a .json path, while goroutines exist: they are described
+/// (GoWaiting, GoInSyscall), and the run's 1,000 round trips appear.
+#[test]
+fn json_trace_from_the_program() {
+    for &mode in modes() {
+        for procs in PROCS {
+            let tag = format!("api-json-{mode:?}-{procs:?}");
+            let path = trace_path_ext(&tag, "json");
+            let t0 = std::time::Instant::now();
+            let r = run_procs(mode, "trace", &["api", path.to_str().unwrap()], procs);
+            let wall = t0.elapsed().as_secs_f64() * 1e6;
+            r.assert_exit(0);
+            assert_eq!(r.get("trace.enabled_after_stop"), "false", "{tag}");
+            let t = JsonTrace::load(&path, wall, &tag);
+            assert_p_rows(&t, procs, &tag);
+            for name in [
+                "GoWaiting",
+                "GoInSyscall",
+                "GoCreate",
+                "GoSysCall",
+                "GoSysExit",
+            ] {
+                assert!(t.count(name) > 0, "{tag}: no {name}");
+            }
+            assert!(t.count("GoUnblock") >= 2000, "{tag}");
+            for end in ["chan send", "sleep", "preempted", "returned", "syscall"] {
+                assert!(
+                    t.slices.iter().any(|s| s.4 == end),
+                    "{tag}: no slice ending in {end}"
+                );
+            }
+            // The goroutine that stopped the trace was running then.
+            assert!(
+                t.slices.iter().any(|s| s.4 == "trace stopped"),
+                "{tag}: no slice open at the stop"
+            );
+        }
+    }
+}
+
+/// SIGQUIT while tracing to JSON: the file is still one valid JSON object, and shows
+/// the server parked in accept.
+#[test]
+fn sigquit_leaves_valid_json() {
+    for &mode in modes() {
+        let tag = format!("quit-json-{mode:?}");
+        let path = trace_path_ext(&tag, "json");
+        let t0 = std::time::Instant::now();
+        let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
+        cmd.env("GORT_TRACE", &path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.starts_with("listening="), "{line}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let k = Command::new("kill")
+            .args(["-QUIT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(k.success());
+        let st = child.wait().unwrap();
+        let wall = t0.elapsed().as_secs_f64() * 1e6;
+        assert_eq!(st.code(), Some(2), "{tag}: SIGQUIT exits 2");
+        let t = JsonTrace::load(&path, wall, &tag);
+        assert!(
+            t.slices.iter().any(|s| s.4 == "IO wait"),
+            "{tag}: no slice ending in IO wait"
         );
     }
 }

@@ -32,6 +32,8 @@
 //! - `os_linux`, `sys_linux`, `vdso_linux`: what the runtime asks of Linux;
 //! - `sysmon`: the monitor thread: retake (Ps stuck in system calls, goroutines
 //!   running past their slice), GODEBUG=schedtrace;
+//! - `trace`: Go's execution trace (per-P event buffers, Go's binary format);
+//!   `tracejson`: the same events as Chrome trace-event JSON;
 //! - `traceback`: goroutine listings for fatal errors;
 //! - `panic`: dying: one whole report, however many threads fail at once (throw);
 //! - `runtime1`: arguments, environment, GOMAXPROCS parsing;
@@ -82,4 +84,5 @@ pub(crate) mod sysmon;
 pub(crate) mod time;
 pub(crate) mod trace;
 pub(crate) mod traceback;
+pub(crate) mod tracejson;
 pub(crate) mod vdso_linux;

@@ -37,6 +37,19 @@
 //! GoWaiting, GoInSyscall) for the goroutines that exist; stop flushes every buffer
 //! and closes the file. A normal exit stops the trace; a fatal error, a panic and
 //! SIGQUIT flush what they can without stopping the world.
+//!
+//! # JSON
+//!
+//! A path ending in `.json` gets Chrome's trace-event format instead (see
+//! tracejson.rs): recording is the same; each batch is decoded and written as JSON
+//! text when its buffer is flushed, under WRITE_LOCK, and finish closes the JSON.
+//!
+//! # Locks
+//!
+//! GLOBAL_LOCK, then WRITE_LOCK (a flush of the global buffer), then STACK_LOCK
+//! (the JSON writer names creation sites). The binary finish holds STACK_LOCK while
+//! it writes, the other way round, but never while a JSON trace is written (one
+//! trace at a time). All are spin locks: no allocation under any of them.
 
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
@@ -47,6 +60,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64};
 use super::proc::{acquirem, getg, getm};
 use super::runtime2::{WaitReason, G, P};
 use super::sys_linux;
+use super::tracejson::{Out, Running};
 
 /// Event types (Go's traceEv*).
 pub(crate) const EV_BATCH: u8 = 1;
@@ -89,14 +103,15 @@ const STACK_SLOTS: usize = 4096;
 static ON: AtomicBool = AtomicBool::new(false);
 /// The trace file, -1 when none.
 static FD: AtomicI32 = AtomicI32::new(-1);
-/// Serialises writes to FD (one batch per write) and start/stop.
-static WRITE_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+/// Serialises writes to FD (one batch per write) and start/stop; owns the JSON
+/// writer (allocated by the first JSON trace, kept for the next).
+static WRITE_LOCK: spin::Mutex<Option<Box<Out>>> = spin::Mutex::new(None);
 /// Set by flush_at_death: the trace's locks are then only tried (the dying thread
 /// may have interrupted their holder).
 static DYING: AtomicBool = AtomicBool::new(false);
 
 /// Take a trace lock; when dying, give up after a bounded spin (None).
-fn lock(m: &spin::Mutex<()>) -> Option<spin::MutexGuard<'_, ()>> {
+fn lock<T>(m: &spin::Mutex<T>) -> Option<spin::MutexGuard<'_, T>> {
     // Relaxed: a mode switch on the way out.
     if !DYING.load(Relaxed) {
         return Some(m.lock());
@@ -118,6 +133,9 @@ pub(crate) struct TraceBuf {
     pos: usize,
     /// Ticks of the previous event of the batch.
     last: u64,
+    /// JSON only: the goroutine running on the P at the end of the last batch
+    /// written (tracejson.rs). Touched by whoever flushes.
+    run: Running,
     data: [u8; BUF_SIZE],
 }
 
@@ -126,6 +144,7 @@ impl TraceBuf {
         // Zeroed on the heap: 64 KiB does not go through a stack.
         let mut b: Box<TraceBuf> = unsafe_zeroed_box();
         b.pid = pid;
+        b.run = Running::NONE;
         b
     }
 
@@ -199,10 +218,16 @@ impl TraceBuf {
         self.begin(now);
     }
 
-    /// Write the batch to the trace file (if any events) and empty the buffer.
+    /// Write the batch to the trace file (if any events) and empty the buffer: as
+    /// it is, or as JSON text when the trace is JSON. Any thread; no allocation.
     fn flush(&mut self) {
         if self.pos > 0 {
-            write_out(&self.data[..self.pos]);
+            if let Some(mut w) = lock(&WRITE_LOCK) {
+                match w.as_deref_mut() {
+                    Some(out) if out.on => out.batch(&self.data[..self.pos], &mut self.run),
+                    _ => write_fd(FD.load(Relaxed), &self.data[..self.pos]),
+                }
+            }
         }
         self.pos = 0;
     }
@@ -224,10 +249,16 @@ fn unsafe_zeroed_box() -> Box<TraceBuf> {
 
 /// Write bytes to the trace file, whole (one batch per call). Any thread; no
 /// allocation.
-fn write_out(mut b: &[u8]) {
+fn write_out(b: &[u8]) {
     let Some(_w) = lock(&WRITE_LOCK) else { return };
     // Relaxed: set before ON (Release) and read after it.
-    let fd = FD.load(Relaxed);
+    write_fd(FD.load(Relaxed), b);
+}
+
+/// Write all of b to fd (the trace file; nothing when fd < 0). WRITE_LOCK must be
+/// held. No allocation.
+#[inline(never)]
+pub(crate) fn write_fd(fd: i32, mut b: &[u8]) {
     if fd < 0 {
         return;
     }
@@ -453,6 +484,17 @@ fn stack_id(at: &'static Location<'static>) -> u64 {
     0
 }
 
+/// The creation site of stack id (stack_id's), if any. Takes STACK_LOCK (after
+/// WRITE_LOCK, by the JSON writer).
+pub(crate) fn site(id: u64) -> Option<&'static Location<'static>> {
+    let _g = lock(&STACK_LOCK)?;
+    // SAFETY: STACK_LOCK is held.
+    let tab = unsafe { &*STACKS.0.get() }.as_ref()?;
+    let key = *tab.get((id as usize).checked_sub(1)?)?;
+    // SAFETY: keys are &'static Locations put by stack_id (0: none).
+    (key != 0).then(|| unsafe { &*(key as *const Location) })
+}
+
 /// Give P pp a buffer if tracing and it has none. Runs with no runtime lock held
 /// (it allocates): at trace start and from allpgrow.
 pub(crate) fn alloc_pbuf(pp: *mut P) {
@@ -476,9 +518,11 @@ pub(crate) fn alloc_pbuf(pp: *mut P) {
     }
 }
 
-/// Open path and set up the buffers; the caller then turns tracing on. Runs with no
-/// runtime lock held (it allocates). Returns -errno on failure.
+/// Open path and set up the buffers; the caller then turns tracing on. A path
+/// ending in .json gets JSON (tracejson.rs). Runs with no runtime lock held (it
+/// allocates). Returns -errno on failure.
 fn setup(path: &[u8]) -> Result<(), isize> {
+    let json = path.ends_with(b".json");
     let mut p = alloc::vec::Vec::with_capacity(path.len() + 1);
     p.extend_from_slice(path);
     p.push(0);
@@ -501,16 +545,38 @@ fn setup(path: &[u8]) -> Result<(), isize> {
         // SAFETY: GLOBAL_LOCK is held.
         unsafe { *GLOBAL.0.get() = Some(TraceBuf::new(-1)) };
     }
+    // The JSON writer, allocated before the lock is taken (kept for later traces),
+    // and the tick rate it converts with.
+    let have = WRITE_LOCK.lock().is_some();
+    let fresh = (json && !have).then(Out::new);
+    let mult = if json {
+        super::tracejson::calibrate(TICK_DIV)
+    } else {
+        0
+    };
     {
-        let _w = WRITE_LOCK.lock();
+        let mut w = WRITE_LOCK.lock();
         FD.store(fd as i32, Relaxed);
+        if let Some(out) = fresh {
+            *w = Some(out);
+        }
     }
-    write_out(b"go 1.19 trace\0\0\0");
+    // FD is set: the Ps get buffers (alloc_pbuf checks it).
     for i in 0..super::proc::allp_len() {
         alloc_pbuf(super::proc::allp(i));
     }
     START_TICKS.store(ticks(), Relaxed);
     START_NS.store(super::vdso_linux::nanotime() as u64, Relaxed);
+    // The head of the file; no event is recorded before the caller sets ON.
+    let mut w = WRITE_LOCK.lock();
+    match w.as_deref_mut() {
+        Some(out) if json => out.begin(fd as i32, START_TICKS.load(Relaxed), mult),
+        Some(out) => out.on = false,
+        None => {}
+    }
+    if !json {
+        write_fd(fd as i32, b"go 1.19 trace\0\0\0");
+    }
     Ok(())
 }
 
@@ -646,6 +712,52 @@ fn finish() {
             b.flush();
         }
     }
+    if !finish_json() {
+        finish_binary();
+    }
+    let Some(_w) = lock(&WRITE_LOCK) else { return };
+    let fd = FD.swap(-1, Relaxed);
+    if fd >= 0 {
+        sys_linux::close(fd);
+    }
+}
+
+/// finish for a JSON trace (false if the trace is binary): close the running
+/// slices, name the rows, close the JSON.
+fn finish_json() -> bool {
+    // GLOBAL_LOCK before WRITE_LOCK; without it (dying) the global row's last slice
+    // stays open.
+    let global = lock(&GLOBAL_LOCK);
+    let Some(mut w) = lock(&WRITE_LOCK) else {
+        return false;
+    };
+    let Some(out) = w.as_deref_mut().filter(|o| o.on) else {
+        return false;
+    };
+    let now = ticks();
+    if global.is_some() {
+        // SAFETY: GLOBAL_LOCK is held.
+        if let Some(b) = unsafe { &mut *GLOBAL.0.get() } {
+            out.close_running(-1, &mut b.run, now);
+        }
+    }
+    let n = super::proc::allp_len();
+    for i in 0..n {
+        // SAFETY: Ps are never freed; with the world stopped nobody writes the
+        // buffer (when dying: best effort).
+        let b = unsafe { (*super::proc::allp(i)).tracebuf.load(Acquire) };
+        if !b.is_null() {
+            // SAFETY: as above.
+            let b = unsafe { &mut *b };
+            out.close_running(b.pid, &mut b.run, now);
+        }
+    }
+    out.end(n);
+    true
+}
+
+/// finish for a binary trace: the frequency, the stacks and their strings.
+fn finish_binary() {
     // Frequency, stacks and strings, in a scratch batch of their own.
     let mut tail = [0u8; 512];
     let mut n = 0;
@@ -698,11 +810,6 @@ fn finish() {
         }
     }
     write_out(&tail[..n]);
-    let Some(_w) = lock(&WRITE_LOCK) else { return };
-    let fd = FD.swap(-1, Relaxed);
-    if fd >= 0 {
-        sys_linux::close(fd);
-    }
 }
 
 /// "created at file:line", the function name go tool trace shows for a group of
@@ -820,5 +927,54 @@ mod tests {
             &out[..l],
             &[EV_STACK | 3 << 6, 7, 1, 1, 0xac, 0x02, 3, 4, 12]
         );
+    }
+
+    /// A batch as JSON: a goroutine's slice from GoStart to its block, an instant
+    /// inside it, a slice open across batches closed by finish, a torn batch
+    /// dropped.
+    #[test]
+    fn batches_become_json() {
+        let mut o = Out::new();
+        // 1 ns per tick; ts 0 at tick 1000. fd -1: nothing is written out.
+        o.begin(-1, 1000, 1 << 32);
+        let mut b = TraceBuf::new(2);
+        b.begin(1000);
+        b.event(EV_GO_START, 1500, &[7, 1]);
+        b.event(EV_GO_UNBLOCK, 2000, &[9, 2, 0]);
+        b.event(EV_GO_BLOCK_RECV, 3250, &[0]);
+        let mut run = Running::NONE;
+        o.batch(&b.data[..b.pos], &mut run);
+        let t = o.text_for_test();
+        assert!(
+            t.starts_with("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n{\"ph\":\"M\""),
+            "{t}"
+        );
+        for want in [
+            ",\n{\"ph\":\"i\",\"pid\":1,\"tid\":2,\"s\":\"t\",\"ts\":1.000,\
+             \"name\":\"GoUnblock\",\"args\":{\"goid\":9}}",
+            ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":0.500,\"dur\":1.750,\
+             \"name\":\"G7\",\"args\":{\"goid\":7,\"end\":\"chan receive\"}}",
+        ] {
+            assert!(t.contains(want), "{want} not in {t}");
+        }
+        b.begin(4000);
+        b.event(EV_GO_START, 4100, &[3, 1]);
+        o.batch(&b.data[..b.pos], &mut run);
+        o.close_running(-1, &mut run, 5100);
+        let t = o.text_for_test();
+        assert!(
+            t.ends_with(
+                "\"tid\":1024,\"ts\":3.100,\"dur\":1.000,\"name\":\"G3\",\
+                 \"args\":{\"goid\":3,\"end\":\"trace stopped\"}}"
+            ),
+            "{t}"
+        );
+        let n = t.len();
+        o.batch(&[EV_BATCH | 1 << 6, 0, 0x80], &mut run);
+        o.batch(
+            &[EV_BATCH | 1 << 6, 0, 1, EV_GO_UNBLOCK | 3 << 6, 50, 1],
+            &mut run,
+        );
+        assert_eq!(o.text_for_test().len(), n);
     }
 }

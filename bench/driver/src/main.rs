@@ -58,6 +58,7 @@
 
 mod builder;
 mod ctx;
+mod gotrace;
 mod measure;
 mod model;
 mod proc;

@@ -15,12 +15,15 @@ use crate::{log, Result};
 
 /// Read by gort and Go alike: unset for every benchmark program, so both run with the
 /// runtimes' defaults whatever the caller's shell has set (a variant or side may set them).
-pub const RUNTIME_KNOBS: [&str; 5] = [
+/// GORT_TRACE is read by gort's runtime and by the Go twins that trace
+/// (bench/go/benchtrace): a caller's trace would slow every program down.
+pub const RUNTIME_KNOBS: [&str; 6] = [
     "GOMAXPROCS",
     "GODEBUG",
     "GOGC",
     "GOMEMLIMIT",
     "GORT_STACKSIZE",
+    "GORT_TRACE",
 ];
 
 /// Variables `cargo run` (and rustup's cargo proxy) add for the program it runs, this

@@ -479,8 +479,8 @@ mod tests {
         for want in [
             "H. 3 runs per side (2 at depth 18, GOMAXPROCS=2), gort and Go alternating (gort, Go, \
              gort, Go, …); median and best (minimum, or maximum where higher is better) per side, \
-             ratios gort/Go; default settings (GOMAXPROCS, GODEBUG, GOGC, GOMEMLIMIT and \
-             GORT_STACKSIZE unset), except GOMAXPROCS=1 at depth 17, GOMAXPROCS=1 and \
+             ratios gort/Go; default settings (GOMAXPROCS, GODEBUG, GOGC, GOMEMLIMIT, \
+             GORT_STACKSIZE and GORT_TRACE unset), except GOMAXPROCS=1 at depth 17, GOMAXPROCS=1 and \
              GOMAXPROCS=2 at depth 18, GOMAXPROCS=2.",
             "| measurement | gort | Go | gort/Go |",
             "| depth 17, GOMAXPROCS=1: median (ms, lower is better) | 11 | 11 | 1.00× |",

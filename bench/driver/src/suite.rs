@@ -31,6 +31,7 @@ pub fn all() -> Vec<Bench> {
         binary_trees(),
         holes(),
         crossfree(),
+        trace(),
     ]
 }
 
@@ -889,6 +890,121 @@ fn crossfree() -> Bench {
             )
         },
         ..Bench::pair("crossfree")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The execution trace: yield and pingpong with tracing off and on.
+// ---------------------------------------------------------------------------------------
+
+/// The programs a `trace` variant runs (its label names the benchmark they come from)
+/// for the run's side, and the metric they print.
+fn trace_prog(r: &Run) -> Result<(Prog, &'static str)> {
+    let (gort, go, key) = match r.variant.label.as_str() {
+        "yield" => ("bench_yield", "yield", "ns_per_switch"),
+        "pingpong" => ("bench_pingpong", "pingpong", "ns_per_roundtrip"),
+        v => return Err(format!("trace: no programs for variant {v:?}")),
+    };
+    match r.side.prog {
+        Prog::Gort(_) => Ok((Prog::Gort(gort), key)),
+        Prog::Go(_) => Ok((Prog::Go(go), key)),
+        p => Err(format!("trace: no programs for side {p:?}")),
+    }
+}
+
+/// One run of one side: the program untraced, then traced to a file (GORT_TRACE,
+/// which gort's runtime and the Go twins' benchtrace read), whose size and events
+/// give bytes per event.
+fn trace_run(c: &Ctx, r: &Run) -> Result<Vec<Num>> {
+    let (prog, key) = trace_prog(r)?;
+    let cmd = crate::proc::Cmd::new(&c.exe(prog).path)
+        .args(r.args())
+        .envs(r.env());
+    let ns = |cmd: &crate::proc::Cmd| -> Result<Num> {
+        let out = crate::proc::run(c, cmd)?;
+        let mut v = measure::parse_metrics(&out.stdout, &[key])
+            .map_err(|e| format!("'{}' {e}", cmd.show(c)))?;
+        Ok(v.remove(0))
+    };
+    let off = ns(&cmd)?;
+    let path = c.out.join(format!("trace-{}.trace", r.side.label));
+    let _ = std::fs::remove_file(&path);
+    let traced = cmd.envs(vec![("GORT_TRACE".into(), path.display().to_string())]);
+    let on = ns(&traced)?;
+    let bytes = file_size(&path)?;
+    let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let events = crate::gotrace::count_events(&data)
+        .map_err(|e| format!("'{}': {}: {e}", traced.show(c), path.display()))?;
+    let _ = std::fs::remove_file(&path);
+    if events == 0 {
+        return Err(format!("'{}': the trace has no events", traced.show(c)));
+    }
+    Ok(vec![
+        off.clone(),
+        on.clone(),
+        Num::fixed(on.v / off.v, 2),
+        Num::fixed(bytes as f64 / events as f64, 2),
+        Num::int(events),
+    ])
+}
+
+fn trace() -> Bench {
+    const N: u64 = 1_000_000;
+    Bench {
+        title: "execution trace overhead",
+        summary: "with the execution trace on, a goroutine switch (yield) and a channel round \
+                  trip (pingpong) are at most 2× slower than with it off (off: no change, \
+                  one branch per recording point)."
+            .into(),
+        sides: vec![Side::gort("bench_yield"), Side::go("yield")],
+        variants: vec![
+            Variant::new("yield").args([N]),
+            Variant::new("pingpong").args([N]),
+        ],
+        metrics: vec![
+            Metric::lower("ns_off", "ns/op").label("tracing off"),
+            Metric::lower("ns_on", "ns/op").label("tracing on"),
+            Metric::lower("on_off", "×").label("on/off"),
+            Metric::lower("bytes_per_event", "B/event").label("trace bytes per event"),
+            Metric::lower("events", "events").label("events in the trace"),
+        ],
+        aims: vec![Aim::value(
+            "gort: tracing on ≤ 2× off (median)",
+            "on_off",
+            Cmp::Le,
+            2.0,
+            "×",
+        )],
+        what: |c| {
+            format!(
+                "The programs of the `yield` benchmark (two goroutines each calling gosched {} \
+                 times at GOMAXPROCS=1: `bench/yield.rs`, `bench/go/yield`) and of `pingpong` ({} \
+                 unbuffered round trips at {}: `bench/pingpong.rs`, `bench/go/pingpong`), each \
+                 run twice: untraced, then with `GORT_TRACE=FILE`: gort's runtime traces the whole \
+                 run (Go's \"go 1.19 trace\" format), and the Go twins, which read the same \
+                 variable (`bench/go/benchtrace`), call `trace.Start` on the file at the top of \
+                 `main` and `trace.Stop` when it returns. Nothing else differs. Untraced, the \
+                 programs are exactly the `yield` and `pingpong` benchmarks: there tracing costs \
+                 gort one predictable branch per recording point, and this benchmark has no \
+                 build without it to compare with, so \"off: no change\" is not measured here.",
+                th(N),
+                th(N),
+                procs(c)
+            )
+        },
+        how: |_| {
+            "per run of a side, the program's own ns/op (ns per switch, ns per round trip) \
+             untraced and traced, one right after the other, and their ratio on/off; the trace \
+             file's size divided by its events. Events are counted by decoding the file \
+             (`bench/driver/src/gotrace.rs`, Go's reader's rules): every record but batch \
+             headers, the frequency, stacks and strings (on a gort and a Go trace checked by hand, \
+             exactly the events `go tool trace -d` prints). The aim is checked on gort's \
+             median on/off; Go's is reported beside it."
+                .into()
+        },
+        measure: Measure::Runs(trace_run),
+        extra: vec![Prog::Gort("bench_pingpong"), Prog::Go("pingpong")],
+        ..Bench::new("trace")
     }
 }
 

@@ -3,6 +3,7 @@
 // channel b; main receives it and checks it is i+1 (exits 1 if not). N round trips
 // (default 1,000,000) at the default GOMAXPROCS; then a is closed. Prints
 // ns_per_roundtrip= (wall time / N).
+// GORT_TRACE=path traces the run into path (runtime/trace), as gort does.
 package main
 
 import (
@@ -10,10 +11,12 @@ import (
 	"os"
 	"time"
 
+	"gortbench/benchtrace"
 	"gortbench/benchutil"
 )
 
 func main() {
+	defer benchtrace.Start()()
 	n := uint64(benchutil.Arg(1, 1_000_000))
 	a, b := make(chan uint64), make(chan uint64)
 	t0 := time.Now()

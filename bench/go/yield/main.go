@@ -1,6 +1,7 @@
 // bench/go/yield/main.go — the Go twin of bench/yield.rs: with GOMAXPROCS=1, two
 // goroutines each call runtime.Gosched() K times (default 1,000,000). Prints
 // ns_per_switch= (wall time / 2K).
+// GORT_TRACE=path traces the run into path (runtime/trace), as gort does.
 package main
 
 import (
@@ -10,12 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"gortbench/benchtrace"
 	"gortbench/benchutil"
 )
 
 var wg sync.WaitGroup
 
 func main() {
+	defer benchtrace.Start()()
 	k := benchutil.Arg(1, 1_000_000)
 	runtime.GOMAXPROCS(1)
 	if runtime.GOMAXPROCS(0) != 1 {
