@@ -162,7 +162,6 @@ impl Metric {
 pub enum Cmp {
     Lt,
     Le,
-    #[allow(dead_code)]
     Ge,
     #[allow(dead_code)]
     Gt,
@@ -185,6 +184,12 @@ pub enum Target {
     Ratio { vs: Option<&'static str> },
     /// The first side's median itself, shown with `unit`.
     Value { unit: &'static str },
+    /// The first side's median at variant `slow` over its median at variant `fast`
+    /// (a parallel speed-up): checked once, not per variant.
+    Speedup {
+        slow: &'static str,
+        fast: &'static str,
+    },
 }
 
 /// An aim: a condition on a metric's median, reported as met or NOT met (never a failure).
@@ -196,6 +201,8 @@ pub struct Aim {
     pub target: Target,
     pub cmp: Cmp,
     pub bound: f64,
+    /// Checked at this variant only (None: at every variant).
+    pub at: Option<&'static str>,
 }
 
 impl Aim {
@@ -207,6 +214,7 @@ impl Aim {
             target: Target::Ratio { vs: None },
             cmp,
             bound,
+            at: None,
         }
     }
     /// The first side's median `cmp` `bound` (in `unit`).
@@ -223,7 +231,32 @@ impl Aim {
             target: Target::Value { unit },
             cmp,
             bound,
+            at: None,
         }
+    }
+    /// The first side's median at variant `slow` over its median at variant `fast`
+    /// `cmp` `bound` (checked once; the other sides' speed-ups are shown beside it).
+    pub fn speedup(
+        text: impl Into<String>,
+        metric: &'static str,
+        slow: &'static str,
+        fast: &'static str,
+        cmp: Cmp,
+        bound: f64,
+    ) -> Aim {
+        Aim {
+            text: text.into(),
+            metric,
+            target: Target::Speedup { slow, fast },
+            cmp,
+            bound,
+            at: None,
+        }
+    }
+    /// Check the aim at variant `label` only.
+    pub fn at(mut self, label: &'static str) -> Aim {
+        self.at = Some(label);
+        self
     }
     /// For a ratio aim: compare with side `label` rather than the second side.
     pub fn vs(mut self, label: &'static str) -> Aim {
@@ -347,8 +380,12 @@ impl Bench {
         match aim.target {
             Target::Ratio { vs: Some(l) } => self.side_index(l),
             Target::Ratio { vs: None } => (self.sides.len() > 1).then_some(1),
-            Target::Value { .. } => None,
+            Target::Value { .. } | Target::Speedup { .. } => None,
         }
+    }
+    /// The index of the variant labelled `label`.
+    pub fn variant_index(&self, label: &str) -> Option<usize> {
+        self.variants.iter().position(|v| v.label == label)
     }
 
     /// Checks the definition is complete and consistent.
@@ -411,6 +448,15 @@ impl Bench {
                 && !matches!(self.aim_other(a), Some(i) if i > 0)
             {
                 return err(format!("aim '{}': no side to compare with", a.text));
+            }
+            let labels = match a.target {
+                Target::Speedup { slow, fast } => vec![slow, fast],
+                _ => a.at.into_iter().collect(),
+            };
+            for l in labels {
+                if self.variant_index(l).is_none() {
+                    return err(format!("aim '{}': no variant {l:?}", a.text));
+                }
             }
         }
         Ok(())

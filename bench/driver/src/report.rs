@@ -151,7 +151,44 @@ pub fn section(c: &Ctx, b: &Bench, s: &Samples) -> String {
     // The aims: reported, never a failure.
     for a in &b.aims {
         let mi = b.metric_index(a.metric).expect("validated");
+        if let Target::Speedup { slow, fast } = a.target {
+            let (vs, vf) = (
+                b.variant_index(slow).expect("validated"),
+                b.variant_index(fast).expect("validated"),
+            );
+            let speedups: Vec<Option<f64>> = (0..labels.len())
+                .map(
+                    |si| match (central(s, vs, mi, si), central(s, vf, mi, si)) {
+                        (Some(x), Some(y)) if y.v != 0.0 => Some(x.v / y.v),
+                        _ => None,
+                    },
+                )
+                .collect();
+            let met = match speedups[0] {
+                None => "not measured",
+                Some(x) if a.cmp.holds(x, a.bound) => "met",
+                Some(_) => "NOT met",
+            };
+            let shown: Vec<String> = labels
+                .iter()
+                .zip(&speedups)
+                .map(|(l, x)| match x {
+                    Some(x) => format!("{l} {x:.2}×"),
+                    None => format!("{l} —"),
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "- aim {} ({slow} over {fast}): **{met}** ({})",
+                a.text,
+                shown.join("; ")
+            );
+            continue;
+        }
         for (vi, v) in b.variants.iter().enumerate() {
+            if a.at.is_some_and(|l| l != v.label) {
+                continue;
+            }
             let mine = central(s, vi, mi, 0);
             let (value, shown) = match a.target {
                 Target::Ratio { .. } => {
@@ -167,6 +204,7 @@ pub fn section(c: &Ctx, b: &Bench, s: &Samples) -> String {
                     mine.as_ref()
                         .map_or("—".into(), |n| format!("{} {unit}", n.text)),
                 ),
+                Target::Speedup { .. } => unreachable!("reported above"),
             };
             let met = match value {
                 None => "not measured",

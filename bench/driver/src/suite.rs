@@ -806,12 +806,33 @@ fn binary_trees() -> Bench {
                 .env("GOMAXPROCS", "2"),
         ],
         metrics: vec![Metric::lower("seconds", "s")],
-        aims: vec![Aim::ratio(
-            "binary-trees ≤ Go's time (median)",
-            "seconds",
-            Cmp::Le,
-            1.0,
-        )],
+        aims: vec![
+            Aim::ratio("binary-trees ≤ Go's time (median)", "seconds", Cmp::Le, 1.0),
+            Aim::value(
+                "binary-trees ≤ the glibc-malloc peers' 0.81 s (median)",
+                "seconds",
+                Cmp::Le,
+                0.81,
+                "s",
+            )
+            .at("depth 17, GOMAXPROCS=1"),
+            Aim::speedup(
+                "2 threads ≥ 1.7× faster than 1 (medians)",
+                "seconds",
+                "depth 17, GOMAXPROCS=1",
+                "depth 17, GOMAXPROCS=2",
+                Cmp::Ge,
+                1.7,
+            ),
+            Aim::speedup(
+                "2 threads ≥ 1.7× faster than 1 (medians)",
+                "seconds",
+                "depth 18, GOMAXPROCS=1",
+                "depth 18, GOMAXPROCS=2",
+                Cmp::Ge,
+                1.7,
+            ),
+        ],
         what: |_| {
             "The Computer Language Benchmarks Game's binary-trees as Go's reference program does it: \
              a stretch tree of depth D+1, a long-lived tree of depth D, then one goroutine per depth \
