@@ -10,6 +10,10 @@
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
 //! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket.
+//! - `handoff MS`: for MS ms, a goroutine writes one byte and exits while the main
+//!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
+//!   as the byte arrives, often while sysmon's network poll holds the reader (a
+//!   false deadlock report, once). Prints `handoff.rounds=N`.
 #![no_std]
 #![no_main]
 
@@ -99,9 +103,11 @@ fn main() {
         "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "udp" => udp(),
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
+        "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         _ => {
             gort::eprintln!(
-                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH"
+                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH \
+                 | handoff MS"
             );
             gort::exit(2);
         }
@@ -333,6 +339,26 @@ fn idle(ms: u64) {
     // A connection ends the wait in accept.
     let _c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
     l.close().unwrap();
+}
+
+/// One byte at a time, each from a new goroutine that exits right after its
+/// write, so the M that ran it looks for work while the reader's fd turns ready.
+fn handoff(ms: u64) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    let s = Arc::new(l.accept().unwrap().0);
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    let mut b = [0u8; 1];
+    while start.elapsed() < Duration::from_millis(ms) {
+        let s = s.clone();
+        gort::go(move || {
+            s.write_all(&[1]).unwrap();
+        });
+        c.read_exact(&mut b).unwrap();
+        rounds += 1;
+    }
+    println!("handoff.rounds={rounds}");
 }
 
 fn udp() {

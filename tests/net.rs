@@ -1,7 +1,8 @@
 //! gort::net over the network poller (examples/echo.rs): many concurrent connections
 //! with every byte checked, from goroutines in the same process and from this test
 //! as an external client; errors as std names them; close, half-close and slow
-//! readers; an idle server uses no CPU and is not a deadlock; UDP and Unix sockets.
+//! readers; an idle server uses no CPU and is not a deadlock, nor is a reader that
+//! sysmon polled while the last M went idle; UDP and Unix sockets.
 //! Natively and under qemu-x86_64, with GOMAXPROCS=1 and the default.
 
 mod common;
@@ -108,6 +109,19 @@ fn a_server_idle_in_accept_uses_no_cpu_and_is_not_a_deadlock() {
                 r.stdout
             );
         }
+    }
+}
+
+/// The only M goes idle just as a reader's byte arrives, over and over: sysmon's
+/// network poll, when it takes the reader, must count as a running M until the
+/// reader is queued and an M woken, or checkdead reports a deadlock (without that,
+/// about two runs in five failed natively and under qemu).
+#[test]
+fn a_goroutine_sysmon_polled_is_no_deadlock() {
+    for &mode in modes() {
+        let r = run_procs(mode, "echo", &["handoff", "2000"], Some("1"));
+        r.assert_exit(0);
+        assert!(r.num("handoff.rounds") > 0, "{mode:?}: {}", r.stdout);
     }
 }
 

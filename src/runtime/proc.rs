@@ -3148,11 +3148,13 @@ pub(crate) unsafe fn checkdead() {
 }
 
 /// incidlelocked: add v to sched.nmidlelocked (Ms counted as not running), and run
-/// checkdead when the count goes up. sysmon lowers it by one around a retake: the M
+/// checkdead when the count goes up. sysmon (which checkdead does not count) lowers
+/// it by one while it holds what only a running M would: around a retake (the M
 /// whose P it takes may leave its system call meanwhile, queue its goroutine and go
-/// idle while the P is still on its way to another M, and checkdead must not take
-/// that moment for a deadlock (Go's retake does the same). Takes sched.lock; must
-/// not be called with it held.
+/// idle while the P is still on its way to another M; Go's retake does the same),
+/// and around its network poll (the goroutines the poll made ready are sysmon's
+/// alone until injectglist queued them and woke an M). checkdead must not take
+/// those moments for a deadlock. Takes sched.lock; must not be called with it held.
 #[inline(never)]
 pub(crate) fn incidlelocked(v: i32) {
     let s = sched_shared();

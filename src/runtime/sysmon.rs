@@ -1,7 +1,8 @@
 //! sysmon, after Go's proc.go sysmon and retake: a monitor thread that runs on an M
 //! of its own without a P, so it never competes with goroutines for a P and keeps
 //! running when every P is busy. It counts in `sched.nmsys`, so checkdead does not
-//! take it for a running thread.
+//! take it for a running thread, except while it holds what a running M would: a P
+//! it retakes, or goroutines its network poll made ready (see `incidlelocked`).
 //!
 //! # The loop
 //!
@@ -127,11 +128,32 @@ fn sysmon() {
                 .compare_exchange(lastpoll, now, Relaxed, Relaxed)
                 .is_ok()
         {
+            // Invariant (checkdead's): every goroutine that can still run is
+            // visible to checkdead (queued GRUNNABLE with an M counted as running
+            // on its way to it, or parked on the poller while a counted M polls)
+            // or is in the hands of an M counted as running. sysmon is not counted
+            // (nmsys), yet netpoll takes a goroutine off its PollDesc, still
+            // GWAITING and no longer a poller waiter, and from then until
+            // injectglist's wakep has handed an idle P to an M, only sysmon knows
+            // it can run. If the last running M finds nothing meanwhile, it parks
+            // (it has no poller waiter to poll for), and checkdead in its mput saw
+            // "all goroutines are asleep" (the G still GWAITING) or "runnable g"
+            // (queued, but its P still in wakep's hands). So sysmon counts itself
+            // as running, as it does around a retake, from before the poll until
+            // the hand-off is done. Go's sysmon does this around injectglist only:
+            // its netpoll keeps the waiter count until the goroutines are injected,
+            // so an M going idle meanwhile blocks in the poller instead; gort's
+            // drops it in netpollunblock. The counts are plain fields under
+            // sched.lock, which incidlelocked takes; incidlelocked(1) runs
+            // checkdead again once the goroutines are queued and an M is on its
+            // way (or no P is idle, so a counted M holds each).
+            incidlelocked(-1);
             let list = super::netpoll::netpoll(0);
             if !list.head.is_null() {
                 idle = 0;
                 super::netpoll::injectglist(list);
             }
+            incidlelocked(1);
         }
         let mut next_timer = i64::MAX;
         if retake(now, &mut next_timer) != 0 {
