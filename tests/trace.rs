@@ -163,32 +163,37 @@ fn start_and_stop_from_the_program() {
     }
 }
 
+/// Start examples/echo serving with GORT_TRACE=path, let it reach accept and park
+/// there (its GoBlockNet), SIGQUIT it and return how it ended.
+fn quit_traced_server(mode: Mode, path: &std::path::Path) -> std::process::ExitStatus {
+    let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
+    cmd.env("GORT_TRACE", path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("listening="), "{line}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let k = Command::new("kill")
+        .args(["-QUIT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(k.success());
+    child.wait().unwrap()
+}
+
 /// SIGQUIT kills the program (exit 2) and the trace is still complete enough to
 /// parse.
 #[test]
 fn sigquit_flushes_the_trace() {
     for &mode in modes() {
         let path = trace_path(&format!("quit-{mode:?}"));
-        let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
-        cmd.env("GORT_TRACE", &path)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert!(line.starts_with("listening="), "{line}");
-        // Let the server reach accept and park there (its GoBlockNet).
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let k = Command::new("kill")
-            .args(["-QUIT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(k.success());
-        let st = child.wait().unwrap();
+        let st = quit_traced_server(mode, &path);
         assert_eq!(st.code(), Some(2), "{mode:?}: SIGQUIT exits 2");
         let counts = parse(&path);
         assert!(
@@ -646,25 +651,7 @@ fn sigquit_leaves_valid_json() {
         let tag = format!("quit-json-{mode:?}");
         let path = trace_path_ext(&tag, "json");
         let t0 = std::time::Instant::now();
-        let mut cmd = command(mode, "echo", &["serve", "127.0.0.1:0"]);
-        cmd.env("GORT_TRACE", &path)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert!(line.starts_with("listening="), "{line}");
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let k = Command::new("kill")
-            .args(["-QUIT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(k.success());
-        let st = child.wait().unwrap();
+        let st = quit_traced_server(mode, &path);
         let wall = t0.elapsed().as_secs_f64() * 1e6;
         assert_eq!(st.code(), Some(2), "{tag}: SIGQUIT exits 2");
         let t = JsonTrace::load(&path, wall, &tag);
