@@ -932,20 +932,31 @@ fn siftup(h: &mut [TimerWhen], mut i: usize) {
 }
 
 /// Move h[i] down to its place.
+///
+/// The earliest of four children is found as a tournament of two pairs (three
+/// comparisons the compiler turns into conditional moves): which child wins is as
+/// good as random for timers, so branches on it would mispredict half the time.
 fn siftdown(h: &mut [TimerWhen], mut i: usize) {
     let n = h.len();
     let tw = h[i];
     loop {
         let c = i * 4 + 1; // left child
-        if c >= n {
-            break;
-        }
-        let mut best = c;
-        for k in c + 1..(c + 4).min(n) {
-            if h[k].when < h[best].when {
-                best = k;
+        let best = if let Some(k) = h.get(c..c + 4) {
+            let a = if k[1].when < k[0].when { 1 } else { 0 };
+            let b = if k[3].when < k[2].when { 3 } else { 2 };
+            c + if k[b].when < k[a].when { b } else { a }
+        } else {
+            if c >= n {
+                break;
             }
-        }
+            let mut best = c;
+            for k in c + 1..n {
+                if h[k].when < h[best].when {
+                    best = k;
+                }
+            }
+            best
+        };
         if h[best].when >= tw.when {
             break;
         }
