@@ -1873,6 +1873,9 @@ fn findrunnable() -> (*mut G, bool) {
         let fair61 = ft.is_multiple_of(61);
         let fair = slice_over || fair61;
         if (fair61 || p.schedtick.load(Relaxed).is_multiple_of(61)) && globrunq_nonempty() {
+            if super::trace::on() {
+                super::trace::slow_round();
+            }
             s.lock.lock();
             // SAFETY: sched.lock is held and pp is ours.
             let gp = unsafe { globrunqget(pp, 1) };
@@ -1888,6 +1891,11 @@ fn findrunnable() -> (*mut G, bool) {
             }
         } else if let Some((gp, inherit)) = runqget(p) {
             return (gp, inherit);
+        }
+        // Past our own run queue: whatever runs next may have been made runnable
+        // elsewhere, after our last event (see trace::slow_round).
+        if super::trace::on() {
+            super::trace::slow_round();
         }
         // global runq
         if globrunq_nonempty() {

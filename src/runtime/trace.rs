@@ -133,6 +133,10 @@ pub(crate) struct TraceBuf {
     pos: usize,
     /// Ticks of the previous event of the batch.
     last: u64,
+    /// The time of the last event when it stopped a goroutine (GoSched, GoPreempt,
+    /// GoBlock*, GoSleep, GoEnd) and nothing was recorded since: the next GoStart
+    /// may take it instead of reading the clock (see `go_start`). 0: none.
+    reuse: u64,
     /// JSON only: the goroutine running on the P at the end of the last batch
     /// written (tracejson.rs). Touched by whoever flushes.
     run: Running,
@@ -182,6 +186,7 @@ impl TraceBuf {
     /// Flushes first if it might not fit.
     #[inline]
     fn event(&mut self, ev: u8, now: u64, args: &[u64]) {
+        self.reuse = 0;
         if self.pos == 0 || self.pos + MAX_EVENT > BUF_SIZE {
             self.refill(now);
         }
@@ -286,11 +291,49 @@ unsafe impl Sync for StackTab {}
 static STACKS: StackTab = StackTab(UnsafeCell::new(None));
 static STACK_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
-/// Ticks now (RDTSC / 64).
+/// The CPU has RDTSCP (set by setup, from CPUID).
+static HAS_RDTSCP: AtomicBool = AtomicBool::new(false);
+
+/// Ticks now (the TSC / 64), as RDTSC reads it: it may run ahead of the loads
+/// before it. For events whose causes are on this P (the same thread's earlier
+/// events).
 #[inline(always)]
 fn ticks() -> u64 {
     // SAFETY: RDTSC reads the time-stamp counter; it has no memory effects.
     unsafe { core::arch::x86_64::_rdtsc() >> TICK_DIV }
+}
+
+/// Ticks now, read after every earlier instruction has executed (RDTSCP, or
+/// LFENCE then RDTSC, as Go's cputicks), for the events that follow something
+/// another P or M did: GoStart (its goroutine came from a queue), GoUnblock (the
+/// goroutine blocked elsewhere), GoSysExit, and the global buffer's events. With a
+/// bare RDTSC, which may run ahead of the load that found the goroutine, such an
+/// event could be stamped before its cause on the other P, which Go's parser
+/// rejects as "time stamps out of order" (seen with select at GOMAXPROCS=4, one
+/// trace in five).
+#[inline(always)]
+fn ticks_ordered() -> u64 {
+    // Relaxed: set once before tracing starts (ON's Release publishes it).
+    let t = if HAS_RDTSCP.load(Relaxed) {
+        let mut aux = 0u32;
+        // SAFETY: the CPU has RDTSCP (CPUID said so); it reads the time-stamp
+        // counter and the processor id into aux, nothing else.
+        unsafe { core::arch::x86_64::__rdtscp(&mut aux) }
+    } else {
+        // SAFETY: LFENCE (SSE2, always on x86-64) and RDTSC have no memory effects
+        // beyond ordering.
+        unsafe {
+            core::arch::x86_64::_mm_lfence();
+            core::arch::x86_64::_rdtsc()
+        }
+    };
+    t >> TICK_DIV
+}
+
+/// Whether the CPU has RDTSCP (CPUID 0x80000001, EDX bit 27).
+fn cpu_has_rdtscp() -> bool {
+    use core::arch::x86_64::__cpuid;
+    __cpuid(0x8000_0000).eax >= 0x8000_0001 && __cpuid(0x8000_0001).edx & (1 << 27) != 0
 }
 
 /// Whether tracing is on (the hot paths' one branch).
@@ -304,6 +347,27 @@ pub(crate) fn on() -> bool {
 /// out of line: the recording points stay a branch and a call.
 #[inline(never)]
 pub(crate) fn event(ev: u8, args: &[u64]) {
+    record(ev, args, Stamp::Fresh)
+}
+
+/// How an event gets its time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// Read the clock.
+    Fresh,
+    /// Read the clock in order (ticks_ordered).
+    Ordered,
+    /// Read the clock; the event stops the running goroutine, and the GoStart that
+    /// follows it directly may take its time.
+    Stop,
+    /// A GoStart: the time of the stop event just before it, if any (else the
+    /// clock, in order).
+    Start,
+}
+
+/// event's body: to our P's buffer (timed as `how` says), or the global one.
+#[inline(always)]
+fn record(ev: u8, args: &[u64], how: Stamp) {
     let mp = acquirem();
     let pp = mp.p();
     let buf = if pp.is_null() {
@@ -317,9 +381,48 @@ pub(crate) fn event(ev: u8, args: &[u64]) {
         Some(b) if !b.is_null() => {
             // SAFETY: our P's buffer: only the M holding the P (us, pinned) writes
             // it.
-            unsafe { (*b).event(ev, ticks(), args) }
+            let b = unsafe { &mut *b };
+            let now = match how {
+                Stamp::Start if b.reuse != 0 => b.reuse,
+                Stamp::Start | Stamp::Ordered => ticks_ordered(),
+                Stamp::Fresh | Stamp::Stop => ticks(),
+            };
+            b.event(ev, now, args);
+            if how == Stamp::Stop {
+                b.reuse = now;
+            }
         }
         _ => global_event(ev, args),
+    }
+    drop(mp);
+}
+
+/// The scheduler looks beyond its P's own run queue (the global queue, other Ps,
+/// the poller) or may wait: the next GoStart reads the clock. Called from
+/// findrunnable when tracing.
+///
+/// Why a GoStart may take the time of the stop event just before it: reading the
+/// TSC is most of an event's cost, and a goroutine switch records two events
+/// (GoSched and GoStart, say) a few nanoseconds apart, less than a tick. It is
+/// exact enough only when nothing happened in between, and safe for the parser
+/// (which rejects a trace whose events, once ordered by their sequence numbers,
+/// go back in time) only when every event that made the started goroutine
+/// runnable is at or before the reused time. A goroutine from our own run queue
+/// or runnext was put there by this P, and its GoCreate/GoUnblock/GoSched is in
+/// this P's buffer; any event after the stop event clears the reuse. A
+/// goroutine from anywhere else may have been made runnable on another P after
+/// our stop event: hence this call before the scheduler looks elsewhere.
+pub(crate) fn slow_round() {
+    let mp = acquirem();
+    let pp = mp.p();
+    if !pp.is_null() {
+        // Acquire: as in record.
+        // SAFETY: Ps are never freed; tracebuf is atomic.
+        let b = unsafe { (*pp).tracebuf.load(Acquire) };
+        if !b.is_null() {
+            // SAFETY: our P's buffer (pinned), as in record.
+            unsafe { (*b).reuse = 0 };
+        }
     }
     drop(mp);
 }
@@ -344,7 +447,7 @@ fn global_event(ev: u8, args: &[u64]) {
     // SAFETY: GLOBAL_LOCK is held.
     if let Some(b) = unsafe { &mut *GLOBAL.0.get() } {
         // The time under the lock: the global batch stays in time order.
-        b.event(ev, ticks(), args);
+        b.event(ev, ticks_ordered(), args);
     }
 }
 
@@ -377,13 +480,13 @@ pub(crate) fn go_create(newg: *mut G, at: Option<&'static Location<'static>>) {
 /// GoStart: gp starts running on this M's P.
 pub(crate) fn go_start(gp: *mut G) {
     let s = next_seq(gp);
-    event(EV_GO_START, &[goid(gp), s]);
+    record(EV_GO_START, &[goid(gp), s], Stamp::Start);
 }
 
 /// GoUnblock: gp (parked) is made runnable by the current M.
 pub(crate) fn go_unblock(gp: *mut G) {
     let s = next_seq(gp);
-    event(EV_GO_UNBLOCK, &[goid(gp), s, 0]);
+    record(EV_GO_UNBLOCK, &[goid(gp), s, 0], Stamp::Ordered);
 }
 
 /// The event for a goroutine parking for reason.
@@ -398,24 +501,22 @@ pub(crate) fn go_park(reason: WaitReason) {
         WaitReason::IoWait => EV_GO_BLOCK_NET,
         _ => EV_GO_BLOCK,
     };
-    event(ev, &[0]);
+    record(ev, &[0], Stamp::Stop);
 }
 
 /// GoSched, GoPreempt: the running goroutine yields.
 pub(crate) fn go_sched(preempted: bool) {
-    event(
-        if preempted {
-            EV_GO_PREEMPT
-        } else {
-            EV_GO_SCHED
-        },
-        &[0],
-    );
+    let ev = if preempted {
+        EV_GO_PREEMPT
+    } else {
+        EV_GO_SCHED
+    };
+    record(ev, &[0], Stamp::Stop);
 }
 
 /// GoEnd: the running goroutine returned.
 pub(crate) fn go_end() {
-    event(EV_GO_END, &[]);
+    record(EV_GO_END, &[], Stamp::Stop);
 }
 
 /// entersyscall's events, while the M still owns pp: the call is traced as
@@ -437,7 +538,7 @@ pub(crate) fn go_sysexit(gp: *mut G, start: bool) {
         return;
     }
     let s = next_seq(gp);
-    event(EV_GO_SYSEXIT, &[goid(gp), s, 0]);
+    record(EV_GO_SYSEXIT, &[goid(gp), s, 0], Stamp::Ordered);
     if start {
         go_start(gp);
     }
@@ -522,6 +623,8 @@ pub(crate) fn alloc_pbuf(pp: *mut P) {
 /// ending in .json gets JSON (tracejson.rs). Runs with no runtime lock held (it
 /// allocates). Returns -errno on failure.
 fn setup(path: &[u8]) -> Result<(), isize> {
+    // Relaxed: read by ticks only after ON is set (Release) below.
+    HAS_RDTSCP.store(cpu_has_rdtscp(), Relaxed);
     let json = path.ends_with(b".json");
     let mut p = alloc::vec::Vec::with_capacity(path.len() + 1);
     p.extend_from_slice(path);
