@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -452,13 +452,7 @@ fn a_goroutine_blocked_on_stdin_does_not_stop_a_ticker() {
             assert_eq!(next(), "got=hello from the test", "{ctx}");
             assert_eq!(next(), "done ticks>=20=true", "{ctx}");
             let st = child.wait().unwrap();
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
+            let err = stderr_text(&mut child);
             assert!(st.success(), "{ctx}: {st:?} {err}");
             assert_eq!(err, "", "{ctx}");
         }

@@ -41,14 +41,7 @@ fn start_server(
 fn stop_server(mut child: std::process::Child) -> String {
     child.kill().unwrap();
     child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    err
+    stderr_text(&mut child)
 }
 
 #[test]

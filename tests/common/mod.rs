@@ -180,6 +180,14 @@ pub fn run_env(mode: Mode, name: &str, args: &[&str], env: &[(&str, &str)]) -> R
     run_cmd(cmd, Duration::from_secs(60))
 }
 
+/// Everything a spawned child wrote to its piped stderr (read to the end: call
+/// after it exited or was killed).
+pub fn stderr_text(child: &mut std::process::Child) -> String {
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    err
+}
+
 /// The number of CPUs this process may use (what gort's osinit should find, absent a
 /// cgroup quota).
 pub fn host_ncpu() -> u64 {
