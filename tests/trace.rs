@@ -127,6 +127,33 @@ fn cross_p_handoffs_keep_time_order() {
     }
 }
 
+/// Goroutines that yield go through the global run queue and are started on any P,
+/// often timed by the stop event just before their GoStart instead of a clock read
+/// (trace::globq_got). Every such GoStart must still come after the GoSched that
+/// queued the goroutine, on whichever P that was, or go tool trace rejects the trace.
+/// Natively only, as above.
+#[test]
+fn yields_across_ps_keep_time_order() {
+    for procs in ["2", "4"] {
+        for i in 0..3 {
+            let path = trace_path(&format!("yield-order-{procs}-{i}"));
+            let p = path.to_str().unwrap();
+            let r = run_env(
+                Mode::Native,
+                "goroutines",
+                &["30000"],
+                &[("GORT_TRACE", p), ("GOMAXPROCS", procs)],
+            );
+            r.assert_exit(0);
+            let counts = parse(&path);
+            assert!(
+                counts.get("GoSched").copied().unwrap_or(0) >= 30000 / 7,
+                "{counts:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn sleepers_trace() {
     traced(

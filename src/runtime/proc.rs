@@ -107,8 +107,8 @@ use super::netpoll;
 use super::os_linux::newosproc;
 use super::preempt::preemptall;
 use super::runq::{
-    globrunq_nonempty, globrunqget, globrunqput, globrunqputhead, must_wake_after_submit,
-    recheck_after_spinning, runqempty, runqget, runqput, runqsteal,
+    globrunq_nonempty, globrunqget, globrunqput, globrunqput_stopped, globrunqputhead,
+    must_wake_after_submit, recheck_after_spinning, runqempty, runqget, runqput, runqsteal,
 };
 use super::runtime1::throw;
 use super::runtime2::*;
@@ -1873,9 +1873,6 @@ fn findrunnable() -> (*mut G, bool) {
         let fair61 = ft.is_multiple_of(61);
         let fair = slice_over || fair61;
         if (fair61 || p.schedtick.load(Relaxed).is_multiple_of(61)) && globrunq_nonempty() {
-            if super::trace::on() {
-                super::trace::slow_round();
-            }
             s.lock.lock();
             // SAFETY: sched.lock is held and pp is ours.
             let gp = unsafe { globrunqget(pp, 1) };
@@ -1892,12 +1889,8 @@ fn findrunnable() -> (*mut G, bool) {
         } else if let Some((gp, inherit)) = runqget(p) {
             return (gp, inherit);
         }
-        // Past our own run queue: whatever runs next may have been made runnable
-        // elsewhere, after our last event (see trace::slow_round).
-        if super::trace::on() {
-            super::trace::slow_round();
-        }
-        // global runq
+        // global runq (globrunqget tells the trace whether our last stop event is
+        // late enough to time the GoStart: trace::globq_got)
         if globrunq_nonempty() {
             s.lock.lock();
             // SAFETY: sched.lock is held and pp is ours.
@@ -1906,6 +1899,11 @@ fn findrunnable() -> (*mut G, bool) {
             if !gp.is_null() {
                 return (gp, false);
             }
+        }
+        // Past our own run queue and the global one: whatever runs next may have
+        // been made runnable elsewhere, after our last event (see trace::slow_round).
+        if super::trace::on() {
+            super::trace::slow_round();
         }
         // Poll network: a non-blocking check for goroutines whose fds became ready
         // (Go does this before stealing; it is only an optimisation: the M blocked
@@ -2495,8 +2493,9 @@ fn goschedimpl(gp: *mut G) -> ! {
     unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
     dropg();
     s.lock.lock();
-    // SAFETY: sched.lock is held; gp is runnable and in no queue.
-    unsafe { globrunqput(gp) };
+    // SAFETY: sched.lock is held; gp is runnable and in no queue, and its GoSched
+    // or GoPreempt (when tracing) is the last event we recorded.
+    unsafe { globrunqput_stopped(gp) };
     s.lock.unlock();
     // An idle P should run it (as Go's goschedImpl): a preempted goroutine would
     // otherwise wait in the global queue until this P gets round to it, while

@@ -436,7 +436,25 @@ pub(crate) fn recheck_after_spinning(any_work: impl FnOnce() -> bool) -> bool {
 #[inline(always)]
 pub(crate) unsafe fn globrunqput(gp: *mut G) {
     // SAFETY: forwarded.
-    unsafe { globrunqputbatch_locked(gp, gp, 1) }
+    unsafe { globrunqputbatch_locked(gp, gp, 1) };
+    if super::trace::on() {
+        super::trace::globq_put(false);
+    }
+}
+
+/// globrunqput for the goroutine whose stop event (GoSched, GoPreempt) is the
+/// last event this M recorded: the trace may then time the next GoStart of a
+/// goroutine from the global queue without reading the clock (trace::globq_put).
+///
+/// # Safety
+/// As globrunqput.
+#[inline(always)]
+pub(crate) unsafe fn globrunqput_stopped(gp: *mut G) {
+    // SAFETY: forwarded.
+    unsafe { globrunqputbatch_locked(gp, gp, 1) };
+    if super::trace::on() {
+        super::trace::globq_put(true);
+    }
 }
 
 /// globrunqputhead puts gp at the head of the global queue. Any g; no allocation.
@@ -459,6 +477,9 @@ pub(crate) unsafe fn globrunqputhead(gp: *mut G) {
     }
     // Relaxed: written under sched.lock (held), read without it as a hint (above).
     ss.runqsize.store(ss.runqsize.load(Relaxed) + 1, Relaxed);
+    if super::trace::on() {
+        super::trace::globq_put(false);
+    }
 }
 
 /// Append the schedlink-linked list head..tail of n Gs to the global queue. Any g;
@@ -496,6 +517,9 @@ pub(crate) unsafe fn globrunqputbatch(head: *mut G, tail: *mut G, n: i32) {
     lock.lock();
     // SAFETY: sched.lock is held; the batch is the caller's.
     unsafe { globrunqputbatch_locked(head, tail, n) };
+    if super::trace::on() {
+        super::trace::globq_put(false);
+    }
     lock.unlock();
 }
 
@@ -520,6 +544,9 @@ pub(crate) unsafe fn globrunqget(pp: *mut P, max: i32) -> *mut G {
     }
     n = n.min(RUNQ_SIZE as i32 / 2);
     ss.runqsize.store(size - n, Relaxed);
+    if super::trace::on() {
+        super::trace::globq_got(size == n);
+    }
     // SAFETY: sched.lock is held and the queue holds size >= n >= 1 Gs.
     let gp = unsafe { globrunq_pop() };
     // SAFETY: Ps are never freed, and pp is ours (the caller's contract).

@@ -389,7 +389,8 @@ fn record(ev: u8, args: &[u64], how: Stamp) {
             };
             b.event(ev, now, args);
             if how == Stamp::Stop {
-                b.reuse = now;
+                // The event's time as written (never before the batch's last).
+                b.reuse = b.last;
             }
         }
         _ => global_event(ev, args),
@@ -409,9 +410,12 @@ fn record(ev: u8, args: &[u64], how: Stamp) {
 /// go back in time) only when every event that made the started goroutine
 /// runnable is at or before the reused time. A goroutine from our own run queue
 /// or runnext was put there by this P, and its GoCreate/GoUnblock/GoSched is in
-/// this P's buffer; any event after the stop event clears the reuse. A
-/// goroutine from anywhere else may have been made runnable on another P after
-/// our stop event: hence this call before the scheduler looks elsewhere.
+/// this P's buffer; any event after the stop event clears the reuse. A goroutine
+/// from the global queue was made runnable no later than GLOBQ_STAMP says, checked
+/// by globq_got as it is taken (so a yield at GOMAXPROCS=1 reads no clock to
+/// start the other goroutine). A goroutine from anywhere else (another P, the
+/// poller) may have been made runnable on another P after our stop event: hence
+/// this call before the scheduler looks there.
 pub(crate) fn slow_round() {
     let mp = acquirem();
     let pp = mp.p();
@@ -421,6 +425,64 @@ pub(crate) fn slow_round() {
         let b = unsafe { (*pp).tracebuf.load(Acquire) };
         if !b.is_null() {
             // SAFETY: our P's buffer (pinned), as in record.
+            unsafe { (*b).reuse = 0 };
+        }
+    }
+    drop(mp);
+}
+
+/// An upper bound on the times of the events that made the goroutines in the
+/// global run queue runnable (u64::MAX: unknown), so that a GoStart of one of them
+/// may still take the time of the stop event before it. Written and read under
+/// sched.lock (Relaxed: the lock orders it); 0 when the queue is empty.
+static GLOBQ_STAMP: AtomicU64 = AtomicU64::new(0);
+
+/// A goroutine went into the global run queue (sched.lock held, tracing on). When
+/// `stopped`, it is the goroutine whose stop event (GoSched, GoPreempt) this M
+/// recorded last, so the time of that event bounds its making runnable; otherwise
+/// the bound is unknown. Any g; no allocation.
+pub(crate) fn globq_put(stopped: bool) {
+    let mut t = u64::MAX;
+    if stopped {
+        let mp = acquirem();
+        let pp = mp.p();
+        if !pp.is_null() {
+            // Acquire: as in record.
+            // SAFETY: Ps are never freed; tracebuf is atomic.
+            let b = unsafe { (*pp).tracebuf.load(Acquire) };
+            // SAFETY: our P's buffer (pinned), as in record.
+            if !b.is_null() && unsafe { (*b).reuse } != 0 {
+                // SAFETY: as above.
+                t = unsafe { (*b).reuse };
+            }
+        }
+        drop(mp);
+    }
+    // Relaxed: under sched.lock (see GLOBQ_STAMP).
+    if t > GLOBQ_STAMP.load(Relaxed) {
+        GLOBQ_STAMP.store(t, Relaxed);
+    }
+}
+
+/// This M took goroutines from the global run queue (sched.lock held, tracing on;
+/// `emptied`: none are left). The next GoStart may keep the time of our last stop
+/// event only if no goroutine in the queue was made runnable after it (see
+/// slow_round); otherwise it reads the clock. Any g; no allocation.
+pub(crate) fn globq_got(emptied: bool) {
+    // Relaxed: under sched.lock (see GLOBQ_STAMP).
+    let bound = GLOBQ_STAMP.load(Relaxed);
+    if emptied {
+        GLOBQ_STAMP.store(0, Relaxed);
+    }
+    let mp = acquirem();
+    let pp = mp.p();
+    if !pp.is_null() {
+        // Acquire: as in record.
+        // SAFETY: Ps are never freed; tracebuf is atomic.
+        let b = unsafe { (*pp).tracebuf.load(Acquire) };
+        // SAFETY: our P's buffer (pinned), as in record.
+        if !b.is_null() && unsafe { (*b).reuse } < bound {
+            // SAFETY: as above.
             unsafe { (*b).reuse = 0 };
         }
     }
