@@ -14,7 +14,8 @@
 //! # A timer's state (Go's timerHeaped, timerModified, timerZombie)
 //!
 //! A timer has its own lock `mu` (rank Timer, taken after its heap's lock) over its
-//! fields. `HEAPED`: it is in `ts`'s heap. `MODIFIED`: its `when` changed since the
+//! fields; a sleep's timer (`Kind::Sleep`: added once, never stopped or reset) has
+//! none to take: its sleeper owns it until it is heaped, its heap's lock after. `HEAPED`: it is in `ts`'s heap. `MODIFIED`: its `when` changed since the
 //! heap entry was written: the entry is stale and whoever meets it (run, adjust)
 //! rewrites it. `ZOMBIE`: stopped while in a heap: the entry is removed when met.
 //! So stop and reset never take a heap lock, and never search a heap:
@@ -97,8 +98,13 @@ const ORPHAN: u8 = 8;
 /// What kind of timer, fixed at creation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// Owned elsewhere (a sleeping goroutine's stack, a poll descriptor).
+    /// Owned elsewhere (a poll descriptor).
     Plain,
+    /// A sleeping goroutine's, on its stack: added once, never stopped or modified,
+    /// fired once. Its fields need no `mu`: only the sleeper touches them before
+    /// the timer is heaped, and only holders of its heap's lock after (see
+    /// `add_sleep`).
+    Sleep,
     /// A `BoxTimer` that sends on its channel under `send_lock`.
     Chan,
     /// A `BoxTimer` that starts a goroutine (after_func).
@@ -165,10 +171,12 @@ impl Timer {
         }
     }
 
-    /// The fields, for the holder of mu.
+    /// The fields, for the holder of mu (of a Sleep timer: the holder of its heap's
+    /// lock, or the sleeper before it is heaped).
     ///
     /// # Safety
-    /// mu is held, and no other reference to the fields is alive.
+    /// mu is held (as above for Sleep), and no other reference to the fields is
+    /// alive.
     #[allow(clippy::mut_from_ref)]
     unsafe fn st(&self) -> &mut TState {
         // SAFETY: the caller holds mu.
@@ -191,6 +199,7 @@ impl Timer {
     /// whether the timer was pending. Runs on a goroutine with no runtime lock held
     /// (it may add to the heap, which may allocate).
     pub(crate) fn modify(&self, when: i64, period: i64, seq: Option<usize>) -> bool {
+        debug_assert!(self.kind != Kind::Sleep, "modify: a sleep timer");
         let when = when.max(1);
         let chan = self.kind == Kind::Chan;
         if !self.lock_for_change(chan, seq) {
@@ -244,6 +253,7 @@ impl Timer {
     /// With `seq`, apply only if seq is newer than the timer's. Returns whether it
     /// was pending. Runs on a goroutine with no runtime lock held.
     pub(crate) fn stop(&self, seq: Option<usize>) -> bool {
+        debug_assert!(self.kind != Kind::Sleep, "stop: a sleep timer");
         let chan = self.kind == Kind::Chan;
         if !self.lock_for_change(chan, seq) {
             return false;
@@ -312,6 +322,15 @@ impl Timer {
         true
     }
 
+    /// Schedule a Sleep timer at `when` (> 0), once: its sleeper, before parking.
+    /// Runs on a goroutine with no runtime lock held (the heap may grow).
+    fn add_sleep(&self, when: i64) {
+        debug_assert!(self.kind == Kind::Sleep);
+        // SAFETY: a Sleep timer not yet heaped: only its sleeper (us) reaches it.
+        unsafe { self.st().when = when.max(1) };
+        self.maybe_add();
+    }
+
     /// Go's maybeAdd: put the timer on the current P's heap if it is pending and in
     /// none. Runs on a goroutine with no runtime lock held (the heap may grow).
     fn maybe_add(&self) {
@@ -331,8 +350,12 @@ impl Timer {
             let mut frees = ptr::null_mut();
             ts.lock_with_room(1, &mut frees);
             ts.clean_head(&mut frees);
-            self.mu.lock();
-            // SAFETY: mu held.
+            // A Sleep timer is not reachable by anyone else until pushed (see Kind).
+            let locked = self.kind != Kind::Sleep;
+            if locked {
+                self.mu.lock();
+            }
+            // SAFETY: mu held, or a Sleep timer that only we reach.
             let st = unsafe { self.st() };
             if st.state & HEAPED == 0 && st.when > 0 {
                 st.state = (st.state | HEAPED) & !(MODIFIED | ZOMBIE);
@@ -349,7 +372,9 @@ impl Timer {
                     })
                 };
             }
-            self.mu.unlock();
+            if locked {
+                self.mu.unlock();
+            }
             ts.lock.unlock();
             drop(mp);
             free_list(frees);
@@ -377,6 +402,11 @@ pub(crate) struct Timers {
     len: AtomicU32,
     /// Zombies in the heap (Relaxed: a heuristic).
     zombies: AtomicI32,
+    /// Channel timers in the heap (the only kind that can become collectible),
+    /// written under lock (Relaxed): with no zombies and none of these, clean_head
+    /// has nothing to look for and does not touch the top timer (a cache miss on a
+    /// sleeping goroutine's stack, on every add).
+    chans: AtomicU32,
     /// The top entry's when, 0 if empty. Written under lock.
     min_when_heap: AtomicI64,
     /// The earliest when a heaped timer was modified to since the last adjust, 0 if
@@ -395,6 +425,7 @@ impl Timers {
             heap: UnsafeCell::new(Vec::new()),
             len: AtomicU32::new(0),
             zombies: AtomicI32::new(0),
+            chans: AtomicU32::new(0),
             min_when_heap: AtomicI64::new(0),
             min_when_modified: AtomicI64::new(0),
         }
@@ -506,19 +537,38 @@ impl Timers {
         // SAFETY: the caller holds lock.
         let h = unsafe { self.heap() };
         debug_assert!(h.len() < h.capacity());
+        // SAFETY: tw.t is live (the caller's contract); kind is immutable.
+        if unsafe { (*tw.t).kind } == Kind::Chan {
+            // Relaxed: under lock (see chans).
+            self.chans.store(self.chans.load(Relaxed) + 1, Relaxed);
+        }
         h.push(tw);
         let last = h.len() - 1;
         siftup(h, last);
         self.update_len_min(h);
     }
 
+    /// A Chan timer's entry leaves the heap. lock held.
+    fn chan_gone(&self, t: &Timer) {
+        if t.kind == Kind::Chan {
+            // Relaxed: under lock (see chans).
+            self.chans.store(self.chans.load(Relaxed) - 1, Relaxed);
+        }
+    }
+
     /// Publish len and min_when_heap after a change. lock held.
     fn update_len_min(&self, h: &[TimerWhen]) {
         // Relaxed: a count for schedtrace and the zombie heuristic.
         self.len.store(h.len() as u32, Relaxed);
-        // SeqCst: as wake_time.
-        self.min_when_heap
-            .store(h.first().map_or(0, |tw| tw.when), SeqCst);
+        let min = h.first().map_or(0, |tw| tw.when);
+        // Only a change is stored (most pushes leave the top alone): a SeqCst store
+        // is an xchg, which waits for every store before it to reach the cache.
+        // Skipping an unchanged value loses nothing: readers see the same when.
+        // Relaxed load: min_when_heap is written only under lock, which we hold.
+        if self.min_when_heap.load(Relaxed) != min {
+            // SeqCst: as wake_time.
+            self.min_when_heap.store(min, SeqCst);
+        }
     }
 
     /// Remove entry i (not re-sifting the rest unless it is the top).
@@ -551,6 +601,8 @@ impl Timers {
     /// # Safety
     /// lock and t.mu held; t is in this heap.
     unsafe fn unheap(&self, t: *mut Timer, st: &mut TState, frees: &mut *mut Timer) {
+        // SAFETY: t is live (the caller's contract).
+        self.chan_gone(unsafe { &*t });
         if st.state & ZOMBIE != 0 {
             // Relaxed: the heuristic count.
             self.zombies.fetch_sub(1, Relaxed);
@@ -566,6 +618,12 @@ impl Timers {
     /// Go's cleanHead: drop zombies and unreferenced timers from the top.
     /// lock held.
     fn clean_head(&self, frees: &mut *mut Timer) {
+        // Relaxed: zombies is a heuristic count (a zombie missed here is removed
+        // when it reaches the top in take_due, or by a sweep); chans is ours under
+        // lock.
+        if self.zombies.load(Relaxed) <= 0 && self.chans.load(Relaxed) == 0 {
+            return;
+        }
         loop {
             // SAFETY: lock held.
             let Some(&top) = unsafe { self.heap() }.first() else {
@@ -574,6 +632,9 @@ impl Timers {
             // SAFETY: heaped timers are live (their owners keep them so while
             // HEAPED; an orphan is freed only once out of the heap).
             let t = unsafe { &*top.t };
+            if t.kind == Kind::Sleep {
+                return; // never a zombie, never collectible
+            }
             t.mu.lock();
             // SAFETY: t.mu held.
             let st = unsafe { t.st() };
@@ -616,6 +677,10 @@ impl Timers {
             let tw = h[i];
             // SAFETY: heaped timers are live (see clean_head).
             let t = unsafe { &*tw.t };
+            if t.kind == Kind::Sleep {
+                i += 1; // never modified, stopped or collectible
+                continue;
+            }
             t.mu.lock();
             // SAFETY: t.mu held.
             let st = unsafe { t.st() };
@@ -713,10 +778,21 @@ impl Timers {
             // SAFETY: lock held.
             let h = unsafe { self.heap() };
             let &top = h.first()?;
+            // Not due by its entry: nothing is (as Go 1.23's check). A stale entry
+            // (MODIFIED) whose new when is due was rewritten by adjust, or lowered
+            // min_when_modified after it so that the next check adjusts it; a
+            // zombie on top waits for clean_head. So the top timer is not touched.
+            if top.when > now {
+                return None;
+            }
             // SAFETY: heaped timers are live (see clean_head).
             let t = unsafe { &*top.t };
-            t.mu.lock();
-            // SAFETY: t.mu held.
+            // A Sleep timer's fields are under our lock (see Kind).
+            let locked = t.kind != Kind::Sleep;
+            if locked {
+                t.mu.lock();
+            }
+            // SAFETY: t.mu held, or a Sleep timer in our heap (lock held).
             let st = unsafe { t.st() };
             if st.state & ZOMBIE != 0 || collectible(t, st) {
                 // SAFETY: lock and t.mu held; the top entry is t.
@@ -724,7 +800,9 @@ impl Timers {
                     self.unheap(top.t, st, frees);
                     self.delete(0);
                 }
-                t.mu.unlock();
+                if locked {
+                    t.mu.unlock();
+                }
                 continue;
             }
             if st.state & MODIFIED != 0 {
@@ -732,12 +810,10 @@ impl Timers {
                 st.state &= !MODIFIED;
                 siftdown(h, 0);
                 self.update_len_min(h);
-                t.mu.unlock();
+                if locked {
+                    t.mu.unlock();
+                }
                 continue;
-            }
-            if top.when > now {
-                t.mu.unlock();
-                return None;
             }
             // Relaxed: mu is held.
             let seq = t.seq.load(Relaxed);
@@ -756,10 +832,11 @@ impl Timers {
                 st.when = 0;
                 st.state &= !HEAPED;
                 st.ts = ptr::null();
+                self.chan_gone(t);
                 // SAFETY: lock held; the top entry is t.
                 unsafe { self.delete(0) };
             }
-            if t.kind != Kind::Plain {
+            if matches!(t.kind, Kind::Chan | Kind::Func) {
                 st.inflight += 1;
             }
             if t.kind == Kind::Chan && oneshot {
@@ -774,7 +851,9 @@ impl Timers {
                 delay,
                 oneshot,
             };
-            t.mu.unlock();
+            if locked {
+                t.mu.unlock();
+            }
             return Some(fire);
         }
     }
@@ -808,8 +887,10 @@ impl Timers {
             t.mu.unlock();
             keep
         });
-        // Relaxed: the heuristic count; the zombies went with the entries.
+        // Relaxed: the heuristic count; the zombies went with the entries. chans:
+        // under lock, and the channel timers go to `to` (its push counts them).
         self.zombies.store(0, Relaxed);
+        self.chans.store(0, Relaxed);
         self.lock.unlock();
         to.lock_with_room(moved.len(), &mut frees);
         for tw in &moved {
@@ -870,7 +951,7 @@ impl Fire {
                 unsafe { (self.f)(self.arg, self.seq, self.delay) };
             }
             t.send_lock.unlock();
-        } else if t.kind == Kind::Plain {
+        } else if matches!(t.kind, Kind::Plain | Kind::Sleep) {
             // SAFETY: as above. Nothing of t is read after this call.
             unsafe { (self.f)(self.arg, self.seq, self.delay) };
             return;
@@ -1055,7 +1136,7 @@ pub(crate) fn time_sleep(ns: i64) {
         return;
     }
     let s = SleepTimer {
-        t: Timer::new(Kind::Plain, goroutine_ready, 0),
+        t: Timer::new(Kind::Sleep, goroutine_ready, 0),
         gp: getg(),
         state: AtomicU32::new(SLEEP_ARMED),
     };
@@ -1064,7 +1145,7 @@ pub(crate) fn time_sleep(ns: i64) {
     unsafe { s.t.set_arg(sp as usize) };
     // s lives on our stack until its timer has fired: we return only after the swap
     // to FIRED (either it readied us, or our commit saw FIRED); nobody stops it.
-    s.t.modify(nanotime().saturating_add(ns), 0, None);
+    s.t.add_sleep(nanotime().saturating_add(ns));
     // SAFETY: sleep_commit is one CAS: it neither parks nor allocates. If it refuses
     // (the timer fired) we resume at once, else goroutine_ready readies us.
     unsafe { gopark(Some(sleep_commit), sp as *mut u8, WaitReason::Sleep) };
@@ -1228,20 +1309,24 @@ mod tests {
     #[test]
     fn delete_keeps_heap_order() {
         let ts = Timers::new();
+        // push reads each timer's kind; the timers are never run.
+        let timers: Vec<Timer> = (0..500)
+            .map(|_| Timer::new(Kind::Plain, goroutine_ready, 0))
+            .collect();
         let mut rng = 99u64;
         ts.lock.lock();
         // SAFETY: lock held.
         let h = unsafe { ts.heap() };
         h.reserve(500);
-        for _ in 0..500 {
+        for t in &timers {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            // SAFETY: lock held, room reserved; the entries are never dereferenced.
+            // SAFETY: lock held, room reserved; the timers outlive the heap's use.
             unsafe {
                 ts.push(TimerWhen {
                     when: 1 + (rng % 1000) as i64,
-                    t: ptr::null_mut(),
+                    t: t as *const Timer as *mut Timer,
                 })
             };
         }
