@@ -1846,7 +1846,17 @@ fn findrunnable() -> (*mut G, bool) {
         // run_timers re-checks under the timers lock); on x86-64 it is a plain load.
         let w = p.timers.wake_time();
         if w != 0 {
-            let now = super::vdso_linux::nanotime();
+            // Due by a time this M read lately (the sleep that just parked, say):
+            // due now, and run with that time, without a clock read (a vDSO call
+            // was a tenth of a wake-up). Else read the clock.
+            // SAFETY: mp is the M running us, never freed; now_hint is atomic.
+            let hint = unsafe { &(*mp).now_hint };
+            // Relaxed: see M::now_hint.
+            let mut now = hint.load(Relaxed);
+            if w > now {
+                now = super::vdso_linux::nanotime();
+                hint.store(now, Relaxed);
+            }
             if w <= now {
                 // SAFETY: pp is a live P (ours); no runtime lock is held.
                 unsafe { super::time::run_timers(pp, now) };

@@ -379,6 +379,11 @@ pub(crate) struct M {
     /// at a time (acquirem, lock_futex); read by this thread's signal handler and by
     /// schedtrace (Relaxed).
     pub(crate) locks: AtomicI32,
+    /// A nanotime this M read lately (by a sleep on it, or findrunnable), so at or
+    /// before now: a timer whose when is at or before it is due without reading
+    /// the clock again (findrunnable). Relaxed: any value once read is a valid
+    /// hint, whoever stores it (a sleeper that moved to another M meanwhile).
+    pub(crate) now_hint: AtomicI64,
     /// The runtime locks this M holds, most recent last (lockrank.rs). Owner only.
     #[cfg(debug_assertions)]
     pub(crate) locks_held: [crate::runtime::lockrank::HeldLock; crate::runtime::lockrank::MAX_HELD],
@@ -417,6 +422,7 @@ impl M {
             preempt_count: AtomicU32::new(0),
             nopreempt: 0,
             locks: AtomicI32::new(0),
+            now_hint: AtomicI64::new(0),
             #[cfg(debug_assertions)]
             locks_held: [crate::runtime::lockrank::HeldLock {
                 addr: 0,

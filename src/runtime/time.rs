@@ -1245,7 +1245,13 @@ pub(crate) fn time_sleep(ns: i64) {
     unsafe { s.t.set_arg(sp as usize) };
     // s lives on our stack until its timer has fired: we return only after the swap
     // to FIRED (either it readied us, or our commit saw FIRED); nobody stops it.
-    s.t.add_sleep(nanotime().saturating_add(ns));
+    let now = nanotime();
+    // The scheduler this goroutine parks into may take `now` as the time when it
+    // looks for due timers (M::now_hint).
+    // SAFETY: getm() is the M running us (or, if we were just moved, another live
+    // M: Ms are never freed); now_hint is atomic.
+    unsafe { (*crate::runtime::proc::getm()).now_hint.store(now, Relaxed) };
+    s.t.add_sleep(now.saturating_add(ns));
     // SAFETY: sleep_commit is one CAS: it neither parks nor allocates. If it refuses
     // (the timer fired) we resume at once, else goroutine_ready readies us.
     unsafe { gopark(Some(sleep_commit), sp as *mut u8, WaitReason::Sleep) };
