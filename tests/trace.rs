@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// Parse a trace with `go tool trace -d`: event counts by name, or the parser's
-/// complaint.
+/// complaint. A Local form (GoStartLocal, GoUnblockLocal: the goroutine's last
+/// event was on the same P) counts under its own name and the plain one.
 fn parse(path: &std::path::Path) -> BTreeMap<String, u64> {
     let out = Command::new("go")
         .args(["tool", "trace", "-d"])
@@ -38,6 +39,9 @@ fn parse(path: &std::path::Path) -> BTreeMap<String, u64> {
         if let (Some(ts), Some(ev)) = (f.next(), f.next()) {
             if ts.parse::<u64>().is_ok() {
                 *counts.entry(ev.to_string()).or_insert(0) += 1;
+                if let Some(plain) = ev.strip_suffix("Local") {
+                    *counts.entry(plain.to_string()).or_insert(0) += 1;
+                }
             }
         }
     }

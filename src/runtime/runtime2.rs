@@ -19,7 +19,7 @@
 use core::ptr;
 use core::sync::atomic::Ordering::Relaxed;
 use core::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
+    AtomicBool, AtomicI32, AtomicI64, AtomicPtr, AtomicU16, AtomicU32, AtomicU64, AtomicU8,
 };
 
 use crate::runtime::lock_futex::{Mutex, Note};
@@ -247,6 +247,11 @@ pub(crate) struct G {
     /// runs. Relaxed everywhere: a request, publishing no data; a stale read delays
     /// the preemption by one sysmon tick, the retry Go also relies on.
     pub(crate) preempt: AtomicBool,
+    /// Whose trace buffer holds this G's last event about it (trace.rs
+    /// buf_tag: a P's id + 1, 0 for the global buffer; Go's tracelastp), so that
+    /// its next GoStart or GoUnblock there is the Local form. Written by whoever
+    /// records its events (Relaxed: ordered as traceseq).
+    pub(crate) tracelastp: AtomicU16,
     /// The entry closure of a G that has not started yet (moved onto its stack by
     /// gostart). Written by newproc1, read once by gostart.
     pub(crate) fnbuf: FnBuf,
@@ -290,6 +295,7 @@ impl G {
             stacksize: 0,
             selectdone: AtomicU32::new(0),
             preempt: AtomicBool::new(false),
+            tracelastp: AtomicU16::new(0),
             fnbuf: FnBuf([core::mem::MaybeUninit::uninit(); FNBUF_SIZE]),
         }
     }

@@ -89,6 +89,8 @@ pub(crate) const EV_GO_SYSBLOCK: u8 = 30;
 pub(crate) const EV_GO_WAITING: u8 = 31;
 pub(crate) const EV_GO_INSYSCALL: u8 = 32;
 pub(crate) const EV_STRING: u8 = 37;
+pub(crate) const EV_GO_START_LOCAL: u8 = 38;
+pub(crate) const EV_GO_UNBLOCK_LOCAL: u8 = 39;
 
 /// Go's traceTickDiv on amd64.
 const TICK_DIV: u32 = 6;
@@ -368,6 +370,28 @@ enum Stamp {
 /// event's body: to our P's buffer (timed as `how` says), or the global one.
 #[inline(always)]
 fn record(ev: u8, args: &[u64], how: Stamp) {
+    record_g(ev, args, how, None)
+}
+
+/// An event about goroutine gp, besides the running one's own (`about`: gp and the
+/// event's Local form, or 0 if it has none). Go's tracelastp: gp remembers whose
+/// buffer holds its last event (G::tracelastp); when it is this one, the Local
+/// form is written, without the sequence number (args[1]): the parser orders it
+/// by its place in this P's batches, after gp's previous event. Its args are those
+/// of the full form without args[1].
+struct About {
+    gp: *mut G,
+    local: u8,
+}
+
+/// The tag of a buffer for G::tracelastp: its P's id + 1, 0 for the global one.
+fn buf_tag(b: &TraceBuf) -> u16 {
+    (b.pid + 1) as u16
+}
+
+/// record, for an event about a goroutine (see About).
+#[inline(always)]
+fn record_g(ev: u8, args: &[u64], how: Stamp, about: Option<About>) {
     let mp = acquirem();
     let pp = mp.p();
     let buf = if pp.is_null() {
@@ -387,13 +411,37 @@ fn record(ev: u8, args: &[u64], how: Stamp) {
                 Stamp::Start | Stamp::Ordered => ticks_ordered(),
                 Stamp::Fresh | Stamp::Stop => ticks(),
             };
-            b.event(ev, now, args);
+            match about {
+                Some(a) => {
+                    let tag = buf_tag(b);
+                    // SAFETY: Gs are never freed; tracelastp is atomic, written by
+                    // whoever records gp's events (its owner or waker, in turn).
+                    let last = unsafe { &(*a.gp).tracelastp };
+                    // Relaxed: ordered by the handovers of gp itself (as traceseq).
+                    if a.local != 0 && last.load(Relaxed) == tag {
+                        let mut local = [0u64; 2];
+                        local[0] = args[0];
+                        local[1..args.len() - 1].copy_from_slice(&args[2..]);
+                        b.event(a.local, now, &local[..args.len() - 1]);
+                    } else {
+                        last.store(tag, Relaxed);
+                        b.event(ev, now, args);
+                    }
+                }
+                None => b.event(ev, now, args),
+            }
             if how == Stamp::Stop {
                 // The event's time as written (never before the batch's last).
                 b.reuse = b.last;
             }
         }
-        _ => global_event(ev, args),
+        _ => {
+            if let Some(a) = about {
+                // SAFETY: as above.
+                unsafe { (*a.gp).tracelastp.store(0, Relaxed) };
+            }
+            global_event(ev, args)
+        }
     }
     drop(mp);
 }
@@ -536,19 +584,38 @@ pub(crate) fn go_create(newg: *mut G, at: Option<&'static Location<'static>>) {
     // SAFETY: newg is not yet published: ours.
     unsafe { (*newg).traceseq.store(0, Relaxed) };
     let stk = at.map_or(0, stack_id);
-    event(EV_GO_CREATE, &[goid(newg), stk, 0]);
+    let about = About { gp: newg, local: 0 };
+    record_g(
+        EV_GO_CREATE,
+        &[goid(newg), stk, 0],
+        Stamp::Fresh,
+        Some(about),
+    );
 }
 
 /// GoStart: gp starts running on this M's P.
 pub(crate) fn go_start(gp: *mut G) {
     let s = next_seq(gp);
-    record(EV_GO_START, &[goid(gp), s], Stamp::Start);
+    let about = About {
+        gp,
+        local: EV_GO_START_LOCAL,
+    };
+    record_g(EV_GO_START, &[goid(gp), s], Stamp::Start, Some(about));
 }
 
 /// GoUnblock: gp (parked) is made runnable by the current M.
 pub(crate) fn go_unblock(gp: *mut G) {
     let s = next_seq(gp);
-    record(EV_GO_UNBLOCK, &[goid(gp), s, 0], Stamp::Ordered);
+    let about = About {
+        gp,
+        local: EV_GO_UNBLOCK_LOCAL,
+    };
+    record_g(
+        EV_GO_UNBLOCK,
+        &[goid(gp), s, 0],
+        Stamp::Ordered,
+        Some(about),
+    );
 }
 
 /// The event for a goroutine parking for reason.
@@ -600,7 +667,13 @@ pub(crate) fn go_sysexit(gp: *mut G, start: bool) {
         return;
     }
     let s = next_seq(gp);
-    record(EV_GO_SYSEXIT, &[goid(gp), s, 0], Stamp::Ordered);
+    let about = About { gp, local: 0 };
+    record_g(
+        EV_GO_SYSEXIT,
+        &[goid(gp), s, 0],
+        Stamp::Ordered,
+        Some(about),
+    );
     if start {
         go_start(gp);
     }

@@ -50,8 +50,9 @@ use core::panic::Location;
 use super::trace::{
     EV_BATCH, EV_GOMAXPROCS, EV_GO_BLOCK, EV_GO_BLOCK_COND, EV_GO_BLOCK_NET, EV_GO_BLOCK_RECV,
     EV_GO_BLOCK_SELECT, EV_GO_BLOCK_SEND, EV_GO_BLOCK_SYNC, EV_GO_CREATE, EV_GO_END,
-    EV_GO_INSYSCALL, EV_GO_PREEMPT, EV_GO_SCHED, EV_GO_SLEEP, EV_GO_START, EV_GO_SYSBLOCK,
-    EV_GO_SYSCALL, EV_GO_SYSEXIT, EV_GO_UNBLOCK, EV_GO_WAITING, EV_PROC_START, EV_PROC_STOP,
+    EV_GO_INSYSCALL, EV_GO_PREEMPT, EV_GO_SCHED, EV_GO_SLEEP, EV_GO_START, EV_GO_START_LOCAL,
+    EV_GO_SYSBLOCK, EV_GO_SYSCALL, EV_GO_SYSEXIT, EV_GO_UNBLOCK, EV_GO_UNBLOCK_LOCAL,
+    EV_GO_WAITING, EV_PROC_START, EV_PROC_STOP,
 };
 
 /// The row of the events of Ms without a P (P ids stay below 1024).
@@ -343,7 +344,7 @@ impl Out {
     #[inline(never)]
     fn event(&mut self, tid: u64, ev: u8, t: u64, a: &[u64], run: &mut Running) {
         let end: &[u8] = match ev {
-            EV_GO_START => {
+            EV_GO_START | EV_GO_START_LOCAL => {
                 // A slice still open (none should be) ends where the next begins.
                 self.close(tid, run, t, b"?");
                 *run = Running { g: a[0], since: t };
@@ -370,7 +371,7 @@ impl Out {
                 let (name, key, v): (&[u8], &[u8], u64) = match ev {
                     EV_PROC_START => (b"ProcStart", b"thread", a[0]),
                     EV_GO_CREATE => (b"GoCreate", b"goid", a[0]),
-                    EV_GO_UNBLOCK => (b"GoUnblock", b"goid", a[0]),
+                    EV_GO_UNBLOCK | EV_GO_UNBLOCK_LOCAL => (b"GoUnblock", b"goid", a[0]),
                     EV_GO_SYSCALL => (b"GoSysCall", b"goid", run.g),
                     EV_GO_SYSEXIT => (b"GoSysExit", b"goid", a[0]),
                     EV_GO_WAITING => (b"GoWaiting", b"goid", a[0]),
