@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -429,22 +429,9 @@ fn a_goroutine_blocked_on_stdin_does_not_stop_a_ticker() {
                 .stderr(Stdio::piped());
             let mut child = cmd.spawn().unwrap();
             let mut stdin = child.stdin.take().unwrap();
-            let stdout = child.stdout.take().unwrap();
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    if tx.send(line.unwrap()).is_err() {
-                        return;
-                    }
-                }
-            });
-            let mut next = || match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(l) => l,
-                Err(_) => {
-                    child.kill().ok();
-                    panic!("{ctx}: no output within 30 s: the ticker stopped?");
-                }
-            };
+            let lines = Lines::new(child.stdout.take().unwrap());
+            let why = format!("{ctx} (the ticker stopped?)");
+            let mut next = || lines.next_or_kill(&mut child, Duration::from_secs(30), &why);
             assert_eq!(next(), "still_blocked=true", "{ctx}");
             assert_eq!(next(), "ticks=20", "{ctx}");
             stdin.write_all(b"hello from the test\n").unwrap();

@@ -12,7 +12,6 @@ use common::*;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 extern "C" {
@@ -39,7 +38,7 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// A running examples/signals: its stdout as lines, its stderr collected.
 struct Prog {
     child: Child,
-    lines: mpsc::Receiver<String>,
+    lines: Lines,
     stderr: std::thread::JoinHandle<String>,
     pid: i32,
     ctx: String,
@@ -57,17 +56,8 @@ impl Prog {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn");
-        let out = BufReader::new(child.stdout.take().unwrap());
+        let lines = Lines::new(child.stdout.take().unwrap());
         let mut err = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in out.lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
         let stderr = std::thread::spawn(move || {
             let mut s = String::new();
             err.read_to_string(&mut s).ok();
@@ -96,13 +86,7 @@ impl Prog {
 
     /// The next line of stdout.
     fn line(&mut self) -> String {
-        match self.lines.recv_timeout(LIMIT) {
-            Ok(l) => l,
-            Err(e) => {
-                self.child.kill().ok();
-                panic!("{}: no line ({e:?})", self.ctx)
-            }
-        }
+        self.lines.next_or_kill(&mut self.child, LIMIT, &self.ctx)
     }
 
     fn expect(&mut self, want: &str) {
@@ -140,7 +124,7 @@ impl Prog {
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut rest = String::new();
-        while let Ok(l) = self.lines.recv_timeout(LIMIT) {
+        while let Some(l) = self.lines.next_within(LIMIT) {
             rest.push_str(&l);
             rest.push('\n');
         }

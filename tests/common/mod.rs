@@ -188,6 +188,49 @@ pub fn stderr_text(child: &mut std::process::Child) -> String {
     err
 }
 
+/// A child's stdout read line by line on a thread of its own, so that a test can
+/// wait for the next line with a deadline (a program that stops printing fails the
+/// test instead of hanging it).
+pub struct Lines(std::sync::mpsc::Receiver<String>);
+
+impl Lines {
+    /// Start reading `out` (a child's piped stdout).
+    pub fn new(out: impl std::io::Read + Send + 'static) -> Lines {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The next line within `limit`, or None at the end of the output or the
+    /// deadline.
+    pub fn next_within(&self, limit: Duration) -> Option<String> {
+        self.0.recv_timeout(limit).ok()
+    }
+
+    /// The next line within `limit`; otherwise kill `child` and fail with ctx.
+    pub fn next_or_kill(
+        &self,
+        child: &mut std::process::Child,
+        limit: Duration,
+        ctx: &str,
+    ) -> String {
+        match self.0.recv_timeout(limit) {
+            Ok(l) => l,
+            Err(e) => {
+                child.kill().ok();
+                panic!("{ctx}: no line within {limit:?} ({e:?})")
+            }
+        }
+    }
+}
+
 /// The number of CPUs this process may use (what gort's osinit should find, absent a
 /// cgroup quota).
 pub fn host_ncpu() -> u64 {
