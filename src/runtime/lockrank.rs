@@ -77,6 +77,13 @@ const fn partial_order(r: LockRank) -> &'static [LockRank] {
 }
 
 impl LockRank {
+    /// Whether the runtime may allocate while a lock of this rank is held (the
+    /// malloc guard asks, see nheld_no_alloc): only under a timer's send lock,
+    /// held across a send that may start an M.
+    pub(crate) const fn allows_allocation(self) -> bool {
+        matches!(self, TimerSend)
+    }
+
     /// The rank's name, for the lock ordering report.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -222,15 +229,17 @@ mod checks {
         *len
     }
 
-    /// The number of held entries under which the runtime must not allocate:
-    /// all but a timer's send lock (held across a timer channel's send, which may
-    /// start an M; see TimerSend). Any g.
+    /// The number of held entries under which the runtime must not allocate (see
+    /// LockRank::allows_allocation). Any g.
     pub(crate) fn nheld_no_alloc() -> usize {
         // Pinned for the read, as in held.
         let _pin = super::super::proc::acquirem();
         // SAFETY: pinned (m.locks > 0): the current M's own list, no other reference.
         let (held, len) = unsafe { held_list() };
-        held[..*len].iter().filter(|h| h.rank != TimerSend).count()
+        held[..*len]
+            .iter()
+            .filter(|h| !h.rank.allows_allocation())
+            .count()
     }
 
     /// Print the locks the current M holds (for a fatal error about them). Any g
