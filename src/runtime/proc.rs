@@ -2493,6 +2493,21 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
     if super::trace::on() {
         super::trace::go_sched(false);
     }
+    // With one P and nothing in the global queue, the global queue would only hand
+    // the goroutine back to us after our own queue: the back of our own queue is
+    // the same place, without taking sched.lock twice (Go's goyield). Relaxed: a
+    // hint; a goroutine queued globally just after this read is as one queued just
+    // after the gosched, and runs before us at the latest on the next fair round.
+    if gomaxprocs() == 1 && !globrunq_nonempty() {
+        // SAFETY: on g0 of the M running us, never freed; p is atomic.
+        let pp = unsafe { (*getm()).p() };
+        // SAFETY: gp was this M's curg and is off its stack: ours.
+        unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
+        dropg();
+        // SAFETY: gp is runnable and in no queue; pp is our P (we are on g0).
+        unsafe { runqput(&*pp, gp, false) };
+        schedule()
+    }
     goschedimpl(gp)
 }
 
