@@ -2499,16 +2499,28 @@ extern "C" fn gosched_m(gp: *mut G) -> ! {
     // hint; a goroutine queued globally just after this read is as one queued just
     // after the gosched, and runs before us at the latest on the next fair round.
     if gomaxprocs() == 1 && !globrunq_nonempty() {
-        // SAFETY: on g0 of the M running us, never freed; p is atomic.
-        let pp = unsafe { (*getm()).p() };
-        // SAFETY: gp was this M's curg and is off its stack: ours.
-        unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
-        dropg();
-        // SAFETY: gp is runnable and in no queue; pp is our P (we are on g0).
-        unsafe { runqput(&*pp, gp, false) };
-        schedule()
+        // SAFETY: gp was this M's curg, stopped by gosched's mcall.
+        unsafe { requeue_local(gp) }
     }
     goschedimpl(gp)
+}
+
+/// The running goroutine, just stopped, goes to the tail of our P's run queue;
+/// then schedule. On g0.
+///
+/// # Safety
+/// gp was this M's curg and is off its stack (an mcall continuation).
+unsafe fn requeue_local(gp: *mut G) -> ! {
+    // SAFETY: on g0 of the M running us, never freed; p is atomic.
+    let pp = unsafe { (*getm()).p() };
+    // SAFETY: gp was this M's curg and is off its stack: ours (the caller's
+    // contract).
+    unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
+    dropg();
+    // SAFETY: gp is runnable and in no queue; pp is our P (we are on g0), never
+    // freed.
+    unsafe { runqput(&*pp, gp, false) };
+    schedule()
 }
 
 /// gosched and preemption, after their trace event: to the global queue. On g0.
@@ -2546,15 +2558,8 @@ extern "C" fn goyield_m(gp: *mut G) -> ! {
     if super::trace::on() {
         super::trace::go_sched(true);
     }
-    // SAFETY: on g0 of the M running us, never freed; p is atomic.
-    let pp = unsafe { (*getm()).p() };
-    // SAFETY: gp was this M's curg and is off its stack: ours.
-    unsafe { casgstatus(gp, GRUNNING, GRUNNABLE) };
-    dropg();
-    // SAFETY: gp is runnable and in no queue; pp is our P (we are on g0), never
-    // freed.
-    unsafe { runqput(&*pp, gp, false) };
-    schedule()
+    // SAFETY: gp was this M's curg, stopped by goyield's mcall.
+    unsafe { requeue_local(gp) }
 }
 
 // System calls, after Go's entersyscall/exitsyscall (proc.go).

@@ -662,17 +662,17 @@ impl Timers {
         }
     }
 
-    /// File the earliest entry's timer again, under `when` (modified, or a
-    /// periodic timer's next period). No allocation: the pop makes the room.
+    /// File the earliest entry again as tw: its timer under a new when (modified,
+    /// or a periodic timer's next period). No allocation: the pop makes the room.
     ///
     /// # Safety
-    /// lock held; the queue is not empty; first() said where the entry is.
-    unsafe fn refile_first(&self, in_run: bool, when: i64) {
+    /// lock held; the queue is not empty; first() said where the entry is, and
+    /// tw.t is its timer.
+    unsafe fn refile_first(&self, in_run: bool, tw: TimerWhen) {
         // SAFETY: the caller holds lock.
         let q = unsafe { self.q() };
-        let (tw, _) = q.first().unwrap();
         q.pop_first(in_run);
-        q.push(TimerWhen { when, t: tw.t });
+        q.push(tw);
         self.update_len_min(q);
     }
 
@@ -897,7 +897,15 @@ impl Timers {
             if st.state & MODIFIED != 0 {
                 st.state &= !MODIFIED;
                 // SAFETY: lock held; the earliest entry is t's.
-                unsafe { self.refile_first(in_run, st.when) };
+                unsafe {
+                    self.refile_first(
+                        in_run,
+                        TimerWhen {
+                            when: st.when,
+                            t: top.t,
+                        },
+                    )
+                };
                 if locked {
                     t.mu.unlock();
                 }
@@ -914,7 +922,15 @@ impl Timers {
                     .saturating_add(st.period.saturating_mul(1 + delay / st.period));
                 st.when = next;
                 // SAFETY: lock held; the earliest entry is t's.
-                unsafe { self.refile_first(in_run, next) };
+                unsafe {
+                    self.refile_first(
+                        in_run,
+                        TimerWhen {
+                            when: next,
+                            t: top.t,
+                        },
+                    )
+                };
             } else {
                 st.when = 0;
                 st.state &= !HEAPED;
