@@ -104,6 +104,21 @@ fn channels_and_goroutines_trace() {
     );
 }
 
+/// Run example natively with GORT_TRACE and GOMAXPROCS=procs; check it exits 0 and
+/// return the parsed trace's event counts.
+fn traced_native(tag: &str, name: &str, args: &[&str], procs: &str) -> BTreeMap<String, u64> {
+    let path = trace_path(tag);
+    let p = path.to_str().unwrap();
+    let r = run_env(
+        Mode::Native,
+        name,
+        args,
+        &[("GORT_TRACE", p), ("GOMAXPROCS", procs)],
+    );
+    r.assert_exit(0);
+    parse(&path)
+}
+
 /// Goroutines handed between Ps many times a millisecond (a select over two
 /// producers, more Ps than CPUs): each GoStart and GoUnblock must be stamped after
 /// what caused it on another P, or go tool trace rejects the trace as "time stamps
@@ -114,16 +129,8 @@ fn channels_and_goroutines_trace() {
 #[test]
 fn cross_p_handoffs_keep_time_order() {
     for i in 0..4 {
-        let path = trace_path(&format!("select-order-{i}"));
-        let p = path.to_str().unwrap();
-        let r = run_env(
-            Mode::Native,
-            "bench_select",
-            &["200000"],
-            &[("GORT_TRACE", p), ("GOMAXPROCS", "4")],
-        );
-        r.assert_exit(0);
-        let counts = parse(&path);
+        let tag = format!("select-order-{i}");
+        let counts = traced_native(&tag, "bench_select", &["200000"], "4");
         assert!(
             counts.get("GoUnblock").copied().unwrap_or(0) > 0,
             "{counts:?}"
@@ -140,16 +147,8 @@ fn cross_p_handoffs_keep_time_order() {
 fn yields_across_ps_keep_time_order() {
     for procs in ["2", "4"] {
         for i in 0..3 {
-            let path = trace_path(&format!("yield-order-{procs}-{i}"));
-            let p = path.to_str().unwrap();
-            let r = run_env(
-                Mode::Native,
-                "goroutines",
-                &["30000"],
-                &[("GORT_TRACE", p), ("GOMAXPROCS", procs)],
-            );
-            r.assert_exit(0);
-            let counts = parse(&path);
+            let tag = format!("yield-order-{procs}-{i}");
+            let counts = traced_native(&tag, "goroutines", &["30000"], procs);
             assert!(
                 counts.get("GoSched").copied().unwrap_or(0) >= 30000 / 7,
                 "{counts:?}"
