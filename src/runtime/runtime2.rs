@@ -182,50 +182,72 @@ impl WaitReason {
 }
 
 /// A goroutine.
+///
+/// The fields a switch touches (mcall, gogo, park, ready, execute) come first and
+/// fit in 128 bytes, so a G waking after its lines left the cache costs two or
+/// three misses there, not five (10,000 sleepers: every wake-up starts cold).
 #[repr(C)]
 pub(crate) struct G {
+    /// Saved context while not running. Owner only (see Gobuf).
+    pub(crate) sched: Gobuf,
     /// Stack bounds: [lo, hi). Set on g0 by the M that attaches the stack (execute)
     /// or takes it back (goexit0); read by the M running the G (fault handler).
     pub(crate) stack: Stack,
+    /// The M running this G, or null. Written by that M (execute, dropg); read by
+    /// schedtrace from any thread (Relaxed).
+    pub(crate) m: AtomicPtr<M>,
+    /// When the G was first seen waiting (nanotime), 0 while it runs or until sysmon
+    /// stamps it (Go's waitsince, set lazily as Go's GC does): goroutine listings
+    /// print ", N minutes" after a wait reason. Cleared by execute; stamped by sysmon
+    /// (Relaxed: an approximate age, only printed).
+    pub(crate) waitsince: AtomicI64,
+    /// One of GIDLE..GDEAD, changed only through casgstatus by the G's current owner;
+    /// read by checkdead, schedtrace and wakers.
+    pub(crate) atomicstatus: AtomicU32,
+    /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
+    /// gopark; read from any thread (Relaxed).
+    pub(crate) waitreason: AtomicU8,
+    /// Preemption requested (Go's g.preempt): set by sysmon (preemptone) or
+    /// stop-the-world from any thread, read by the SIGURG handler on the G's own
+    /// thread and by the cooperative checks; cleared by execute when the G next
+    /// runs. Relaxed everywhere: a request, publishing no data; a stale read delays
+    /// the preemption by one sysmon tick, the retry Go also relies on.
+    pub(crate) preempt: AtomicBool,
+    // ---- 128 bytes: the switch path reads nothing below here ----
+    /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
+    /// skip its sudogs. Reset by the goroutine itself after it wakes.
+    pub(crate) selectdone: AtomicU32,
+    /// Whose trace buffer holds this G's last event about it (trace.rs
+    /// buf_tag: a P's id + 1, 0 for the global buffer; Go's tracelastp), so that
+    /// its next GoStart or GoUnblock there is the Local form. Written by whoever
+    /// records its events (Relaxed: ordered as traceseq).
+    pub(crate) tracelastp: AtomicU16,
+    /// The trace recorded this G's system call as blocking (trace.rs), so its
+    /// return is traced. Owner only (atomic for Sync).
+    pub(crate) sysblocktraced: AtomicBool,
+    /// Wake-up word for whoever readies the G (chan sudog). Set by the waker before
+    /// goready, read by the G after it resumes (goready's queue publication orders
+    /// the two).
+    pub(crate) param: usize,
+    /// Link in a run queue or free list: owned by whoever owns that list.
+    pub(crate) schedlink: *mut G,
+    /// Goroutine id, unique for the process, from sched.goidgen. Written by newproc1
+    /// before the G is published on a run queue; read from any thread (Relaxed).
+    pub(crate) goid: AtomicU64,
     /// Lowest usable stack address (stack.lo plus the guard allowance). As stack.
     pub(crate) stackguard0: usize,
     /// As stackguard0, for g0 and signal stacks (usize::MAX on goroutines).
     pub(crate) stackguard1: usize,
-    /// The M running this G, or null. Written by that M (execute, dropg); read by
-    /// schedtrace from any thread (Relaxed).
-    pub(crate) m: AtomicPtr<M>,
-    /// Saved context while not running. Owner only (see Gobuf).
-    pub(crate) sched: Gobuf,
-    /// One of GIDLE..GDEAD, changed only through casgstatus by the G's current owner;
-    /// read by checkdead, schedtrace and wakers.
-    pub(crate) atomicstatus: AtomicU32,
-    /// Set (0 -> 1) by the first waker of a goroutine blocked in select; the others
-    /// skip its sudogs. Reset by the goroutine itself after it wakes.
-    pub(crate) selectdone: AtomicU32,
-    /// Goroutine id, unique for the process, from sched.goidgen. Written by newproc1
-    /// before the G is published on a run queue; read from any thread (Relaxed).
-    pub(crate) goid: AtomicU64,
-    /// Link in a run queue or free list: owned by whoever owns that list.
-    pub(crate) schedlink: *mut G,
     /// The next older G on the allgs list. Written once before publication.
     pub(crate) alllink: *mut G,
     /// The next newer G on the allgs list, or null while this G is the newest:
     /// allgadd sets it once (Release) after publishing the newer one, so the list
     /// can also be walked oldest first (in creation order, as Go prints it).
     pub(crate) allnewer: AtomicPtr<G>,
-    /// When the G was first seen waiting (nanotime), 0 while it runs or until sysmon
-    /// stamps it (Go's waitsince, set lazily as Go's GC does): goroutine listings
-    /// print ", N minutes" after a wait reason. Cleared by execute; stamped by sysmon
-    /// (Relaxed: an approximate age, only printed).
-    pub(crate) waitsince: AtomicI64,
     /// The goid of the goroutine that created this one, and where (`go`'s caller):
     /// "created by" in listings. Set by newproc1 before publication.
     pub(crate) parentgoid: u64,
     pub(crate) createdat: Option<&'static core::panic::Location<'static>>,
-    /// Wake-up word for whoever readies the G (chan sudog). Set by the waker before
-    /// goready, read by the G after it resumes (goready's queue publication orders
-    /// the two).
-    pub(crate) param: usize,
     /// The G's entry closure type name, for tracebacks. Set by newproc1; owner only.
     pub(crate) startfn: &'static str,
     /// The execution trace's sequence number (trace.rs): bumped by whoever owns
@@ -235,23 +257,6 @@ pub(crate) struct G {
     /// Stack size this G gets when it first runs (its stack is attached lazily, in
     /// execute, and given back when it exits). Set by newproc1.
     pub(crate) stacksize: usize,
-    /// Why the G is waiting (a WaitReason), while GWAITING. Written by the owner in
-    /// gopark; read from any thread (Relaxed).
-    pub(crate) waitreason: AtomicU8,
-    /// The trace recorded this G's system call as blocking (trace.rs), so its
-    /// return is traced. Owner only (atomic for Sync).
-    pub(crate) sysblocktraced: AtomicBool,
-    /// Preemption requested (Go's g.preempt): set by sysmon (preemptone) or
-    /// stop-the-world from any thread, read by the SIGURG handler on the G's own
-    /// thread and by the cooperative checks; cleared by execute when the G next
-    /// runs. Relaxed everywhere: a request, publishing no data; a stale read delays
-    /// the preemption by one sysmon tick, the retry Go also relies on.
-    pub(crate) preempt: AtomicBool,
-    /// Whose trace buffer holds this G's last event about it (trace.rs
-    /// buf_tag: a P's id + 1, 0 for the global buffer; Go's tracelastp), so that
-    /// its next GoStart or GoUnblock there is the Local form. Written by whoever
-    /// records its events (Relaxed: ordered as traceseq).
-    pub(crate) tracelastp: AtomicU16,
     /// The entry closure of a G that has not started yet (moved onto its stack by
     /// gostart). Written by newproc1, read once by gostart.
     pub(crate) fnbuf: FnBuf,
