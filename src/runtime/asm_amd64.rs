@@ -182,6 +182,16 @@ pub(crate) fn mlocks_dec() {
     }
 }
 
+/// Hint the CPU to bring the line at addr into every cache level (prefetcht0). A
+/// prefetch never faults, whatever the address: a wrong one only wastes a fetch.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    // SAFETY: prefetcht0 reads nothing architecturally and cannot fault.
+    unsafe {
+        core::arch::asm!("prefetcht0 [{}]", in(reg) addr, options(nostack, preserves_flags, readonly))
+    };
+}
+
 /// A full memory barrier (StoreLoad included), as Linux's smp_mb on x86-64: a locked
 /// read-modify-write of the word at the stack top, which leaves it unchanged. Locked
 /// instructions order every earlier load and store before every later one, and cost

@@ -1845,17 +1845,22 @@ fn findrunnable() -> (*mut G, bool) {
         // SeqCst: stronger than this check needs (only we add timers to our P, and
         // run_timers re-checks under the timers lock); on x86-64 it is a plain load.
         let w = p.timers.wake_time();
+        // SAFETY: mp is the M running us (on its g0), never freed; now_fresh and
+        // now_hint are owner-only.
+        let fresh = unsafe { core::mem::replace(&mut (*mp).now_fresh, false) };
         if w != 0 {
-            // Due by a time this M read lately (the sleep that just parked, say):
-            // due now, and run with that time, without a clock read (a vDSO call
-            // was a tenth of a wake-up). Else read the clock.
-            // SAFETY: mp is the M running us, never freed; now_hint is atomic.
-            let hint = unsafe { &(*mp).now_hint };
-            // Relaxed: see M::now_hint.
-            let mut now = hint.load(Relaxed);
-            if w > now {
+            // Due by a time this M read lately: due now, and run with that time,
+            // without a clock read (a vDSO call was a sixth of a wake-up). Else
+            // read the clock, unless the hint is the sleep's that just parked here
+            // and other work is queued: then timers due since (the few hundred ns
+            // the park took) wait for the next round, as if this check had come
+            // that much earlier, and the clock is read once per wake-up, not twice.
+            // SAFETY: as above.
+            let mut now = unsafe { (*mp).now_hint };
+            if w > now && (!fresh || runqempty(p)) {
                 now = super::vdso_linux::nanotime();
-                hint.store(now, Relaxed);
+                // SAFETY: as above.
+                unsafe { (*mp).now_hint = now };
             }
             if w <= now {
                 // SAFETY: pp is a live P (ours); no runtime lock is held.
@@ -2386,6 +2391,11 @@ extern "C" fn park_m(gp: *mut G) -> ! {
         {
             // SAFETY: parking is an owner-only field of our M.
             unsafe { (*mp).parking = false };
+        }
+        // SAFETY: park_timer_wake is an owner-only field of our M.
+        let when = unsafe { core::mem::replace(&mut (*mp).park_timer_wake, 0) };
+        if when != 0 {
+            wake_timer_sleeper(when);
         }
         if !park {
             if st == GSYSCALL {

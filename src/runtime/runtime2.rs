@@ -266,6 +266,8 @@ pub(crate) struct G {
 // 4446 bytes resident): the small fields of G sit together so that repr(C) pads
 // as little as it can.
 const _: () = assert!(core::mem::size_of::<G>() <= 336);
+const _: () =
+    assert!(core::mem::offset_of!(G, preempt) < 128 && core::mem::offset_of!(G, waitreason) < 128);
 
 /// Inline room for a goroutine's closure: spawning needs no allocation for closures
 /// up to this size (larger ones are boxed).
@@ -390,11 +392,19 @@ pub(crate) struct M {
     /// at a time (acquirem, lock_futex); read by this thread's signal handler and by
     /// schedtrace (Relaxed).
     pub(crate) locks: AtomicI32,
-    /// A nanotime this M read lately (by a sleep on it, or findrunnable), so at or
-    /// before now: a timer whose when is at or before it is due without reading
-    /// the clock again (findrunnable). Relaxed: any value once read is a valid
-    /// hint, whoever stores it (a sleeper that moved to another M meanwhile).
-    pub(crate) now_hint: AtomicI64,
+    /// A nanotime this M read lately (by the sleep that parked on it, or by
+    /// findrunnable), so at or before now: a timer whose when is at or before it is
+    /// due without reading the clock again (findrunnable). Owner only.
+    pub(crate) now_hint: i64,
+    /// now_hint was read by the goroutine that just parked in a sleep, moments ago
+    /// (set by its park commit, cleared by the next findrunnable): with other work
+    /// queued, findrunnable takes it for now (see there). Owner only.
+    pub(crate) now_fresh: bool,
+    /// A park commit filed a timer entry due at this when, the earliest on its P:
+    /// park_m calls wake_timer_sleeper(when) once the commit is done (a commit must
+    /// not wake an M itself: that may start a thread, which allocates). 0: none.
+    /// Owner only.
+    pub(crate) park_timer_wake: i64,
     /// The runtime locks this M holds, most recent last (lockrank.rs). Owner only.
     #[cfg(debug_assertions)]
     pub(crate) locks_held: [crate::runtime::lockrank::HeldLock; crate::runtime::lockrank::MAX_HELD],
@@ -433,7 +443,9 @@ impl M {
             preempt_count: AtomicU32::new(0),
             nopreempt: 0,
             locks: AtomicI32::new(0),
-            now_hint: AtomicI64::new(0),
+            now_hint: 0,
+            now_fresh: false,
+            park_timer_wake: 0,
             #[cfg(debug_assertions)]
             locks_held: [crate::runtime::lockrank::HeldLock {
                 addr: 0,

@@ -8,8 +8,8 @@
 //! (`Queue`): a timer whose when is at or after the run's last goes there, so
 //! timers of one duration (sleeps, deadlines, tickers) are added and popped in
 //! O(1). Sifting compares the inline `when`s and never touches the timers
-//! themselves (which live on sleeping goroutines' stacks, in poll descriptors, in
-//! boxes: following 10,000 pointers per pop was 30% of the CPU).
+//! themselves (which live in poll descriptors and boxes; following 10,000
+//! pointers per pop was 30% of the CPU).
 //! `min_when_heap` mirrors the earliest entry, `min_when_modified` the earliest `when` a
 //! timer was modified to since the last `adjust`; `wake_time` is the earlier of
 //! the two, read without the lock by the scheduler, sysmon and the timer sleeper.
@@ -17,8 +17,7 @@
 //! # A timer's state (Go's timerHeaped, timerModified, timerZombie)
 //!
 //! A timer has its own lock `mu` (rank Timer, taken after its heap's lock) over its
-//! fields; a sleep's timer (`Kind::Sleep`: added once, never stopped or reset) has
-//! none to take: its sleeper owns it until it is heaped, its heap's lock after. `HEAPED`: it is in `ts`'s heap. `MODIFIED`: its `when` changed since the
+//! fields. `HEAPED`: it is in `ts`'s heap. `MODIFIED`: its `when` changed since the
 //! heap entry was written: the entry is stale and whoever meets it (run, adjust)
 //! rewrites it. `ZOMBIE`: stopped while in a heap: the entry is removed when met.
 //! So stop and reset never take a heap lock, and never search a heap:
@@ -44,8 +43,7 @@
 //!
 //! # Who frees a boxed timer
 //!
-//! The runtime's timers live on a sleeping goroutine's stack (sleep: it returns only
-//! once its timer has fired) or in a poll descriptor (never freed). The timers behind
+//! The runtime's own timers live in poll descriptors (never freed). The timers behind
 //! `time::Timer`, `Ticker`, `after`, `tick` and `after_func` are boxed (`BoxTimer`);
 //! dropping the user's handle marks the box `ORPHAN` without stopping it (Go 1.23:
 //! an unreferenced timer still fires, and `after_func`'s function still runs), and
@@ -63,9 +61,16 @@
 //! in (`lock_with_room`); boxes to free are chained through `free_next` and freed
 //! after the lock is dropped.
 //!
-//! A sleep adds its timer before it parks, not in the park commit, and settles the
-//! race with the timer firing through `SleepTimer::state` (`sleep_commit`,
-//! `goroutine_ready`).
+//! # Sleeps (Go 1.23's resetForSleep)
+//!
+//! A sleep is never stopped or reset, so it has no timer: its heap entry names
+//! the sleeping goroutine itself (`TimerWhen::sleep`), and taking a due entry
+//! readies it. The entry is filed by the sleep's park commit (`sleep_park`), once
+//! the goroutine is off its stack and waiting, so the firing cannot race with the
+//! park and needs no handshake; a commit must not allocate, so on a full heap it
+//! refuses and the sleeper grows the heap and parks again. A wake-up then touches
+//! the entry and the goroutine, nothing on its stack, and `Queue::warm_next`
+//! prefetches what the next wake-ups touch.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -74,14 +79,14 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+use core::sync::atomic::Ordering::{Relaxed, SeqCst};
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicUsize};
 use core::time::Duration;
 
 use crate::chan::Chan;
 use crate::runtime::lock_futex::Mutex;
 use crate::runtime::lockrank::LockRank;
-use crate::runtime::proc::{acquirem, getg, gopark, goready, wake_timer_sleeper};
+use crate::runtime::proc::{acquirem, gopark, goready, wake_timer_sleeper};
 use crate::runtime::runtime2::{WaitReason, G, P};
 use crate::runtime::vdso_linux::nanotime;
 use crate::time::Instant;
@@ -104,11 +109,6 @@ const ORPHAN: u8 = 8;
 pub(crate) enum Kind {
     /// Owned elsewhere (a poll descriptor).
     Plain,
-    /// A sleeping goroutine's, on its stack: added once, never stopped or modified,
-    /// fired once. Its fields need no `mu`: only the sleeper touches them before
-    /// the timer is heaped, and only holders of its heap's lock after (see
-    /// `add_sleep`).
-    Sleep,
     /// A `BoxTimer` that sends on its channel under `send_lock`.
     Chan,
     /// A `BoxTimer` that starts a goroutine (after_func).
@@ -175,12 +175,10 @@ impl Timer {
         }
     }
 
-    /// The fields, for the holder of mu (of a Sleep timer: the holder of its heap's
-    /// lock, or the sleeper before it is heaped).
+    /// The fields, for the holder of mu.
     ///
     /// # Safety
-    /// mu is held (as above for Sleep), and no other reference to the fields is
-    /// alive.
+    /// mu is held, and no other reference to the fields is alive.
     #[allow(clippy::mut_from_ref)]
     unsafe fn st(&self) -> &mut TState {
         // SAFETY: the caller holds mu.
@@ -203,7 +201,6 @@ impl Timer {
     /// whether the timer was pending. Runs on a goroutine with no runtime lock held
     /// (it may add to the heap, which may allocate).
     pub(crate) fn modify(&self, when: i64, period: i64, seq: Option<usize>) -> bool {
-        debug_assert!(self.kind != Kind::Sleep, "modify: a sleep timer");
         let when = when.max(1);
         let chan = self.kind == Kind::Chan;
         if !self.lock_for_change(chan, seq) {
@@ -257,7 +254,6 @@ impl Timer {
     /// With `seq`, apply only if seq is newer than the timer's. Returns whether it
     /// was pending. Runs on a goroutine with no runtime lock held.
     pub(crate) fn stop(&self, seq: Option<usize>) -> bool {
-        debug_assert!(self.kind != Kind::Sleep, "stop: a sleep timer");
         let chan = self.kind == Kind::Chan;
         if !self.lock_for_change(chan, seq) {
             return false;
@@ -326,15 +322,6 @@ impl Timer {
         true
     }
 
-    /// Schedule a Sleep timer at `when` (> 0), once: its sleeper, before parking.
-    /// Runs on a goroutine with no runtime lock held (the heap may grow).
-    fn add_sleep(&self, when: i64) {
-        debug_assert!(self.kind == Kind::Sleep);
-        // SAFETY: a Sleep timer not yet heaped: only its sleeper (us) reaches it.
-        unsafe { self.st().when = when.max(1) };
-        self.maybe_add();
-    }
-
     /// Go's maybeAdd: put the timer on the current P's heap if it is pending and in
     /// none. Runs on a goroutine with no runtime lock held (the heap may grow).
     fn maybe_add(&self) {
@@ -354,12 +341,8 @@ impl Timer {
             let mut frees = ptr::null_mut();
             ts.lock_with_room(1, &mut frees);
             ts.clean_head(&mut frees);
-            // A Sleep timer is not reachable by anyone else until pushed (see Kind).
-            let locked = self.kind != Kind::Sleep;
-            if locked {
-                self.mu.lock();
-            }
-            // SAFETY: mu held, or a Sleep timer that only we reach.
+            self.mu.lock();
+            // SAFETY: mu held.
             let st = unsafe { self.st() };
             if st.state & HEAPED == 0 && st.when > 0 {
                 st.state = (st.state | HEAPED) & !(MODIFIED | ZOMBIE);
@@ -376,9 +359,7 @@ impl Timer {
                     })
                 };
             }
-            if locked {
-                self.mu.unlock();
-            }
+            self.mu.unlock();
             ts.lock.unlock();
             drop(mp);
             free_list(frees);
@@ -389,11 +370,32 @@ impl Timer {
     }
 }
 
-/// A heap entry: the timer and the `when` it is filed under.
+/// A heap entry: the `when` it is filed under, and what it fires: a timer, or (a
+/// sleep's entry, bit 0 of `t` set) a goroutine parked in `time_sleep`, readied
+/// when the entry is due. A sleep has no timer: it is never stopped or reset, so
+/// its entry is all there is of it, and running it touches only the goroutine.
 #[derive(Clone, Copy)]
 struct TimerWhen {
     when: i64,
     t: *mut Timer,
+}
+
+/// Bit 0 of `TimerWhen::t`: the entry is a sleeping goroutine's (G is aligned).
+const SLEEPER: usize = 1;
+
+impl TimerWhen {
+    /// The entry of gp, parked in time_sleep until `when`.
+    fn sleep(when: i64, gp: *mut G) -> TimerWhen {
+        TimerWhen {
+            when,
+            t: gp.map_addr(|a| a | SLEEPER).cast(),
+        }
+    }
+
+    /// The sleeping goroutine of a sleep's entry; None for a timer's.
+    fn sleeper(self) -> Option<*mut G> {
+        (self.t.addr() & SLEEPER != 0).then(|| self.t.map_addr(|a| a & !SLEEPER).cast())
+    }
 }
 
 /// A P's timer entries: a 4-ary min-heap, and beside it a run of entries already
@@ -469,6 +471,38 @@ impl Queue {
         }
     }
 
+    /// Warm the caches for the sleepers next in the run. Sleeps of one duration
+    /// fire in the run's order, about one per scheduling round, and each goroutine
+    /// readied runs next (from runnext), so this is what the next rounds touch
+    /// first: the stack lines the next sleeper resumes on, and the Gs of the two
+    /// after it (the next round reads the saved SP of the first from its G). A
+    /// wake-up was otherwise mostly a wait on those lines: 10,000 sleepers' Gs and
+    /// stacks are not in the cache, and their pages not in the TLB. Called under
+    /// the heap's lock, which orders the read of a parked G's saved SP after its
+    /// park.
+    #[inline(always)]
+    fn warm_next(&self) {
+        use crate::runtime::asm_amd64::prefetch;
+        if let Some(gp) = self.run.front().and_then(|e| e.sleeper()) {
+            // SAFETY: a sleeper in the heap is parked (Gs are never freed): its saved
+            // context stays as mcall left it until its entry is taken, which needs
+            // the lock we hold.
+            let sp = unsafe { (*gp).sched.sp };
+            // The frames it returns through: gopark's, time_sleep's, the caller's.
+            prefetch(sp);
+            prefetch(sp + 64);
+            prefetch(sp + 128);
+        }
+        for k in 1..3 {
+            if let Some(gp) = self.run.get(k).and_then(|e| e.sleeper()) {
+                // The switch path's fields: G's first 128 bytes, two or three lines.
+                prefetch(gp.addr());
+                prefetch(gp.addr() + 64);
+                prefetch(gp.addr() + 127);
+            }
+        }
+    }
+
     /// Move the run's entries into the heap (the heap has room for them) and
     /// re-heapify, so that a pass over the heap sees every entry.
     fn merge_run(&mut self) {
@@ -492,8 +526,8 @@ pub(crate) struct Timers {
     zombies: AtomicI32,
     /// Channel timers in the heap (the only kind that can become collectible),
     /// written under lock (Relaxed): with no zombies and none of these, clean_head
-    /// has nothing to look for and does not touch the top timer (a cache miss on a
-    /// sleeping goroutine's stack, on every add).
+    /// has nothing to look for and does not touch the top timer (a cache miss, on
+    /// every add).
     chans: AtomicU32,
     /// The earliest entry's when, 0 if empty. Written under lock.
     min_when_heap: AtomicI64,
@@ -626,10 +660,11 @@ impl Timers {
     /// Push an entry. No allocation.
     ///
     /// # Safety
-    /// lock held; the heap has spare capacity; tw.t is live and HEAPED here.
+    /// lock held; the heap has spare capacity; tw is a sleep's, or tw.t is live and
+    /// HEAPED here.
     unsafe fn push(&self, tw: TimerWhen) {
         // SAFETY: tw.t is live (the caller's contract); kind is immutable.
-        if unsafe { (*tw.t).kind } == Kind::Chan {
+        if tw.sleeper().is_none() && unsafe { (*tw.t).kind } == Kind::Chan {
             // Relaxed: under lock (see chans).
             self.chans.store(self.chans.load(Relaxed) + 1, Relaxed);
         }
@@ -721,12 +756,12 @@ impl Timers {
             let Some((top, in_run)) = unsafe { self.q() }.first() else {
                 return;
             };
+            if top.sleeper().is_some() {
+                return; // never a zombie, never collectible
+            }
             // SAFETY: heaped timers are live (their owners keep them so while
             // HEAPED; an orphan is freed only once out of the heap).
             let t = unsafe { &*top.t };
-            if t.kind == Kind::Sleep {
-                return; // never a zombie, never collectible
-            }
             t.mu.lock();
             // SAFETY: t.mu held.
             let st = unsafe { t.st() };
@@ -770,12 +805,12 @@ impl Timers {
         let mut i = 0;
         while i < h.len() {
             let tw = h[i];
-            // SAFETY: heaped timers are live (see clean_head).
-            let t = unsafe { &*tw.t };
-            if t.kind == Kind::Sleep {
+            if tw.sleeper().is_some() {
                 i += 1; // never modified, stopped or collectible
                 continue;
             }
+            // SAFETY: heaped timers are live (see clean_head).
+            let t = unsafe { &*tw.t };
             t.mu.lock();
             // SAFETY: t.mu held.
             let st = unsafe { t.st() };
@@ -874,14 +909,17 @@ impl Timers {
             if top.when > now {
                 return None;
             }
+            if let Some(gp) = top.sleeper() {
+                // SAFETY: lock held; the earliest entry is gp's.
+                unsafe { self.delete_first(in_run) };
+                // SAFETY: lock held.
+                unsafe { self.q() }.warm_next();
+                return Some(Fire::Ready(gp));
+            }
             // SAFETY: heaped timers are live (see clean_head).
             let t = unsafe { &*top.t };
-            // A Sleep timer's fields are under our lock (see Kind).
-            let locked = t.kind != Kind::Sleep;
-            if locked {
-                t.mu.lock();
-            }
-            // SAFETY: t.mu held, or a Sleep timer in our heap (lock held).
+            t.mu.lock();
+            // SAFETY: t.mu held.
             let st = unsafe { t.st() };
             if st.state & ZOMBIE != 0 || collectible(t, st) {
                 // SAFETY: lock and t.mu held; the earliest entry is t.
@@ -889,9 +927,7 @@ impl Timers {
                     self.unheap(top.t, st, frees);
                     self.delete_first(in_run);
                 }
-                if locked {
-                    t.mu.unlock();
-                }
+                t.mu.unlock();
                 continue;
             }
             if st.state & MODIFIED != 0 {
@@ -906,9 +942,7 @@ impl Timers {
                         },
                     )
                 };
-                if locked {
-                    t.mu.unlock();
-                }
+                t.mu.unlock();
                 continue;
             }
             // Relaxed: mu is held.
@@ -946,17 +980,15 @@ impl Timers {
                 // Relaxed: read under send_lock, which fire takes after this.
                 t.sending.fetch_add(1, Relaxed);
             }
-            let fire = Fire {
+            let fire = Fire::Run(Run {
                 t: top.t,
                 f: st.f,
                 arg: st.arg,
                 seq,
                 delay,
                 oneshot,
-            };
-            if locked {
-                t.mu.unlock();
-            }
+            });
+            t.mu.unlock();
             return Some(fire);
         }
     }
@@ -977,6 +1009,9 @@ impl Timers {
         self.min_when_modified.store(0, SeqCst);
         // Zombies are dropped here; the rest are filed with `to` under their when.
         moved.retain(|tw| {
+            if tw.sleeper().is_some() {
+                return true;
+            }
             // SAFETY: heaped timers are live (see clean_head).
             let t = unsafe { &*tw.t };
             t.mu.lock();
@@ -1000,6 +1035,11 @@ impl Timers {
         self.lock.unlock();
         to.lock_with_room(moved.len(), &mut frees);
         for tw in &moved {
+            if tw.sleeper().is_some() {
+                // SAFETY: to.lock held with room.
+                unsafe { to.push(*tw) };
+                continue;
+            }
             // SAFETY: heaped timers are live.
             let t = unsafe { &*tw.t };
             t.mu.lock();
@@ -1023,8 +1063,34 @@ impl Timers {
 /// Timers taken per lock round trip in check.
 const FIRE_BATCH: usize = 32;
 
-/// A timer taken off its heap to fire (take_due), and what to call.
-struct Fire {
+/// An entry taken off its heap to fire (take_due).
+enum Fire {
+    /// A sleep's: ready the goroutine.
+    Ready(*mut G),
+    /// A timer's: run it.
+    Run(Run),
+}
+
+impl Fire {
+    /// Fire the entry.
+    ///
+    /// # Safety
+    /// Made by take_due and fired once, on g0 of an M holding a P, with no runtime
+    /// lock held.
+    #[inline(always)]
+    unsafe fn fire(self) {
+        match self {
+            // SAFETY: a sleep's goroutine is parked until its entry fires, and only
+            // the taker of the entry (us) readies it.
+            Fire::Ready(gp) => unsafe { goready(gp) },
+            // SAFETY: forwarded.
+            Fire::Run(r) => unsafe { r.run() },
+        }
+    }
+}
+
+/// A timer taken off its heap to run, and what to call.
+struct Run {
     t: *mut Timer,
     f: TimerFn,
     arg: usize,
@@ -1033,16 +1099,16 @@ struct Fire {
     oneshot: bool,
 }
 
-impl Fire {
+impl Run {
     /// Go's unlockAndRun, its unlocked half: call f (a channel timer under its
     /// send lock, unless stop or reset moved seq on), then end a boxed timer's run,
     /// freeing an orphan nobody else holds.
     ///
     /// # Safety
-    /// Made by take_due and fired once, with no runtime lock held. A Plain timer
-    /// is not touched after f (its owner may reclaim it then: a sleep returns); a
-    /// boxed one is kept alive by the inflight count take_due added.
-    unsafe fn fire(self) {
+    /// Made by take_due and run once, with no runtime lock held. A Plain timer is
+    /// not touched after f (its owner may reclaim it then); a boxed one is kept
+    /// alive by the inflight count take_due added.
+    unsafe fn run(self) {
         // SAFETY: the timer is live until f has run (Plain: its owner waits for
         // the fire; boxed: inflight).
         let t = unsafe { &*self.t };
@@ -1058,7 +1124,7 @@ impl Fire {
                 unsafe { (self.f)(self.arg, self.seq, self.delay) };
             }
             t.send_lock.unlock();
-        } else if matches!(t.kind, Kind::Plain | Kind::Sleep) {
+        } else if t.kind == Kind::Plain {
             // SAFETY: as above. Nothing of t is read after this call.
             unsafe { (self.f)(self.arg, self.seq, self.delay) };
             return;
@@ -1191,58 +1257,58 @@ pub(crate) fn when_after(d: Duration) -> i64 {
 
 // ---- sleep ----
 
-/// The sleep timer is in the heap; its goroutine has not finished parking.
-const SLEEP_ARMED: u32 = 0;
-/// The sleeper is parked (its park commit ran): whoever fires the timer readies it.
-const SLEEP_PARKED: u32 = 1;
-/// The timer fired: the sleeper must not park (or has been readied).
-const SLEEP_FIRED: u32 = 2;
-
-/// A sleep's timer, on the sleeping goroutine's stack.
-struct SleepTimer {
-    t: Timer,
-    gp: *mut G,
-    /// The handshake with the sleeper (SLEEP_ARMED..SLEEP_FIRED).
-    state: AtomicU32,
+/// What time_sleep hands its park commit, on the sleeper's stack.
+struct SleepPark {
+    /// The clock when the sleep began, and when it ends.
+    now: i64,
+    when: i64,
+    /// Set by the commit once it files the entry (false: it refused).
+    filed: bool,
 }
 
-/// goroutineReady: a sleep's timer fired. If the sleeper has parked, ready it; if
-/// not (its park commit has not run yet), the commit will see FIRED and not park.
-/// Either way the SleepTimer is not touched after the swap: the sleeper may return
-/// (and its stack frame go away) as soon as FIRED is visible. On g0 (run_timers),
-/// no lock held.
+/// A sleep's park commit (Go 1.23's resetForSleep), on g0 of an M holding a P once
+/// the sleeper is off its stack and GWAITING: file the sleeper's entry on this P's
+/// heap. Whoever takes the entry readies the sleeper; being parked already, it
+/// cannot race with that. Refuses if the heap is full (a commit must not
+/// allocate): the sleeper then makes room and parks again. Takes the heap's lock,
+/// nothing else; a wake-up the new entry needs is left to park_m (waking may
+/// start a thread, which allocates).
 ///
 /// # Safety
-/// arg is the address of a SleepTimer whose timer just fired (live until FIRED).
-unsafe fn goroutine_ready(arg: usize, _seq: usize, _delay: i64) {
-    let s = arg as *const SleepTimer;
-    // SAFETY: s is live until the swap below publishes FIRED; gp is read first.
-    let (gp, old) = unsafe {
-        let gp = (*s).gp;
-        // AcqRel: pairs with sleep_commit's CAS (the sleeper parked before PARKED).
-        (gp, (*s).state.swap(SLEEP_FIRED, AcqRel))
-    };
-    if old == SLEEP_PARKED {
-        // SAFETY: the sleeper is parked (GWAITING) and only we ready it.
-        unsafe { goready(gp) };
+/// arg is the SleepPark of gp, the goroutine time_sleep parks; the M holds a P.
+unsafe fn sleep_park(gp: *mut G, arg: *mut u8) -> bool {
+    let s = arg.cast::<SleepPark>();
+    let mp = crate::runtime::proc::getm();
+    // SAFETY: mp is our M (on g0), never freed; a P is never freed.
+    let ts = unsafe { &(*(*mp).p()).timers };
+    ts.lock.lock();
+    // SAFETY: lock held.
+    if unsafe { ts.q() }.room() == 0 {
+        ts.lock.unlock();
+        return false;
     }
-}
-
-/// The park commit of a sleep, on g0 once the sleeper is off its stack: park unless
-/// the timer already fired. Allocates nothing.
-///
-/// # Safety
-/// s is the SleepTimer of time_sleep's goroutine (on its stack), called as its
-/// gopark unlock function.
-unsafe fn sleep_commit(_gp: *mut G, s: *mut u8) -> bool {
-    // SAFETY: s is the SleepTimer on the sleeper's stack; it has not resumed. state
-    // is atomic.
-    let state = unsafe { &(*(s as *const SleepTimer)).state };
-    // AcqRel: pairs with goroutine_ready's swap (Acquire on failure: we saw FIRED,
-    // and the sleeper resumes after it).
-    state
-        .compare_exchange(SLEEP_ARMED, SLEEP_PARKED, AcqRel, Acquire)
-        .is_ok()
+    // SAFETY: s is on gp's stack, and gp stays parked until its entry is taken,
+    // which needs the lock we hold: the last touch of s is here, before the push.
+    let (now, when) = unsafe {
+        (*s).filed = true;
+        ((*s).now, (*s).when)
+    };
+    // The scheduler this M goes on to may take `now` as the time when it looks
+    // for due timers (M::now_hint).
+    // SAFETY: mp is our M; now_hint and now_fresh are owner-only.
+    unsafe {
+        (*mp).now_hint = now;
+        (*mp).now_fresh = true;
+    }
+    let w = ts.wake_time();
+    // SAFETY: lock held, with room.
+    unsafe { ts.push(TimerWhen::sleep(when, gp)) };
+    ts.lock.unlock();
+    if w == 0 || when < w {
+        // SAFETY: mp is our M; park_timer_wake is owner-only.
+        unsafe { (*mp).park_timer_wake = when };
+    }
+    true
 }
 
 /// timeSleep: park the current goroutine for at least ns nanoseconds. Runs on a
@@ -1251,26 +1317,33 @@ pub(crate) fn time_sleep(ns: i64) {
     if ns <= 0 {
         return;
     }
-    let s = SleepTimer {
-        t: Timer::new(Kind::Sleep, goroutine_ready, 0),
-        gp: getg(),
-        state: AtomicU32::new(SLEEP_ARMED),
-    };
-    let sp = &s as *const SleepTimer;
-    // SAFETY: the timer was never scheduled: only we reach it.
-    unsafe { s.t.set_arg(sp as usize) };
-    // s lives on our stack until its timer has fired: we return only after the swap
-    // to FIRED (either it readied us, or our commit saw FIRED); nobody stops it.
-    let now = nanotime();
-    // The scheduler this goroutine parks into may take `now` as the time when it
-    // looks for due timers (M::now_hint).
-    // SAFETY: getm() is the M running us (or, if we were just moved, another live
-    // M: Ms are never freed); now_hint is atomic.
-    unsafe { (*crate::runtime::proc::getm()).now_hint.store(now, Relaxed) };
-    s.t.add_sleep(now.saturating_add(ns));
-    // SAFETY: sleep_commit is one CAS: it neither parks nor allocates. If it refuses
-    // (the timer fired) we resume at once, else goroutine_ready readies us.
-    unsafe { gopark(Some(sleep_commit), sp as *mut u8, WaitReason::Sleep) };
+    // Inside gort::blocking the goroutine has no P: leave the system call for this.
+    crate::runtime::proc::with_p(|| {
+        let now = nanotime();
+        let mut s = SleepPark {
+            now,
+            when: now.saturating_add(ns),
+            filed: false,
+        };
+        loop {
+            // SAFETY: sleep_park takes one lock and releases it: it neither parks
+            // nor allocates; whoever takes the entry it files readies us.
+            unsafe { gopark(Some(sleep_park), (&raw mut s).cast(), WaitReason::Sleep) };
+            if s.filed {
+                return;
+            }
+            // Refused: our P's heap is full. Grow it here (allocation is allowed
+            // on a goroutine) and park again.
+            let mp = acquirem();
+            // SAFETY: the pinned M's P, never freed.
+            let ts = unsafe { &(*mp.p()).timers };
+            let mut frees = ptr::null_mut();
+            ts.lock_with_room(1, &mut frees);
+            ts.lock.unlock();
+            drop(mp);
+            free_list(frees);
+        }
+    });
 }
 
 // ---- boxed timers: time::Timer, Ticker, after, tick, after_func ----
@@ -1501,13 +1574,18 @@ mod tests {
         );
     }
 
+    /// A TimerFn for timers that are pushed and popped but never run.
+    unsafe fn never_runs(_arg: usize, _seq: usize, _delay: i64) {
+        unreachable!("never_runs ran");
+    }
+
     /// Timers publishes the earliest when and the count as entries come and go.
     #[test]
     fn timers_publish_earliest_when() {
         let ts = Timers::new();
         // push reads each timer's kind; the timers are never run.
         let timers: Vec<Timer> = (0..500)
-            .map(|_| Timer::new(Kind::Plain, goroutine_ready, 0))
+            .map(|_| Timer::new(Kind::Plain, never_runs, 0))
             .collect();
         let mut rng = 99u64;
         let mut frees = ptr::null_mut();
