@@ -6,7 +6,9 @@
 //! that stop: `stop-race N K` and `reset-race N K` (N goroutines x K timers
 //! stopped or reset around their firing: nothing stale is ever received),
 //! `after-func`, `ticker`, `resets N` (memory after N resets of one timer and N
-//! abandoned `after`s).
+//! abandoned `after`s), `precise N US` (N sleeps of US microseconds while a
+//! goroutine waits on a socket, so the scheduler sleeps in the network poller:
+//! the shortest and the median sleep).
 #![no_std]
 #![no_main]
 
@@ -249,10 +251,16 @@ fn main() {
             sleep(Duration::from_millis(100));
             println!("afterfunc.after_stop_runs={}", runs.load(Relaxed));
             // A reset after it fired runs it again.
-            println!("afterfunc.reset_pending={}", t.reset(Duration::from_millis(1)));
+            println!(
+                "afterfunc.reset_pending={}",
+                t.reset(Duration::from_millis(1))
+            );
             sleep(Duration::from_millis(60));
             println!("afterfunc.after_reset_runs={}", runs.load(Relaxed));
-            println!("afterfunc.reset_again={}", t.reset(Duration::from_millis(1)));
+            println!(
+                "afterfunc.reset_again={}",
+                t.reset(Duration::from_millis(1))
+            );
             sleep(Duration::from_millis(60));
             println!("afterfunc.final_runs={}", runs.load(Relaxed));
         }
@@ -262,7 +270,10 @@ fn main() {
             for _ in 0..5 {
                 tk.c().recv().unwrap();
             }
-            println!("ticker.five_ms_at_least_25={}", t0.elapsed() >= Duration::from_millis(24));
+            println!(
+                "ticker.five_ms_at_least_25={}",
+                t0.elapsed() >= Duration::from_millis(24)
+            );
             tk.stop();
             sleep(Duration::from_millis(30));
             println!("ticker.after_stop_empty={}", tk.c().try_recv().is_err());
@@ -271,9 +282,34 @@ fn main() {
             for _ in 0..3 {
                 tk.c().recv().unwrap();
             }
-            println!("ticker.reset_ticks_ms_at_least_6={}", t0.elapsed() >= Duration::from_millis(5));
+            println!(
+                "ticker.reset_ticks_ms_at_least_6={}",
+                t0.elapsed() >= Duration::from_millis(5)
+            );
             drop(tk);
             println!("ticker.done=true");
+        }
+        "precise" => {
+            let (n, us) = (arg(2, 50).max(1) as usize, arg(3, 200));
+            // A goroutine blocked on a socket: idle Ms now wait in the poller.
+            let sock = Arc::new(gort::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+            let s = sock.clone();
+            gort::go(move || {
+                let mut b = [0u8; 8];
+                let _ = s.recv_from(&mut b);
+            });
+            sleep(Duration::from_millis(5));
+            let mut took = alloc::vec::Vec::with_capacity(n);
+            for _ in 0..n {
+                let t0 = Instant::now();
+                sleep(Duration::from_micros(us));
+                took.push(t0.elapsed().as_micros() as u64);
+            }
+            took.sort_unstable();
+            println!("precise.min_us={}", took[0]);
+            println!("precise.median_us={}", took[n / 2]);
+            // Wake the reader so that main's return finds nothing blocked.
+            sock.send_to(b"x", &sock.local_addr().unwrap()).unwrap();
         }
         "resets" => {
             let n = arg(2, 1_000_000);
@@ -303,8 +339,11 @@ fn main() {
             println!("resets.after_growth_kb={}", end.saturating_sub(mid));
             println!("resets.pending={}", t.stop());
         }
-        _ => gort::eprintln!(
-            "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets"
-        ),
+        _ => {
+            gort::eprintln!(
+                "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets|precise"
+            );
+            gort::exit(2);
+        }
     }
 }

@@ -154,3 +154,35 @@ fn a_million_resets_keep_memory_flat() {
         assert_eq!(r.get("resets.pending"), "true", "{ctx}");
     });
 }
+
+/// With the network poller in use, the scheduler sleeps in epoll: a 200 µs sleep
+/// still lasts at least 200 µs, and natively (epoll_pwait2, Linux 5.11) it is not
+/// rounded up to epoll_pwait's whole millisecond, as Go's is. qemu-user has no
+/// epoll_pwait2: there the fallback's millisecond is allowed.
+#[test]
+fn sleeps_beside_the_poller_are_not_rounded_to_milliseconds() {
+    let pwait2 = kernel_at_least(5, 11);
+    each("timers", &["precise", "50", "200"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        let (min, median) = (r.num("precise.min_us"), r.num("precise.median_us"));
+        assert!(min >= 200, "{ctx}: a 200 us sleep took {min} us");
+        if mode == Mode::Native && pwait2 {
+            assert!(
+                median < 1000,
+                "{ctx}: 200 us sleeps took {median} us (median): rounded to milliseconds"
+            );
+        }
+    });
+}
+
+/// Whether the running kernel is at least major.minor (from its release string).
+fn kernel_at_least(major: u64, minor: u64) -> bool {
+    let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut it = rel
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u64>().unwrap_or(0));
+    let (a, b) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}

@@ -43,7 +43,9 @@
 //! next timer as its timeout (the timer sleeper in proc.rs, which uses the poller
 //! once it exists): `netpoll_break` (an eventfd write) wakes it when an earlier timer
 //! arrives. `LASTPOLL` is 0 while an M blocks in netpoll, else the time of the last
-//! poll.
+//! poll. A timed wait uses epoll_pwait2's nanoseconds where the kernel has it (Linux
+//! 5.11; qemu-user does not), so a timer is not late by up to a millisecond as with
+//! epoll_pwait's whole milliseconds (Go's netpoll rounds so).
 
 use core::ptr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
@@ -54,7 +56,7 @@ use super::lockrank::LockRank;
 use super::proc::{casgstatus, gopark};
 use super::runtime1::throw;
 use super::runtime2::{WaitReason, G, GRUNNABLE, GWAITING};
-use super::sys_linux::{self, EAGAIN, EINTR};
+use super::sys_linux::{self, EAGAIN, EINTR, ENOSYS};
 use super::time::{Kind, Timer};
 
 const PD_NIL: usize = 0;
@@ -580,6 +582,10 @@ pub(crate) struct GList {
     pub(crate) n: u32,
 }
 
+/// epoll_pwait2 is missing (ENOSYS: Linux before 5.11, or an emulator without it):
+/// timed waits fall back to epoll_pwait's milliseconds.
+static PWAIT2_MISSING: AtomicBool = AtomicBool::new(false);
+
 /// netpoll: wait at most delay ns (0: do not block; < 0: for ever) for events, and
 /// return the goroutines they make runnable (status GWAITING, not yet readied).
 /// Runs on g0 (the scheduler, sysmon) with no lock held; never allocates.
@@ -592,28 +598,37 @@ pub(crate) fn netpoll(delay: i64) -> GList {
     if ep < 0 {
         return list;
     }
-    let timeout: i32 = if delay < 0 {
+    // At most about 17 minutes: the caller loops.
+    let delay = delay.min(1_000_000_000_000);
+    // epoll_pwait counts in whole milliseconds (Go's netpoll rounds a shorter wait
+    // up to 1 ms and truncates a longer one): the fallback when epoll_pwait2 is
+    // missing.
+    let timeout_ms: i32 = if delay < 0 {
         -1
     } else if delay == 0 {
         0
     } else if delay < 1_000_000 {
         1
-    } else if delay < 1_000_000_000_000 {
-        (delay / 1_000_000) as i32
     } else {
-        1_000_000 // about 17 minutes: the caller loops
+        (delay / 1_000_000) as i32
     };
     // struct epoll_event is packed: u32 events, u64 data (12 bytes).
     let mut events = [[0u32; 3]; 128];
+    let buf = events.as_mut_ptr() as *mut u8;
     let n = loop {
-        let n = sys_linux::epoll_pwait(
-            ep,
-            events.as_mut_ptr() as *mut u8,
-            events.len() as i32,
-            timeout,
-        );
+        // Relaxed: PWAIT2_MISSING caches what the kernel answers every thread alike.
+        let n = if delay > 0 && !PWAIT2_MISSING.load(Relaxed) {
+            let n = sys_linux::epoll_pwait2(ep, buf, events.len() as i32, delay);
+            if n == -ENOSYS {
+                PWAIT2_MISSING.store(true, Relaxed);
+                continue;
+            }
+            n
+        } else {
+            sys_linux::epoll_pwait(ep, buf, events.len() as i32, timeout_ms)
+        };
         if n == -EINTR {
-            if timeout > 0 {
+            if delay > 0 {
                 // A signal: return so the caller recomputes its delay.
                 return list;
             }

@@ -14,6 +14,7 @@ pub(crate) const EFAULT: isize = 14;
 pub(crate) const EAGAIN: isize = 11;
 pub(crate) const ENOMEM: isize = 12;
 pub(crate) const EPIPE: isize = 32;
+pub(crate) const ENOSYS: isize = 38;
 
 pub(crate) const PROT_NONE: usize = 0;
 pub(crate) const PROT_READ: usize = 1;
@@ -435,6 +436,27 @@ pub(crate) fn epoll_pwait(epfd: i32, buf: *mut u8, n: i32, timeout_ms: i32) -> i
             buf as usize,
             n as usize,
             timeout_ms as isize as usize,
+            0,
+            8,
+        ) as isize
+    }
+}
+
+/// epoll_pwait2(2) (Linux 5.11): as epoll_pwait, but waiting at most ns
+/// nanoseconds (relative, > 0). Returns the count or -errno (-ENOSYS on older
+/// kernels and emulators without it).
+pub(crate) fn epoll_pwait2(epfd: i32, buf: *mut u8, n: i32, ns: i64) -> isize {
+    let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+    // SAFETY: buf has room for n packed epoll_events (the caller's buffer), which the
+    // kernel writes; ts is a valid relative timespec it reads; a null sigmask means
+    // no mask change.
+    unsafe {
+        syscall6(
+            Sysno::epoll_pwait2 as usize,
+            epfd as usize,
+            buf as usize,
+            n as usize,
+            ts.as_ptr() as usize,
             0,
             8,
         ) as isize
