@@ -56,7 +56,7 @@ use super::lockrank::LockRank;
 use super::proc::{casgstatus, gopark};
 use super::runtime1::throw;
 use super::runtime2::{WaitReason, G, GRUNNABLE, GWAITING};
-use super::sys_linux::{self, EAGAIN, EINTR, ENOSYS};
+use super::sys_linux::{self, EAGAIN, EINTR, ENOSYS, EPERM};
 use super::time::{Kind, Timer};
 
 const PD_NIL: usize = 0;
@@ -582,8 +582,9 @@ pub(crate) struct GList {
     pub(crate) n: u32,
 }
 
-/// epoll_pwait2 is missing (ENOSYS: Linux before 5.11, or an emulator without it):
-/// timed waits fall back to epoll_pwait's milliseconds.
+/// epoll_pwait2 is missing (ENOSYS: Linux before 5.11, or an emulator without it;
+/// EPERM: refused by a seccomp filter): timed waits fall back to epoll_pwait's
+/// milliseconds.
 static PWAIT2_MISSING: AtomicBool = AtomicBool::new(false);
 
 /// netpoll: wait at most delay ns (0: do not block; < 0: for ever) for events, and
@@ -619,7 +620,9 @@ pub(crate) fn netpoll(delay: i64) -> GList {
         // Relaxed: PWAIT2_MISSING caches what the kernel answers every thread alike.
         let n = if delay > 0 && !PWAIT2_MISSING.load(Relaxed) {
             let n = sys_linux::epoll_pwait2(ep, buf, events.len() as i32, delay);
-            if n == -ENOSYS {
+            // EPERM: a seccomp filter that predates the call (Docker's before
+            // 20.10 answered so for any system call it did not list).
+            if n == -ENOSYS || n == -EPERM {
                 PWAIT2_MISSING.store(true, Relaxed);
                 continue;
             }

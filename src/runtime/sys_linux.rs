@@ -9,6 +9,7 @@
 use syscalls::raw::{syscall1, syscall2, syscall3, syscall4, syscall6};
 use syscalls::Sysno;
 
+pub(crate) const EPERM: isize = 1;
 pub(crate) const EINTR: isize = 4;
 pub(crate) const EFAULT: isize = 14;
 pub(crate) const EAGAIN: isize = 11;
