@@ -232,10 +232,15 @@ pub(crate) fn futex_wait(addr: &core::sync::atomic::AtomicU32, val: u32) -> isiz
     }
 }
 
+/// A relative struct timespec (tv_sec, tv_nsec) of ns (>= 0) nanoseconds.
+const fn timespec(ns: i64) -> [i64; 2] {
+    [ns / 1_000_000_000, ns % 1_000_000_000]
+}
+
 /// futex(FUTEX_WAIT_PRIVATE) with a relative timeout of ns nanoseconds. Returns 0
 /// or -errno (ETIMEDOUT, EAGAIN, EINTR).
 pub(crate) fn futex_wait_timeout(addr: &core::sync::atomic::AtomicU32, val: u32, ns: i64) -> isize {
-    let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+    let ts = timespec(ns);
     // SAFETY: addr is a live u32; ts is a valid relative timespec.
     unsafe {
         syscall4(
@@ -447,7 +452,7 @@ pub(crate) fn epoll_pwait(epfd: i32, buf: *mut u8, n: i32, timeout_ms: i32) -> i
 /// nanoseconds (relative, > 0). Returns the count or -errno (-ENOSYS on older
 /// kernels and emulators without it).
 pub(crate) fn epoll_pwait2(epfd: i32, buf: *mut u8, n: i32, ns: i64) -> isize {
-    let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+    let ts = timespec(ns);
     // SAFETY: buf has room for n packed epoll_events (the caller's buffer), which the
     // kernel writes; ts is a valid relative timespec it reads; a null sigmask means
     // no mask change.
@@ -802,7 +807,7 @@ pub(crate) fn poll1(fd: i32, events: i16, timeout_ms: i32) -> isize {
 /// nanosleep(2) for ns nanoseconds, once: a signal ends it early (sysmon's sleep,
 /// whose loop simply looks again sooner).
 pub(crate) fn usleep_once(ns: u64) {
-    let req = [ns / 1_000_000_000, ns % 1_000_000_000];
+    let req = timespec(ns.min(i64::MAX as u64) as i64);
     // SAFETY: the kernel reads one 16-byte timespec from req; no remainder is asked.
     unsafe {
         syscall2(Sysno::nanosleep as usize, req.as_ptr() as usize, 0);
