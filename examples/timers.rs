@@ -8,14 +8,16 @@
 //! `after-func`, `ticker`, `resets N` (memory after N resets of one timer and N
 //! abandoned `after`s), `precise N US` (N sleeps of US microseconds while a
 //! goroutine waits on a socket, so the scheduler sleeps in the network poller:
-//! the shortest and the median sleep).
+//! the shortest and the median sleep), `crowded K` (K sleeps of 1 ms while
+//! goroutines spawning their successors keep the run queue all but full: how
+//! late the latest woke).
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use gort::sync::WaitGroup;
 use gort::time::{after, after_func, sleep, tick, Duration, Instant, Ticker, Timer};
 use gort::{chan, println, select};
@@ -121,6 +123,50 @@ fn race(reset: bool, n: u64, k: u64) {
     // Stop and reset drain a value that was sent but not received: still pending.
     println!("race.pending={}", pending.load(Relaxed));
     println!("race.fired_first={}", fired.load(Relaxed));
+}
+
+/// Set by `crowded` once its sleeps are done: the churn ends.
+static CHURN_STOP: AtomicBool = AtomicBool::new(false);
+static CHURN_WG: WaitGroup = WaitGroup::new();
+
+/// One link of a churn chain: spawn the next link and exit, until CHURN_STOP or
+/// the deadline.
+fn churn(deadline: Instant) {
+    if CHURN_STOP.load(Relaxed) || Instant::now() >= deadline {
+        CHURN_WG.done();
+        return;
+    }
+    gort::go(move || churn(deadline));
+}
+
+/// K sleeps of 1 ms while 250 churn chains keep the run queue all but full, for
+/// at most 5 s. A spawn goes to runnext, kicking the goroutine there into the
+/// ring, so main's 250 spawns leave 249 in the ring; then a chain hands on
+/// through runnext, and when the scheduler takes one from the ring instead (for
+/// fairness) its spawn kicks runnext back in: at GOMAXPROCS=1 the ring stays at
+/// 249 of 256 slots. A due timer must still fire soon, not wait for room that
+/// never comes.
+fn crowded(k: u64) {
+    let n = 250;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    CHURN_WG.add(n);
+    for _ in 0..n {
+        gort::go(move || churn(deadline));
+    }
+    let d = Duration::from_millis(1);
+    let mut worst = Duration::ZERO;
+    for _ in 0..k {
+        let t0 = Instant::now();
+        sleep(d);
+        worst = worst.max(t0.elapsed().saturating_sub(d));
+    }
+    let in_time = Instant::now() < deadline;
+    CHURN_STOP.store(true, Relaxed);
+    CHURN_WG.wait();
+    println!("crowded.sleeps={k}");
+    println!("crowded.worst_late_us={}", worst.as_micros());
+    // Whether the sleeps ended while the churn still ran.
+    println!("crowded.during_churn={in_time}");
 }
 
 fn main() {
@@ -339,9 +385,10 @@ fn main() {
             println!("resets.after_growth_kb={}", end.saturating_sub(mid));
             println!("resets.pending={}", t.stop());
         }
+        "crowded" => crowded(arg(2, 50)),
         _ => {
             gort::eprintln!(
-                "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets|precise"
+                "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets|precise|crowded"
             );
             gort::exit(2);
         }

@@ -176,6 +176,26 @@ fn sleeps_beside_the_poller_are_not_rounded_to_milliseconds() {
     });
 }
 
+/// Goroutines spawning their successors keep the run queue all but full (249 of
+/// 256 slots at GOMAXPROCS=1), so timers find no room to fire a batch into; a
+/// due timer must still fire within about a millisecond of its time, not wait
+/// for the churn (5 s) to end.
+#[test]
+fn a_full_run_queue_does_not_starve_timers() {
+    each("timers", &["crowded", "50"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("crowded.sleeps"), "50", "{ctx}");
+        assert_eq!(
+            r.get("crowded.during_churn"),
+            "true",
+            "{ctx}: the sleeps outlasted the churn: timers starved"
+        );
+        let late = r.num("crowded.worst_late_us");
+        assert!(late < 500_000, "{ctx}: a 1 ms sleep ended {late} us late");
+    });
+}
+
 /// Whether the running kernel is at least major.minor (from its release string).
 fn kernel_at_least(major: u64, minor: u64) -> bool {
     let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();

@@ -1849,15 +1849,17 @@ fn findrunnable() -> (*mut G, bool) {
         // now_hint are owner-only.
         let fresh = unsafe { core::mem::replace(&mut (*mp).now_fresh, false) };
         if w != 0 {
-            // Due by a time this M read lately: due now, and run with that time,
-            // without a clock read (a vDSO call was a sixth of a wake-up). Else
-            // read the clock, unless the hint is the sleep's that just parked here
-            // and other work is queued: then timers due since (the few hundred ns
-            // the park took) wait for the next round, as if this check had come
-            // that much earlier, and the clock is read once per wake-up, not twice.
+            // The time is the clock's, or the hint left by the sleep that just
+            // parked here, moments ago (a vDSO call was a sixth of a wake-up): if
+            // timers are due by it, they run with that time, without a clock read.
+            // If none is due by it and other work is queued, timers due since
+            // (the few hundred ns the park took) wait for the next round, as if
+            // this check had come that much earlier: the clock is read once per
+            // wake-up, not twice. An older hint is not used: run_timers judges
+            // how late a timer is by the time it is given (OVERDUE_MAX).
             // SAFETY: as above.
             let mut now = unsafe { (*mp).now_hint };
-            if w > now && (!fresh || runqempty(p)) {
+            if !fresh || (w > now && runqempty(p)) {
                 now = super::vdso_linux::nanotime();
                 // SAFETY: as above.
                 unsafe { (*mp).now_hint = now };

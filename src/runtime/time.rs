@@ -32,6 +32,19 @@
 //!   a periodic timer is rescheduled in place, a one-shot leaves the heap; then `f`
 //!   runs with no lock held.
 //!
+//! # Firing into a full run queue
+//!
+//! Go fires every due timer at each check, so a burst of wake-ups (10,000 sleepers
+//! due at once) overflows the P's 256-slot run queue and half of it goes through
+//! the global queue under sched.lock, and back. gort fires only as many as the
+//! running P's ring has room for (`run_timers`' budget); the rest stay due in the
+//! heap, which keeps them in `when` order as well as a queue would, and the next
+//! schedule round or an idle P (which runs others' due timers) takes them. Below
+//! `ROOM_MIN` free slots a check does not take the heap's lock at all, unless the
+//! earliest entry is `OVERDUE_MAX` late: then it fires a batch as Go would, so a
+//! run queue kept full (goroutines spawning their successors) delays a timer by
+//! at most that, never starves it.
+//!
 //! # Timer channels (Go 1.23's synchronous channels)
 //!
 //! A channel timer (`time::Timer`, `Ticker`, `after`, `tick`) sends under its
@@ -87,7 +100,7 @@ use crate::chan::Chan;
 use crate::runtime::lock_futex::Mutex;
 use crate::runtime::lockrank::LockRank;
 use crate::runtime::proc::{acquirem, gopark, goready, wake_timer_sleeper};
-use crate::runtime::runtime2::{WaitReason, G, P};
+use crate::runtime::runtime2::{WaitReason, G, P, RUNQ_SIZE};
 use crate::runtime::vdso_linux::nanotime;
 use crate::time::Instant;
 
@@ -836,10 +849,11 @@ impl Timers {
         self.update_len_min(q);
     }
 
-    /// Go's timers.check: run the due timers (on g0 of an M holding a P, no runtime
-    /// lock held). `own`: these are the running P's timers (zombies are swept when
-    /// they are a quarter of the heap). Returns whether any ran.
-    fn check(&self, now: i64, own: bool) -> bool {
+    /// Go's timers.check: run the due timers, at most `budget` of them but at
+    /// least one (on g0 of an M holding a P, no runtime lock held). `own`: these
+    /// are the running P's timers (zombies are swept when they are a quarter of
+    /// the heap). Returns whether any ran.
+    fn check(&self, now: i64, own: bool, budget: usize) -> bool {
         let next = self.wake_time();
         if next == 0 {
             return false;
@@ -856,12 +870,14 @@ impl Timers {
         self.lock.lock();
         // SAFETY: lock held.
         unsafe { self.adjust(now, force, &mut frees) };
+        let mut budget = budget.max(1);
         loop {
             // Take up to a batch of due timers under the lock, then fire them with
             // no lock held: one lock round trip per batch, not per timer (a thief
             // running our timers while we add more contends for this lock).
             let mut n = 0;
-            while n < FIRE_BATCH {
+            let lim = FIRE_BATCH.min(budget);
+            while n < lim {
                 // SAFETY: lock held.
                 match unsafe { self.take_due(now, &mut frees) } {
                     Some(f) => {
@@ -881,7 +897,8 @@ impl Timers {
                 // (fired) once; take_due made them and no lock is held.
                 unsafe { f.assume_init_read().fire() };
             }
-            if n < FIRE_BATCH {
+            budget -= n;
+            if n < lim || budget == 0 {
                 free_list(frees);
                 return ran;
             }
@@ -1063,6 +1080,14 @@ impl Timers {
 /// Timers taken per lock round trip in check.
 const FIRE_BATCH: usize = 32;
 
+/// Free run-queue slots below which run_timers leaves due timers in the heap
+/// (see "Firing into a full run queue").
+const ROOM_MIN: usize = FIRE_BATCH / 2;
+
+/// How late the earliest due timer may be before run_timers fires it into a run
+/// queue without room (1 ms).
+const OVERDUE_MAX: i64 = 1_000_000;
+
 /// An entry taken off its heap to fire (take_due).
 enum Fire {
     /// A sleep's: ready the goroutine.
@@ -1229,7 +1254,8 @@ fn siftdown(h: &mut [TimerWhen], mut i: usize) {
     h[i] = tw;
 }
 
-/// Run pp's due timers. Returns whether any ran. Runs on g0 of an M holding a P
+/// Run pp's due timers, as many as our run queue has room for. Returns whether
+/// any ran. `now` is the clock, read moments ago. Runs on g0 of an M holding a P
 /// (pp is ours, or another P whose timers we steal), with no runtime lock held.
 ///
 /// # Safety
@@ -1238,11 +1264,24 @@ pub(crate) unsafe fn run_timers(pp: *mut P, now: i64) -> bool {
     // SAFETY: pp is live (our caller's contract; Ps are never freed), and Timers is
     // shared by design: its heap is under its lock.
     let ts = unsafe { &(*pp).timers };
-    let own = {
+    let (own, room) = {
         let mp = acquirem();
-        mp.p() == pp
+        let ours = mp.p();
+        // SAFETY: our P (pinned, never freed); only we add to its ring, so its
+        // room can only grow while we look (thieves take from it).
+        let len = unsafe { (*ours).runq.len_hint() } as usize;
+        (ours == pp, RUNQ_SIZE - len)
     };
-    ts.check(now, own)
+    // Each fired timer readies at most one goroutine onto our ring: fire no more
+    // than it has room for (see "Firing into a full run queue").
+    if room >= ROOM_MIN {
+        return ts.check(now, own, room);
+    }
+    let w = ts.wake_time();
+    if w != 0 && now - w >= OVERDUE_MAX {
+        return ts.check(now, own, FIRE_BATCH);
+    }
+    false
 }
 
 /// A Duration in nanoseconds, saturating at i64::MAX.
