@@ -646,7 +646,15 @@ pub(crate) fn netpoll(delay: i64) -> GList {
         let bits = ev[0];
         let data = ev[1] as u64 | ((ev[2] as u64) << 32);
         if data == BREAK_TAG {
-            // Drain the eventfd (if a timeout, not a break, woke us it may be empty).
+            // Only a blocking poll drains the eventfd (Go's netpoll does the same).
+            // A non-blocking one (findrunnable, sysmon) that saw the break leaves it
+            // readable: it is level-triggered, so the M blocked in the poller, whom
+            // the break is for, still wakes. Drained here, the blocked M would sleep
+            // on past the earlier timer that asked for the break.
+            if delay == 0 {
+                continue;
+            }
+            // Drain it (if a timeout, not a break, woke us it may be empty).
             let mut b = [0u8; 8];
             let r = sys_linux::read(EVENTFD.load(Relaxed), &mut b);
             if r != 8 && r != -EAGAIN {
