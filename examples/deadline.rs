@@ -11,6 +11,9 @@
 //! - `connect-timeout`: connecting to a listener whose accept queue is full.
 //! - `resets N`: N deadline resets on one connection: memory stays flat.
 //! - `accept-timeout`: accept with a read timeout and no client.
+//! - `past-race N`: N times, a reader starts and another goroutine sets a past
+//!   deadline at about the moment it parks: every read must time out (one that
+//!   parks for good is counted as stuck after 2 s).
 #![no_std]
 #![no_main]
 
@@ -78,8 +81,64 @@ fn full_listener() -> (i32, SocketAddr) {
     }
 }
 
+/// N reader/deadline races (see the file head): prints how many reads timed out
+/// and how many stayed parked.
+fn past_race(n: u64) {
+    let (c, _s, _l) = pair();
+    let c = Arc::new(c);
+    let (mut timed_out, mut stuck) = (0u64, 0u64);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let procs = gort::gomaxprocs(0);
+    for _ in 0..n {
+        c.set_read_deadline(None).unwrap();
+        let done = gort::chan::<bool>(1);
+        let started = Arc::new(AtomicBool::new(false));
+        let (c2, tx, st) = (c.clone(), done.clone(), started.clone());
+        gort::go(move || {
+            st.store(true, Relaxed);
+            let r = c2.read(&mut [0u8; 1]);
+            tx.send(matches!(&r, Err(e) if e.kind() == gort::io::ErrorKind::TimedOut));
+        });
+        // With two Ps or more, spin first, so that the reader, stolen by another
+        // P, runs beside us; else (or after 50 us) yield to let it run.
+        let t0 = Instant::now();
+        while !started.load(Relaxed) {
+            if procs > 1 && t0.elapsed() < Duration::from_micros(50) {
+                core::hint::spin_loop();
+            } else {
+                gort::gosched();
+            }
+        }
+        // Then a varying delay (0 to ~4 us, about the time a read takes to find
+        // EAGAIN and park): the setter's store lands anywhere around the park.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let t0 = Instant::now();
+        let spin = Duration::from_nanos(seed % 4000);
+        while t0.elapsed() < spin {
+            core::hint::spin_loop();
+        }
+        c.set_read_deadline(Some(Instant::now())).unwrap();
+        gort::select! {
+            recv(done) -> v => {
+                if v == Some(true) {
+                    timed_out += 1;
+                }
+            },
+            recv(gort::time::after(Duration::from_secs(2))) -> _t => {
+                stuck += 1;
+                break;
+            },
+        }
+    }
+    println!("past_race.timed_out={timed_out}");
+    println!("past_race.stuck={stuck}");
+}
+
 fn main() {
     match arg(1).unwrap_or("") {
+        "past-race" => past_race(arg(2).and_then(|a| a.parse().ok()).unwrap_or(20_000)),
         "read-timeout" => {
             let (c, _s, _l) = pair();
             // Other goroutines keep running while the reader waits.

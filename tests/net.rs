@@ -318,6 +318,24 @@ fn deadline_resets_keep_memory_flat() {
     });
 }
 
+/// A deadline set in the past from another goroutine while a reader is parking
+/// (50,000 times, the setter's store landing anywhere around the park) wakes the
+/// reader every time. Without the StoreLoad barriers of netpoll's expiry
+/// handshake a reader stayed parked for good within 400 to 30,000 tries at two Ps.
+#[test]
+fn a_past_deadline_racing_a_parking_reader_always_wakes_it() {
+    each("deadline", &["past-race", "50000"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(
+            r.get("past_race.stuck"),
+            "0",
+            "{ctx}: a reader stayed parked"
+        );
+        assert_eq!(r.get("past_race.timed_out"), "50000", "{ctx}");
+    });
+}
+
 /// Names in /etc/hosts resolve to the address the file gives (compared with the
 /// file as this test reads it); other names are InvalidInput (no DNS).
 #[test]

@@ -35,6 +35,20 @@
 //! At most one goroutine waits per direction (a second is a fatal error, as Go's
 //! "double wait"): gort::net serialises readers and writers of one stream.
 //!
+//! # Expiry and close against a parking waiter
+//!
+//! An expiry (`set_deadline` to the past, the deadline timer) or a close stores
+//! `rd`/`wd` = -1 or `closing`, then takes the semaphore (`netpollunblock`); the
+//! waiter CASes the semaphore NIL -> WAIT, then reads `rd`/`wd` and `closing` to
+//! decide whether to park. Each side stores one word and then loads the other's:
+//! with Release/Acquire only, both loads may see the old values (x86 lets a store
+//! wait in the store buffer past a later load), so the setter finds NIL and leaves,
+//! and the waiter finds no expiry and parks with nobody to wake it. Go's atomics
+//! are sequentially consistent; here each side puts a StoreLoad barrier between
+//! its store and its load (`look_after_publish`), so at least one sees the other:
+//! the waiter does not park, or the setter finds WAIT or the parked G and takes it
+//! (modelled with loom below).
+//!
 //! # Who polls
 //!
 //! `netpoll(delay)` waits in epoll_pwait and returns the goroutines that became
@@ -359,8 +373,13 @@ pub(crate) fn poll_evict(pd: &PollDesc) {
     let ws = pd.wseq.load(Relaxed).wrapping_add(1);
     pd.rseq.store(rs, Relaxed);
     pd.wseq.store(ws, Relaxed);
-    let rg = netpollunblock(pd, MODE_READ, false);
-    let wg = netpollunblock(pd, MODE_WRITE, false);
+    // After closing, look for waiters (the handshake in the file head).
+    let (rg, wg) = look_after_publish(|| {
+        (
+            netpollunblock(pd, MODE_READ, false),
+            netpollunblock(pd, MODE_WRITE, false),
+        )
+    });
     pd.lock.unlock();
     pd.rt.stop(Some(rs));
     pd.wt.stop(Some(ws));
@@ -404,6 +423,15 @@ pub(crate) fn poll_wait(pd: &PollDesc, mode: u8) -> Wait {
     }
 }
 
+/// Both halves of the expiry handshake (see the file head): a StoreLoad barrier
+/// between the caller's store (the waiter's CAS to WAIT; the setter's expiry or
+/// closing) and `look`, which reads the other side's word.
+#[inline(always)]
+fn look_after_publish<T>(look: impl FnOnce() -> T) -> T {
+    super::asm_amd64::storeload_fence();
+    look()
+}
+
 /// netpollblock: park until pd's mode semaphore is made READY (true) or NIL by
 /// close or a deadline (false). Runs on a goroutine with no runtime lock held.
 fn netpollblock(pd: &PollDesc, mode: u8) -> bool {
@@ -427,7 +455,8 @@ fn netpollblock(pd: &PollDesc, mode: u8) -> bool {
             _ => throw("runtime: double wait"),
         }
     }
-    if !pd.is_closing() && !pd.expired(mode) {
+    // After our WAIT, look for an expiry or close (the handshake in the file head).
+    if look_after_publish(|| !pd.is_closing() && !pd.expired(mode)) {
         // SAFETY: netpollblockcommit only CASes gpp (a field of a PollDesc, never
         // freed); whoever swaps our G out of it readies us.
         unsafe {
@@ -516,7 +545,8 @@ pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) {
     // Release: a waiter woken below (Acquire in expired) sees the expiry.
     dl.store(d, Release);
     let gp = if d < 0 {
-        netpollunblock(pd, mode, false)
+        // After the expiry, look for a waiter (the handshake in the file head).
+        look_after_publish(|| netpollunblock(pd, mode, false))
     } else {
         ptr::null_mut()
     };
@@ -550,7 +580,8 @@ fn netpoll_deadline(pd: &PollDesc, seq: usize, mode: u8) {
     }
     // Release: as in set_deadline.
     dl.store(-1, Release);
-    let gp = netpollunblock(pd, mode, false);
+    // After the expiry, look for a waiter (the handshake in the file head).
+    let gp = look_after_publish(|| netpollunblock(pd, mode, false));
     pd.lock.unlock();
     if !gp.is_null() {
         // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
@@ -766,4 +797,83 @@ pub(crate) fn injectglist(list: GList) {
         gp = next;
     }
     super::proc::wakep();
+}
+
+/// The expiry handshake (see the file head), modelled with loom: a waiter parking
+/// on a semaphore against a setter expiring its deadline. Either the waiter does
+/// not park, or the setter takes its G. Run by `make loom`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::look_after_publish;
+    use core::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+    use loom::sync::atomic::{AtomicI64, AtomicUsize};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    const NIL: usize = 0;
+    const WAIT: usize = 2;
+    const G: usize = 0x1000;
+
+    /// netpollblock's order: NIL -> WAIT, look for an expiry, then the commit
+    /// (WAIT -> G) unless expired. Returns whether it parked.
+    fn waiter(sema: &AtomicUsize, rd: &AtomicI64, barrier: bool) -> bool {
+        sema.compare_exchange(NIL, WAIT, AcqRel, Acquire).unwrap();
+        let look = || rd.load(Acquire) >= 0;
+        let park = if barrier {
+            look_after_publish(look)
+        } else {
+            look()
+        };
+        park && sema.compare_exchange(WAIT, G, AcqRel, Acquire).is_ok()
+    }
+
+    /// set_deadline's order: expire, then netpollunblock to NIL. Returns whether
+    /// it took a parked G (to ready it).
+    fn setter(sema: &AtomicUsize, rd: &AtomicI64, barrier: bool) -> bool {
+        rd.store(-1, Release);
+        let take = || loop {
+            let old = sema.load(Acquire);
+            if old == NIL {
+                return false;
+            }
+            if sema.compare_exchange(old, NIL, AcqRel, Acquire).is_ok() {
+                return old == G;
+            }
+        };
+        if barrier {
+            look_after_publish(take)
+        } else {
+            take()
+        }
+    }
+
+    fn run(barrier: bool) {
+        loom::model(move || {
+            let sema = Arc::new(AtomicUsize::new(NIL));
+            let rd = Arc::new(AtomicI64::new(0));
+            let w = {
+                let (s, r) = (sema.clone(), rd.clone());
+                thread::spawn(move || waiter(&s, &r, barrier))
+            };
+            let took = setter(&sema, &rd, barrier);
+            let parked = w.join().unwrap();
+            assert!(
+                !parked || took,
+                "the waiter parked and the expiry did not wake it"
+            );
+        });
+    }
+
+    #[test]
+    fn loom_an_expiry_never_leaves_a_waiter_parked() {
+        run(true);
+    }
+
+    /// Without the two StoreLoad barriers loom finds the interleaving that strands
+    /// the waiter (so the model above can fail).
+    #[test]
+    #[should_panic(expected = "the expiry did not wake it")]
+    fn loom_without_the_barriers_a_waiter_stays_parked() {
+        run(false);
+    }
 }
