@@ -256,6 +256,12 @@ fn netpollinit() -> bool {
         // The timer sleeper may be asleep on its futex: wake it so that it waits in
         // the poller from now on (it must see fds registered from now on).
         super::proc::wake_sleeper_for_poller();
+        // And a sleeper that read the timers before the poller existed, but finds
+        // it now, blocks in it: an earlier timer added meanwhile asked for a break
+        // that netpoll_break could not write yet (no poller). Write one now, so its
+        // first poll returns at once and it looks at the timers again (Go makes
+        // its poller before any timer, in doaddtimer, so has no such window).
+        netpoll_break();
         return true;
     }
     INIT_LOCK.unlock();
