@@ -2092,11 +2092,22 @@ fn earliest_timer() -> i64 {
 /// SeqCst throughout: the sleeper's handshake with addtimer (see TIMER_SLEEPING).
 fn timer_sleep() -> Option<netpoll::GList> {
     let polling = netpoll::netpollinited() && netpoll::netpoll_any_waiters();
-    if (earliest_timer() == 0 && !polling)
-        || TIMER_SLEEPING
-            .compare_exchange(false, true, SeqCst, SeqCst)
-            .is_err()
+    let earliest = earliest_timer();
+    if earliest == 0 && !polling {
+        return None;
+    }
+    if TIMER_SLEEPING
+        .compare_exchange(false, true, SeqCst, SeqCst)
+        .is_err()
     {
+        // Another M is the sleeper. If it sleeps past the earliest timer we see,
+        // wake it to look again (Go's findRunnable does so before stopm): it may
+        // have read the timers before one was moved to another P (procresize),
+        // and it would otherwise sleep on while this M stops and the timer's P
+        // lies idle.
+        if earliest != 0 {
+            wake_sleeper_before(earliest);
+        }
         return None;
     }
     let gen = TIMER_WAKE.load(SeqCst);
@@ -2147,17 +2158,26 @@ pub(crate) fn wake_sleeper_for_poller() {
 ///
 /// SeqCst throughout: the adder's half of the handshake (see TIMER_SLEEPING).
 pub(crate) fn wake_timer_sleeper(when: i64) {
-    if TIMER_SLEEPING.load(SeqCst) {
-        let until = TIMER_UNTIL.load(SeqCst);
-        if until == 0 || when < until {
-            TIMER_WAKE.fetch_add(1, SeqCst);
-            super::sys_linux::futex_wake(&TIMER_WAKE, 1);
-            // Or it sleeps in the poller (Go's wakeNetPoller).
-            netpoll::netpoll_break();
-        }
-    } else {
+    if !wake_sleeper_before(when) {
         wakep();
     }
+}
+
+/// If an M is the timer sleeper, wake it when it sleeps past `when` (or has not
+/// yet said until when), and return true; false if there is no sleeper. Any g;
+/// no lock. SeqCst: as wake_timer_sleeper.
+fn wake_sleeper_before(when: i64) -> bool {
+    if !TIMER_SLEEPING.load(SeqCst) {
+        return false;
+    }
+    let until = TIMER_UNTIL.load(SeqCst);
+    if until == 0 || when < until {
+        TIMER_WAKE.fetch_add(1, SeqCst);
+        super::sys_linux::futex_wake(&TIMER_WAKE, 1);
+        // Or it sleeps in the poller (Go's wakeNetPoller).
+        netpoll::netpoll_break();
+    }
+    true
 }
 
 /// Whether the global queue or any P's run queue has work (findrunnable's re-check

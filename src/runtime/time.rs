@@ -806,8 +806,14 @@ impl Timers {
                 return;
             }
         }
-        // Cleared first: a timer modified during the pass lowers it again.
+        // Cleared first: a timer modified during the pass lowers it again. But
+        // the heap's minimum is lowered to wake_time first (Go 1.23's adjust does
+        // the same): until update_len_min below, the heap's entries for modified
+        // timers still hold their old whens, and an M reading wake_time during
+        // the pass (the timer sleeper choosing how long to sleep) would see a
+        // time later than a modified timer's.
         // SeqCst: as wake_time.
+        self.min_when_heap.store(self.wake_time(), SeqCst);
         self.min_when_modified.store(0, SeqCst);
         // SAFETY: the caller holds lock.
         let q = unsafe { self.q() };
