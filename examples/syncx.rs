@@ -1,7 +1,9 @@
 //! RwLock, Once and Cond, one scenario per argument, printing `key=value` results:
 //! `rwlock` (readers share, writers exclude, nothing lost), `writer-first` (a waiting
 //! writer goes before later readers), `once`, `cond` (signal wakes one, broadcast
-//! all), `runlock` (RUnlock of an unlocked RWMutex: fatal).
+//! all), `runlock` (RUnlock of an unlocked RWMutex: fatal), `starving-unlock` (a
+//! Mutex in starvation mode unlocked inside a NoPreempt section: the waiter gets
+//! the lock, and the unlock does not yield).
 #![no_std]
 #![no_main]
 
@@ -11,6 +13,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use gort::sync::{Cond, Mutex, Once, RawRwLock, RwLock, WaitGroup};
+use gort::time::{sleep, Duration};
 use gort::{gosched, println};
 
 gort::main!(main);
@@ -165,6 +168,33 @@ fn main() {
             c.notify_all();
             wg.wait();
             println!("cond.after_broadcast={}", woken.load(Relaxed));
+        }
+        "starving-unlock" => {
+            let m = Arc::new(Mutex::new(0u64));
+            let wg = Arc::new(WaitGroup::new());
+            let held = m.lock();
+            wg.add(1);
+            let (m2, wg2) = (m.clone(), wg.clone());
+            gort::go(move || {
+                *m2.lock() += 1;
+                wg2.done();
+            });
+            // The waiter parks; unlock wakes it, and we take the lock back before
+            // it runs (with one P it only gets runnext). Holding on, we let it run,
+            // fail again after more than 1 ms of waiting, and turn the mutex to
+            // starvation mode.
+            sleep(Duration::from_millis(2));
+            drop(held);
+            let held = m.lock();
+            sleep(Duration::from_millis(2));
+            {
+                // Starvation mode: unlock hands the lock to the waiter directly.
+                // Go yields to it only outside such sections (m.locks == 0).
+                let _np = gort::NoPreempt::new();
+                drop(held);
+            }
+            wg.wait();
+            println!("starving.count={}", *m.lock());
         }
         "runlock" => {
             let l = RawRwLock::new();

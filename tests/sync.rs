@@ -44,6 +44,19 @@ fn cond_signal_wakes_one_broadcast_wakes_all() {
     });
 }
 
+/// A Mutex in starvation mode, unlocked inside a NoPreempt section: the unlock
+/// hands the lock to the waiter without yielding (Go yields only when m.locks is
+/// 0), so the program neither dies ("blocked or yielded inside a NoPreempt
+/// section", as it did) nor loses the waiter.
+#[test]
+fn a_starving_mutex_unlocked_under_nopreempt_hands_over_without_yielding() {
+    each("syncx", &["starving-unlock"], |r, mode, procs| {
+        r.assert_exit(0);
+        assert_eq!(r.stderr, "", "{mode:?} {procs:?}");
+        assert_eq!(r.get("starving.count"), "1", "{mode:?} {procs:?}");
+    });
+}
+
 #[test]
 fn runlock_of_unlocked_rwmutex_is_fatal() {
     each("syncx", &["runlock"], |r, _, _| {

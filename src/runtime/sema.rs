@@ -18,11 +18,14 @@
 //! count or the releaser sees the waiter.
 
 use core::ptr;
-use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use core::sync::atomic::{
+    AtomicU32,
+    Ordering::{Relaxed, SeqCst},
+};
 
 use crate::runtime::lock_futex::Mutex;
 use crate::runtime::lockrank::LockRank;
-use crate::runtime::proc::{getg, goparkunlock, goready, goyield};
+use crate::runtime::proc::{getg, getm, goparkunlock, goready, goyield};
 use crate::runtime::runtime2::{WaitReason, G};
 
 const SEMTABSZ: usize = 251;
@@ -296,9 +299,13 @@ pub(crate) fn semrelease1(addr: &AtomicU32, handoff: bool) {
             (*s).ticket = ticket;
             goready((*s).g);
         }
-        if ticket == 1 {
-            // Direct G handoff: the waiter we just readied is in our runnext;
-            // yield so it runs now, inheriting our time slice.
+        // Direct G handoff: the waiter we just readied is in our runnext; yield
+        // so it runs now, inheriting our time slice. Not with m.locks held (a
+        // NoPreempt section, whose goroutine must keep its thread): Go's
+        // semrelease1 yields only when getg().m.locks == 0. The waiter then runs
+        // at our next scheduling point.
+        // SAFETY: our M (never freed); locks is atomic. Relaxed: our own count.
+        if ticket == 1 && unsafe { (*getm()).locks.load(Relaxed) } == 0 {
             goyield();
         }
     }
