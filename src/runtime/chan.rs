@@ -273,15 +273,17 @@ impl Hchan {
     #[inline]
     pub(crate) unsafe fn move_elem(&self, dst: *mut u8, src: *const u8) {
         // SAFETY: the caller's contract; elements never overlap. Word-sized elements
-        // (the common case) are one load and one store, not a memcpy call.
+        // (the common case) get a constant-size copy, which compiles to one load
+        // and one store, not a memcpy call. The copy is untyped (a memcpy), so an
+        // element's padding or uninitialised bytes (Option<u32>::None's payload)
+        // are moved as they are; loading them as an integer would be undefined
+        // behaviour.
         unsafe {
             match self.elemsize {
                 0 => {}
-                8 => ptr::write_unaligned(dst as *mut u64, ptr::read_unaligned(src as *const u64)),
-                4 => ptr::write_unaligned(dst as *mut u32, ptr::read_unaligned(src as *const u32)),
-                16 => {
-                    ptr::write_unaligned(dst as *mut u128, ptr::read_unaligned(src as *const u128))
-                }
+                8 => ptr::copy_nonoverlapping(src, dst, 8),
+                4 => ptr::copy_nonoverlapping(src, dst, 4),
+                16 => ptr::copy_nonoverlapping(src, dst, 16),
                 n => ptr::copy_nonoverlapping(src, dst, n),
             }
         }
