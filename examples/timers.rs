@@ -10,7 +10,8 @@
 //! goroutine waits on a socket, so the scheduler sleeps in the network poller:
 //! the shortest and the median sleep), `crowded K` (K sleeps of 1 ms while
 //! goroutines spawning their successors keep the run queue all but full: how
-//! late the latest woke).
+//! late the latest woke), `closed-chan` (timer channels closed by their user: the
+//! timers fire into them and the program goes on).
 #![no_std]
 #![no_main]
 
@@ -386,9 +387,24 @@ fn main() {
             println!("resets.pending={}", t.stop());
         }
         "crowded" => crowded(arg(2, 50)),
+        "closed-chan" => {
+            // Timer channels closed by their user (Go's are receive-only, so
+            // this cannot happen there): the timers fire into them and the
+            // program goes on.
+            let a = after(Duration::from_millis(1));
+            a.close();
+            let t = Timer::new(Duration::from_millis(1));
+            t.c().close();
+            let tk = Ticker::new(Duration::from_millis(1));
+            tk.c().close();
+            sleep(Duration::from_millis(20));
+            println!("closed.after_recv={:?}", a.recv());
+            println!("closed.ticker_recv={:?}", tk.c().recv());
+            println!("closed.ok=true");
+        }
         _ => {
             gort::eprintln!(
-                "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets|precise|crowded"
+                "usage: timers sleep|sleepers|after|tick|deadlock-free|load|stop-race|reset-race|after-func|ticker|resets|precise|crowded|closed-chan"
             );
             gort::exit(2);
         }

@@ -20,7 +20,9 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr;
 
-use crate::runtime::chan::{block_forever, chanrecv, chansend, closechan, Hchan};
+use crate::runtime::chan::{
+    block_forever, chanrecv, chansend, chansend_unless_closed, closechan, Hchan,
+};
 use crate::runtime::runtime2::WaitReason;
 
 /// A channel of T, Go's `chan T`: cloning it gives another handle to the same
@@ -116,6 +118,20 @@ impl<T> Chan<T> {
         let mut slot = MaybeUninit::new(v);
         // SAFETY: as send; on false the value is still ours in slot.
         if unsafe { chansend(c, slot.as_mut_ptr() as *mut u8, false) } {
+            Ok(())
+        } else {
+            // SAFETY: not sent, so slot still holds v.
+            Err(unsafe { slot.assume_init() })
+        }
+    }
+
+    /// try_send for the runtime's own sends (a timer's value): Err(v) also when
+    /// the channel is closed, instead of panicking.
+    pub(crate) fn try_send_unless_closed(&self, v: T) -> Result<(), T> {
+        let Some(c) = &self.c else { return Err(v) };
+        let mut slot = MaybeUninit::new(v);
+        // SAFETY: as try_send.
+        if unsafe { chansend_unless_closed(c, slot.as_mut_ptr() as *mut u8) } {
             Ok(())
         } else {
             // SAFETY: not sent, so slot still holds v.

@@ -196,6 +196,22 @@ fn a_full_run_queue_does_not_starve_timers() {
     });
 }
 
+/// Timer channels closed by their user (after, Timer, Ticker): the timers fire
+/// into them and the program goes on; a closed channel receives None. (Go's are
+/// receive-only; the timer's send used to panic "send on closed channel" on g0,
+/// ending the program.)
+#[test]
+fn closing_a_timer_channel_does_not_crash_the_timer() {
+    each("timers", &["closed-chan"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.stderr, "", "{ctx}");
+        assert_eq!(r.get("closed.after_recv"), "None", "{ctx}");
+        assert_eq!(r.get("closed.ticker_recv"), "None", "{ctx}");
+        assert_eq!(r.get("closed.ok"), "true", "{ctx}");
+    });
+}
+
 /// Whether the running kernel is at least major.minor (from its release string).
 fn kernel_at_least(major: u64, minor: u64) -> bool {
     let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();

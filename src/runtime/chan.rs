@@ -411,6 +411,30 @@ impl Drop for Hchan {
 /// ep holds a value of the channel's element type, owned by the caller.
 #[track_caller]
 pub(crate) unsafe fn chansend(c: &Hchan, ep: *mut u8, block: bool) -> bool {
+    // SAFETY: forwarded.
+    unsafe { chansend_closed(c, ep, block, true) }
+}
+
+/// chansend without waiting, for the runtime's own sends (a timer's value, on
+/// g0): a closed channel takes nothing and returns false instead of panicking.
+/// Go's timer channels are receive-only, so their user cannot close them; a gort
+/// user who closes one just stops getting its values.
+///
+/// # Safety
+/// As chansend.
+pub(crate) unsafe fn chansend_unless_closed(c: &Hchan, ep: *mut u8) -> bool {
+    // SAFETY: forwarded.
+    unsafe { chansend_closed(c, ep, false, false) }
+}
+
+/// chansend's body; a send on a closed channel panics if `panics`, else returns
+/// false (only for !block: a blocked sender woken by close always panics).
+///
+/// # Safety
+/// As chansend.
+#[track_caller]
+#[inline(always)]
+unsafe fn chansend_closed(c: &Hchan, ep: *mut u8, block: bool, panics: bool) -> bool {
     // SAFETY: the state is touched only with the lock held; the sudog lives on our
     // stack while we are parked on the queue.
     unsafe {
@@ -418,6 +442,9 @@ pub(crate) unsafe fn chansend(c: &Hchan, ep: *mut u8, block: bool) -> bool {
         let st = c.st();
         if st.closed {
             c.lock.unlock();
+            if !panics {
+                return false;
+            }
             panic!("send on closed channel");
         }
         let sg = st.recvq.dequeue();

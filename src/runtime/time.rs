@@ -1493,7 +1493,9 @@ impl BoxTimer {
 unsafe fn send_time(arg: usize, _seq: usize, delay: i64) {
     // SAFETY: the caller's contract.
     let b = unsafe { &*(arg as *const BoxTimer) };
-    let _ = b.c.try_send(Instant::from_nanos(nanotime() - delay));
+    // A channel its user closed takes nothing (see chansend_unless_closed).
+    let _ =
+        b.c.try_send_unless_closed(Instant::from_nanos(nanotime() - delay));
 }
 
 /// goFunc: start a goroutine running an after_func's function. On g0 of an M with
