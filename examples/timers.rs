@@ -391,14 +391,20 @@ fn main() {
             // Timer channels closed by their user (Go's are receive-only, so
             // this cannot happen there): the timers fire into them and the
             // program goes on.
-            let a = after(Duration::from_millis(1));
+            // Closed long before they fire, then (Timer, Ticker) reset to fire
+            // soon: whatever the machine's speed, every send meets a closed
+            // channel.
+            let a = after(Duration::from_millis(50));
             a.close();
-            let t = Timer::new(Duration::from_millis(1));
+            let t = Timer::new(Duration::from_secs(3600));
             t.c().close();
-            let tk = Ticker::new(Duration::from_millis(1));
+            t.reset(Duration::from_millis(1));
+            let tk = Ticker::new(Duration::from_secs(3600));
             tk.c().close();
-            sleep(Duration::from_millis(20));
+            tk.reset(Duration::from_millis(1));
+            sleep(Duration::from_millis(100));
             println!("closed.after_recv={:?}", a.recv());
+            println!("closed.timer_recv={:?}", t.c().recv());
             println!("closed.ticker_recv={:?}", tk.c().recv());
             println!("closed.ok=true");
         }

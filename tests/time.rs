@@ -207,6 +207,7 @@ fn closing_a_timer_channel_does_not_crash_the_timer() {
         let ctx = format!("{mode:?} {procs:?}");
         assert_eq!(r.stderr, "", "{ctx}");
         assert_eq!(r.get("closed.after_recv"), "None", "{ctx}");
+        assert_eq!(r.get("closed.timer_recv"), "None", "{ctx}");
         assert_eq!(r.get("closed.ticker_recv"), "None", "{ctx}");
         assert_eq!(r.get("closed.ok"), "true", "{ctx}");
     });
