@@ -19,6 +19,9 @@
 //! - `nop`: allocation and free on an M without a P (inside gort::blocking), of
 //!   objects that cross between it and goroutines.
 //! - `oom`: grows a Vec of 1 MiB blocks until memory runs out.
+//! - `regrow`: a block of 40% of the arena, freed, then one of 70%: the second
+//!   fits only with the first's pages (run under a low RLIMIT_AS, which shrinks
+//!   the arena).
 #![no_std]
 #![no_main]
 
@@ -53,6 +56,7 @@ fn main() {
         Some("nop") => nop(),
         Some("stacks") => stacks(),
         Some("oom") => oom(),
+        Some("regrow") => regrow(),
         _ => println!("unknown scenario"),
     }
 }
@@ -384,6 +388,17 @@ fn nop() {
     println!("freed={freed}");
     println!("ok={ok}");
     println!("large={}", st.large_objects - large0);
+}
+
+fn regrow() {
+    let arena = heap_stats(false).arena_bytes as usize;
+    let mib = |f: usize| (arena / 10 * f) & !((1 << 20) - 1);
+    let a = vec![1u8; mib(4)];
+    println!("first_mib={}", a.len() >> 20);
+    drop(a);
+    let b = vec![2u8; mib(7)];
+    println!("second_mib={}", b.len() >> 20);
+    println!("arena_mib={}", arena >> 20);
 }
 
 fn oom() {

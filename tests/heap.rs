@@ -186,6 +186,25 @@ fn out_of_memory_under_rlimit_as() {
     );
 }
 
+/// A block of 40% of the arena, freed, then one of 70%: it fits only by reusing
+/// the first's pages at the arena's end, which the heap used to leave out of
+/// its growth ("out of memory" with 60% of the arena never used). Native only,
+/// under a small RLIMIT_AS (a 256 MiB arena), as above.
+#[test]
+fn a_block_fits_in_a_free_run_at_the_arena_end_plus_new_pages() {
+    let mut cmd = command::<&str>(Mode::Native, "heap", &["regrow"]);
+    limits::address_space(&mut cmd, 512 << 20);
+    let r = run_cmd(cmd, std::time::Duration::from_secs(60));
+    r.assert_exit(0);
+    let arena = r.num("arena_mib");
+    assert!(
+        arena < 1024,
+        "the limit did not shrink the arena: {arena} MiB"
+    );
+    assert_eq!(r.num("first_mib"), arena * 4 / 10, "{}", r.stdout);
+    assert_eq!(r.num("second_mib"), arena * 7 / 10, "{}", r.stdout);
+}
+
 mod limits {
     use std::os::unix::process::CommandExt;
     use std::process::Command;

@@ -332,6 +332,9 @@ pub struct HeapStats {
     pub released_bytes: u64,
     /// Bytes of the arena committed so far (it never shrinks).
     pub committed_bytes: u64,
+    /// Bytes of the arena reserved: the most the heap can ever commit (64 GiB, or
+    /// less under a low RLIMIT_AS).
+    pub arena_bytes: u64,
     /// Objects in the calling P's cache at the time of the call (0 after a flush).
     pub cached_objects: u64,
 }
@@ -369,6 +372,7 @@ fn read_stats() -> HeapStats {
         st.free_bytes = (h.pages_free * PAGE_SIZE) as u64;
         st.released_bytes = (h.pages_released * PAGE_SIZE) as u64;
         st.committed_bytes = h.committed_bytes() as u64;
+        st.arena_bytes = h.arena_bytes() as u64;
     }
     let mp = super::proc::acquirem();
     let pp = mp.p();

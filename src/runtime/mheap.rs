@@ -443,6 +443,11 @@ pub(crate) fn mallocinit() {
 }
 
 impl MHeap {
+    /// The bytes of the arena reserved (the most that can be committed).
+    pub(crate) fn arena_bytes(&self) -> usize {
+        self.end - self.base
+    }
+
     /// The bytes committed to the heap (the arena's read-write prefix).
     pub(crate) fn committed_bytes(&self) -> usize {
         self.committed - self.base
@@ -476,6 +481,25 @@ impl MHeap {
         }
     }
 
+    /// Make the next `want` bytes of the arena (page multiple, within it) and
+    /// their span map entries read-write. False if the kernel refuses.
+    fn commit(&self, want: usize) -> bool {
+        // The span map's entries for the new pages: the map lies below the arena.
+        let m0 = (self.spans as usize + self.page_index(self.committed) * 8) & !4095;
+        let m1 = (self.spans as usize + self.page_index(self.committed + want) * 8)
+            .next_multiple_of(4096);
+        // SAFETY: both ranges lie in our reservation and are not in use (the map
+        // range may overlap pages already read-write, which stay so).
+        unsafe {
+            !sys_linux::is_err(sys_linux::mprotect(m0, m1 - m0, PROT_READ | PROT_WRITE))
+                && !sys_linux::is_err(sys_linux::mprotect(
+                    self.committed,
+                    want,
+                    PROT_READ | PROT_WRITE,
+                ))
+        }
+    }
+
     /// Commit at least `bytes` more of the arena and add it to the free lists as
     /// one (merged) free span. False if the arena is used up or the kernel refuses.
     fn grow(&mut self, bytes: usize) -> bool {
@@ -491,24 +515,17 @@ impl MHeap {
         if want < bytes || want == 0 {
             return false;
         }
-        // The span map's entries for the new pages: the map lies below the arena.
-        let m0 = (self.spans as usize + self.page_index(self.committed) * 8) & !4095;
-        let m1 = (self.spans as usize + self.page_index(self.committed + want) * 8)
-            .next_multiple_of(4096);
-        // SAFETY: both ranges lie in our reservation and are not in use (the map
-        // range may overlap pages already read-write, which stay so).
-        unsafe {
-            if sys_linux::is_err(sys_linux::mprotect(m0, m1 - m0, PROT_READ | PROT_WRITE)) {
-                return false;
-            }
-            if sys_linux::is_err(sys_linux::mprotect(
-                self.committed,
-                want,
-                PROT_READ | PROT_WRITE,
-            )) {
-                return false;
-            }
-        }
+        // The step above what was asked is a guess; under strict overcommit
+        // (vm.overcommit_memory=2) making it writable is charged against the
+        // commit limit, which may refuse the step and take the request: try that.
+        let need = bytes.max(PAGE_SIZE).next_multiple_of(PAGE_SIZE);
+        let Some(want) = [want, need]
+            .into_iter()
+            .filter(|&w| w <= want)
+            .find(|&w| self.commit(w))
+        else {
+            return false;
+        };
         let s = self.spanalloc.alloc();
         if s.is_null() {
             return false;
@@ -539,7 +556,22 @@ impl MHeap {
         };
         let mut s = self.find(want);
         if s.is_null() {
-            let Some(bytes) = want.checked_mul(PAGE_SIZE) else {
+            // Grow by the shortfall: a free run at the committed end merges with
+            // the new pages (free_span_locked), so only the rest is needed (else
+            // a small arena, under a low RLIMIT_AS, fails with room to spare).
+            let last = if self.committed > self.base {
+                self.map(self.committed - PAGE_SIZE)
+            } else {
+                ptr::null_mut()
+            };
+            // SAFETY: the last committed page is the end page of the span over it,
+            // whose map entry is kept (map_ends); descriptors are never freed
+            // while mapped, and we hold the heap lock.
+            let tail = match unsafe { last.as_ref() } {
+                Some(t) if t.state == SPAN_FREE => t.npages,
+                _ => 0,
+            };
+            let Some(bytes) = want.saturating_sub(tail).checked_mul(PAGE_SIZE) else {
                 return ptr::null_mut();
             };
             if !self.grow(bytes) {
