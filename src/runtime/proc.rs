@@ -1566,6 +1566,10 @@ pub(crate) fn newm(f: Option<fn()>, pp: *mut P, id: i64) {
 /// spinning (and the caller has already incremented nmspinning). Runs on any g; must
 /// not hold sched.lock (it takes it, and newm allocates).
 fn startm(mut pp: *mut P, spinning: bool) {
+    // Pinned (not preemptible) while we own a P in transit to its M: a goroutine
+    // preempted here would hold an idle P that no M runs and no list has, and the
+    // next stop-the-world would wait for it forever (Go's startm does the same).
+    let _pin = acquirem();
     let s = sched_shared();
     s.lock.lock();
     if pp.is_null() {
@@ -1704,6 +1708,9 @@ pub(crate) fn wakep() {
     {
         return;
     }
+    // Pinned from taking the idle P until startm has handed it to an M (see
+    // startm; Go's wakep does the same).
+    let _pin = acquirem();
     s.lock.lock();
     // SAFETY: sched.lock is held.
     let pp = unsafe { pidleget() };
