@@ -17,8 +17,10 @@
 //!   that yields, nor main's sleep.
 //! - `stdout` / `stdout-nonblock`: 1 MiB to a stdout nobody reads yet, beside a
 //!   10 ms ticker; prints the ticks and the CPU used to stderr.
-//! - `spin MS`: one call-free loop for MS ms beside main's sleep; prints the signals
-//!   sent (GODEBUG=asyncpreemptoff=1 sends none).
+//! - `spin MS [urg]`: one call-free loop for MS ms beside main's sleep; prints the
+//!   signals sent and the preemptions made (GODEBUG=asyncpreemptoff=1: none; with
+//!   `urg`, main also sends the spinner's thread a SIGURG every ms, which must
+//!   not preempt it then either).
 //! - `procs`: 8 goroutines x 100 rounds of gomaxprocs(n) beside spinners.
 //! - `blocking-ops`: every gort operation inside `gort::blocking`.
 //! - `nopreempt`: a loop in a NoPreempt section is not preempted.
@@ -120,7 +122,10 @@ fn main() {
         "handoff" => handoff(),
         "stdout" => stdout(false),
         "stdout-nonblock" => stdout(true),
-        "spin" => spin(arg(2).and_then(|a| a.parse().ok()).unwrap_or(200)),
+        "spin" => spin(
+            arg(2).and_then(|a| a.parse().ok()).unwrap_or(200),
+            arg(3) == Some("urg"),
+        ),
         "procs" => procs(),
         "blocking-ops" => blocking_ops(),
         "nopreempt" => nopreempt(),
@@ -129,7 +134,7 @@ fn main() {
             sleep(ms(1));
         }
         _ => {
-            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS|procs|blocking-ops|nopreempt|nopreempt-sleep");
+            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|procs|blocking-ops|nopreempt|nopreempt-sleep");
             gort::exit(2);
         }
     }
@@ -602,11 +607,37 @@ fn stdout(nonblock: bool) {
     wg.wait();
 }
 
-fn spin(n: u64) {
+fn spin(n: u64, urg: bool) {
     let stop = Arc::new(AtomicBool::new(false));
     let wg = Arc::new(WaitGroup::new());
-    spinners(1, &stop, &wg);
-    sleep(ms(n));
+    let tid = Arc::new(AtomicU64::new(0));
+    {
+        let (stop, wg, tid) = (stop.clone(), wg.clone(), tid.clone());
+        wg.add(1);
+        gort::go(move || {
+            // SAFETY: gettid has no arguments and cannot fail.
+            tid.store(unsafe { syscall!(Sysno::gettid) }.unwrap() as u64, Relaxed);
+            spin_until(&stop);
+            wg.done();
+        });
+    }
+    if urg {
+        // SIGURG from outside the runtime (kill -URG, TCP urgent data) to the
+        // spinner's thread every millisecond, after sysmon has asked it to yield.
+        let t0 = Instant::now();
+        while t0.elapsed() < ms(n) {
+            sleep(ms(1));
+            let t = tid.load(Relaxed);
+            if t != 0 {
+                // SAFETY: tgkill sends a signal; the runtime handles SIGURG.
+                let pid = unsafe { syscall!(Sysno::getpid) }.unwrap();
+                // SAFETY: as above.
+                let _ = unsafe { syscall!(Sysno::tgkill, pid, t, 23) };
+            }
+        }
+    } else {
+        sleep(ms(n));
+    }
     stop.store(true, Relaxed);
     wg.wait();
     let (sent, made) = stats();

@@ -252,6 +252,16 @@ fn asyncpreemptoff_sends_no_signals() {
         r.assert_exit(0);
         assert_eq!(r.get("spin.signals"), "0", "{mode:?}");
         assert_eq!(r.get("spin.preemptions"), "0", "{mode:?}");
+        // A SIGURG from outside the runtime does not preempt either (it did: 6
+        // preemptions in 100 ms).
+        let r = run_env(
+            mode,
+            "preempt",
+            &["spin", "100", "urg"],
+            &[("GOMAXPROCS", "2"), ("GODEBUG", "asyncpreemptoff=1")],
+        );
+        r.assert_exit(0);
+        assert_eq!(r.get("spin.preemptions"), "0", "{mode:?}: {}", r.stdout);
     }
 }
 

@@ -255,8 +255,13 @@ pub(crate) unsafe fn sigpreempt(ctx: *mut u8) {
     let gregs = unsafe { ctx.add(UC_MCONTEXT) as *mut usize };
     // SAFETY: as above: RIP and RSP are two words of gregs.
     let (pc, sp) = unsafe { (*gregs.add(REG_RIP), *gregs.add(REG_RSP)) };
-    // SAFETY: gp and mp are this thread's, stopped while we run.
-    if unsafe { want_async_preempt(gp, mp) && is_async_safe_point(gp, mp, pc, sp) } {
+    // With GODEBUG=asyncpreemptoff=1 a SIGURG from outside (kill, TCP urgent
+    // data) injects nothing either (Go's sighandler: debug.asyncpreemptoff == 0).
+    // Relaxed: set once at boot.
+    let inject = !ASYNC_PREEMPT_OFF.load(Relaxed)
+        // SAFETY: gp and mp are this thread's, stopped while we run.
+        && unsafe { want_async_preempt(gp, mp) && is_async_safe_point(gp, mp, pc, sp) };
+    if inject {
         let nsp = sp - RED_ZONE - 8;
         // SAFETY: is_async_safe_point checked that [sp - PREEMPT_NEED, sp) lies in
         // gp's own stack above its guard, so nsp is a mapped word of that stack, below
