@@ -57,7 +57,8 @@ const GUARD_MPROTECT: u8 = 2;
 /// mprotect guards because MADV_GUARD_INSTALL was accepted but did nothing: qemu-user
 /// returns 0 from any madvise.
 const GUARD_MPROTECT_IGNORED: u8 = 3;
-/// How guard pages are made; decided by the probe in stackinit.
+/// How guard pages are made; decided by the probe on the first guard installed
+/// (install_guard).
 static GUARD_MODE: AtomicU8 = AtomicU8::new(GUARD_UNKNOWN);
 /// Stacks made so far (for the vm.max_map_count message).
 static NSTACKS: AtomicUsize = AtomicUsize::new(0);
@@ -200,7 +201,8 @@ pub(crate) fn stackalloc(size: usize) -> Stack {
 }
 
 /// stackfree: give back a stack that stackalloc made with a non-default size (a
-/// default-size stack stays with its G). Nothing may use it afterwards.
+/// default-size stack goes to the P's cache instead, in stack_detach). Nothing may
+/// use it afterwards.
 ///
 /// # Safety
 /// The stack is unused and came from stackalloc with a size other than the chunked one.
