@@ -721,6 +721,18 @@ fn blocking_ops() {
     sleep(ms(5));
     drop(held);
     println!("blocking.locked_inside={}", w.recv().unwrap());
+    // The operations that stop the world, inside blocking.
+    let path = "/tmp/gort-blocking-ops.trace";
+    let (traced, objects) = gort::blocking(|| {
+        let started = gort::trace::start(path).is_ok();
+        gort::trace::stop();
+        gort::debug::free_os_memory();
+        let st = gort::debug::unstable::heap_stats(true);
+        (started, st.small_objects > 0)
+    });
+    let _ = gort::fs::remove_file(path);
+    println!("blocking.trace={traced}");
+    println!("blocking.heap_stats={objects}");
 }
 
 /// Start a goroutine that locks m, adds 1 and sends the value: a contended lock

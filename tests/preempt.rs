@@ -284,6 +284,9 @@ fn every_gort_operation_works_inside_blocking() {
         assert_eq!(r.get("blocking.gomaxprocs"), "true", "{ctx}");
         assert_eq!(r.get("blocking.mutex"), "1", "{ctx}");
         assert_eq!(r.get("blocking.locked_inside"), "2", "{ctx}");
+        // trace start/stop, free_os_memory, heap_stats(true): they stop the world.
+        assert_eq!(r.get("blocking.trace"), "true", "{ctx}");
+        assert_eq!(r.get("blocking.heap_stats"), "true", "{ctx}");
     });
 }
 

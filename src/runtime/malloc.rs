@@ -346,12 +346,15 @@ pub struct HeapStats {
 pub fn heap_stats(flush: bool) -> HeapStats {
     if flush {
         // Count with the world stopped, after the flush: no P can take objects out
-        // of the spans between the flush and the count.
-        super::proc::stop_the_world();
-        super::mgcscavenge::flush_stopped(false);
-        let st = read_stats();
-        super::proc::start_the_world(0);
-        return st;
+        // of the spans between the flush and the count. Inside gort::blocking,
+        // leave the system call for it (stopping the world needs a P).
+        return super::proc::with_p(|| {
+            super::proc::stop_the_world();
+            super::mgcscavenge::flush_stopped(false);
+            let st = read_stats();
+            super::proc::start_the_world(0);
+            st
+        });
     }
     read_stats()
 }

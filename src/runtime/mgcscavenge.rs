@@ -186,11 +186,13 @@ pub(crate) fn scavenge(upto: u32) -> usize {
 
 /// Stop the world and empty every P's object cache into the central lists (and,
 /// with `stacks`, its stack cache into the pool), then restart the world. Runs on a
-/// goroutine that may stop the world (not inside `gort::blocking`).
+/// goroutine (inside `gort::blocking` it leaves the system call for this).
 pub(crate) fn flush_caches(stacks: bool) {
-    super::proc::stop_the_world();
-    flush_stopped(stacks);
-    super::proc::start_the_world(0);
+    super::proc::with_p(|| {
+        super::proc::stop_the_world();
+        flush_stopped(stacks);
+        super::proc::start_the_world(0);
+    });
 }
 
 /// flush_caches' work, with the world already stopped by the caller: every P's

@@ -3005,6 +3005,11 @@ static WORLDSEMA: AtomicU32 = AtomicU32::new(1);
 /// until start_the_world. Runs on a goroutine whose M holds a P, with no runtime
 /// lock held.
 pub(crate) fn stop_the_world() {
+    // The stopper stops its own P first: it must hold one (callers inside
+    // gort::blocking leave the system call with with_p first).
+    if in_syscall() {
+        throw("stop_the_world: called without a P (inside gort::blocking)");
+    }
     super::sema::semacquire(&WORLDSEMA);
     systemstack(stop_the_world_with_sema)
 }

@@ -845,6 +845,12 @@ pub(crate) fn init_from_env() {
 /// gort::trace::start: stop the world, open path, describe the goroutines that
 /// exist, and record from now on. Runs on a goroutine with no runtime lock held.
 pub(crate) fn start(path: &[u8]) -> Result<(), isize> {
+    // Inside gort::blocking: leave the system call (stopping the world needs a P).
+    super::proc::with_p(|| start_with_p(path))
+}
+
+/// start, on a goroutine whose M holds a P.
+fn start_with_p(path: &[u8]) -> Result<(), isize> {
     if FD.load(Relaxed) >= 0 {
         return Err(-16); // EBUSY: a trace is already being written
     }
@@ -893,9 +899,12 @@ pub(crate) fn stop() {
     if !on() {
         return;
     }
-    super::proc::stop_the_world();
-    finish();
-    super::proc::start_the_world(0);
+    // Inside gort::blocking: leave the system call (stopping the world needs a P).
+    super::proc::with_p(|| {
+        super::proc::stop_the_world();
+        finish();
+        super::proc::start_the_world(0);
+    });
 }
 
 /// Flush what can be flushed without stopping the world (a fatal error, a panic,
