@@ -9,7 +9,11 @@
 //!   half-close, a close from another goroutine, a slow reader of 16 MiB.
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
 //! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
-//! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket.
+//! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
+//!   Unix stream's Debug, whose addresses are unnamed).
+//! - `reset-accept`: a client that connects and resets (SO_LINGER 0) before the
+//!   server accepts: accept still returns the connection with its peer's address,
+//!   and the listener goes on serving.
 //! - `handoff MS`: for MS ms, a goroutine writes one byte and exits while the main
 //!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
 //!   as the byte arrives, often while sysmon's network poll holds the reader (a
@@ -103,6 +107,7 @@ fn main() {
         "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "udp" => udp(),
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
+        "reset-accept" => reset_accept(),
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         _ => {
             gort::eprintln!(
@@ -428,6 +433,56 @@ fn unix(path: &str) {
         got.extend_from_slice(&buf[..n]);
     }
     println!("unix.intact={}", got == msg);
+    // Both ends' addresses are unnamed (2 bytes): Debug must not fail on them.
+    println!("unix.debug={}", format!("{s:?}").starts_with("UnixStream"));
+}
+
+/// See the file head.
+fn reset_accept() {
+    use syscalls::{syscall, Sysno};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // SAFETY: plain socket system calls on memory we own; the fd is ours.
+    let client_port = unsafe {
+        let fd = syscall!(Sysno::socket, 2, 1 | 0o2000000, 0).unwrap();
+        let mut sa = [0u8; 16];
+        sa[0] = 2;
+        sa[2..4].copy_from_slice(&port.to_be_bytes());
+        sa[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        syscall!(Sysno::connect, fd, sa.as_ptr(), 16).unwrap();
+        let mut me = [0u8; 16];
+        let mut len = 16u32;
+        syscall!(
+            Sysno::getsockname,
+            fd,
+            me.as_mut_ptr(),
+            &mut len as *mut u32
+        )
+        .unwrap();
+        // SO_LINGER {on, 0 s}: close sends a reset.
+        let linger = [1i32, 0i32];
+        syscall!(Sysno::setsockopt, fd, 1, 13, linger.as_ptr(), 8).unwrap();
+        syscall!(Sysno::close, fd).unwrap();
+        u16::from_be_bytes([me[2], me[3]])
+    };
+    sleep(Duration::from_millis(20));
+    match l.accept() {
+        Ok((_s, peer)) => {
+            println!("reset_accept.ok=true");
+            println!(
+                "reset_accept.peer_port_matches={}",
+                peer.port() == client_port
+            );
+        }
+        Err(e) => println!("reset_accept.ok=false ({e})"),
+    }
+    // The listener still serves a normal client.
+    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    c.write_all(b"hi").unwrap();
+    let mut b = [0u8; 2];
+    s.read_exact(&mut b).unwrap();
+    println!("reset_accept.then_serves={}", &b == b"hi");
 }
 
 fn cpu_ms() -> u64 {

@@ -249,15 +249,22 @@ impl RawAddr {
     }
 
     /// The address the kernel wrote into buf (len bytes), if it is IPv4 or IPv6.
+    /// (An unnamed Unix socket's address is 2 bytes, its family alone.)
     fn to_socket_addr(buf: &[u8]) -> Result<SocketAddr> {
-        let fam = u16::from_ne_bytes([buf[0], buf[1]]) as i32;
-        let port = u16::from_be_bytes([buf[2], buf[3]]);
+        let fam = match buf {
+            [a, b, ..] => u16::from_ne_bytes([*a, *b]) as i32,
+            _ => -1,
+        };
+        let port = match buf {
+            [_, _, a, b, ..] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
         match fam {
-            AF_INET => {
+            AF_INET if buf.len() >= 8 => {
                 let ip = Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
                 Ok(SocketAddr::V4(SocketAddrV4::new(ip, port)))
             }
-            AF_INET6 => {
+            AF_INET6 if buf.len() >= 28 => {
                 let mut o = [0u8; 16];
                 o.copy_from_slice(&buf[8..24]);
                 let flow = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
@@ -571,7 +578,10 @@ fn domain_of(a: &SocketAddr) -> i32 {
     }
 }
 
-fn accept(fd: &NetFd) -> Result<NetFd> {
+/// Accept the next connection: its descriptor, and the peer's address as accept4
+/// wrote it (Go builds the remote address from accept's, not from getpeername,
+/// which fails with ENOTCONN once a client that connected has reset).
+fn accept(fd: &NetFd) -> Result<(NetFd, RawAddr)> {
     let _g = fd.rlock.lock();
     let mut b = [0u8; 110];
     let mut l = 0u32;
@@ -580,7 +590,13 @@ fn accept(fd: &NetFd) -> Result<NetFd> {
             sock::accept4(fd.sysfd, &mut b, &mut l, SOCK_NONBLOCK | SOCK_CLOEXEC)
         });
         match n {
-            Ok(nfd) => return NetFd::register(nfd as i32),
+            Ok(nfd) => {
+                let peer = RawAddr {
+                    buf: b,
+                    len: (l as usize).min(b.len()),
+                };
+                return Ok((NetFd::register(nfd as i32)?, peer));
+            }
             // The connection went away before we took it: take the next one.
             Err(e) if e.raw_os_error() == Some(ECONNABORTED as i32) => continue,
             Err(e) => return Err(e),
@@ -606,11 +622,10 @@ impl TcpListener {
     /// peer's address. Errors such as too many open files are returned, and the
     /// listener stays usable.
     pub fn accept(&self) -> Result<(TcpStream, SocketAddr)> {
-        let fd = accept(&self.fd)?;
+        let (fd, peer) = accept(&self.fd)?;
         sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
-        let s = TcpStream { fd };
-        let peer = s.peer_addr()?;
-        Ok((s, peer))
+        let peer = RawAddr::to_socket_addr(peer.bytes())?;
+        Ok((TcpStream { fd }, peer))
     }
 
     /// The address the listener is bound to.
@@ -792,7 +807,7 @@ impl UnixListener {
     /// Wait for the next connection.
     pub fn accept(&self) -> Result<UnixStream> {
         Ok(UnixStream {
-            fd: accept(&self.fd)?,
+            fd: accept(&self.fd)?.0,
         })
     }
 

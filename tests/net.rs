@@ -132,7 +132,23 @@ fn udp_and_unix_sockets_round_trip() {
         let _ = std::fs::remove_file(&path);
         r.assert_exit(0);
         assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
+        assert_eq!(r.get("unix.debug"), "true", "{mode:?}");
     }
+}
+
+/// A client that connects and resets before the server accepts (a health check,
+/// a port scan): accept returns the connection with the peer's address from
+/// accept itself, as Go's does (getpeername says ENOTCONN by then, and accept
+/// used to fail with NotConnected, ending a `loop { l.accept()?; }` server).
+#[test]
+fn accept_returns_a_connection_its_client_already_reset() {
+    each("echo", &["reset-accept"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("reset_accept.ok"), "true", "{ctx}: {}", r.stdout);
+        assert_eq!(r.get("reset_accept.peer_port_matches"), "true", "{ctx}");
+        assert_eq!(r.get("reset_accept.then_serves"), "true", "{ctx}");
+    });
 }
 
 #[test]
