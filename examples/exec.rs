@@ -95,6 +95,15 @@ fn main() {
             let e = Command::new("/etc/passwd").spawn().err().unwrap();
             println!("missing.noexec.kind={:?}", e.kind());
         }
+        "lookpath" => {
+            // Run with a PATH whose first directory holds a file named sh without
+            // an execute bit and a directory named true (tests/process.rs): the
+            // lookup goes on to the real ones, as Go's LookPath does.
+            let st = Command::new("sh").args(["-c", "exit 7"]).status();
+            println!("lookpath.sh={:?}", st.map(|s| s.code()));
+            let st = Command::new("true").status();
+            println!("lookpath.true={:?}", st.map(|s| s.code()));
+        }
         "wait" => {
             let ticks = Arc::new(AtomicU64::new(0));
             let stop = Arc::new(AtomicBool::new(false));

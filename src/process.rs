@@ -271,7 +271,9 @@ impl Command {
             p.push('/');
             p.push_str(&self.program);
             let c = cstring(&p)?;
-            if sys_linux::exists(&c) {
+            // Go's LookPath skips directories and files without an execute bit
+            // and goes on to the next entry.
+            if sys_linux::executable_file(&c) {
                 return Ok(c);
             }
         }

@@ -18,6 +18,25 @@ fn sixteen_mib_through_cat_arrive_intact() {
     });
 }
 
+/// The PATH lookup skips a file without an execute bit and a directory of the
+/// program's name, and takes the next PATH entry (Go's LookPath); it used to
+/// stop at the first name that existed and fail with PermissionDenied.
+#[test]
+fn path_lookup_skips_non_executables_and_directories() {
+    let dir = std::env::temp_dir().join(format!("gort-lookpath-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("true")).unwrap();
+    std::fs::write(dir.join("sh"), "#!/bin/sh\nexit 1\n").unwrap();
+    let path = format!("{}:/usr/bin:/bin", dir.display());
+    for &mode in modes() {
+        let r = run_env(mode, "exec", &["lookpath"], &[("PATH", &path)]);
+        r.assert_exit(0);
+        assert_eq!(r.get("lookpath.sh"), "Ok(Some(7))", "{mode:?}");
+        assert_eq!(r.get("lookpath.true"), "Ok(Some(0))", "{mode:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn output_status_errors_kill_and_environment() {
     each("exec", &["output"], |r, mode, procs| {
