@@ -3,7 +3,8 @@
 //! (blocked on a channel, sleeping, in a blocking system call), then runs a
 //! channel ping-pong, sleeps, a select, a Mutex handoff, a call-free loop that
 //! must share the Ps (preempted) and a system call, and stops the trace. Prints `trace.ok=true`
-//! and the events' goroutine count.
+//! and the events' goroutine count. `racing-starts PREFIX`: 8 goroutines start a
+//! trace (to PREFIX.0 to PREFIX.7) at the same moment: exactly one may succeed.
 #![no_std]
 #![no_main]
 
@@ -21,8 +22,11 @@ fn main() {
     let mut args = gort::env::args().skip(1);
     let mode = args.next().and_then(|a| a.to_str()).unwrap_or("");
     let path = args.next().and_then(|a| a.to_str()).unwrap_or("trace.out");
+    if mode == "racing-starts" {
+        return racing_starts(path);
+    }
     if mode != "api" {
-        gort::eprintln!("usage: trace api PATH");
+        gort::eprintln!("usage: trace api|racing-starts PATH");
         gort::exit(2);
     }
     // Goroutines that exist before the trace starts.
@@ -116,4 +120,32 @@ fn sleep_syscall(ms: u64) {
     unsafe {
         let _ = syscalls::syscall!(syscalls::Sysno::nanosleep, ts.as_ptr(), 0);
     }
+}
+
+/// See the file head: 8 goroutines call trace::start at once; prints how many
+/// succeeded, then stops the trace.
+fn racing_starts(prefix: &'static str) {
+    use core::sync::atomic::AtomicU64;
+    let go_now = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicU64::new(0));
+    let wg = Arc::new(WaitGroup::new());
+    for i in 0..8 {
+        let (go_now, started, wg) = (go_now.clone(), started.clone(), wg.clone());
+        wg.add(1);
+        gort::go(move || {
+            while !go_now.load(Relaxed) {
+                core::hint::spin_loop();
+            }
+            let path = alloc::format!("{prefix}.{i}");
+            if gort::trace::start(&path).is_ok() {
+                started.fetch_add(1, Relaxed);
+            }
+            wg.done();
+        });
+    }
+    sleep(Duration::from_millis(2));
+    go_now.store(true, Relaxed);
+    wg.wait();
+    gort::trace::stop();
+    println!("racing.started={}", started.load(Relaxed));
 }

@@ -49,6 +49,22 @@ fn parse(path: &std::path::Path) -> BTreeMap<String, u64> {
 }
 
 /// A fresh trace path for one run.
+/// Eight goroutines start a trace at the same moment: exactly one succeeds, the
+/// others get EBUSY (two used to succeed, leaking the first file's descriptor
+/// and writing each goroutine's creation twice).
+#[test]
+fn racing_trace_starts_let_exactly_one_through() {
+    let prefix = trace_path("racing");
+    let p = prefix.to_str().unwrap().to_string();
+    each("trace", &["racing-starts", &p], |r, mode, procs| {
+        r.assert_exit(0);
+        assert_eq!(r.get("racing.started"), "1", "{mode:?} {procs:?}");
+    });
+    for i in 0..8 {
+        let _ = std::fs::remove_file(format!("{p}.{i}"));
+    }
+}
+
 fn trace_path(tag: &str) -> std::path::PathBuf {
     trace_path_ext(tag, "trace")
 }

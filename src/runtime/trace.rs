@@ -851,6 +851,23 @@ pub(crate) fn start(path: &[u8]) -> Result<(), isize> {
 
 /// start, on a goroutine whose M holds a P.
 fn start_with_p(path: &[u8]) -> Result<(), isize> {
+    // One start at a time: two goroutines starting at once both saw no trace
+    // yet (FD), both opened a file and wrote a snapshot, and the first file's fd
+    // leaked. The loser of this flag, or a start while a trace is written, gets
+    // EBUSY. Acquire/Release: a start after this one ends sees its FD.
+    if STARTING.swap(true, Acquire) {
+        return Err(-16); // EBUSY: another start is under way
+    }
+    let r = start_alone(path);
+    STARTING.store(false, Release);
+    r
+}
+
+/// Set by the start under way (see start_with_p).
+static STARTING: AtomicBool = AtomicBool::new(false);
+
+/// start, alone (STARTING held), on a goroutine whose M holds a P.
+fn start_alone(path: &[u8]) -> Result<(), isize> {
     if FD.load(Relaxed) >= 0 {
         return Err(-16); // EBUSY: a trace is already being written
     }
