@@ -128,6 +128,12 @@ fn main() {
             let st = c.wait().unwrap();
             println!("kill.signal={:?}", st.signal());
             println!("kill.status={st}");
+            // Go's texts for other signals too.
+            let st = Command::new("sh")
+                .args(["-c", "kill -INT $$"])
+                .status()
+                .unwrap();
+            println!("kill.int_status={st}");
         }
         "env" => {
             let o = Command::new("/bin/sh")

@@ -88,13 +88,19 @@ impl ExitStatus {
 }
 
 impl core::fmt::Display for ExitStatus {
-    /// Go's texts: "exit status 1", "signal: killed".
+    /// Go's texts: "exit status 1", "signal: killed", "signal: interrupt",
+    /// "signal: segmentation fault (core dumped)".
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match (self.code(), self.signal()) {
             (Some(c), _) => write!(f, "exit status {c}"),
-            (_, Some(9)) => f.write_str("signal: killed"),
-            (_, Some(15)) => f.write_str("signal: terminated"),
-            (_, Some(s)) => write!(f, "signal: {s}"),
+            (_, Some(s)) => {
+                write!(f, "signal: {}", crate::os::signal::Signal::from_raw(s))?;
+                // WCOREDUMP.
+                if self.0 & 0x80 != 0 {
+                    f.write_str(" (core dumped)")?;
+                }
+                Ok(())
+            }
             _ => write!(f, "wait status {:#x}", self.0),
         }
     }
@@ -493,11 +499,18 @@ impl Child {
             err_c.send(Ok(Vec::new()));
         }
         let mut stdout = Vec::new();
-        if let Some(o) = self.stdout.take() {
-            o.read_to_end(&mut stdout)?;
-        }
-        let stderr = err_c.recv().unwrap_or(Ok(Vec::new()))?;
-        let status = self.wait()?;
+        // Read errors are returned after the child is reaped (Go's Output waits
+        // whatever happened; our read end is closed by then, so a child still
+        // writing gets EPIPE rather than blocking the wait).
+        let out = match self.stdout.take() {
+            Some(o) => o.read_to_end(&mut stdout).map(|_| ()),
+            None => Ok(()),
+        };
+        let stderr = err_c.recv().unwrap_or(Ok(Vec::new()));
+        let status = self.wait();
+        out?;
+        let stderr = stderr?;
+        let status = status?;
         Ok(Output {
             status,
             stdout,

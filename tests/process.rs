@@ -61,6 +61,7 @@ fn output_status_errors_kill_and_environment() {
         r.assert_exit(0);
         assert_eq!(r.get("kill.signal"), "Some(9)", "{mode:?}");
         assert_eq!(r.get("kill.status"), "signal: killed");
+        assert_eq!(r.get("kill.int_status"), "signal: interrupt");
         let r = run(mode, "exec", &["env"]);
         r.assert_exit(0);
         assert_eq!(r.get("env.out"), "\"bar||/tmp\\n\"", "{mode:?}");
