@@ -20,9 +20,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr;
 
-use crate::runtime::chan::{
-    block_forever, chanrecv, chansend, chansend_unless_closed, closechan, Hchan,
-};
+use crate::runtime::chan::{block_forever, chanrecv, chansend, chansend_nb, closechan, Hchan};
 use crate::runtime::runtime2::WaitReason;
 
 /// A channel of T, Go's `chan T`: cloning it gives another handle to the same
@@ -114,24 +112,24 @@ impl<T> Chan<T> {
     /// and the buffer is full. Panics on a closed channel, as Go's select does.
     #[track_caller]
     pub fn try_send(&self, v: T) -> Result<(), T> {
-        let Some(c) = &self.c else { return Err(v) };
-        let mut slot = MaybeUninit::new(v);
-        // SAFETY: as send; on false the value is still ours in slot.
-        if unsafe { chansend(c, slot.as_mut_ptr() as *mut u8, false) } {
-            Ok(())
-        } else {
-            // SAFETY: not sent, so slot still holds v.
-            Err(unsafe { slot.assume_init() })
-        }
+        self.try_send_nb(v, true)
     }
 
     /// try_send for the runtime's own sends (a timer's value): Err(v) also when
     /// the channel is closed, instead of panicking.
     pub(crate) fn try_send_unless_closed(&self, v: T) -> Result<(), T> {
+        self.try_send_nb(v, false)
+    }
+
+    /// try_send's body; a closed channel panics if `closed_panics`, else gives
+    /// the value back.
+    #[track_caller]
+    #[inline(always)]
+    fn try_send_nb(&self, v: T, closed_panics: bool) -> Result<(), T> {
         let Some(c) = &self.c else { return Err(v) };
         let mut slot = MaybeUninit::new(v);
-        // SAFETY: as try_send.
-        if unsafe { chansend_unless_closed(c, slot.as_mut_ptr() as *mut u8) } {
+        // SAFETY: as send; on false the value is still ours in slot.
+        if unsafe { chansend_nb(c, slot.as_mut_ptr() as *mut u8, closed_panics) } {
             Ok(())
         } else {
             // SAFETY: not sent, so slot still holds v.

@@ -278,8 +278,10 @@ impl Command {
             p.push_str(&self.program);
             let c = cstring(&p)?;
             // Go's LookPath skips directories and files without an execute bit
-            // and goes on to the next entry.
-            if sys_linux::executable_file(&c) {
+            // and goes on to the next entry (X_OK alone passes any directory, and
+            // for root any file with some execute bit).
+            const X_OK: usize = 1;
+            if sys_linux::access(&c, X_OK) && crate::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
                 return Ok(c);
             }
         }

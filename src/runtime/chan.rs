@@ -415,16 +415,17 @@ pub(crate) unsafe fn chansend(c: &Hchan, ep: *mut u8, block: bool) -> bool {
     unsafe { chansend_closed(c, ep, block, true) }
 }
 
-/// chansend without waiting, for the runtime's own sends (a timer's value, on
-/// g0): a closed channel takes nothing and returns false instead of panicking.
-/// Go's timer channels are receive-only, so their user cannot close them; a gort
-/// user who closes one just stops getting its values.
+/// chansend without waiting. On a closed channel it panics if `closed_panics`
+/// (a user's send, as Go's); else it takes nothing and returns false: the
+/// runtime's own sends (a timer's value, on g0), since Go's timer channels are
+/// receive-only and a gort user who closes one just stops getting its values.
 ///
 /// # Safety
 /// As chansend.
-pub(crate) unsafe fn chansend_unless_closed(c: &Hchan, ep: *mut u8) -> bool {
+#[track_caller]
+pub(crate) unsafe fn chansend_nb(c: &Hchan, ep: *mut u8, closed_panics: bool) -> bool {
     // SAFETY: forwarded.
-    unsafe { chansend_closed(c, ep, false, false) }
+    unsafe { chansend_closed(c, ep, false, closed_panics) }
 }
 
 /// chansend's body; a send on a closed channel panics if `panics`, else returns

@@ -519,11 +519,11 @@ impl MHeap {
         // (vm.overcommit_memory=2) making it writable is charged against the
         // commit limit, which may refuse the step and take the request: try that.
         let need = bytes.max(PAGE_SIZE).next_multiple_of(PAGE_SIZE);
-        let Some(want) = [want, need]
-            .into_iter()
-            .filter(|&w| w <= want)
-            .find(|&w| self.commit(w))
-        else {
+        let want = if self.commit(want) {
+            want
+        } else if need < want && self.commit(need) {
+            need
+        } else {
             return false;
         };
         let s = self.spanalloc.alloc();

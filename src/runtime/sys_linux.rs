@@ -121,50 +121,21 @@ pub(crate) fn open_flags(path: &core::ffi::CStr, flags: usize) -> isize {
 
 /// Whether path exists (faccessat(AT_FDCWD, path, F_OK)).
 pub(crate) fn exists(path: &core::ffi::CStr) -> bool {
+    access(path, 0)
+}
+
+/// faccessat(AT_FDCWD, path, mode) succeeds: mode is F_OK (0) or an or of R_OK
+/// (4), W_OK (2), X_OK (1).
+pub(crate) fn access(path: &core::ffi::CStr, mode: usize) -> bool {
     // SAFETY: path is NUL-terminated and lives across the call.
     unsafe {
         syscall3(
             Sysno::faccessat as usize,
             -100isize as usize,
             path.as_ptr() as usize,
-            0,
+            mode,
         ) == 0
     }
-}
-
-/// Whether path is a regular file this process may execute (Go's LookPath's
-/// findExecutable: not a directory, and faccessat(X_OK) agrees, which for root
-/// means some execute bit is set).
-pub(crate) fn executable_file(path: &core::ffi::CStr) -> bool {
-    const X_OK: usize = 1;
-    const S_IFMT: u32 = 0o170000;
-    const S_IFREG: u32 = 0o100000;
-    let mut st = [0u64; 18]; // struct stat: 144 bytes
-                             // SAFETY: path is NUL-terminated and lives across the calls; the kernel
-                             // writes one struct stat into st.
-    unsafe {
-        if syscall3(
-            Sysno::faccessat as usize,
-            -100isize as usize,
-            path.as_ptr() as usize,
-            X_OK,
-        ) != 0
-        {
-            return false;
-        }
-        if syscall4(
-            Sysno::newfstatat as usize,
-            -100isize as usize,
-            path.as_ptr() as usize,
-            st.as_mut_ptr() as usize,
-            0,
-        ) != 0
-        {
-            return false;
-        }
-    }
-    // st_mode: the u32 at byte offset 24 (the low half of st[3]).
-    (st[3] as u32) & S_IFMT == S_IFREG
 }
 
 /// close(2).

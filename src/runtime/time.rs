@@ -1493,7 +1493,7 @@ impl BoxTimer {
 unsafe fn send_time(arg: usize, _seq: usize, delay: i64) {
     // SAFETY: the caller's contract.
     let b = unsafe { &*(arg as *const BoxTimer) };
-    // A channel its user closed takes nothing (see chansend_unless_closed).
+    // A channel its user closed takes nothing (see chansend_nb).
     let _ =
         b.c.try_send_unless_closed(Instant::from_nanos(nanotime() - delay));
 }

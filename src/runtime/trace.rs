@@ -845,12 +845,6 @@ pub(crate) fn init_from_env() {
 /// gort::trace::start: stop the world, open path, describe the goroutines that
 /// exist, and record from now on. Runs on a goroutine with no runtime lock held.
 pub(crate) fn start(path: &[u8]) -> Result<(), isize> {
-    // Inside gort::blocking: leave the system call (stopping the world needs a P).
-    super::proc::with_p(|| start_with_p(path))
-}
-
-/// start, on a goroutine whose M holds a P.
-fn start_with_p(path: &[u8]) -> Result<(), isize> {
     // One start at a time: two goroutines starting at once both saw no trace
     // yet (FD), both opened a file and wrote a snapshot, and the first file's fd
     // leaked. The loser of this flag, or a start while a trace is written, gets
@@ -858,12 +852,13 @@ fn start_with_p(path: &[u8]) -> Result<(), isize> {
     if STARTING.swap(true, Acquire) {
         return Err(-16); // EBUSY: another start is under way
     }
-    let r = start_alone(path);
+    // Inside gort::blocking: leave the system call (stopping the world needs a P).
+    let r = super::proc::with_p(|| start_alone(path));
     STARTING.store(false, Release);
     r
 }
 
-/// Set by the start under way (see start_with_p).
+/// Set by the start under way (see start).
 static STARTING: AtomicBool = AtomicBool::new(false);
 
 /// start, alone (STARTING held), on a goroutine whose M holds a P.
