@@ -2520,6 +2520,21 @@ pub(crate) unsafe fn goready(gp: *mut G) {
 /// # Safety
 /// As goready.
 unsafe fn ready(gp: *mut G, next: bool) {
+    // SAFETY: forwarded contract.
+    unsafe { ready_nowake(gp, next) };
+    wakep();
+    preempt_check();
+}
+
+/// ready's first half: make gp runnable on the current P, without waking an idle
+/// P. For a caller readying a batch (the timers): it calls wakep once after the
+/// batch, which loses nothing, as until then the Gs sit on the queue of a running
+/// P, which runs them itself if no other M comes. (Go's ready calls wakep, and so
+/// pays its StoreLoad barrier, once per G.)
+///
+/// # Safety
+/// As goready; on g0 (which is never preempted: no preempt_check is owed).
+pub(crate) unsafe fn ready_nowake(gp: *mut G, next: bool) {
     {
         // Pinned: runqput needs the P to stay ours.
         let mp = acquirem();
@@ -2545,8 +2560,6 @@ unsafe fn ready(gp: *mut G, next: bool) {
             unsafe { runqput(&*pp, gp, next) };
         }
     }
-    wakep();
-    preempt_check();
 }
 
 /// gosched yields the processor, allowing other goroutines to run. The current

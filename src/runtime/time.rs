@@ -82,8 +82,8 @@
 //! the goroutine is off its stack and waiting, so the firing cannot race with the
 //! park and needs no handshake; a commit must not allocate, so on a full heap it
 //! refuses and the sleeper grows the heap and parks again. A wake-up then touches
-//! the entry and the goroutine, nothing on its stack, and `Queue::warm_next`
-//! prefetches what the next wake-ups touch.
+//! the entry and the goroutine, nothing on its stack; `Queue::warm_next` and
+//! `Fire::fire` prefetch what the next wake-ups touch.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -97,9 +97,10 @@ use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicUsize};
 use core::time::Duration;
 
 use crate::chan::Chan;
+use crate::runtime::asm_amd64::prefetch;
 use crate::runtime::lock_futex::Mutex;
 use crate::runtime::lockrank::LockRank;
-use crate::runtime::proc::{acquirem, gopark, goready, wake_timer_sleeper};
+use crate::runtime::proc::{acquirem, gopark, ready_nowake, wake_timer_sleeper, wakep};
 use crate::runtime::runtime2::{WaitReason, G, P, RUNQ_SIZE};
 use crate::runtime::vdso_linux::nanotime;
 use crate::time::Instant;
@@ -484,29 +485,17 @@ impl Queue {
         }
     }
 
-    /// Warm the caches for the sleepers next in the run. Sleeps of one duration
-    /// fire in the run's order, about one per scheduling round, and each goroutine
-    /// readied runs next (from runnext), so this is what the next rounds touch
-    /// first: the stack lines the next sleeper resumes on, and the Gs of the two
-    /// after it (the next round reads the saved SP of the first from its G). A
-    /// wake-up was otherwise mostly a wait on those lines: 10,000 sleepers' Gs and
-    /// stacks are not in the cache, and their pages not in the TLB. Called under
-    /// the heap's lock, which orders the read of a parked G's saved SP after its
-    /// park.
+    /// Warm the caches for the sleepers next in the run: the Gs (their first 128
+    /// bytes, the switch path's fields) of the two entries the next fired batch
+    /// starts with. Sleeps of one duration fire in the run's order, and 10,000
+    /// sleepers' Gs and stacks are not in the cache, nor their pages in the TLB: a
+    /// wake-up was mostly a wait on those lines. Prefetches only, no loads: a
+    /// parked G's saved SP (where its stack lines are) is read when its entry
+    /// fires, with the G's line by then in the cache (Fire::fire). Called when a
+    /// batch has been taken, under the heap's lock.
     #[inline(always)]
     fn warm_next(&self) {
-        use crate::runtime::asm_amd64::prefetch;
-        if let Some(gp) = self.run.front().and_then(|e| e.sleeper()) {
-            // SAFETY: a sleeper in the heap is parked (Gs are never freed): its saved
-            // context stays as mcall left it until its entry is taken, which needs
-            // the lock we hold.
-            let sp = unsafe { (*gp).sched.sp };
-            // The frames it returns through: gopark's, time_sleep's, the caller's.
-            prefetch(sp);
-            prefetch(sp + 64);
-            prefetch(sp + 128);
-        }
-        for k in 1..3 {
+        for k in 0..2 {
             if let Some(gp) = self.run.get(k).and_then(|e| e.sleeper()) {
                 // The switch path's fields: G's first 128 bytes, two or three lines.
                 prefetch(gp.addr());
@@ -704,9 +693,19 @@ impl Timers {
         // is an xchg, which waits for every store before it to reach the cache.
         // Skipping an unchanged value loses nothing: readers see the same when.
         // Relaxed load: min_when_heap is written only under lock, which we hold.
-        if self.min_when_heap.load(Relaxed) != min {
-            // SeqCst: as wake_time.
+        let old = self.min_when_heap.load(Relaxed);
+        if old == min {
+            return;
+        }
+        if min != 0 && (old == 0 || min < old) {
+            // Earlier (0 is "none"): SeqCst, the timer sleeper's handshake (see
+            // wake_time): this store, then the caller's look at the sleeper.
             self.min_when_heap.store(min, SeqCst);
+        } else {
+            // Later (a pop, every fired timer): Relaxed. A reader that still sees
+            // the earlier when only looks too soon, and finds under our lock, whose
+            // unlock publishes this store, that nothing is due.
+            self.min_when_heap.store(min, Relaxed);
         }
     }
 
@@ -896,12 +895,25 @@ impl Timers {
             if n == 0 {
                 break;
             }
+            // SAFETY: lock held.
+            unsafe { self.q() }.warm_next();
             self.lock.unlock();
             ran = true;
-            for f in &batch[..n] {
+            let mut owe_wakep = false;
+            for i in 0..n {
+                // The G two entries on (fire reads its saved SP).
+                if i + 2 < n {
+                    // SAFETY: the first n were written just above.
+                    if let Fire::Ready(gp) = unsafe { batch[i + 2].assume_init_ref() } {
+                        prefetch(gp.addr());
+                    }
+                }
                 // SAFETY: the first n were written just above, and each is read
                 // (fired) once; take_due made them and no lock is held.
-                unsafe { f.assume_init_read().fire() };
+                owe_wakep |= unsafe { batch[i].assume_init_read().fire() };
+            }
+            if owe_wakep {
+                wakep();
             }
             budget -= n;
             if n < lim || budget == 0 {
@@ -935,8 +947,6 @@ impl Timers {
             if let Some(gp) = top.sleeper() {
                 // SAFETY: lock held; the earliest entry is gp's.
                 unsafe { self.delete_first(in_run) };
-                // SAFETY: lock held.
-                unsafe { self.q() }.warm_next();
                 return Some(Fire::Ready(gp));
             }
             // SAFETY: heaped timers are live (see clean_head).
@@ -1103,19 +1113,35 @@ enum Fire {
 }
 
 impl Fire {
-    /// Fire the entry.
+    /// Fire the entry. Returns true if it readied a goroutine without waking an
+    /// idle P: the caller owes a wakep (one for its whole batch).
     ///
     /// # Safety
     /// Made by take_due and fired once, on g0 of an M holding a P, with no runtime
     /// lock held.
     #[inline(always)]
-    unsafe fn fire(self) {
+    unsafe fn fire(self) -> bool {
         match self {
-            // SAFETY: a sleep's goroutine is parked until its entry fires, and only
-            // the taker of the entry (us) readies it.
-            Fire::Ready(gp) => unsafe { goready(gp) },
-            // SAFETY: forwarded.
-            Fire::Run(r) => unsafe { r.run() },
+            Fire::Ready(gp) => {
+                // SAFETY: gp is parked (Gs are never freed): its saved context stays
+                // as mcall left it until we ready it (our take of its entry, under
+                // the heap's lock, came after the park that filed it).
+                let sp = unsafe { (*gp).sched.sp };
+                // The frames it resumes on (gopark's, time_sleep's, its caller's),
+                // fetched while the batch is readied and the first ones run.
+                prefetch(sp);
+                prefetch(sp + 64);
+                prefetch(sp + 128);
+                // SAFETY: a sleep's goroutine is parked until its entry fires, and
+                // only the taker of the entry (us) readies it; we are on g0.
+                unsafe { ready_nowake(gp, true) };
+                true
+            }
+            Fire::Run(r) => {
+                // SAFETY: forwarded.
+                unsafe { r.run() };
+                false
+            }
         }
     }
 }
