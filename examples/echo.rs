@@ -6,7 +6,8 @@
 //! - `self N SIZE`: serve in-process and run N client goroutines at once, each
 //!   sending SIZE bytes in pieces and reading them back; every byte is checked.
 //! - `errors`: refused connections, an address in use, malformed addresses, a
-//!   half-close, a close from another goroutine, a slow reader of 16 MiB.
+//!   half-close, a close from another goroutine, a close that releases the
+//!   descriptor while the object lives on, a slow reader of 16 MiB.
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
 //! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
@@ -14,6 +15,10 @@
 //! - `reset-accept`: a client that connects and resets (SO_LINGER 0) before the
 //!   server accepts: accept still returns the connection with its peer's address,
 //!   and the listener goes on serving.
+//! - `close-race N`: N times, a reader and a writer on one end of a connection
+//!   race a close from a third goroutine (and the peer keeps sending): each
+//!   operation ends with data or "use of closed network connection", never end of
+//!   file or another error, and every descriptor is released (`close_race.*`).
 //! - `handoff MS`: for MS ms, a goroutine writes one byte and exits while the main
 //!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
 //!   as the byte arrives, often while sysmon's network poll holds the reader (a
@@ -109,10 +114,11 @@ fn main() {
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
         "reset-accept" => reset_accept(),
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
+        "close-race" => close_race(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         _ => {
             gort::eprintln!(
                 "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH \
-                 | handoff MS"
+                 | reset-accept | handoff MS | close-race N"
             );
             gort::exit(2);
         }
@@ -185,6 +191,127 @@ fn self_test(n: u64, size: usize) {
     println!("self.accept_errors={}", errors.load(Relaxed));
     println!("self.ms={}", el.as_millis());
     println!("self.threads={}", threads());
+}
+
+fn close_race(n: u32) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    let fds = open_fds();
+    let (mut bad, mut reads_ok, mut writes_ok) = (0u32, 0u32, 0u32);
+    for i in 0..n {
+        let peer = Arc::new(TcpStream::connect(&a).unwrap());
+        let s = Arc::new(l.accept().unwrap().0);
+        // The peer sends now and then, so a read may find data.
+        let p2 = peer.clone();
+        gort::go(move || {
+            let _ = p2.write_all(b"x");
+        });
+        let results = chan::<(bool, alloc::string::String)>(2);
+        for reader in [true, false] {
+            let (s, results) = (s.clone(), results.clone());
+            gort::go(move || {
+                let mut b = [0u8; 8];
+                let r = if reader {
+                    s.read(&mut b)
+                } else {
+                    s.write(b"yy")
+                };
+                results.send((
+                    reader,
+                    match r {
+                        Ok(0) if reader => "eof".into(),
+                        Ok(_) => "ok".into(),
+                        Err(e) => format!("{e}"),
+                    },
+                ));
+            });
+        }
+        // Close at once, or after the goroutines had a moment to start or park.
+        if i % 3 != 0 {
+            gort::gosched();
+        }
+        if i % 3 == 2 {
+            sleep(Duration::from_micros(50));
+        }
+        s.close().unwrap();
+        for _ in 0..2 {
+            let (reader, r) = results.recv().unwrap();
+            match r.as_str() {
+                "ok" if reader => reads_ok += 1,
+                "ok" => writes_ok += 1,
+                "use of closed network connection" => {}
+                other => {
+                    bad += 1;
+                    if bad <= 5 {
+                        println!(
+                            "close_race.example={} {other}",
+                            if reader { "read" } else { "write" }
+                        );
+                    }
+                }
+            }
+        }
+        peer.close().unwrap();
+    }
+    // Every connection's descriptors are released (the objects are all dropped
+    // by now; the count must come back to where it started).
+    println!("close_race.rounds={n}");
+    println!("close_race.bad={bad}");
+    println!("close_race.reads_ok={reads_ok} writes_ok={writes_ok}");
+    println!("close_race.fds_leaked={}", open_fds() as i64 - fds as i64);
+}
+
+/// How many descriptors the process has open.
+fn open_fds() -> usize {
+    gort::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// close releases the descriptor as soon as no operation uses it, while the
+/// object lives on (Go's Close): the port can be bound again, the peer reads end
+/// of file, and every later use fails.
+fn close_releases() {
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let a = l.local_addr().unwrap();
+    let peer = TcpStream::connect(&a).unwrap();
+    let (s, _) = l.accept().unwrap();
+    let done = chan::<alloc::string::String>(1);
+    let (l2, done2) = (l.clone(), done.clone());
+    gort::go(move || {
+        let e = l2
+            .accept()
+            .err()
+            .map(|e| format!("{e}"))
+            .unwrap_or_default();
+        // l2 lives on until the end of this goroutine: the listener's object is
+        // still there when main binds its port again.
+        done2.send(e);
+        sleep(Duration::from_millis(200));
+        drop(l2);
+    });
+    sleep(Duration::from_millis(50));
+    let fds = open_fds();
+    l.close().unwrap();
+    println!("closerel.accept={}", done.recv().unwrap());
+    s.close().unwrap();
+    println!("closerel.fds_freed={}", fds - open_fds());
+    println!("closerel.rebind={}", TcpListener::bind(&a).is_ok());
+    let mut b = [0u8; 4];
+    println!("closerel.peer_read={}", peer.read(&mut b).unwrap());
+    println!(
+        "closerel.addr={}",
+        l.local_addr()
+            .err()
+            .map(|e| format!("{e}"))
+            .unwrap_or_default()
+    );
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ua = u.local_addr().unwrap();
+    u.close().unwrap();
+    println!("closerel.udp_rebind={}", UdpSocket::bind(&ua).is_ok());
+    println!(
+        "closerel.udp_again={}",
+        u.close().err().map(|e| format!("{e}")).unwrap_or_default()
+    );
 }
 
 fn errors() {
@@ -289,6 +416,7 @@ fn errors() {
             .map(|e| format!("{e}"))
             .unwrap_or_default()
     );
+    close_releases();
     // 16 MiB through a slow reader arrives whole.
     let l2 = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
     let a2 = l2.local_addr().unwrap();

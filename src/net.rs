@@ -12,7 +12,9 @@
 //! (share the stream in an `Arc`). Readers are serialised among themselves, and so
 //! are writers (Go's fdMutex), so a `write_all` is never interleaved with another.
 //! [`TcpStream::close`] (or `shutdown`) from any goroutine wakes both: blocked
-//! operations return an error ("use of closed network connection").
+//! operations return an error ("use of closed network connection"). A closed
+//! socket's descriptor is released as soon as no operation uses it, as Go's
+//! Close does, not when the object is dropped.
 //!
 //! Addresses are [`SocketAddr`]s or IP-literal strings (`"127.0.0.1:8080"`,
 //! `"[::1]:0"`); names listed in /etc/hosts resolve (and `localhost` to the
@@ -29,7 +31,7 @@
 
 use alloc::string::String;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use core::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use core::sync::atomic::{AtomicI64, Ordering};
 use core::time::Duration;
 
 use crate::io::{Error, ErrorKind, Result};
@@ -286,10 +288,22 @@ impl RawAddr {
 
 /// A non-blocking descriptor registered with the poller (Go's netFD + poll.FD):
 /// sockets here, pipes and pidfds in gort::process.
+///
+/// # Closing (Go's fdMutex reference count)
+///
+/// Every operation that uses sysfd or pd holds a reference (`incref`, dropped
+/// by its FdRef). `close` sets CLOSED, which makes every later incref fail, wakes
+/// the operations parked on pd (they fail with "use of closed network
+/// connection" and drop their references), and drops a reference of its own. The
+/// last reference dropped after CLOSED releases the descriptor: pd goes back to
+/// the poller's cache and sysfd is closed. So the descriptor (a port, a path) is
+/// free as soon as its operations have left, even while the object lives on,
+/// and no operation can use a descriptor number after it is closed and reused.
 pub(crate) struct NetFd {
     sysfd: i32,
     pd: &'static PollDesc,
-    closed: AtomicBool,
+    /// References held, and whether it is closed.
+    refs: FdRefs,
     /// Serialise readers, and writers (Go's fdMutex read and write locks).
     rlock: Mutex<()>,
     wlock: Mutex<()>,
@@ -315,7 +329,7 @@ impl NetFd {
             Ok(pd) => Ok(NetFd {
                 sysfd: fd,
                 pd,
-                closed: AtomicBool::new(false),
+                refs: FdRefs::new(),
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
                 timeouts: [AtomicI64::new(0), AtomicI64::new(0)],
@@ -327,9 +341,28 @@ impl NetFd {
         }
     }
 
+    /// Take a reference to the descriptor for an operation (fails once closed).
+    fn incref(&self) -> Result<FdRef<'_>> {
+        if self.refs.incref() {
+            Ok(FdRef(self))
+        } else {
+            Err(err_closed())
+        }
+    }
+
+    /// Drop a reference; the last one after close releases the descriptor.
+    fn decref(&self) {
+        if self.refs.decref() {
+            netpoll::poll_close(self.pd);
+            // Never retried (Go: the fd is gone even when close reports EINTR).
+            sys_linux::close(self.sysfd);
+        }
+    }
+
+    /// Whether the descriptor can still be used: not closed, and pd not evicted.
+    /// The caller holds a reference (pd is ours).
     fn check_open(&self) -> Result<()> {
-        // Acquire: pairs with close's Release.
-        if self.closed.load(Ordering::Acquire) || self.pd.is_closing() {
+        if self.refs.closed() || self.pd.is_closing() {
             Err(err_closed())
         } else {
             Ok(())
@@ -361,6 +394,7 @@ impl NetFd {
     /// Returns op's non-negative result or its error. With an absolute deadline
     /// (no per-operation timeout) that has passed, fails before trying, as Go does.
     fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
+        let _r = self.incref()?;
         let mut armed = false;
         loop {
             self.check_open()?;
@@ -385,6 +419,7 @@ impl NetFd {
     /// Set mode's per-operation timeout (None: no timeout; zero is an error, as
     /// std's). Clears an absolute deadline.
     fn set_timeout(&self, mode: u8, d: Option<Duration>) -> Result<()> {
+        let _r = self.incref()?;
         let ns = match d {
             Some(d) if d.is_zero() => {
                 return Err(Error::new_static(
@@ -403,11 +438,13 @@ impl NetFd {
 
     /// Set mode's absolute deadline (None: none; in the past: pending and future
     /// operations fail with "i/o timeout" at once). Clears a per-operation timeout.
-    fn set_deadline(&self, mode: u8, t: Option<Instant>) {
+    fn set_deadline(&self, mode: u8, t: Option<Instant>) -> Result<()> {
+        let _r = self.incref()?;
         // Relaxed: a setting (see timeouts).
         self.timeouts[(mode == MODE_WRITE) as usize].store(0, Ordering::Relaxed);
         let d = t.map_or(0, |t| t.as_nanos().max(1));
         netpoll::set_deadline(self.pd, d, mode);
+        Ok(())
     }
 
     /// The per-operation timeout of mode, as std's read_timeout reports it.
@@ -463,6 +500,7 @@ impl NetFd {
     /// connect, Go's way: EINPROGRESS (or EINTR) means wait for writability, then
     /// read SO_ERROR, and confirm with getpeername.
     fn connect(&self, addr: &RawAddr) -> Result<()> {
+        let _r = self.incref()?;
         let r = sock::connect(self.sysfd, addr.bytes());
         match r {
             0 => return Ok(()),
@@ -499,11 +537,23 @@ impl NetFd {
 
     /// Park until the descriptor is readable (a pidfd: the child exited).
     pub(crate) fn wait_readable(&self) -> Result<()> {
+        let _r = self.incref()?;
         self.check_open()?;
         self.wait(MODE_READ, &mut false)
     }
 
+    /// Run a system call on the descriptor (a negative result is an errno).
+    fn syscall(&self, f: impl FnOnce(i32) -> isize) -> Result<usize> {
+        let _r = self.incref()?;
+        let r = f(self.sysfd);
+        if r < 0 {
+            return Err(Error::from_neg(r));
+        }
+        Ok(r as usize)
+    }
+
     fn addr(&self, peer: bool) -> Result<SocketAddr> {
+        let _r = self.incref()?;
         let mut b = [0u8; 110];
         let mut l = 0u32;
         let r = sock::sockname(self.sysfd, peer, &mut b, &mut l);
@@ -514,39 +564,185 @@ impl NetFd {
     }
 
     fn shutdown(&self, how: Shutdown) -> Result<()> {
-        self.check_open()?;
         let h = match how {
             Shutdown::Read => 0,
             Shutdown::Write => 1,
             Shutdown::Both => 2,
         };
-        let r = sock::shutdown(self.sysfd, h);
-        if r < 0 {
-            return Err(Error::from_neg(r));
-        }
-        Ok(())
+        self.syscall(|fd| sock::shutdown(fd, h)).map(drop)
     }
 
-    /// Close for every user: wake blocked operations (they fail with "use of closed
-    /// network connection") and shut the connection down so the peer sees it. The
-    /// descriptor itself is released when the last owner drops it.
+    /// Close for every user (see "Closing"): operations parked on the descriptor
+    /// wake and fail with "use of closed network connection", later ones fail at
+    /// once, and the descriptor is released when the last operation has left (at
+    /// once if none is running). A second close fails the same way.
     fn close(&self) -> Result<()> {
-        // AcqRel: one closer; later operations (Acquire in check_open) fail.
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if !self.refs.close() {
             return Err(err_closed());
         }
         netpoll::poll_evict(self.pd);
-        let _ = sock::shutdown(self.sysfd, 2);
+        self.decref();
         Ok(())
+    }
+}
+
+#[cfg(not(all(test, loom)))]
+use core::sync::atomic::AtomicU64 as RefsAtomic;
+#[cfg(all(test, loom))]
+use loom::sync::atomic::AtomicU64 as RefsAtomic;
+
+/// Go's fdMutex reference count, without its read and write locks: CLOSED, and
+/// below it the number of references held (see NetFd's "Closing"). Invariant: the
+/// count never goes up once CLOSED is set, so it reaches CLOSED|0 exactly once,
+/// and decref says so to the one thread that must release the descriptor. The
+/// orderings are Relaxed but for decref's AcqRel: every holder's use of the
+/// descriptor happens before its release (modelled by `make loom`).
+struct FdRefs(RefsAtomic);
+
+/// The closed bit of FdRefs.
+const CLOSED: u64 = 1 << 63;
+
+impl FdRefs {
+    fn new() -> FdRefs {
+        FdRefs(RefsAtomic::new(0))
+    }
+
+    /// Take a reference, unless closed (false).
+    fn incref(&self) -> bool {
+        self.add_unless_closed(0)
+    }
+
+    /// Set CLOSED, taking a reference for the closer to drop once it has woken
+    /// the waiters; false if closed already.
+    fn close(&self) -> bool {
+        self.add_unless_closed(CLOSED)
+    }
+
+    /// Add one reference, and set, bits, unless CLOSED is set. Relaxed: the count
+    /// orders nothing on the way up (see decref).
+    fn add_unless_closed(&self, bits: u64) -> bool {
+        let mut old = self.0.load(Ordering::Relaxed);
+        loop {
+            if old & CLOSED != 0 {
+                return false;
+            }
+            match self.0.compare_exchange(
+                old,
+                (old | bits) + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(o) => old = o,
+            }
+        }
+    }
+
+    /// Drop a reference. True for the caller that dropped the last one after
+    /// CLOSED: it must release the descriptor. AcqRel: each holder's use happens
+    /// before its decrement (Release), and the releaser's Acquire sees them all
+    /// (the decrements form one release sequence).
+    fn decref(&self) -> bool {
+        self.0.fetch_sub(1, Ordering::AcqRel) == CLOSED | 1
+    }
+
+    /// Whether close was called. Relaxed: a hint for starting an operation; what
+    /// close publishes reaches a parked operation through its PollDesc.
+    fn closed(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & CLOSED != 0
+    }
+}
+
+/// The reference count's protocol, modelled with loom: an operation racing a
+/// close and the owner's drop. The descriptor is released exactly once, and
+/// never while an operation that took a reference still uses it. Run by `make
+/// loom`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::FdRefs;
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::atomic::Ordering::Relaxed;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// The descriptor: read by users, written by its release (a race loom reports
+    /// unless the release happens after every use).
+    struct Fd {
+        refs: FdRefs,
+        live: UnsafeCell<bool>,
+        releases: AtomicUsize,
+    }
+
+    impl Fd {
+        fn decref(&self) {
+            if self.refs.decref() {
+                self.live.with_mut(|l| {
+                    // SAFETY: the releaser is the last holder (what the model checks).
+                    unsafe { *l = false }
+                });
+                self.releases.fetch_add(1, Relaxed);
+            }
+        }
+
+        fn op(&self) {
+            if self.refs.incref() {
+                // SAFETY: a reference is held (what the model checks).
+                assert!(self.live.with(|l| unsafe { *l }), "used after release");
+                self.decref();
+            }
+        }
+
+        fn close(&self) -> bool {
+            let closed = self.refs.close();
+            if closed {
+                self.decref();
+            }
+            closed
+        }
+    }
+
+    #[test]
+    fn loom_a_closed_fd_is_released_once_after_its_last_use() {
+        loom::model(|| {
+            let fd = Arc::new(Fd {
+                refs: FdRefs::new(),
+                live: UnsafeCell::new(true),
+                releases: AtomicUsize::new(0),
+            });
+            let user = {
+                let fd = fd.clone();
+                thread::spawn(move || fd.op())
+            };
+            let closer = {
+                let fd = fd.clone();
+                thread::spawn(move || fd.close())
+            };
+            fd.op();
+            user.join().unwrap();
+            let closed_by_closer = closer.join().unwrap();
+            // The owner's drop: close unless closed.
+            let closed_by_drop = fd.close();
+            assert!(closed_by_closer != closed_by_drop, "one close succeeds");
+            assert_eq!(fd.releases.load(Relaxed), 1, "released exactly once");
+        });
+    }
+}
+
+/// A reference to a NetFd's descriptor, held by an operation (see "Closing").
+struct FdRef<'a>(&'a NetFd);
+
+impl Drop for FdRef<'_> {
+    fn drop(&mut self) {
+        self.0.decref();
     }
 }
 
 impl Drop for NetFd {
     fn drop(&mut self) {
-        netpoll::poll_evict(self.pd);
-        netpoll::poll_close(self.pd);
-        // Never retried (Go: the fd is gone even when close reports EINTR).
-        sys_linux::close(self.sysfd);
+        // Unless closed already (and so released: no reference outlives &mut
+        // self), close releases it now.
+        let _ = self.close();
     }
 }
 
@@ -623,6 +819,7 @@ impl TcpListener {
     /// listener stays usable.
     pub fn accept(&self) -> Result<(TcpStream, SocketAddr)> {
         let (fd, peer) = accept(&self.fd)?;
+        // The new descriptor is ours alone: no reference needed.
         sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
         let peer = RawAddr::to_socket_addr(peer.bytes())?;
         Ok((TcpStream { fd }, peer))
@@ -633,7 +830,9 @@ impl TcpListener {
         self.fd.addr(false)
     }
 
-    /// Stop listening: a goroutine blocked in accept returns an error.
+    /// Stop listening: a goroutine blocked in accept returns an error, and the
+    /// port is free once no operation uses the listener (see
+    /// [`TcpStream::close`]).
     pub fn close(&self) -> Result<()> {
         self.fd.close()
     }
@@ -702,8 +901,11 @@ impl TcpStream {
         self.fd.shutdown(how)
     }
 
-    /// Close the connection for every user: blocked reads and writes return an
-    /// error, and the peer sees the connection end.
+    /// Close the connection for every user (Go's Close): blocked and later reads
+    /// and writes fail with "use of closed network connection", and the
+    /// descriptor is released as soon as no operation uses it, even while this
+    /// object lives on (the peer sees the connection end). A second close fails
+    /// the same way.
     pub fn close(&self) -> Result<()> {
         self.fd.close()
     }
@@ -720,11 +922,9 @@ impl TcpStream {
 
     /// Set TCP_NODELAY (on by default, as in Go).
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
-        let r = sock::setsockopt_int(self.fd.sysfd, IPPROTO_TCP, TCP_NODELAY, on as i32);
-        if r < 0 {
-            return Err(Error::from_neg(r));
-        }
-        Ok(())
+        self.fd
+            .syscall(|fd| sock::setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, on as i32))
+            .map(drop)
     }
 }
 
@@ -764,11 +964,7 @@ impl UdpSocket {
     /// Fix the peer for send and recv.
     pub fn connect<A: ToSocketAddr + ?Sized>(&self, addr: &A) -> Result<()> {
         let a = RawAddr::from_socket_addr(&addr.to_socket_addr()?);
-        let r = sock::connect(self.fd.sysfd, a.bytes());
-        if r < 0 {
-            return Err(Error::from_neg(r));
-        }
-        Ok(())
+        self.fd.syscall(|fd| sock::connect(fd, a.bytes())).map(drop)
     }
 
     /// Send one datagram to the connected peer.
@@ -865,13 +1061,11 @@ macro_rules! deadlines {
             /// `TimedOut` ("i/o timeout") after d (None: wait for ever). A zero
             /// duration is an `InvalidInput` error, as std's.
             pub fn set_read_timeout(&self, d: Option<Duration>) -> Result<()> {
-                self.fd.check_open()?;
                 self.fd.set_timeout(MODE_READ, d)
             }
 
             /// As [`set_read_timeout`](Self::set_read_timeout), for writes.
             pub fn set_write_timeout(&self, d: Option<Duration>) -> Result<()> {
-                self.fd.check_open()?;
                 self.fd.set_timeout(MODE_WRITE, d)
             }
 
@@ -889,16 +1083,12 @@ macro_rules! deadlines {
             /// from instant t on, including one already waiting (a deadline in the
             /// past wakes it at once). None removes the deadline.
             pub fn set_read_deadline(&self, t: Option<Instant>) -> Result<()> {
-                self.fd.check_open()?;
-                self.fd.set_deadline(MODE_READ, t);
-                Ok(())
+                self.fd.set_deadline(MODE_READ, t)
             }
 
             /// Go's SetWriteDeadline (see [`set_read_deadline`](Self::set_read_deadline)).
             pub fn set_write_deadline(&self, t: Option<Instant>) -> Result<()> {
-                self.fd.check_open()?;
-                self.fd.set_deadline(MODE_WRITE, t);
-                Ok(())
+                self.fd.set_deadline(MODE_WRITE, t)
             }
 
             /// Go's SetDeadline: both the read and the write deadline.

@@ -84,6 +84,16 @@ fn errors_close_half_close_and_slow_readers() {
             .stdout
             .contains("close.write:use of closed network connection\n"));
         assert_eq!(r.get("close.after"), "use of closed network connection");
+        // close releases the descriptors (listener and accepted stream) at once,
+        // while the objects live on.
+        let closed = "use of closed network connection";
+        assert_eq!(r.get("closerel.accept"), closed, "{mode:?}");
+        assert_eq!(r.get("closerel.fds_freed"), "2", "{mode:?}");
+        assert_eq!(r.get("closerel.rebind"), "true", "{mode:?}");
+        assert_eq!(r.get("closerel.peer_read"), "0", "{mode:?}");
+        assert_eq!(r.get("closerel.addr"), closed);
+        assert_eq!(r.get("closerel.udp_rebind"), "true", "{mode:?}");
+        assert_eq!(r.get("closerel.udp_again"), closed);
         assert_eq!(r.get("slow.bytes"), "16777216", "{mode:?}");
         assert_eq!(r.get("slow.intact"), "true", "{mode:?}");
     }
@@ -134,6 +144,21 @@ fn udp_and_unix_sockets_round_trip() {
         assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
         assert_eq!(r.get("unix.debug"), "true", "{mode:?}");
     }
+}
+
+/// close releases the descriptor once the operations using it have left (a
+/// reference count, Go's fdMutex): a reader and a writer racing a close from a
+/// third goroutine end with data or "use of closed network connection" (never end
+/// of file, a bad descriptor or a crash), and no descriptor leaks.
+#[test]
+fn a_close_racing_reads_and_writes_fails_them_cleanly_and_leaks_nothing() {
+    each("echo", &["close-race", "2000"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("close_race.rounds"), "2000", "{ctx}");
+        assert_eq!(r.get("close_race.bad"), "0", "{ctx}: {}", r.stdout);
+        assert_eq!(r.get("close_race.fds_leaked"), "0", "{ctx}");
+    });
 }
 
 /// A client that connects and resets before the server accepts (a health check,
