@@ -7,7 +7,8 @@
 //!   sending SIZE bytes in pieces and reading them back; every byte is checked.
 //! - `errors`: refused connections, an address in use, malformed addresses, a
 //!   half-close, a close from another goroutine, a close that releases the
-//!   descriptor while the object lives on, a slow reader of 16 MiB.
+//!   descriptor while the object lives on, several addresses tried in turn, a
+//!   slow reader of 16 MiB.
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
 //! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
@@ -261,6 +262,33 @@ fn close_race(n: u32) {
     println!("close_race.fds_leaked={}", open_fds() as i64 - fds as i64);
 }
 
+/// connect and bind given several addresses try each in turn (a name /etc/hosts
+/// lists more than once goes the same way).
+fn several_addrs() {
+    use gort::net::SocketAddr;
+    // Two ports nothing listens on, and one that does.
+    let closed: Vec<SocketAddr> = (0..2)
+        .map(|_| {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        })
+        .collect();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let good = l.local_addr().unwrap();
+    let s = TcpStream::connect(&[closed[0], good][..]).unwrap();
+    println!("several.connect_second={}", s.peer_addr().unwrap() == good);
+    let e = TcpStream::connect(&closed[..]).err().unwrap();
+    println!("several.all_refused={:?}", e.kind());
+    let e = TcpStream::connect(&[][..]).err().unwrap();
+    println!("several.none={:?} {e}", e.kind());
+    // bind: the first address is in use, the second is free.
+    let b = TcpListener::bind(&[good, closed[1]][..]).unwrap();
+    println!(
+        "several.bind_second={}",
+        b.local_addr().unwrap() == closed[1]
+    );
+}
+
 /// How many descriptors the process has open.
 fn open_fds() -> usize {
     gort::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -417,6 +445,7 @@ fn errors() {
             .unwrap_or_default()
     );
     close_releases();
+    several_addrs();
     // 16 MiB through a slow reader arrives whole.
     let l2 = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
     let a2 = l2.local_addr().unwrap();

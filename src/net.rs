@@ -30,7 +30,7 @@
 //! connect. A deadline is a timer in the poll descriptor, reset in place.
 
 use alloc::string::String;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI64, Ordering};
 use core::time::Duration;
 
@@ -42,6 +42,8 @@ use crate::sync::Mutex;
 use crate::time::Instant;
 
 pub use core::net;
+/// std::net's address types (core's), under std's paths.
+pub use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 /// A descriptor registered with the poller, for gort::process's pipes and pidfds.
 pub(crate) type PollFd = NetFd;
@@ -86,11 +88,49 @@ pub enum Shutdown {
     Both,
 }
 
-/// Something that names one socket address: a [`SocketAddr`], an `(IpAddr, u16)`,
-/// or a string (`"127.0.0.1:80"`, `"[::1]:0"`, `"localhost:8080"`).
+/// Something that names a socket address: a [`SocketAddr`], an `(IpAddr, u16)`,
+/// a string (`"127.0.0.1:80"`, `"[::1]:0"`, `"localhost:8080"`), or a slice of
+/// addresses. A name may stand for several addresses (every line of /etc/hosts
+/// that lists it): `connect` tries each in turn, as Go's Dial and std's connect do,
+/// and `bind` too, as std's does.
 pub trait ToSocketAddr {
-    /// The address, or an `InvalidInput` error naming what could not be parsed.
+    /// The address (the first, if there are several), or an `InvalidInput` error
+    /// naming what could not be parsed.
     fn to_socket_addr(&self) -> Result<SocketAddr>;
+
+    /// Every address, in order (at least one, or the error of to_socket_addr).
+    fn to_socket_addrs(&self) -> Result<Vec<SocketAddr>> {
+        Ok(alloc::vec![self.to_socket_addr()?])
+    }
+}
+
+impl ToSocketAddr for [SocketAddr] {
+    fn to_socket_addr(&self) -> Result<SocketAddr> {
+        self.first()
+            .copied()
+            .ok_or_else(|| Error::new_static(ErrorKind::InvalidInput, "no socket address given"))
+    }
+
+    fn to_socket_addrs(&self) -> Result<Vec<SocketAddr>> {
+        self.to_socket_addr()?;
+        Ok(self.to_vec())
+    }
+}
+
+/// Run f on each address in turn until one succeeds (Go's dialSerial); if none
+/// does, the first address's error, as Go returns.
+fn each_addr<T>(addrs: &[SocketAddr], mut f: impl FnMut(&SocketAddr) -> Result<T>) -> Result<T> {
+    let mut first = None;
+    for a in addrs {
+        match f(a) {
+            Ok(t) => return Ok(t),
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    Err(first
+        .unwrap_or_else(|| Error::new_static(ErrorKind::InvalidInput, "no socket address given")))
 }
 
 impl ToSocketAddr for SocketAddr {
@@ -125,24 +165,29 @@ impl ToSocketAddr for (Ipv4Addr, u16) {
 
 impl ToSocketAddr for str {
     fn to_socket_addr(&self) -> Result<SocketAddr> {
+        Ok(self.to_socket_addrs()?[0])
+    }
+
+    fn to_socket_addrs(&self) -> Result<Vec<SocketAddr>> {
         if let Ok(a) = self.parse::<SocketAddr>() {
-            return Ok(a);
+            return Ok(alloc::vec![a]);
         }
         if let Some((host, port)) = self.rsplit_once(':') {
             if let Ok(port) = port.parse::<u16>() {
+                let one = |ip: IpAddr| Ok(alloc::vec![SocketAddr::new(ip, port)]);
                 if host.is_empty() {
-                    return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+                    return one(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
                 }
-                if let Some(ip) = lookup_hosts(host) {
-                    return Ok(SocketAddr::new(ip, port));
+                let ips = lookup_hosts(host);
+                if !ips.is_empty() {
+                    return Ok(ips
+                        .into_iter()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .collect());
                 }
                 match host {
-                    "localhost" => {
-                        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
-                    }
-                    "ip6-localhost" => {
-                        return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
-                    }
+                    "localhost" => return one(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                    "ip6-localhost" => return one(IpAddr::V6(Ipv6Addr::LOCALHOST)),
                     _ => {}
                 }
             }
@@ -155,11 +200,11 @@ impl ToSocketAddr for str {
     }
 }
 
-/// The address /etc/hosts gives name (Go's lookupStaticHost: the first line that
-/// lists it, names compared without case), or None. Reads the file each time (it
-/// is small; Go caches it for 5 s). Runs on a goroutine; the read is a system call
-/// for the scheduler.
-fn lookup_hosts(name: &str) -> Option<IpAddr> {
+/// The addresses /etc/hosts gives name, in the file's order (Go's
+/// lookupStaticHost: every line that lists it, names compared without case, each
+/// address once). Reads the file each time (it is small; Go caches it for 5 s).
+/// Runs on a goroutine; the read is a system call for the scheduler.
+fn lookup_hosts(name: &str) -> Vec<IpAddr> {
     let mut buf = alloc::vec![0u8; 64 << 10];
     let entered = crate::runtime::proc::entersyscall();
     let fd = sys_linux::open_rdonly(c"/etc/hosts");
@@ -175,29 +220,42 @@ fn lookup_hosts(name: &str) -> Option<IpAddr> {
         sys_linux::close(fd as i32);
     }
     crate::runtime::proc::exitsyscall(entered);
-    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    hosts_lookup(core::str::from_utf8(&buf[..len]).unwrap_or(""), name)
+}
+
+/// lookup_hosts on the text of a hosts file.
+fn hosts_lookup(text: &str, name: &str) -> Vec<IpAddr> {
+    let mut ips = Vec::new();
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("");
         let mut f = line.split_ascii_whitespace();
         let Some(ip) = f.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
             continue;
         };
-        if f.any(|h| h.eq_ignore_ascii_case(name)) {
-            return Some(ip);
+        if f.any(|h| h.eq_ignore_ascii_case(name)) && !ips.contains(&ip) {
+            ips.push(ip);
         }
     }
-    None
+    ips
 }
 
 impl ToSocketAddr for &str {
     fn to_socket_addr(&self) -> Result<SocketAddr> {
         (**self).to_socket_addr()
     }
+
+    fn to_socket_addrs(&self) -> Result<Vec<SocketAddr>> {
+        (**self).to_socket_addrs()
+    }
 }
 
 impl ToSocketAddr for String {
     fn to_socket_addr(&self) -> Result<SocketAddr> {
         self.as_str().to_socket_addr()
+    }
+
+    fn to_socket_addrs(&self) -> Result<Vec<SocketAddr>> {
+        self.as_str().to_socket_addrs()
     }
 }
 
@@ -807,11 +865,13 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Listen on addr (port 0: any free port, see [`local_addr`](Self::local_addr)).
+    /// Listen on addr (port 0: any free port, see [`local_addr`](Self::local_addr));
+    /// of several addresses, the first that can be bound.
     pub fn bind<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<TcpListener> {
-        let a = addr.to_socket_addr()?;
-        let fd = bind_listen(domain_of(&a), &RawAddr::from_socket_addr(&a), true)?;
-        Ok(TcpListener { fd })
+        each_addr(&addr.to_socket_addrs()?, |a| {
+            let fd = bind_listen(domain_of(a), &RawAddr::from_socket_addr(a), true)?;
+            Ok(TcpListener { fd })
+        })
     }
 
     /// Wait for the next connection (parking the goroutine) and return it with the
@@ -846,13 +906,16 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Connect to addr, parking the goroutine until the connection is made or fails
-    /// (`ConnectionRefused` for a closed port).
+    /// (`ConnectionRefused` for a closed port). Of several addresses (a name that
+    /// /etc/hosts lists more than once, a slice), each is tried in turn until one
+    /// connects; if none does, the error is the first address's, as Go's Dial.
     pub fn connect<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<TcpStream> {
-        let a = addr.to_socket_addr()?;
-        let fd = NetFd::socket(domain_of(&a), SOCK_STREAM)?;
-        fd.connect(&RawAddr::from_socket_addr(&a))?;
-        sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
-        Ok(TcpStream { fd })
+        each_addr(&addr.to_socket_addrs()?, |a| {
+            let fd = NetFd::socket(domain_of(a), SOCK_STREAM)?;
+            fd.connect(&RawAddr::from_socket_addr(a))?;
+            sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
+            Ok(TcpStream { fd })
+        })
     }
 
     /// Connect to addr, giving up with `TimedOut` after timeout (std's
@@ -934,11 +997,12 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// A socket bound to addr.
+    /// A socket bound to addr (of several addresses, the first that can be bound).
     pub fn bind<A: ToSocketAddr + ?Sized>(addr: &A) -> Result<UdpSocket> {
-        let a = addr.to_socket_addr()?;
-        let fd = bind_listen(domain_of(&a), &RawAddr::from_socket_addr(&a), false)?;
-        Ok(UdpSocket { fd })
+        each_addr(&addr.to_socket_addrs()?, |a| {
+            let fd = bind_listen(domain_of(a), &RawAddr::from_socket_addr(a), false)?;
+            Ok(UdpSocket { fd })
+        })
     }
 
     /// Send one datagram to addr.
@@ -1121,3 +1185,31 @@ macro_rules! debug_fd {
 }
 
 debug_fd!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);
+
+#[cfg(test)]
+mod tests {
+    use super::hosts_lookup;
+    use core::net::IpAddr;
+
+    fn ips(v: &[&str]) -> alloc::vec::Vec<IpAddr> {
+        v.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    /// Every line that lists a name gives an address, in the file's order, each
+    /// once; names compare without case; comments and malformed lines are skipped.
+    #[test]
+    fn hosts_lookup_gives_every_address_of_a_name_in_order() {
+        let text = "# comment 10.0.0.1 web\n\
+                    127.0.0.1 localhost\n\
+                    ::1 localhost ip6-localhost # ::2 localhost\n\
+                    not-an-ip localhost\n\
+                    10.0.0.2 Web db\n\
+                    10.0.0.3 web\n\
+                    10.0.0.2 web\n";
+        assert_eq!(hosts_lookup(text, "localhost"), ips(&["127.0.0.1", "::1"]));
+        assert_eq!(hosts_lookup(text, "WEB"), ips(&["10.0.0.2", "10.0.0.3"]));
+        assert_eq!(hosts_lookup(text, "db"), ips(&["10.0.0.2"]));
+        assert!(hosts_lookup(text, "comment").is_empty());
+        assert!(hosts_lookup(text, "nosuch").is_empty());
+    }
+}

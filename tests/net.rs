@@ -94,6 +94,14 @@ fn errors_close_half_close_and_slow_readers() {
         assert_eq!(r.get("closerel.addr"), closed);
         assert_eq!(r.get("closerel.udp_rebind"), "true", "{mode:?}");
         assert_eq!(r.get("closerel.udp_again"), closed);
+        // Several addresses: each is tried in turn.
+        assert_eq!(r.get("several.connect_second"), "true", "{mode:?}");
+        assert_eq!(r.get("several.all_refused"), "ConnectionRefused");
+        assert_eq!(
+            r.get("several.none"),
+            "InvalidInput no socket address given"
+        );
+        assert_eq!(r.get("several.bind_second"), "true", "{mode:?}");
         assert_eq!(r.get("slow.bytes"), "16777216", "{mode:?}");
         assert_eq!(r.get("slow.intact"), "true", "{mode:?}");
     }
