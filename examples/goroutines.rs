@@ -8,6 +8,9 @@
 //! own P and spins, never blocking, until all 64 have run; with GOMAXPROCS >= 2 an
 //! idle P must steal them (`spin.done=64`, and `steals` above 0). Skipped (0) at
 //! GOMAXPROCS=1.
+//!
+//! Last, goroutines whose closures are too large (or too aligned) to be stored
+//! inline in the G: `big.sum` must equal `big.want`.
 #![no_std]
 #![no_main]
 
@@ -64,4 +67,33 @@ fn main() {
     }
     gort::println!("spin.done={}", done.load(Relaxed));
     gort::println!("steals={}", gort::debug::unstable::steals());
+    big_closures();
+}
+
+/// A closure too large for a G's inline buffer (96 bytes) or aligned past 16 is
+/// boxed: `go` takes any closure (such closures once failed to compile).
+fn big_closures() {
+    #[repr(align(64))]
+    struct Aligned(u64);
+    let sum = Arc::new(AtomicU64::new(0));
+    let wg = Arc::new(WaitGroup::new());
+    wg.add(200);
+    for i in 0..100u64 {
+        let big = [i; 40]; // 320 bytes
+        let (s1, w1) = (sum.clone(), wg.clone());
+        gort::go(move || {
+            s1.fetch_add(big.iter().sum::<u64>(), Relaxed);
+            w1.done();
+        });
+        let a = Aligned(i);
+        let (s2, w2) = (sum.clone(), wg.clone());
+        gort::go_with_stack(64 << 10, move || {
+            assert_eq!((&raw const a).addr() % 64, 0);
+            s2.fetch_add(a.0, Relaxed);
+            w2.done();
+        });
+    }
+    wg.wait();
+    gort::println!("big.sum={}", sum.load(Relaxed));
+    gort::println!("big.want={}", 41 * 99 * 100 / 2);
 }

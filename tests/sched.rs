@@ -15,6 +15,7 @@ fn hundred_thousand_goroutines_sum_exactly() {
             assert_eq!(r.get("goroutines"), "100000", "{mode:?} {procs:?}");
             assert_eq!(r.get("sum"), r.get("want"), "{mode:?} {procs:?}");
             assert_eq!(r.get("sum"), "4999950000");
+            assert_eq!(r.get("big.sum"), r.get("big.want"), "{mode:?} {procs:?}");
             if procs == Some("1") {
                 assert_eq!(r.get("gomaxprocs"), "1");
             }

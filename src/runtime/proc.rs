@@ -1401,7 +1401,13 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(
     stacksize: usize,
     at: &'static core::panic::Location<'static>,
 ) -> *mut G {
-    const { assert!(size_of::<F>() <= FNBUF_SIZE && align_of::<F>() <= 16) };
+    // Not a const assert: newproc_stack's branch for a closure too large to fit
+    // instantiates this function too (it never runs: that branch boxes f), and a
+    // const assert would fail to compile every program with such a closure. The
+    // check is constant, so it costs nothing.
+    if size_of::<F>() > FNBUF_SIZE || align_of::<F>() > 16 {
+        throw("newproc1: closure does not fit in fnbuf");
+    }
     // SAFETY: pinned (or on g0) and owning pp: gfget's and galloc's contract.
     let mut newg = unsafe { gfget(pp) };
     if newg.is_null() {
@@ -1413,7 +1419,7 @@ unsafe fn newproc1<F: FnOnce() + Send + 'static>(
     // other thread reads or writes it until runqput publishes it. Gs are not freed.
     let g = unsafe { &mut *newg };
     let fptr = g.fnbuf.0.as_mut_ptr() as *mut F;
-    // SAFETY: fnbuf holds any F up to FNBUF_SIZE bytes aligned to 16 (asserted above);
+    // SAFETY: fnbuf holds any F up to FNBUF_SIZE bytes aligned to 16 (checked above);
     // the old contents were moved out by gostart (or never written), so nothing is
     // overwritten that needs dropping.
     unsafe { ptr::write(fptr, f) };
