@@ -12,7 +12,8 @@
 //! - `idle MS`: a server idle in accept for MS ms: prints the CPU it used.
 //! - `resolve ADDR`: what ADDR resolves to (names from /etc/hosts).
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
-//!   Unix stream's Debug, whose addresses are unnamed).
+//!   Unix stream's Debug, whose addresses are unnamed, and the listener's socket
+//!   file removed when it is closed or dropped).
 //! - `reset-accept`: a client that connects and resets (SO_LINGER 0) before the
 //!   server accepts: accept still returns the connection with its peer's address,
 //!   and the listener goes on serving.
@@ -592,6 +593,15 @@ fn unix(path: &str) {
     println!("unix.intact={}", got == msg);
     // Both ends' addresses are unnamed (2 bytes): Debug must not fail on them.
     println!("unix.debug={}", format!("{s:?}").starts_with("UnixStream"));
+    // Closing the listener removes its socket file (Go's), so the path can be
+    // bound again; so does dropping one.
+    println!("unix.file_while_open={}", gort::fs::exists(path).unwrap());
+    l.close().unwrap();
+    println!("unix.file_after_close={}", gort::fs::exists(path).unwrap());
+    let again = UnixListener::bind(path);
+    println!("unix.rebind={}", again.is_ok());
+    drop(again);
+    println!("unix.file_after_drop={}", gort::fs::exists(path).unwrap());
 }
 
 /// See the file head.

@@ -1052,16 +1052,33 @@ impl UdpSocket {
     }
 }
 
-/// A Unix-domain stream socket listening at a path (std's `UnixListener`).
+/// A Unix-domain stream socket listening at a path (std's `UnixListener`). As
+/// Go's, it removes its socket file when closed or dropped, so the path can be
+/// bound again.
 pub struct UnixListener {
     fd: NetFd,
+    path: String,
+    /// The socket file was removed (once, by close or drop).
+    unlinked: core::sync::atomic::AtomicBool,
 }
 
 impl UnixListener {
     /// Listen at path (which must not exist yet).
     pub fn bind(path: &str) -> Result<UnixListener> {
         let fd = bind_listen(AF_UNIX, &RawAddr::unix(path)?, true)?;
-        Ok(UnixListener { fd })
+        Ok(UnixListener {
+            fd,
+            path: String::from(path),
+            unlinked: core::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Remove the socket file, once (Go's unlinkOnce). Relaxed: the swap alone
+    /// picks the one remover.
+    fn unlink(&self) {
+        if !self.unlinked.swap(true, Ordering::Relaxed) {
+            let _ = crate::fs::remove_file(&self.path);
+        }
     }
 
     /// Wait for the next connection.
@@ -1071,9 +1088,21 @@ impl UnixListener {
         })
     }
 
-    /// Stop listening (see [`TcpListener::close`]).
+    /// Stop listening (see [`TcpListener::close`]) and remove the socket file.
     pub fn close(&self) -> Result<()> {
+        // As Go: the file goes first, then the descriptor.
+        if !self.fd.refs.closed() {
+            self.unlink();
+        }
         self.fd.close()
+    }
+}
+
+impl Drop for UnixListener {
+    fn drop(&mut self) {
+        if !self.fd.refs.closed() {
+            self.unlink();
+        }
     }
 }
 

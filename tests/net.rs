@@ -151,6 +151,10 @@ fn udp_and_unix_sockets_round_trip() {
         r.assert_exit(0);
         assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
         assert_eq!(r.get("unix.debug"), "true", "{mode:?}");
+        assert_eq!(r.get("unix.file_while_open"), "true", "{mode:?}");
+        assert_eq!(r.get("unix.file_after_close"), "false", "{mode:?}");
+        assert_eq!(r.get("unix.rebind"), "true", "{mode:?}");
+        assert_eq!(r.get("unix.file_after_drop"), "false", "{mode:?}");
     }
 }
 
