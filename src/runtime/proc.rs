@@ -1065,27 +1065,48 @@ unsafe fn pidleget() -> *mut P {
         unsafe { (*s).pidle = (*pp).link };
         // Relaxed: as in pidleput.
         ss.npidle.fetch_sub(1, Relaxed);
-        // A P is about to run: sysmon must watch it (sysmon.rs, "deep sleep").
+        // A P is about to run: sysmon must watch it (sysmon.rs, "Deep sleep").
         // SAFETY: sched.lock is held.
-        unsafe { sysmon_wake_locked() };
+        unsafe { sysmon_wake_locked(false) };
     }
     pp
 }
 
-/// If sysmon is in its deep sleep, wake it. Every P that leaves the idle list
-/// (pidleget) and the restarted world (start_the_world) call this, so sysmon never
-/// sleeps while a P runs. Runs on any g; no allocation.
+/// If sysmon is in its deep sleep, wake it: always if `force`, else only if the
+/// sleep would last longer than SYSMON_SLACK_NS (a P that starts running is then
+/// watched within that time anyway). pidleget calls this unforced (a program
+/// whose timers make a P run every millisecond woke sysmon each time: half of its
+/// CPU); start_the_world and a system call forced (entersyscall_sysmon). Runs on
+/// any g; no allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
-pub(crate) unsafe fn sysmon_wake_locked() {
+pub(crate) unsafe fn sysmon_wake_locked(force: bool) {
     let ss = sched_shared();
     ss.lock.assert_held();
     // Relaxed: sysmonwait is written under sched.lock, which we hold.
-    if ss.sysmonwait.load(Relaxed) {
+    if !ss.sysmonwait.load(Relaxed) {
+        return;
+    }
+    // SAFETY: sched.lock (held) protects sysmon_until.
+    let until = unsafe { (*sched()).sysmon_until };
+    if force || until - super::vdso_linux::nanotime() > super::sysmon::SYSMON_SLACK_NS {
         ss.sysmonwait.store(false, Relaxed);
         ss.sysmonnote.wakeup();
     }
+}
+
+/// A goroutine enters a system call while sysmon deep-sleeps (a P started
+/// running without waking it, see sysmon_wake_locked): wake it, so that it can
+/// hand the P off if the call lasts (Go's entersyscall_sysmon). Runs on any g.
+#[cold]
+#[inline(never)]
+fn entersyscall_sysmon() {
+    let s = sched_shared();
+    s.lock.lock();
+    // SAFETY: sched.lock is held.
+    unsafe { sysmon_wake_locked(true) };
+    s.lock.unlock();
 }
 
 /// mput puts mp on the idle M list, then checks for deadlock. Runs on g0; no
@@ -2083,7 +2104,7 @@ unsafe fn take_polled(pp: *mut P, list: netpoll::GList) -> *mut G {
 }
 
 /// The earliest timer across all Ps (0: none). Any thread; no lock.
-fn earliest_timer() -> i64 {
+pub(crate) fn earliest_timer() -> i64 {
     let mut best = 0i64;
     for i in 0..allp_len() {
         // SAFETY: Ps are never freed; wake_time reads atomics. SeqCst: the timer
@@ -2738,6 +2759,10 @@ unsafe fn reentersyscall(gp: *mut G) {
     if sched_shared().gcwaiting.load(Relaxed) {
         entersyscall_gcwait(pp);
     }
+    // Relaxed: a hint, re-checked under sched.lock.
+    if sched_shared().sysmonwait.load(Relaxed) {
+        entersyscall_sysmon();
+    }
 }
 
 /// A stop-the-world is under way: give it our P now rather than make it wait for
@@ -3169,7 +3194,7 @@ pub(crate) fn start_the_world(procs: i32) {
         // sysmon sleeps while the world is stopped; Ps run again.
         s.lock.lock();
         // SAFETY: sched.lock is held.
-        unsafe { sysmon_wake_locked() };
+        unsafe { sysmon_wake_locked(true) };
         s.lock.unlock();
     });
     super::sema::semrelease(&WORLDSEMA);

@@ -663,11 +663,14 @@ pub(crate) struct Schedt {
     pub(crate) stopnote: Note,
     /// sysmon is in its deep sleep on sysmonnote (every P idle, or the world
     /// stopped). Set and cleared under sched.lock; whoever makes a P busy again
-    /// (pidleget, start-the-world) clears it and wakes sysmon. Read without the lock
-    /// as a hint (Relaxed), re-checked under it.
+    /// (pidleget, unless the sleep ends soon anyway; start-the-world; a system
+    /// call) clears it and wakes sysmon (sysmon.rs, "Deep sleep"). Read without
+    /// the lock as a hint (Relaxed), re-checked under it.
     pub(crate) sysmonwait: AtomicBool,
     /// Where sysmon deep-sleeps.
     pub(crate) sysmonnote: Note,
+    /// When sysmon's deep sleep ends (nanotime), while sysmonwait. sched.lock.
+    pub(crate) sysmon_until: i64,
 }
 
 // SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
@@ -700,6 +703,7 @@ impl Schedt {
             stopnote: Note::new(),
             sysmonwait: AtomicBool::new(false),
             sysmonnote: Note::new(),
+            sysmon_until: 0,
         }
     }
 }

@@ -28,10 +28,18 @@
 //! # Deep sleep
 //!
 //! When every P is idle (or the world is stopped) there is nothing to watch: sysmon
-//! sets `sched.sysmonwait` under sched.lock and sleeps on `sched.sysmonnote` (up to
-//! a minute, as Go). Everything that makes a P run again goes through pidleget or
-//! start_the_world, both under sched.lock, and both wake it (`sysmon_wake_locked`),
-//! so an idle program uses no CPU and a busy one is always watched. Before a deep
+//! sets `sched.sysmonwait` under sched.lock and sleeps on `sched.sysmonnote` until
+//! `sched.sysmon_until`: a minute (as Go) with no timer pending, else until the
+//! earliest timer is due, but at least SYSMON_SLACK_NS (1 ms). Everything that
+//! makes a P run again goes through pidleget or start_the_world, both under
+//! sched.lock, and they wake it (`sysmon_wake_locked`): start_the_world always,
+//! pidleget only if the sleep would last past SYSMON_SLACK_NS from now, so a
+//! program whose timers make a P run every millisecond does not pay a thread
+//! wake-up for sysmon each time (that was half of its CPU; Go's pidleget wakes
+//! nobody). A goroutine that enters a system call while sysmon sleeps wakes it
+//! (Go's entersyscall_sysmon), so a long call is handed off as promptly as ever.
+//! So an idle program uses no CPU, and a running P is watched within 1 ms of
+//! starting to run (and after that at sysmon's usual look interval). Before a deep
 //! sleep sysmon stamps the goroutines waiting (`waitsince`, for listings), a walk
 //! over every G, at most once a second: a sleep that follows a recent walk ends
 //! when the next walk is due.
@@ -41,7 +49,8 @@ use core::sync::atomic::Ordering::Relaxed;
 use super::debug::{schedtrace, SCHEDDETAIL, SCHEDTRACE};
 use super::preempt::{preemptall, preemptone, PREEMPT_STORM_US};
 use super::proc::{
-    allp, allp_len, checkdead, gomaxprocs, handoffp, incidlelocked, newm, sched, sched_shared,
+    allp, allp_len, checkdead, earliest_timer, gomaxprocs, handoffp, incidlelocked, newm, sched,
+    sched_shared,
 };
 use super::runq::{globrunq_nonempty, runqempty};
 use super::runtime2::{P, PIDLE, PRUNNING, PSYSCALL};
@@ -53,6 +62,9 @@ const FORCE_PREEMPT_NS: i64 = 10_000_000;
 const DEEP_SLEEP_NS: i64 = 60_000_000_000;
 /// How often sysmon stamps waiting goroutines' waitsince (a walk over every G).
 const STAMP_NS: i64 = 1_000_000_000;
+/// The longest a P that starts running may go without sysmon awake to watch it:
+/// a deep sleep that ends sooner is not cut short (see "Deep sleep").
+pub(crate) const SYSMON_SLACK_NS: i64 = 1_000_000;
 
 /// Ps retaken from system calls (handed off by sysmon). Relaxed statistics counter.
 pub(crate) static RETAKES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
@@ -113,9 +125,18 @@ fn sysmon() {
             } else {
                 deep_ns = laststamp + STAMP_NS - now;
             }
+            // With a timer pending, a P will likely run when it is due: wake then
+            // (but not sooner than SYSMON_SLACK_NS), so that the P that runs it
+            // need not wake us (see sysmon_wake_locked).
+            let next = earliest_timer();
+            if next != 0 {
+                deep_ns = deep_ns.min((next - now).max(SYSMON_SLACK_NS));
+            }
             ss.lock.lock();
             // Relaxed: written under sched.lock, which we hold.
             if ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs() {
+                // SAFETY: sched.lock (held) protects sysmon_until.
+                unsafe { (*sched()).sysmon_until = now + deep_ns };
                 ss.sysmonwait.store(true, Relaxed);
                 ss.lock.unlock();
                 let woken = ss.sysmonnote.sleep_timeout(deep_ns);
