@@ -320,10 +320,13 @@ fn close_releases() {
     sleep(Duration::from_millis(50));
     let fds = open_fds();
     l.close().unwrap();
+    // At once, before the goroutine parked in accept may have run (at one P it
+    // cannot have): close returns once the descriptor is released.
+    let freed = fds - open_fds();
+    println!("closerel.rebind={}", TcpListener::bind(&a).is_ok());
     println!("closerel.accept={}", done.recv().unwrap());
     s.close().unwrap();
-    println!("closerel.fds_freed={}", fds - open_fds());
-    println!("closerel.rebind={}", TcpListener::bind(&a).is_ok());
+    println!("closerel.fds_freed={}+{}", freed, fds - freed - open_fds());
     let mut b = [0u8; 4];
     println!("closerel.peer_read={}", peer.read(&mut b).unwrap());
     println!(
@@ -333,10 +336,20 @@ fn close_releases() {
             .map(|e| format!("{e}"))
             .unwrap_or_default()
     );
-    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // The same for a UDP socket with a goroutine parked in recv_from.
+    let u = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
     let ua = u.local_addr().unwrap();
+    let u2 = u.clone();
+    let got = chan::<bool>(1);
+    let got2 = got.clone();
+    gort::go(move || {
+        let mut b = [0u8; 8];
+        got2.send(u2.recv_from(&mut b).is_err());
+    });
+    sleep(Duration::from_millis(50));
     u.close().unwrap();
     println!("closerel.udp_rebind={}", UdpSocket::bind(&ua).is_ok());
+    println!("closerel.udp_recv_failed={}", got.recv().unwrap());
     println!(
         "closerel.udp_again={}",
         u.close().err().map(|e| format!("{e}")).unwrap_or_default()

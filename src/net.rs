@@ -354,14 +354,17 @@ impl RawAddr {
 /// the operations parked on pd (they fail with "use of closed network
 /// connection" and drop their references), and drops a reference of its own. The
 /// last reference dropped after CLOSED releases the descriptor: pd goes back to
-/// the poller's cache and sysfd is closed. So the descriptor (a port, a path) is
-/// free as soon as its operations have left, even while the object lives on,
-/// and no operation can use a descriptor number after it is closed and reused.
+/// the poller's cache, sysfd is closed, and `csema` is released, which close
+/// waits for (Go's csema). So when close returns the descriptor (a port, a path)
+/// is free, even while the object lives on, and no operation can use a
+/// descriptor number after it is closed and reused.
 pub(crate) struct NetFd {
     sysfd: i32,
     pd: &'static PollDesc,
     /// References held, and whether it is closed.
     refs: FdRefs,
+    /// Released once the descriptor is (see "Closing"); close waits on it.
+    csema: core::sync::atomic::AtomicU32,
     /// Serialise readers, and writers (Go's fdMutex read and write locks).
     rlock: Mutex<()>,
     wlock: Mutex<()>,
@@ -388,6 +391,7 @@ impl NetFd {
                 sysfd: fd,
                 pd,
                 refs: FdRefs::new(),
+                csema: core::sync::atomic::AtomicU32::new(0),
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
                 timeouts: [AtomicI64::new(0), AtomicI64::new(0)],
@@ -408,12 +412,14 @@ impl NetFd {
         }
     }
 
-    /// Drop a reference; the last one after close releases the descriptor.
+    /// Drop a reference; the last one after close releases the descriptor and
+    /// lets close return. Runs on a goroutine.
     fn decref(&self) {
         if self.refs.decref() {
             netpoll::poll_close(self.pd);
             // Never retried (Go: the fd is gone even when close reports EINTR).
             sys_linux::close(self.sysfd);
+            crate::runtime::sema::semrelease(&self.csema);
         }
     }
 
@@ -632,14 +638,18 @@ impl NetFd {
 
     /// Close for every user (see "Closing"): operations parked on the descriptor
     /// wake and fail with "use of closed network connection", later ones fail at
-    /// once, and the descriptor is released when the last operation has left (at
-    /// once if none is running). A second close fails the same way.
+    /// once, and close returns when the last operation has left and the
+    /// descriptor is released (at once if none was running). A second close
+    /// fails the same way. Runs on a goroutine (it may park).
     fn close(&self) -> Result<()> {
         if !self.refs.close() {
             return Err(err_closed());
         }
         netpoll::poll_evict(self.pd);
         self.decref();
+        // The operations woken above may not have run yet (at one P they cannot
+        // until we park): wait for the last of them to release the descriptor.
+        crate::runtime::sema::semacquire(&self.csema);
         Ok(())
     }
 }

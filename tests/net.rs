@@ -84,15 +84,17 @@ fn errors_close_half_close_and_slow_readers() {
             .stdout
             .contains("close.write:use of closed network connection\n"));
         assert_eq!(r.get("close.after"), "use of closed network connection");
-        // close releases the descriptors (listener and accepted stream) at once,
-        // while the objects live on.
+        // close releases the descriptors (listener and accepted stream) before it
+        // returns, while the objects live on, even with a goroutine parked on one
+        // (it has not run yet at one P).
         let closed = "use of closed network connection";
         assert_eq!(r.get("closerel.accept"), closed, "{mode:?}");
-        assert_eq!(r.get("closerel.fds_freed"), "2", "{mode:?}");
+        assert_eq!(r.get("closerel.fds_freed"), "1+1", "{mode:?}");
         assert_eq!(r.get("closerel.rebind"), "true", "{mode:?}");
         assert_eq!(r.get("closerel.peer_read"), "0", "{mode:?}");
         assert_eq!(r.get("closerel.addr"), closed);
         assert_eq!(r.get("closerel.udp_rebind"), "true", "{mode:?}");
+        assert_eq!(r.get("closerel.udp_recv_failed"), "true", "{mode:?}");
         assert_eq!(r.get("closerel.udp_again"), closed);
         // Several addresses: each is tried in turn.
         assert_eq!(r.get("several.connect_second"), "true", "{mode:?}");
