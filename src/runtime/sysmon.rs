@@ -122,6 +122,8 @@ fn sysmon() {
             if now - laststamp >= STAMP_NS {
                 super::traceback::stamp_waiting(now);
                 laststamp = now;
+                // The walk may take a while (a millisecond at 100,000 Gs).
+                now = nanotime();
             } else {
                 deep_ns = laststamp + STAMP_NS - now;
             }
@@ -135,8 +137,9 @@ fn sysmon() {
             ss.lock.lock();
             // Relaxed: written under sched.lock, which we hold.
             if ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs() {
+                // From a fresh clock: sleep_timeout measures deep_ns from its own.
                 // SAFETY: sched.lock (held) protects sysmon_until.
-                unsafe { (*sched()).sysmon_until = now + deep_ns };
+                unsafe { (*sched()).sysmon_until = nanotime() + deep_ns };
                 ss.sysmonwait.store(true, Relaxed);
                 ss.lock.unlock();
                 let woken = ss.sysmonnote.sleep_timeout(deep_ns);
