@@ -11,6 +11,9 @@
 //!   SIGINT/SIGTERM/SIGHUP kill it by that signal).
 //! - `stop`, `reset`: notify SIGINT, take one, print `got interrupt`, then stop
 //!   (or reset) and sleep: the next SIGINT kills.
+//! - `inherited-ign`: SIGTSTP as inherited (the test may start us with it
+//!   ignored): whether it reads as ignored, its disposition while notified and
+//!   after stop, then exit 0 (no `ready` line).
 //! - `ignore`: ignore SIGINT and SIGTERM; a child shell sending itself SIGINT
 //!   survives (ignored signals are inherited); then waits for SIGUSR1 and exits 0.
 //! - `pipe print|eprint|io`: write lines to stdout (stderr) for ever: when the test
@@ -27,11 +30,33 @@ extern crate alloc;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use gort::os::signal::{self, Signal, SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGURG, SIGUSR1};
+use gort::os::signal::{self, Signal, SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGTSTP, SIGURG, SIGUSR1};
 use gort::time::{sleep, Duration};
 use gort::{chan, eprintln, println, select};
 
 gort::main!(main);
+
+/// sig's disposition now: "dfl", "ign" or "handler" (rt_sigaction, read only).
+fn disposition(sig: Signal) -> &'static str {
+    let mut old = [0usize; 4];
+    // SAFETY: rt_sigaction with no new action only writes the old one into `old`,
+    // a kernel sigaction (handler, flags, restorer, mask) of 32 bytes we own.
+    let r = unsafe {
+        syscalls::syscall!(
+            syscalls::Sysno::rt_sigaction,
+            sig.as_raw() as usize,
+            0,
+            old.as_mut_ptr(),
+            8
+        )
+    };
+    match (r, old[0]) {
+        (Err(_), _) => "error",
+        (_, 0) => "dfl",
+        (_, 1) => "ign",
+        _ => "handler",
+    }
+}
 
 fn arg(i: usize) -> &'static str {
     gort::env::args()
@@ -81,6 +106,17 @@ fn main() {
             loop {
                 sleep(Duration::from_millis(10));
             }
+        }
+        "inherited-ign" => {
+            // SIGTSTP as inherited (the test starts us with it ignored, or not):
+            // ignored reports it, and notify then stop gives it back.
+            println!("ignored SIGTSTP={}", signal::ignored(SIGTSTP));
+            let c = chan::<Signal>(1);
+            signal::notify(&c, &[SIGTSTP]);
+            println!("notified SIGTSTP={}", disposition(SIGTSTP));
+            signal::stop(&c);
+            println!("stopped SIGTSTP={}", disposition(SIGTSTP));
+            println!("ignored-after SIGTSTP={}", signal::ignored(SIGTSTP));
         }
         "ignore" => {
             signal::ignore(&[SIGINT, SIGTERM]);

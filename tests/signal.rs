@@ -389,3 +389,53 @@ fn sigpipe_kills_on_stdout_and_stderr_and_is_an_error_elsewhere() {
         assert_eq!(r.stderr, "", "{mode:?} {procs:?}");
     });
 }
+
+/// A job-control signal inherited ignored (SIGTSTP, as a daemon or a shell without
+/// job control starts us) reads as ignored, and notify then stop gives SIG_IGN
+/// back, not SIG_DFL (Go's sigInitIgnored and fwdSig). Inherited default, it stays
+/// the default.
+#[test]
+fn an_inherited_ignored_sigtstp_is_ignored_again_after_stop() {
+    use std::os::unix::process::CommandExt;
+    for &mode in modes() {
+        for inherit_ign in [true, false] {
+            let mut cmd = command(mode, "signals", &["inherited-ign"]);
+            if inherit_ign {
+                // SAFETY: rt_sigaction on the forked child before exec is
+                // async-signal-safe; `act` (a kernel sigaction: handler SIG_IGN,
+                // no flags, no restorer, empty mask) is moved into the closure.
+                unsafe {
+                    let act = [1usize, 0, 0, 0];
+                    cmd.pre_exec(move || {
+                        syscalls::syscall!(
+                            syscalls::Sysno::rt_sigaction,
+                            20, /* SIGTSTP */
+                            act.as_ptr(),
+                            0,
+                            8
+                        )
+                        .map(|_| ())
+                        .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+                    });
+                }
+            }
+            let out = cmd.output().expect("spawn");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let ctx = format!("{mode:?} inherited ignored={inherit_ign}: {text}");
+            assert!(out.status.success(), "{ctx}");
+            let (ign, after) = if inherit_ign {
+                ("true", "ign")
+            } else {
+                ("false", "dfl")
+            };
+            assert_eq!(
+                text,
+                format!(
+                    "ignored SIGTSTP={ign}\nnotified SIGTSTP=handler\nstopped SIGTSTP={after}\n\
+                     ignored-after SIGTSTP={ign}\n"
+                ),
+                "{ctx}"
+            );
+        }
+    }
+}

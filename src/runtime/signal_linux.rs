@@ -216,6 +216,14 @@ fn sigtramp() -> usize {
 pub(crate) fn initsig() {
     for sig in 1..=NSIG as usize {
         let flags = sigflags(sig);
+        if flags & SIG_DEFAULT != 0 && flags & SIG_NOTIFY != 0 && getsig(sig) == SIG_IGN as isize {
+            // A job-control signal the process inherited ignored (a daemon, a shell
+            // without job control): as Go's sigInitIgnored, it reads as ignored,
+            // and stop or reset after a notify give SIG_IGN back, not SIG_DFL.
+            // Relaxed: boot is single-threaded.
+            INHERITED_IGN.fetch_or(sigbit(sig as u32), Relaxed);
+            sigqueue::set_ignored(sig as u32, true);
+        }
         if flags & (SIG_NOTIFY | SIG_PANIC) == 0 || flags & SIG_DEFAULT != 0 {
             continue;
         }
