@@ -11,6 +11,8 @@
 //!   SIGINT/SIGTERM/SIGHUP kill it by that signal).
 //! - `stop`, `reset`: notify SIGINT, take one, print `got interrupt`, then stop
 //!   (or reset) and sleep: the next SIGINT kills.
+//! - `child-mask`: print the `SigBlk` line of a child shell's /proc/self/status (the
+//!   mask it inherited), then exit 0.
 //! - `inherited-ign`: SIGTSTP as inherited (the test may start us with it
 //!   ignored): whether it reads as ignored, its disposition while notified and
 //!   after stop, then exit 0 (no `ready` line).
@@ -32,7 +34,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use gort::os::signal::{self, Signal, SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGTSTP, SIGURG, SIGUSR1};
 use gort::time::{sleep, Duration};
-use gort::{chan, eprintln, println, select};
+use gort::{chan, eprintln, print, println, select};
 
 gort::main!(main);
 
@@ -106,6 +108,16 @@ fn main() {
             loop {
                 sleep(Duration::from_millis(10));
             }
+        }
+        "child-mask" => {
+            // The signal mask a child process starts with: the one we started with
+            // (the test may start us with SIGUSR1 blocked), not the runtime's. (exec:
+            // dash clears the mask of the children it forks.)
+            let out = gort::process::Command::new("sh")
+                .args(["-c", "exec grep SigBlk /proc/self/status"])
+                .output()
+                .unwrap();
+            print!("child {}", core::str::from_utf8(&out.stdout).unwrap());
         }
         "inherited-ign" => {
             // SIGTSTP as inherited (the test starts us with it ignored, or not):

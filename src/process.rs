@@ -394,8 +394,11 @@ impl Command {
                     argv.as_ptr(),
                     envp.as_ptr(),
                     err_w.0,
-                    // Read in the child: the dispositions it inherited at the fork.
-                    crate::runtime::signal_linux::handled_signals(),
+                    procsys::ChildSignals {
+                        // Read in the child: the dispositions it inherited at the fork.
+                        handled: crate::runtime::signal_linux::handled_signals(),
+                        mask: crate::runtime::proc::init_sigmask(),
+                    },
                 )
             }
         }

@@ -439,3 +439,46 @@ fn an_inherited_ignored_sigtstp_is_ignored_again_after_stop() {
         }
     }
 }
+
+/// A child process starts with the signal mask this program started with (Go's
+/// child restores initSigmask), not the runtime's (every signal unblocked).
+#[test]
+fn a_child_process_starts_with_the_signal_mask_we_started_with() {
+    use std::os::unix::process::CommandExt;
+    for &mode in modes() {
+        for block_usr1 in [true, false] {
+            let mut cmd = command(mode, "signals", &["child-mask"]);
+            if block_usr1 {
+                // SAFETY: rt_sigprocmask on the forked child before exec is
+                // async-signal-safe; `set` (SIGUSR1's bit) is moved into the closure.
+                unsafe {
+                    let set: u64 = 1 << (SIGUSR1 - 1);
+                    cmd.pre_exec(move || {
+                        syscalls::syscall!(
+                            syscalls::Sysno::rt_sigprocmask,
+                            0, /* SIG_BLOCK */
+                            &set as *const u64,
+                            0,
+                            8
+                        )
+                        .map(|_| ())
+                        .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+                    });
+                }
+            }
+            let out = cmd.output().expect("spawn");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{mode:?}: {text}");
+            let want = if block_usr1 {
+                "0000000000000200"
+            } else {
+                "0000000000000000"
+            };
+            assert_eq!(
+                text,
+                format!("child SigBlk:\t{want}\n"),
+                "{mode:?} SIGUSR1 blocked at start: {block_usr1}"
+            );
+        }
+    }
+}

@@ -157,8 +157,15 @@ static MAIN_G: AtomicPtr<G> = AtomicPtr::new(ptr::null_mut());
 /// stealOrder: the order in which an M looks at other Ps for work.
 /// Written by procresize with the world stopped.
 static mut STEAL_ORDER: RandomOrder = RandomOrder::new();
-/// The signal mask m0 started with; new Ms restore it in minit. Written once at boot.
+/// The signal mask m0 started with; new Ms restore it in minit, and a forked
+/// child process before it execs (Go's initSigmask). Written once at boot.
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
+
+/// The signal mask the process started with (INIT_SIGMASK). Any thread.
+pub(crate) fn init_sigmask() -> u64 {
+    // Relaxed: written once at boot, before any other thread exists.
+    INIT_SIGMASK.load(Relaxed)
+}
 /// How often an M found work by stealing (for tests of stealing). Relaxed counter.
 pub(crate) static STEALS: AtomicU64 = AtomicU64::new(0);
 /// The timer sleeper: at most one idle M sleeps on TIMER_WAKE (a futex generation

@@ -125,8 +125,9 @@ const fn sigflags(sig: usize) -> u8 {
 /// (sigenable, sigdisable, sigignore), which also orders the reads there; Relaxed
 /// throughout. die_from_signal clears a bit, on the way out.
 static HANDLING: AtomicU64 = AtomicU64::new(0);
-/// SIGHUP and SIGINT found ignored at boot (bit n-1): they keep SIG_IGN until
-/// os::signal asks for them, and get it back when it stops. Written once at boot.
+/// SIGHUP, SIGINT and the job-control signals found ignored at boot (bit n-1):
+/// they keep SIG_IGN until os::signal asks for them, and get it back when it
+/// stops. Written once at boot.
 static INHERITED_IGN: AtomicU64 = AtomicU64::new(0);
 
 const SA_SIGINFO: u64 = 0x4;

@@ -683,13 +683,23 @@ pub(crate) mod procsys {
         }
     }
 
+    /// The signal state a forked child sets up before it execs (fork_exec_child).
+    pub(crate) struct ChildSignals {
+        /// The signals with the runtime's handler (bit n-1 for signal n), read in
+        /// the child: their default action comes back.
+        pub(crate) handled: u64,
+        /// The mask the child execs with: the one the parent started with.
+        pub(crate) mask: u64,
+    }
+
     /// What the child does: redirect fds (each `fds[i] >= 0` becomes fd i), change
-    /// directory, give the signals in `handled` (bit n-1 for signal n: those with
-    /// the runtime's handler) their default action back, clear the signal mask,
-    /// execve, and on failure write errno to err_fd and exit 127. (execve resets
-    /// handlers anyway; doing it before the mask is cleared means a signal that
-    /// comes in between gets its default action in the child, not the parent's
-    /// handler: Go's clearSignalHandlers.)
+    /// directory, give the signals in `sigs.handled` (those with the runtime's
+    /// handler) their default action back, set the signal mask to `sigs.mask` (the
+    /// one the parent started with: Go's child restores its initSigmask), execve,
+    /// and on failure write errno to err_fd and exit 127.
+    /// (execve resets handlers anyway; doing it before the mask is set means a
+    /// signal that comes in between gets its default action in the child, not the
+    /// parent's handler: Go's clearSignalHandlers.)
     ///
     /// # Safety
     /// Called only in a freshly forked child, with every signal blocked; path, argv
@@ -702,7 +712,7 @@ pub(crate) mod procsys {
         argv: *const *const u8,
         envp: *const *const u8,
         err_fd: i32,
-        handled: u64,
+        sigs: ChildSignals,
     ) -> ! {
         // SAFETY: all raw calls on memory prepared by the parent (the contract).
         unsafe {
@@ -724,7 +734,7 @@ pub(crate) mod procsys {
                 // struct sigaction { handler = SIG_DFL, flags, restorer, mask }.
                 let dfl = [0usize; 4];
                 for sig in 1..=64usize {
-                    if handled & (1 << (sig - 1)) != 0 {
+                    if sigs.handled & (1 << (sig - 1)) != 0 {
                         syscall4(
                             Sysno::rt_sigaction as usize,
                             sig,
@@ -734,11 +744,10 @@ pub(crate) mod procsys {
                         );
                     }
                 }
-                let empty: u64 = 0;
                 syscall4(
                     Sysno::rt_sigprocmask as usize,
                     2,
-                    &empty as *const u64 as usize,
+                    &sigs.mask as *const u64 as usize,
                     0,
                     8,
                 );
