@@ -350,7 +350,7 @@ fn heap_exhaustion_is_fatal_out_of_memory() {
 #[test]
 fn startup_mmap_failure_is_fatal() {
     let mut cmd = command::<&str>(Mode::Native, "hello", &[]);
-    limits::address_space(&mut cmd, 8 << 20);
+    rlimit(&mut cmd, RLIMIT_AS, 8 << 20);
     let r = run_cmd(cmd, std::time::Duration::from_secs(20));
     r.assert_exit(2);
     assert_eq!(r.stdout, "");
@@ -378,7 +378,7 @@ fn small_os_stack_is_a_clear_fatal_error() {
     for kib in [12u64, 64] {
         let mut cmd = command::<&str>(Mode::Native, "hello", &[]);
         cmd.env_clear();
-        limits::stack(&mut cmd, kib << 10);
+        rlimit(&mut cmd, RLIMIT_STACK, kib << 10);
         let r = run_cmd(cmd, std::time::Duration::from_secs(20));
         r.assert_exit(2);
         assert_eq!(r.stdout, "");
@@ -393,7 +393,7 @@ fn small_os_stack_is_a_clear_fatal_error() {
         );
     }
     let mut cmd = command::<&str>(Mode::Native, "hello", &[]);
-    limits::stack(&mut cmd, 128 << 10);
+    rlimit(&mut cmd, RLIMIT_STACK, 128 << 10);
     let r = run_cmd(cmd, std::time::Duration::from_secs(20));
     r.assert_exit(0);
     assert_eq!(r.stdout, "hello, world\n");
@@ -442,39 +442,6 @@ mod limits {
     use std::os::unix::process::CommandExt;
     use std::process::Command;
     use syscalls::{syscall, Sysno};
-
-    /// Limit the child's address space (RLIMIT_AS) to `bytes`.
-    pub fn address_space(cmd: &mut Command, bytes: u64) {
-        let lim = [bytes, bytes];
-        // SAFETY: prlimit64 on ourselves (the forked child) is async-signal-safe, and
-        // `lim` is moved into the closure, alive during the call.
-        unsafe {
-            cmd.pre_exec(move || {
-                syscall!(Sysno::prlimit64, 0, 9 /* RLIMIT_AS */, lim.as_ptr(), 0)
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
-            });
-        }
-    }
-
-    /// Limit the child's main-thread stack (RLIMIT_STACK) to `bytes`.
-    pub fn stack(cmd: &mut Command, bytes: u64) {
-        let lim = [bytes, bytes];
-        // SAFETY: as address_space.
-        unsafe {
-            cmd.pre_exec(move || {
-                syscall!(
-                    Sysno::prlimit64,
-                    0,
-                    3, /* RLIMIT_STACK */
-                    lim.as_ptr(),
-                    0
-                )
-                .map(|_| ())
-                .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
-            });
-        }
-    }
 
     #[repr(C)]
     struct SockFilter {

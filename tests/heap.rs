@@ -173,7 +173,7 @@ fn allocation_without_a_p() {
 #[test]
 fn out_of_memory_under_rlimit_as() {
     let mut cmd = command::<&str>(Mode::Native, "heap", &["oom"]);
-    limits::address_space(&mut cmd, 512 << 20);
+    rlimit(&mut cmd, RLIMIT_AS, 512 << 20);
     let r = run_cmd(cmd, std::time::Duration::from_secs(60));
     r.assert_exit(2);
     assert!(r.stdout.contains("held_mib=64\n"), "{}", r.stdout);
@@ -193,7 +193,7 @@ fn out_of_memory_under_rlimit_as() {
 #[test]
 fn a_block_fits_in_a_free_run_at_the_arena_end_plus_new_pages() {
     let mut cmd = command::<&str>(Mode::Native, "heap", &["regrow"]);
-    limits::address_space(&mut cmd, 512 << 20);
+    rlimit(&mut cmd, RLIMIT_AS, 512 << 20);
     let r = run_cmd(cmd, std::time::Duration::from_secs(60));
     r.assert_exit(0);
     let arena = r.num("arena_mib");
@@ -203,24 +203,4 @@ fn a_block_fits_in_a_free_run_at_the_arena_end_plus_new_pages() {
     );
     assert_eq!(r.num("first_mib"), arena * 4 / 10, "{}", r.stdout);
     assert_eq!(r.num("second_mib"), arena * 7 / 10, "{}", r.stdout);
-}
-
-mod limits {
-    use std::os::unix::process::CommandExt;
-    use std::process::Command;
-    use syscalls::{syscall, Sysno};
-
-    /// Limit the child's address space (RLIMIT_AS) to `bytes`.
-    pub fn address_space(cmd: &mut Command, bytes: u64) {
-        let lim = [bytes, bytes];
-        // SAFETY: prlimit64 on ourselves (the forked child) is async-signal-safe, and
-        // `lim` is moved into the closure, alive during the call.
-        unsafe {
-            cmd.pre_exec(move || {
-                syscall!(Sysno::prlimit64, 0, 9 /* RLIMIT_AS */, lim.as_ptr(), 0)
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
-            });
-        }
-    }
 }

@@ -24,7 +24,7 @@ fn start_server(
         cmd.env("GOMAXPROCS", p);
     }
     if let Some(n) = nofile {
-        limit_nofile(&mut cmd, n);
+        rlimit(&mut cmd, RLIMIT_NOFILE, n);
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -226,27 +226,6 @@ fn an_external_client_gets_every_byte_back() {
             assert_eq!(ok, 50, "{mode:?} {procs:?}: {err}");
             assert_eq!(err, "", "{mode:?} {procs:?}");
         }
-    }
-}
-
-/// Limit the child's open files (RLIMIT_NOFILE) to n, between fork and exec.
-fn limit_nofile(cmd: &mut std::process::Command, n: u64) {
-    use std::os::unix::process::CommandExt;
-    let lim = [n, n];
-    // SAFETY: prlimit64 on ourselves (the forked child) is async-signal-safe, and `lim`
-    // is moved into the closure, alive during the call.
-    unsafe {
-        cmd.pre_exec(move || {
-            syscalls::syscall!(
-                syscalls::Sysno::prlimit64,
-                0,
-                7, /* RLIMIT_NOFILE */
-                lim.as_ptr(),
-                0
-            )
-            .map(|_| ())
-            .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
-        });
     }
 }
 

@@ -396,26 +396,17 @@ fn sigpipe_kills_on_stdout_and_stderr_and_is_an_error_elsewhere() {
 /// the default.
 #[test]
 fn an_inherited_ignored_sigtstp_is_ignored_again_after_stop() {
-    use std::os::unix::process::CommandExt;
     for &mode in modes() {
         for inherit_ign in [true, false] {
             let mut cmd = command(mode, "signals", &["inherited-ign"]);
             if inherit_ign {
-                // SAFETY: rt_sigaction on the forked child before exec is
-                // async-signal-safe; `act` (a kernel sigaction: handler SIG_IGN,
-                // no flags, no restorer, empty mask) is moved into the closure.
+                // A kernel sigaction: handler SIG_IGN, no flags, no restorer, empty
+                // mask.
+                let act = [1usize, 0, 0, 0];
+                // SAFETY: rt_sigaction is async-signal-safe; act is the closure's.
                 unsafe {
-                    let act = [1usize, 0, 0, 0];
-                    cmd.pre_exec(move || {
-                        syscalls::syscall!(
-                            syscalls::Sysno::rt_sigaction,
-                            20, /* SIGTSTP */
-                            act.as_ptr(),
-                            0,
-                            8
-                        )
-                        .map(|_| ())
-                        .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+                    in_child_before_exec(&mut cmd, move || {
+                        syscalls::syscall!(syscalls::Sysno::rt_sigaction, 20, act.as_ptr(), 0, 8)
                     });
                 }
             }
@@ -444,25 +435,22 @@ fn an_inherited_ignored_sigtstp_is_ignored_again_after_stop() {
 /// child restores initSigmask), not the runtime's (every signal unblocked).
 #[test]
 fn a_child_process_starts_with_the_signal_mask_we_started_with() {
-    use std::os::unix::process::CommandExt;
     for &mode in modes() {
         for block_usr1 in [true, false] {
             let mut cmd = command(mode, "signals", &["child-mask"]);
             if block_usr1 {
-                // SAFETY: rt_sigprocmask on the forked child before exec is
-                // async-signal-safe; `set` (SIGUSR1's bit) is moved into the closure.
+                let set: u64 = 1 << (SIGUSR1 - 1);
+                // SAFETY: rt_sigprocmask (0: SIG_BLOCK) is async-signal-safe; set is
+                // the closure's.
                 unsafe {
-                    let set: u64 = 1 << (SIGUSR1 - 1);
-                    cmd.pre_exec(move || {
+                    in_child_before_exec(&mut cmd, move || {
                         syscalls::syscall!(
                             syscalls::Sysno::rt_sigprocmask,
-                            0, /* SIG_BLOCK */
+                            0,
                             &set as *const u64,
                             0,
                             8
                         )
-                        .map(|_| ())
-                        .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
                     });
                 }
             }

@@ -103,6 +103,50 @@ pub fn qemu() -> &'static str {
     })
 }
 
+/// RLIMIT_STACK, RLIMIT_NOFILE and RLIMIT_AS, for rlimit.
+#[allow(dead_code)]
+pub const RLIMIT_STACK: usize = 3;
+#[allow(dead_code)]
+pub const RLIMIT_NOFILE: usize = 7;
+#[allow(dead_code)]
+pub const RLIMIT_AS: usize = 9;
+
+/// Set the child's `resource` limit (RLIMIT_*) to n, soft and hard, between fork
+/// and exec.
+#[allow(dead_code)]
+pub fn rlimit(cmd: &mut Command, resource: usize, n: u64) {
+    let lim = [n, n];
+    // SAFETY: prlimit64 on ourselves (the forked child) is async-signal-safe, and
+    // `lim` is moved into the closure, alive during the call.
+    unsafe {
+        in_child_before_exec(cmd, move || {
+            syscalls::syscall!(syscalls::Sysno::prlimit64, 0, resource, lim.as_ptr(), 0)
+        });
+    }
+}
+
+/// Make `call`, a raw system call (`syscalls::syscall!`), in the child between
+/// fork and exec: to start the program with a resource limit, a signal mask or a
+/// disposition it inherits. A failed call fails the spawn with its errno.
+///
+/// # Safety
+/// `call` must be async-signal-safe (a system call on memory it owns).
+#[allow(dead_code)]
+pub unsafe fn in_child_before_exec(
+    cmd: &mut Command,
+    call: impl Fn() -> Result<usize, syscalls::Errno> + Send + Sync + 'static,
+) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the caller's contract: call is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            call()
+                .map(drop)
+                .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+        });
+    }
+}
+
 /// A command for example `name` in `mode`, with GOMAXPROCS and GODEBUG removed from
 /// the environment so each test sets exactly what it means to.
 pub fn command<S: AsRef<OsStr>>(mode: Mode, name: &str, args: &[S]) -> Command {
