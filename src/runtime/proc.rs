@@ -2563,8 +2563,8 @@ unsafe fn ready(gp: *mut G, next: bool) {
 /// ready's first half: make gp runnable on the current P, without waking an idle
 /// P. For a caller readying a batch (the timers): it calls wakep once after the
 /// batch, which loses nothing, as until then the Gs sit on the queue of a running
-/// P, which runs them itself if no other M comes. (Go's ready calls wakep, and so
-/// pays its StoreLoad barrier, once per G.)
+/// P, which runs them itself if no other M comes. (Go's ready calls wakep once per
+/// G; ours starts with a StoreLoad barrier, see must_wake_after_submit.)
 ///
 /// # Safety
 /// As goready; on g0 (which is never preempted: no preempt_check is owed).
