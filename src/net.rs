@@ -12,9 +12,9 @@
 //! (share the stream in an `Arc`). Readers are serialised among themselves, and so
 //! are writers (Go's fdMutex), so a `write_all` is never interleaved with another.
 //! [`TcpStream::close`] (or `shutdown`) from any goroutine wakes both: blocked
-//! operations return an error ("use of closed network connection"). A closed
-//! socket's descriptor is released as soon as no operation uses it, as Go's
-//! Close does, not when the object is dropped.
+//! operations return an error ("use of closed network connection"). `close`
+//! returns once the socket's descriptor is released (its woken operations have
+//! left), as Go's Close does, not when the object is dropped.
 //!
 //! Addresses are [`SocketAddr`]s or IP-literal strings (`"127.0.0.1:8080"`,
 //! `"[::1]:0"`); names listed in /etc/hosts resolve (and `localhost` to the
@@ -975,10 +975,9 @@ impl TcpStream {
     }
 
     /// Close the connection for every user (Go's Close): blocked and later reads
-    /// and writes fail with "use of closed network connection", and the
-    /// descriptor is released as soon as no operation uses it, even while this
-    /// object lives on (the peer sees the connection end). A second close fails
-    /// the same way.
+    /// and writes fail with "use of closed network connection", and close returns
+    /// once the descriptor is released, even while this object lives on (the peer
+    /// sees the connection end). A second close fails the same way.
     pub fn close(&self) -> Result<()> {
         self.fd.close()
     }
