@@ -31,7 +31,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use core::time::Duration;
 
 use crate::io::{Error, ErrorKind, Result};
@@ -364,7 +364,7 @@ pub(crate) struct NetFd {
     /// References held, and whether it is closed.
     refs: FdRefs,
     /// Released once the descriptor is (see "Closing"); close waits on it.
-    csema: core::sync::atomic::AtomicU32,
+    csema: AtomicU32,
     /// Serialise readers, and writers (Go's fdMutex read and write locks).
     rlock: Mutex<()>,
     wlock: Mutex<()>,
@@ -391,7 +391,7 @@ impl NetFd {
                 sysfd: fd,
                 pd,
                 refs: FdRefs::new(),
-                csema: core::sync::atomic::AtomicU32::new(0),
+                csema: AtomicU32::new(0),
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
                 timeouts: [AtomicI64::new(0), AtomicI64::new(0)],
@@ -617,13 +617,9 @@ impl NetFd {
     }
 
     fn addr(&self, peer: bool) -> Result<SocketAddr> {
-        let _r = self.incref()?;
         let mut b = [0u8; 110];
         let mut l = 0u32;
-        let r = sock::sockname(self.sysfd, peer, &mut b, &mut l);
-        if r < 0 {
-            return Err(Error::from_neg(r));
-        }
+        self.syscall(|fd| sock::sockname(fd, peer, &mut b, &mut l))?;
         RawAddr::to_socket_addr(&b[..l as usize])
     }
 
@@ -1068,7 +1064,7 @@ pub struct UnixListener {
     fd: NetFd,
     path: String,
     /// The socket file was removed (once, by close or drop).
-    unlinked: core::sync::atomic::AtomicBool,
+    unlinked: AtomicBool,
 }
 
 impl UnixListener {
@@ -1078,7 +1074,7 @@ impl UnixListener {
         Ok(UnixListener {
             fd,
             path: String::from(path),
-            unlinked: core::sync::atomic::AtomicBool::new(false),
+            unlinked: AtomicBool::new(false),
         })
     }
 
