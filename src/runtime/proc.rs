@@ -1099,6 +1099,8 @@ pub(crate) unsafe fn sysmon_wake_locked(force: bool) {
     let until = unsafe { (*sched()).sysmon_until };
     if force || until - super::vdso_linux::nanotime() > super::sysmon::SYSMON_SLACK_NS {
         ss.sysmonwait.store(false, Relaxed);
+        // SAFETY: sched.lock (held) protects sysmon_forced.
+        unsafe { (*sched()).sysmon_forced = force };
         ss.sysmonnote.wakeup();
     }
 }

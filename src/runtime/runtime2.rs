@@ -671,6 +671,10 @@ pub(crate) struct Schedt {
     pub(crate) sysmonnote: Note,
     /// When sysmon's deep sleep ends (nanotime), while sysmonwait. sched.lock.
     pub(crate) sysmon_until: i64,
+    /// The last wake of sysmon's deep sleep was forced (a system call or
+    /// start-the-world: look often again), not a P leaving the idle list.
+    /// sched.lock.
+    pub(crate) sysmon_forced: bool,
 }
 
 // SAFETY: every raw-pointer field of Schedt is protected by `lock` (or is atomic),
@@ -704,6 +708,7 @@ impl Schedt {
             sysmonwait: AtomicBool::new(false),
             sysmonnote: Note::new(),
             sysmon_until: 0,
+            sysmon_forced: false,
         }
     }
 }

@@ -39,7 +39,12 @@
 //! nobody). A goroutine that enters a system call while sysmon sleeps wakes it
 //! (Go's entersyscall_sysmon), so a long call is handed off as promptly as ever.
 //! So an idle program uses no CPU, and a running P is watched within 1 ms of
-//! starting to run (and after that at sysmon's usual look interval). Before a deep
+//! starting to run (and after that at sysmon's usual look interval). Only a forced
+//! wake starts the 20 us looks over (Go's syscallWake); after a pidleget wake the
+//! interval goes on where it was, with a look by the earliest timer. A server
+//! whose Ps all idle between requests otherwise paid a thread wake-up every 20 us
+//! after each of thousands of such wakes a second (echo at 50 connections: 3,000
+//! sysmon wake-ups a second, now about 130). Before a deep
 //! sleep sysmon stamps the goroutines waiting (`waitsince`, for listings), a walk
 //! over every G, at most once a second: a sleep that follows a recent walk ends
 //! when the next walk is due.
@@ -93,6 +98,7 @@ fn sysmon() {
     let mut idle = 0u32; // how many looks found nothing to do
     let mut delay = 0u64; // microseconds
     let mut timer_cap = u64::MAX; // microseconds to the next timer of a running P
+    let mut woke_idle = false; // this look follows an unforced wake (pidleget)
     loop {
         if idle == 0 {
             delay = 20; // start with 20us sleep...
@@ -148,9 +154,20 @@ fn sysmon() {
                 // did not.
                 ss.sysmonwait.store(false, Relaxed);
                 ss.sysmonnote.clear();
-                if woken {
+                // A forced wake (a system call, start-the-world) starts the 20 us
+                // looks over, as Go's syscallWake: a P may need taking from a call
+                // soon. A P leaving the idle list does not: that happens each time
+                // a poll or a timer ends an idle moment (a server between
+                // requests, thousands of times a second), and looking every 20 us
+                // after each cost a thread wake-up per look. The look interval
+                // goes on as before, but the next look comes by the earliest
+                // timer, so one due on a P that a goroutine holds is still seen.
+                // SAFETY: sched.lock (held) protects sysmon_forced.
+                if woken && unsafe { (*sched()).sysmon_forced } {
                     idle = 0;
                     delay = 20;
+                } else if woken {
+                    woke_idle = true;
                 }
                 now = nanotime();
             }
@@ -201,7 +218,16 @@ fn sysmon() {
         } else {
             idle += 1;
         }
-        // Look again when the next timer of a running P is due (see retake).
+        // Look again when the next timer of a running P is due (see retake), or
+        // after an unforced wake, when the earliest timer is (retake has not seen
+        // the P run long enough to call it stuck yet).
+        if woke_idle {
+            woke_idle = false;
+            let next = earliest_timer();
+            if next != 0 {
+                next_timer = next_timer.min(next);
+            }
+        }
         if next_timer != i64::MAX {
             timer_cap = ((next_timer - nanotime()) / 1000).max(20) as u64;
         } else {
@@ -242,6 +268,12 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
         // Relaxed (statuses, ticks): snapshots; the CAS below decides a retake.
         let s = p.status.load(Relaxed);
         let mut sysretake = false;
+        // The fairtick is recorded whatever the status: a goroutine back from a
+        // system call takes an idle P and runs on without a scheduling round, and
+        // has held it since this look at most.
+        let ft = p.fairtick.load(Relaxed);
+        let stuck = pd.fairtick == ft;
+        pd.fairtick = ft;
         if s == PRUNNING || s == PSYSCALL {
             // Preempt G if it's running on the same schedtick for too long. This
             // could be from a single long-running goroutine or a sequence of
@@ -256,9 +288,6 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
             // due timers itself at its next round: no preemption, and no early look
             // (a busy P with timers always pending would otherwise keep sysmon
             // looking every 20 us: 13% of a CPU, and a signal per look).
-            let ft = p.fairtick.load(Relaxed);
-            let stuck = pd.fairtick == ft;
-            pd.fairtick = ft;
             let w = p.timers.wake_time();
             let timer_waits = s == PRUNNING && stuck && w != 0 && w <= now;
             if s == PRUNNING && stuck && w != 0 {
