@@ -65,17 +65,36 @@ fn racing_trace_starts_let_exactly_one_through() {
     }
 }
 
-fn trace_path(tag: &str) -> std::path::PathBuf {
+fn trace_path(tag: &str) -> TraceFile {
     trace_path_ext(tag, "trace")
 }
 
-/// A fresh trace path for one run, ending in .ext.
-fn trace_path_ext(tag: &str, ext: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("gort-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(format!("{tag}.{ext}"));
+/// A fresh trace path for one run, ending in .ext, in the temporary directory.
+fn trace_path_ext(tag: &str, ext: &str) -> TraceFile {
+    let name = format!("gort-trace-{}-{tag}.{ext}", std::process::id());
+    let p = std::env::temp_dir().join(name);
     let _ = std::fs::remove_file(&p);
-    p
+    TraceFile(p)
+}
+
+/// A trace file of one run, removed when dropped, unless the test is failing:
+/// then it stays for a look, and the failure message names it. (A run of this file
+/// writes about 20 MB of traces.)
+struct TraceFile(std::path::PathBuf);
+
+impl std::ops::Deref for TraceFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TraceFile {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
 }
 
 /// Run example with GORT_TRACE in every mode and GOMAXPROCS; check the exit code
