@@ -190,6 +190,10 @@ pub(crate) static WAITERS: AtomicU32 = AtomicU32::new(0);
 static WAKE_SIG: AtomicBool = AtomicBool::new(false);
 /// The time of the last netpoll, 0 while an M blocks in it (Go's sched.lastpoll).
 pub(crate) static LASTPOLL: AtomicI64 = AtomicI64::new(1);
+/// When a poll last made goroutines runnable (nanotime; 0: never). While that was
+/// lately, an M out of work polls a little longer before it parks (proc.rs,
+/// poll_spin). Relaxed: a hint.
+pub(crate) static LAST_READY: AtomicI64 = AtomicI64::new(0);
 
 /// The marker in an event's data that says "the eventfd" rather than a PollDesc.
 const BREAK_TAG: u64 = 1;
@@ -724,6 +728,10 @@ pub(crate) fn netpoll(delay: i64) -> GList {
                 }
             }
         }
+    }
+    if list.n > 0 {
+        // Relaxed: a hint (see LAST_READY).
+        LAST_READY.store(super::vdso_linux::nanotime(), Relaxed);
     }
     list
 }
