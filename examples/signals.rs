@@ -16,6 +16,11 @@
 //! - `inherited-ign`: SIGTSTP as inherited (the test may start us with it
 //!   ignored): whether it reads as ignored, its disposition while notified and
 //!   after stop, then exit 0 (no `ready` line).
+//! - `blocked-notify`: the test starts us with SIGUSR1 blocked: notify unblocks it
+//!   on one thread and a SIGUSR1 we send ourselves arrives; after stop it is
+//!   blocked on every thread and the next one waits, pending, until a second
+//!   notify takes it; reset blocks it again. Prints how many threads have it
+//!   unblocked at each step and what arrived, then exits 0 (no `ready` line).
 //! - `ignore`: ignore SIGINT and SIGTERM; a child shell sending itself SIGINT
 //!   survives (ignored signals are inherited); then waits for SIGUSR1 and exits 0.
 //! - `pipe print|eprint|io`: write lines to stdout (stderr) for ever: when the test
@@ -65,6 +70,71 @@ fn arg(i: usize) -> &'static str {
         .nth(i)
         .and_then(|a| a.to_str())
         .unwrap_or("")
+}
+
+/// How many of our threads do not block sig (their /proc status `SigBlk` lines).
+fn unblocked_threads(sig: Signal) -> usize {
+    let bit = 1u64 << (sig.as_raw() - 1);
+    let mut n = 0;
+    for e in gort::fs::read_dir("/proc/self/task").unwrap() {
+        let path = alloc::format!("{}/status", e.unwrap().path());
+        // A thread may be gone between the listing and the read: skip it.
+        let Ok(status) = gort::fs::read_to_string(&path) else {
+            continue;
+        };
+        let blk = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+            .unwrap();
+        n += (blk & bit == 0) as usize;
+    }
+    n
+}
+
+/// Whether sig is pending for the whole process (`ShdPnd`: sent, blocked everywhere).
+fn pending_in_process(sig: Signal) -> bool {
+    let status = gort::fs::read_to_string("/proc/self/status").unwrap();
+    let pnd = status
+        .lines()
+        .find_map(|l| l.strip_prefix("ShdPnd:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap();
+    pnd & (1u64 << (sig.as_raw() - 1)) != 0
+}
+
+/// Send sig to the process (any thread that does not block it takes it).
+fn kill_self(sig: Signal) {
+    // SAFETY: kill(2) sends a signal; the runtime handles or queues it.
+    unsafe { syscalls::syscall!(syscalls::Sysno::kill, gort::os::getpid(), sig.as_raw()) }.unwrap();
+}
+
+/// The next signal on c, or "timeout" after 5 s.
+fn recv_or_timeout(c: &gort::Chan<Signal>) -> alloc::string::String {
+    let t = gort::time::after(Duration::from_secs(5));
+    select! {
+        recv(c) -> s => alloc::format!("{}", s.unwrap()),
+        recv(t) -> _t => "timeout".into(),
+    }
+}
+
+fn blocked_notify() {
+    println!("unblocked.start={}", unblocked_threads(SIGUSR1));
+    let c = chan::<Signal>(1);
+    signal::notify(&c, &[SIGUSR1]);
+    println!("unblocked.notified={}", unblocked_threads(SIGUSR1));
+    kill_self(SIGUSR1);
+    println!("got={}", recv_or_timeout(&c));
+    signal::stop(&c);
+    println!("unblocked.stopped={}", unblocked_threads(SIGUSR1));
+    kill_self(SIGUSR1);
+    sleep(Duration::from_millis(20));
+    println!("pending={}", pending_in_process(SIGUSR1));
+    signal::notify(&c, &[SIGUSR1]);
+    println!("got.pending={}", recv_or_timeout(&c));
+    signal::reset(&[SIGUSR1]);
+    println!("unblocked.reset={}", unblocked_threads(SIGUSR1));
+    println!("pending.after={}", pending_in_process(SIGUSR1));
 }
 
 fn ready() {
@@ -130,6 +200,7 @@ fn main() {
             println!("stopped SIGTSTP={}", disposition(SIGTSTP));
             println!("ignored-after SIGTSTP={}", signal::ignored(SIGTSTP));
         }
+        "blocked-notify" => blocked_notify(),
         "ignore" => {
             signal::ignore(&[SIGINT, SIGTERM]);
             println!("ignored SIGINT={}", signal::ignored(SIGINT));

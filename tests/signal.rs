@@ -431,6 +431,46 @@ fn an_inherited_ignored_sigtstp_is_ignored_again_after_stop() {
     }
 }
 
+/// Start cmd's program with sig blocked (its initial signal mask).
+fn start_blocked(cmd: &mut std::process::Command, sig: i32) {
+    let set: u64 = 1 << (sig - 1);
+    // SAFETY: rt_sigprocmask (0: SIG_BLOCK) is async-signal-safe; set is the
+    // closure's.
+    unsafe {
+        in_child_before_exec(cmd, move || {
+            syscalls::syscall!(syscalls::Sysno::rt_sigprocmask, 0, &set as *const u64, 0, 8)
+        });
+    }
+}
+
+/// A signal the program started with blocked: notify unblocks it (on one thread,
+/// as Go's sigM thread) and it arrives; stop blocks it again on every thread, so
+/// the next one stays pending until a second notify, which delivers it; reset
+/// blocks it again (Go's os/signal: "If Notify is called for a blocked signal, it
+/// will be unblocked..."). Before, notify left it blocked and nothing arrived.
+#[test]
+fn notify_unblocks_a_signal_blocked_at_start_and_stop_blocks_it_again() {
+    for &mode in modes() {
+        let mut cmd = command(mode, "signals", &["blocked-notify"]);
+        start_blocked(&mut cmd, SIGUSR1);
+        let out = cmd.output().expect("spawn");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{mode:?}: {text}");
+        assert_eq!(
+            text,
+            "unblocked.start=0\n\
+             unblocked.notified=1\n\
+             got=user defined signal 1\n\
+             unblocked.stopped=0\n\
+             pending=true\n\
+             got.pending=user defined signal 1\n\
+             unblocked.reset=0\n\
+             pending.after=false\n",
+            "{mode:?}"
+        );
+    }
+}
+
 /// A child process starts with the signal mask this program started with (Go's
 /// child restores initSigmask), not the runtime's (every signal unblocked).
 #[test]
@@ -439,20 +479,7 @@ fn a_child_process_starts_with_the_signal_mask_we_started_with() {
         for block_usr1 in [true, false] {
             let mut cmd = command(mode, "signals", &["child-mask"]);
             if block_usr1 {
-                let set: u64 = 1 << (SIGUSR1 - 1);
-                // SAFETY: rt_sigprocmask (0: SIG_BLOCK) is async-signal-safe; set is
-                // the closure's.
-                unsafe {
-                    in_child_before_exec(&mut cmd, move || {
-                        syscalls::syscall!(
-                            syscalls::Sysno::rt_sigprocmask,
-                            0,
-                            &set as *const u64,
-                            0,
-                            8
-                        )
-                    });
-                }
+                start_blocked(&mut cmd, SIGUSR1);
             }
             let out = cmd.output().expect("spawn");
             let text = String::from_utf8_lossy(&out.stdout);

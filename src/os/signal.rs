@@ -231,7 +231,9 @@ fn numbers(sigs: &[Signal]) -> Vec<u32> {
 /// the signal is dropped for `c`, so give it a buffer. A channel may be passed to
 /// `notify` again to add signals, and several channels may want one signal (each
 /// gets a copy). SIGKILL, SIGSTOP and signals raised by faults are never
-/// delivered. Runs on any goroutine.
+/// delivered. A signal the program started with blocked is unblocked (on one
+/// runtime thread) when `notify` returns, and blocked again by [`stop`] or
+/// [`reset`] once no channel wants it, as in Go. Runs on any goroutine.
 ///
 /// # Panics
 ///
@@ -269,13 +271,16 @@ pub fn notify(c: &Chan<Signal>, sigs: &[Signal]) {
         }
         h.refs[n as usize] += 1;
     }
+    // A signal the program started with blocked is unblocked from here on.
+    signal_linux::sync_mask();
 }
 
 /// Stop relaying signals to `c` (Go's `signal.Stop`): undoes every [`notify`] with
 /// `c`. When `stop` returns, `c` receives no more signals; a signal that came
 /// before `stop` was called is delivered to `c` or, if nobody else wants it,
 /// takes its default action, never neither. Signals no other channel wants get
-/// their default action back. Runs on any goroutine; waits (yielding) for the
+/// their default action back (and are blocked again if the program started with
+/// them blocked). Runs on any goroutine; waits (yielding) for the
 /// signals already on their way.
 pub fn stop(c: &Chan<Signal>) {
     let mut h = HANDLERS.lock();
@@ -291,6 +296,8 @@ pub fn stop(c: &Chan<Signal>) {
             }
         }
     }
+    // Blocked again if the program started with it blocked.
+    signal_linux::sync_mask();
     // A signal may have been caught, found wanted and queued before the line above,
     // and not yet be delivered: keep c on the stopping list, where the delivering
     // goroutine still finds it, until the queue is idle (Go's Stop).
@@ -345,6 +352,9 @@ fn cancel(sigs: &[Signal], action: fn(u32)) {
         h.refs[n as usize] -= dropped;
         action(n);
     }
+    // reset: blocked again if the program started with it blocked. (ignore leaves
+    // the mask alone, as Go's: the signal is discarded as it comes.)
+    signal_linux::sync_mask();
 }
 
 /// The delivering goroutine (Go's os/signal `loop`): wait for a signal from the

@@ -25,6 +25,10 @@
 //!   cannot be caught.
 //! - SIGHUP and SIGINT inherited as ignored (nohup, a shell's background job) stay
 //!   ignored, as Go does, until os::signal asks for them.
+//! - A signal inherited blocked stays blocked on every thread (minit keeps the
+//!   mask) unless it must not be (the faults, SIGURG, the killing ones); while
+//!   os::signal wants it, sysmon's thread unblocks it (`sync_mask`; sysmon.rs,
+//!   "The signal thread"), as Go's sigM thread.
 //!
 //! # SIGPIPE (Go's sigpipe and epipecheck)
 //!
@@ -288,13 +292,32 @@ fn handled_by_default(sig: usize) -> bool {
     sigflags(sig) & SIG_DEFAULT == 0 && INHERITED_IGN.load(Relaxed) & sigbit(sig as u32) == 0
 }
 
+/// The signals notify enabled and stop or reset have not disabled since (bit n-1
+/// for signal n; ignore leaves a bit, as Go leaves the signal unblocked on its
+/// sigM thread): `sync_mask` has sysmon's thread unblock those the process
+/// started with blocked. Changed only under os::signal's handlers lock.
+static NOTIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// After notify, stop or reset changed what os::signal wants: a signal the process
+/// started with blocked is unblocked (on sysmon's thread) while it is wanted, and
+/// blocked again after, as Go's Notify, Stop and Reset do. Returns once the mask
+/// is in place. Runs on a goroutine, under os::signal's handlers lock.
+pub(crate) fn sync_mask() {
+    // Relaxed: NOTIFIED is only changed under the handlers lock, which we hold.
+    let want = NOTIFIED.load(Relaxed) & crate::runtime::proc::init_sigmask() & !unblocked_signals();
+    crate::runtime::sysmon::sigm_set(want);
+}
+
 /// sigenable: os::signal wants sig (already in sigqueue's wanted set): make sure
-/// the runtime's handler catches it. Called only under os::signal's handlers lock.
+/// the runtime's handler catches it (and, through sync_mask, that a thread takes
+/// it). Called only under os::signal's handlers lock.
 pub(crate) fn sigenable(sig: u32) {
     let s = sig as usize;
     if sigflags(s) & SIG_NOTIFY == 0 || s == SIGURG {
         return;
     }
+    // Relaxed: only changed under the handlers lock, which we hold.
+    NOTIFIED.fetch_or(sigbit(sig), Relaxed);
     // Relaxed: HANDLING is only changed under the handlers lock, which we hold.
     if HANDLING.load(Relaxed) & sigbit(sig) == 0 && setsig(s, sigtramp()) >= 0 {
         HANDLING.fetch_or(sigbit(sig), Relaxed);
@@ -306,6 +329,8 @@ pub(crate) fn sigenable(sig: u32) {
 /// from the wanted set. Called only under os::signal's handlers lock.
 pub(crate) fn sigdisable(sig: u32) {
     let s = sig as usize;
+    // Relaxed: only changed under the handlers lock, which we hold.
+    NOTIFIED.fetch_and(!sigbit(sig), Relaxed);
     if sigflags(s) & SIG_NOTIFY != 0 && s != SIGURG {
         // Relaxed (HANDLING): only changed under the handlers lock, which we hold.
         if handled_by_default(s) {

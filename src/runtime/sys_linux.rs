@@ -818,13 +818,3 @@ pub(crate) fn poll1(fd: i32, events: i16, timeout_ms: i32) -> isize {
         ) as isize
     }
 }
-
-/// nanosleep(2) for ns nanoseconds, once: a signal ends it early (sysmon's sleep,
-/// whose loop simply looks again sooner).
-pub(crate) fn usleep_once(ns: u64) {
-    let req = timespec(ns.min(i64::MAX as u64) as i64);
-    // SAFETY: the kernel reads one 16-byte timespec from req; no remainder is asked.
-    unsafe {
-        syscall2(Sysno::nanosleep as usize, req.as_ptr() as usize, 0);
-    }
-}

@@ -48,8 +48,18 @@
 //! sleep sysmon stamps the goroutines waiting (`waitsince`, for listings), a walk
 //! over every G, at most once a second: a sleep that follows a recent walk ends
 //! when the next walk is due.
+//!
+//! # The signal thread
+//!
+//! sysmon's thread is also Go's sigM: a signal the process started with blocked
+//! stays blocked on every M (minit keeps the inherited mask), except on sysmon's
+//! thread while os::signal wants it (`sigm_set`, `sigm_check`), so it is delivered
+//! there, and blocked everywhere again after stop or reset. sysmon sleeps between
+//! looks in a futex wait on `SIGM_GEN` (not nanosleep) so that a change of the set
+//! wakes it at once; the requester waits until the mask is applied.
 
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::{AtomicU32, AtomicU64};
 
 use super::debug::{schedtrace, SCHEDDETAIL, SCHEDTRACE};
 use super::preempt::{preemptall, preemptone, PREEMPT_STORM_US};
@@ -73,6 +83,70 @@ pub(crate) const SYSMON_SLACK_NS: i64 = 1_000_000;
 
 /// Ps retaken from system calls (handed off by sysmon). Relaxed statistics counter.
 pub(crate) static RETAKES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The signals os::signal wants that the process started with blocked (bit n-1 for
+/// signal n): unblocked on sysmon's thread alone, as Go unblocks them on its sigM
+/// thread (ensureSigM); every other M keeps the mask the process started with.
+/// Written by `sigm_set`, one caller at a time (os::signal's handlers lock).
+static SIGM_WANT: AtomicU64 = AtomicU64::new(0);
+/// Bumped by each change of SIGM_WANT. sysmon sleeps between looks in a futex
+/// wait on this word, so a change wakes it at once.
+static SIGM_GEN: AtomicU32 = AtomicU32::new(0);
+/// The last SIGM_GEN whose mask sysmon's thread has applied; sigm_set waits on it.
+static SIGM_DONE: AtomicU32 = AtomicU32::new(0);
+
+/// Make sysmon's thread unblock exactly `want` (signals the process started with
+/// blocked), and wait until it has: when os::signal's notify returns, such a
+/// signal can be delivered; when stop or reset returns, it is blocked everywhere
+/// again (Go's enableSigChan and disableSigChan handshake). Runs on a goroutine,
+/// under os::signal's handlers lock (so one caller at a time); the wait is a
+/// system call for the scheduler (the P may be handed off meanwhile).
+pub(crate) fn sigm_set(want: u64) {
+    // Relaxed: only callers, serialised by the handlers lock, write it.
+    if SIGM_WANT.load(Relaxed) == want {
+        return;
+    }
+    SIGM_WANT.store(want, Relaxed);
+    // Release: publishes SIGM_WANT to sysmon's Acquire load of the generation.
+    let gen = SIGM_GEN.fetch_add(1, Release).wrapping_add(1);
+    // Between looks sysmon waits on SIGM_GEN; in its deep sleep, on sysmonnote.
+    super::sys_linux::futex_wake(&SIGM_GEN, 1);
+    let ss = sched_shared();
+    ss.lock.lock();
+    // SAFETY: sched.lock is held. Forced: the deep sleep may have a minute to go.
+    unsafe { super::proc::sysmon_wake_locked(true) };
+    ss.lock.unlock();
+    let entered = super::proc::entersyscall();
+    loop {
+        // Acquire: pairs with sigm_check's Release (nothing else to see, but the
+        // mask change is done once the generation shows).
+        let done = SIGM_DONE.load(Acquire);
+        if done == gen {
+            break;
+        }
+        super::sys_linux::futex_wait(&SIGM_DONE, done);
+    }
+    super::proc::exitsyscall(entered);
+}
+
+/// On sysmon's thread: apply SIGM_WANT if it changed since `applied`; return the
+/// generation seen (the value to sleep on). Runs on sysmon's g0, no lock held.
+fn sigm_check(applied: &mut u32) -> u32 {
+    // Acquire: pairs with sigm_set's Release; SIGM_WANT is then at least as new.
+    let gen = SIGM_GEN.load(Acquire);
+    if gen != *applied {
+        // Relaxed: ordered by the Acquire above.
+        let want = SIGM_WANT.load(Relaxed);
+        super::sys_linux::sigprocmask_set(
+            super::proc::init_sigmask() & !super::signal_linux::unblocked_signals() & !want,
+        );
+        *applied = gen;
+        // Release: the requester sees the mask applied (the system call is done).
+        SIGM_DONE.store(gen, Release);
+        super::sys_linux::futex_wake(&SIGM_DONE, u32::MAX >> 1);
+    }
+    gen
+}
 
 /// Start sysmon. Runs in runtime main, on goroutine 1 (newm needs the heap).
 pub(crate) fn start_sysmon() {
@@ -99,6 +173,7 @@ fn sysmon() {
     let mut delay = 0u64; // microseconds
     let mut timer_cap = u64::MAX; // microseconds to the next timer of a running P
     let mut woke_idle = false; // this look follows an unforced wake (pidleget)
+    let mut sigm_applied = 0u32; // the SIGM_GEN our mask reflects
     loop {
         if idle == 0 {
             delay = 20; // start with 20us sleep...
@@ -110,7 +185,11 @@ fn sysmon() {
         if storm_us > 0 {
             delay = storm_us;
         }
-        super::sys_linux::usleep_once(if storm_us > 0 { delay } else { sleep_us } * 1000);
+        // A futex wait rather than nanosleep, so that sigm_set can wake us.
+        let gen = sigm_check(&mut sigm_applied);
+        let ns = if storm_us > 0 { delay } else { sleep_us } * 1000;
+        super::sys_linux::futex_wait_timeout(&SIGM_GEN, gen, ns.min(i64::MAX as u64) as i64);
+        sigm_check(&mut sigm_applied);
         let mut now = nanotime();
         // Relaxed (gcwaiting, npidle): hints, re-checked under sched.lock.
         if trace_ns <= 0
@@ -142,7 +221,12 @@ fn sysmon() {
             }
             ss.lock.lock();
             // Relaxed: written under sched.lock, which we hold.
-            if ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs() {
+            // Acquire (SIGM_GEN): as in sigm_check; a change made before this
+            // check is applied first, one made after it wakes us (sigm_set takes
+            // sched.lock to wake the deep sleep).
+            if (ss.gcwaiting.load(Relaxed) || ss.npidle.load(Relaxed) as usize == gomaxprocs())
+                && SIGM_GEN.load(Acquire) == sigm_applied
+            {
                 // From a fresh clock: sleep_timeout measures deep_ns from its own.
                 // SAFETY: sched.lock (held) protects sysmon_until.
                 unsafe { (*sched()).sysmon_until = nanotime() + deep_ns };
@@ -172,6 +256,7 @@ fn sysmon() {
                 now = nanotime();
             }
             ss.lock.unlock();
+            sigm_check(&mut sigm_applied);
         }
         // Poll the network if nobody did for 10 ms (every M busy running goroutines):
         // goroutines whose fds became ready go to the global queue (Go's sysmon).
