@@ -288,6 +288,12 @@ pub fn stop(c: &Chan<Signal>) {
         return;
     };
     let handler = h.list.remove(i);
+    // Signals nobody else wants: blocked again first if the program started with
+    // them blocked, then given back their default.
+    let last: u64 = (1..=sigqueue::NSIG)
+        .filter(|&n| handler.wants(n) && h.refs[n as usize] == 1)
+        .fold(0, |m, n| m | sigqueue::sigbit(n));
+    signal_linux::block_again(last);
     for n in 1..=sigqueue::NSIG {
         if handler.wants(n) {
             h.refs[n as usize] -= 1;
@@ -296,8 +302,6 @@ pub fn stop(c: &Chan<Signal>) {
             }
         }
     }
-    // Blocked again if the program started with it blocked.
-    signal_linux::sync_mask();
     // A signal may have been caught, found wanted and queued before the line above,
     // and not yet be delivered: keep c on the stopping list, where the delivering
     // goroutine still finds it, until the queue is idle (Go's Stop).
@@ -317,7 +321,7 @@ pub fn stop(c: &Chan<Signal>) {
 /// stop relaying them to any channel (Go's `signal.Reset`). Undoes [`ignore`] too.
 /// Runs on any goroutine.
 pub fn reset(sigs: &[Signal]) {
-    cancel(sigs, signal_linux::sigdisable)
+    cancel(sigs, signal_linux::sigdisable, true)
 }
 
 /// Ignore the signals in `sigs` (all signals if empty) and stop relaying them to
@@ -326,7 +330,7 @@ pub fn reset(sigs: &[Signal]) {
 /// output fail with `BrokenPipe` instead of ending the program. Runs on any
 /// goroutine.
 pub fn ignore(sigs: &[Signal]) {
-    cancel(sigs, signal_linux::sigignore)
+    cancel(sigs, signal_linux::sigignore, false)
 }
 
 /// Whether `sig` is ignored now, by [`ignore`] or from the program's start (Go's
@@ -335,10 +339,17 @@ pub fn ignored(sig: Signal) -> bool {
     sig.num().is_some_and(sigqueue::signal_ignored)
 }
 
-/// Go's cancel: drop sigs from every channel, then apply action to each.
-fn cancel(sigs: &[Signal], action: fn(u32)) {
+/// Go's cancel: drop sigs from every channel, then apply action to each; with
+/// `block`, block those the program started with blocked again first.
+fn cancel(sigs: &[Signal], action: fn(u32), block: bool) {
     let nums = numbers(sigs);
     let mut h = HANDLERS.lock();
+    if block {
+        // reset: blocked again first if the program started with them blocked.
+        // (ignore leaves the mask alone, as Go's: the signal is discarded as it
+        // comes.)
+        signal_linux::block_again(nums.iter().fold(0, |m, &n| m | sigqueue::sigbit(n)));
+    }
     for n in nums {
         let bit = sigqueue::sigbit(n);
         let mut dropped = 0;
@@ -352,9 +363,6 @@ fn cancel(sigs: &[Signal], action: fn(u32)) {
         h.refs[n as usize] -= dropped;
         action(n);
     }
-    // reset: blocked again if the program started with it blocked. (ignore leaves
-    // the mask alone, as Go's: the signal is discarded as it comes.)
-    signal_linux::sync_mask();
 }
 
 /// The delivering goroutine (Go's os/signal `loop`): wait for a signal from the

@@ -298,14 +298,26 @@ fn handled_by_default(sig: usize) -> bool {
 /// started with blocked. Changed only under os::signal's handlers lock.
 static NOTIFIED: AtomicU64 = AtomicU64::new(0);
 
-/// After notify, stop or reset changed what os::signal wants: a signal the process
-/// started with blocked is unblocked (on sysmon's thread) while it is wanted, and
-/// blocked again after, as Go's Notify, Stop and Reset do. Returns once the mask
-/// is in place. Runs on a goroutine, under os::signal's handlers lock.
+/// Put NOTIFIED in force (after notify, or from block_again before stop or reset):
+/// a signal the process started with blocked is unblocked (on sysmon's thread)
+/// while it is wanted, and blocked again after, as Go's Notify, Stop and Reset do.
+/// Returns once the mask is in place. Runs on a goroutine, under os::signal's
+/// handlers lock.
 pub(crate) fn sync_mask() {
     // Relaxed: NOTIFIED is only changed under the handlers lock, which we hold.
     let want = NOTIFIED.load(Relaxed) & crate::runtime::proc::init_sigmask() & !unblocked_signals();
     crate::runtime::sysmon::sigm_set(want);
+}
+
+/// stop or reset are about to give up the signals in `mask`: block those the
+/// process started with blocked again first (sync_mask), so that one that comes
+/// from now on stays pending rather than meet the default action, as in Go (whose
+/// sigdisable waits for its sigM thread before it restores the handler). Runs on
+/// a goroutine, under os::signal's handlers lock.
+pub(crate) fn block_again(mask: u64) {
+    // Relaxed: only changed under the handlers lock, which we hold.
+    NOTIFIED.fetch_and(!mask, Relaxed);
+    sync_mask();
 }
 
 /// sigenable: os::signal wants sig (already in sigqueue's wanted set): make sure
