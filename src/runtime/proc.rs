@@ -993,6 +993,12 @@ unsafe fn wirep(pp: *mut P) {
     // SAFETY: mp is our M; p is atomic.
     unsafe { (*mp).p.store(pp, Relaxed) };
     p.m.store(mp, Relaxed);
+    // Taking a P counts as a scheduling round for sysmon's "stuck" test (retake):
+    // a goroutine that goes on running on a P it took without one (back from a
+    // system call, or first of a poll) gets a look's time before a due timer of
+    // the P has it preempted. Relaxed: the owner's counter (we own pp now).
+    p.fairtick
+        .store(p.fairtick.load(Relaxed).wrapping_add(1), Relaxed);
     p.set_status(PRUNNING);
     if super::trace::on() {
         super::trace::proc_start(pp);
@@ -1085,8 +1091,9 @@ unsafe fn pidleget() -> *mut P {
 /// sleep would last longer than SYSMON_SLACK_NS (a P that starts running is then
 /// watched within that time anyway). pidleget calls this unforced (a program
 /// whose timers make a P run every millisecond woke sysmon each time: half of its
-/// CPU); start_the_world and a system call forced (entersyscall_sysmon). Runs on
-/// any g; no allocation.
+/// CPU); start_the_world and a system call forced (entersyscall_sysmon). If it was
+/// woken already and is not up yet, a forced call makes that wake a forced one.
+/// Runs on any g; no allocation.
 ///
 /// # Safety
 /// sched.lock must be held.
@@ -1097,13 +1104,22 @@ pub(crate) unsafe fn sysmon_wake_locked(force: bool) {
     if !ss.sysmonwait.load(Relaxed) {
         return;
     }
-    // SAFETY: sched.lock (held) protects sysmon_until.
-    let until = unsafe { (*sched()).sysmon_until };
-    if force || until - super::vdso_linux::nanotime() > super::sysmon::SYSMON_SLACK_NS {
-        ss.sysmonwait.store(false, Relaxed);
-        // SAFETY: sched.lock (held) protects sysmon_forced.
-        unsafe { (*sched()).sysmon_forced = force };
-        ss.sysmonnote.wakeup();
+    // SAFETY: sched.lock (held) protects sysmon_until, sysmon_woken and
+    // sysmon_forced.
+    unsafe {
+        let sp = sched();
+        if (*sp).sysmon_woken {
+            // Woken already, not yet up: a forced wake still counts as one (a
+            // system call right after a P left the idle list).
+            (*sp).sysmon_forced |= force;
+            return;
+        }
+        let until = (*sp).sysmon_until;
+        if force || until - super::vdso_linux::nanotime() > super::sysmon::SYSMON_SLACK_NS {
+            (*sp).sysmon_woken = true;
+            (*sp).sysmon_forced = force;
+            ss.sysmonnote.wakeup();
+        }
     }
 }
 
@@ -2127,7 +2143,7 @@ enum Spun {
 /// pp, no lock held.
 ///
 /// # Safety
-/// As steal_work's: on g0 of a spinning M that owns pp.
+/// On g0 of a spinning M that owns pp.
 unsafe fn poll_spin(pp: *mut P) -> Spun {
     if !netpoll::netpollinited() || !netpoll::netpoll_any_waiters() {
         return Spun::Nothing;
@@ -2139,7 +2155,8 @@ unsafe fn poll_spin(pp: *mut P) -> Spun {
         return Spun::Nothing;
     }
     let s = sched_shared();
-    // SAFETY: Ps are never freed; through p we use only its timers' atomics.
+    // SAFETY: Ps are never freed and pp is ours; through p we use its timers' atomics
+    // and its run queue (a thief's own).
     let p = unsafe { &*pp };
     loop {
         for _ in 0..64 {
@@ -2157,9 +2174,21 @@ unsafe fn poll_spin(pp: *mut P) -> Spun {
                 return Spun::Got(unsafe { take_polled(pp, list) });
             }
         }
-        // SAFETY: the caller's contract.
-        if let Some(gp) = unsafe { steal_work(pp) } {
-            return Spun::Got(gp);
+        // One stealing pass over the other Ps' queues, but not their runnext (a
+        // goroutine its owner just readied and is about to run: steal_work takes
+        // it only on its last pass, after a pause, and a spin repeats passes).
+        for i in 0..allp_len() {
+            let p2 = allp(i);
+            if p2 == pp || p2.is_null() {
+                continue;
+            }
+            // SAFETY: Ps are never freed; a thief uses only the victim's run queue
+            // and status, which are atomic.
+            if let Some(gp) = runqsteal(p, unsafe { &*p2 }, false) {
+                // Relaxed: a statistics counter.
+                STEALS.fetch_add(1, Relaxed);
+                return Spun::Got(gp);
+            }
         }
         if now - t0 >= POLL_SPIN_NS {
             return Spun::Nothing;

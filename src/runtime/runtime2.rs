@@ -662,18 +662,21 @@ pub(crate) struct Schedt {
     /// The stopper sleeps here until stopwait reaches 0.
     pub(crate) stopnote: Note,
     /// sysmon is in its deep sleep on sysmonnote (every P idle, or the world
-    /// stopped). Set and cleared under sched.lock; whoever makes a P busy again
-    /// (pidleget, unless the sleep ends soon anyway; start-the-world; a system
-    /// call) clears it and wakes sysmon (sysmon.rs, "Deep sleep"). Read without
-    /// the lock as a hint (Relaxed), re-checked under it.
+    /// stopped), or woken from it and not yet up. Set and cleared by sysmon under
+    /// sched.lock; whoever makes a P busy again (pidleget, unless the sleep ends
+    /// soon anyway; start-the-world; a system call) wakes sysmon
+    /// (sysmon_wake_locked; sysmon.rs, "Deep sleep"). Read without the lock as a
+    /// hint (Relaxed), re-checked under it.
     pub(crate) sysmonwait: AtomicBool,
     /// Where sysmon deep-sleeps.
     pub(crate) sysmonnote: Note,
     /// When sysmon's deep sleep ends (nanotime), while sysmonwait. sched.lock.
     pub(crate) sysmon_until: i64,
-    /// The last wake of sysmon's deep sleep was forced (a system call or
-    /// start-the-world: look often again), not a P leaving the idle list.
-    /// sched.lock.
+    /// sysmon's deep sleep was woken (sysmonwait stays set until sysmon is up and
+    /// clears both). sched.lock.
+    pub(crate) sysmon_woken: bool,
+    /// A wake of the deep sleep was forced (a system call or start-the-world:
+    /// look often again), not only a P leaving the idle list. sched.lock.
     pub(crate) sysmon_forced: bool,
 }
 
@@ -708,6 +711,7 @@ impl Schedt {
             sysmonwait: AtomicBool::new(false),
             sysmonnote: Note::new(),
             sysmon_until: 0,
+            sysmon_woken: false,
             sysmon_forced: false,
         }
     }

@@ -229,13 +229,20 @@ fn sysmon() {
             {
                 // From a fresh clock: sleep_timeout measures deep_ns from its own.
                 // SAFETY: sched.lock (held) protects sysmon_until.
-                unsafe { (*sched()).sysmon_until = nanotime() + deep_ns };
+                // SAFETY: sched.lock (held) protects sysmon_until, sysmon_woken and
+                // sysmon_forced.
+                unsafe {
+                    let sp = sched();
+                    (*sp).sysmon_until = nanotime() + deep_ns;
+                    (*sp).sysmon_woken = false;
+                    (*sp).sysmon_forced = false;
+                }
                 ss.sysmonwait.store(true, Relaxed);
                 ss.lock.unlock();
-                let woken = ss.sysmonnote.sleep_timeout(deep_ns);
+                ss.sysmonnote.sleep_timeout(deep_ns);
                 ss.lock.lock();
-                // Relaxed: under sched.lock. A waker cleared it already; a timeout
-                // did not.
+                // Relaxed: under sched.lock. sysmonwait stays set from a wake to
+                // here, so a forced wake that comes meanwhile still counts.
                 ss.sysmonwait.store(false, Relaxed);
                 ss.sysmonnote.clear();
                 // A forced wake (a system call, start-the-world) starts the 20 us
@@ -244,14 +251,19 @@ fn sysmon() {
                 // a poll or a timer ends an idle moment (a server between
                 // requests, thousands of times a second), and looking every 20 us
                 // after each cost a thread wake-up per look. The look interval
-                // goes on as before, but the next look comes by the earliest
-                // timer, so one due on a P that a goroutine holds is still seen.
-                // SAFETY: sched.lock (held) protects sysmon_forced.
-                if woken && unsafe { (*sched()).sysmon_forced } {
+                // comes down to SYSMON_SLACK_NS if it was longer, and the next
+                // look comes by the earliest timer, so a goroutine that holds the
+                // P past a due timer is seen within about that.
+                // SAFETY: as above.
+                let (woken, forced) =
+                    unsafe { ((*sched()).sysmon_woken, (*sched()).sysmon_forced) };
+                if forced {
                     idle = 0;
                     delay = 20;
                 } else if woken {
                     woke_idle = true;
+                    // Halved: the top of the loop doubles it (idle > 50).
+                    delay = delay.min(SYSMON_SLACK_NS as u64 / 2000);
                 }
                 now = nanotime();
             }
@@ -353,9 +365,9 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
         // Relaxed (statuses, ticks): snapshots; the CAS below decides a retake.
         let s = p.status.load(Relaxed);
         let mut sysretake = false;
-        // The fairtick is recorded whatever the status: a goroutine back from a
-        // system call takes an idle P and runs on without a scheduling round, and
-        // has held it since this look at most.
+        // The fairtick is recorded whatever the status, so the next look compares
+        // with this one: a P taken after this look has moved on by one (wirep),
+        // and its goroutine gets one more look's time.
         let ft = p.fairtick.load(Relaxed);
         let stuck = pd.fairtick == ft;
         pd.fairtick = ft;
