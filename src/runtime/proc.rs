@@ -955,6 +955,15 @@ fn move_dead_timers(from: usize, to: usize) {
 pub(crate) unsafe fn acquirep(pp: *mut P) {
     // SAFETY: forwarded.
     unsafe { wirep(pp) };
+    // Taking a P off the idle list (or a hand-off) counts as a scheduling round for
+    // sysmon's "stuck" test (retake): a goroutine that goes on running on such a P
+    // without one (back from a system call, the first of a poll) gets a look's
+    // time before a due timer of the P has it preempted. Not a goroutine taking
+    // back its own P after a system call (wirep alone): it has held that P since
+    // before the call. Relaxed: the owner's counter (we own pp now).
+    // SAFETY: Ps are never freed; fairtick is atomic.
+    let t = unsafe { &(*pp).fairtick };
+    t.store(t.load(Relaxed).wrapping_add(1), Relaxed);
 }
 
 /// wirep is the first step of acquirep, which actually associates the current M to
@@ -993,12 +1002,6 @@ unsafe fn wirep(pp: *mut P) {
     // SAFETY: mp is our M; p is atomic.
     unsafe { (*mp).p.store(pp, Relaxed) };
     p.m.store(mp, Relaxed);
-    // Taking a P counts as a scheduling round for sysmon's "stuck" test (retake):
-    // a goroutine that goes on running on a P it took without one (back from a
-    // system call, or first of a poll) gets a look's time before a due timer of
-    // the P has it preempted. Relaxed: the owner's counter (we own pp now).
-    p.fairtick
-        .store(p.fairtick.load(Relaxed).wrapping_add(1), Relaxed);
     p.set_status(PRUNNING);
     if super::trace::on() {
         super::trace::proc_start(pp);
@@ -1111,13 +1114,22 @@ pub(crate) unsafe fn sysmon_wake_locked(force: bool) {
         if (*sp).sysmon_woken {
             // Woken already, not yet up: a forced wake still counts as one (a
             // system call right after a P left the idle list).
-            (*sp).sysmon_forced |= force;
+            if force {
+                (*sp).sysmon_forced = true;
+                // Nothing more to upgrade: spare later system calls the lock.
+                ss.sysmonwait.store(false, Relaxed);
+            }
             return;
         }
         let until = (*sp).sysmon_until;
         if force || until - super::vdso_linux::nanotime() > super::sysmon::SYSMON_SLACK_NS {
             (*sp).sysmon_woken = true;
             (*sp).sysmon_forced = force;
+            // sysmonwait stays set after an unforced wake, so that a forced one
+            // before sysmon is up can still mark it (above).
+            if force {
+                ss.sysmonwait.store(false, Relaxed);
+            }
             ss.sysmonnote.wakeup();
         }
     }
@@ -3051,8 +3063,9 @@ fn reacquirep_after_syscall() {
     // SAFETY: on g0 of mp; oldp is owner-only.
     let oldp = unsafe { core::mem::replace(&mut (*mp).oldp, ptr::null_mut()) };
     if take_syscall_p(oldp) {
-        // SAFETY: on g0 without a P; the CAS made oldp ours, idle and unowned.
-        unsafe { acquirep(oldp) };
+        // SAFETY: on g0 without a P; the CAS made oldp ours, idle and unowned. (wirep:
+        // our own P back, not a new one, see acquirep.)
+        unsafe { wirep(oldp) };
         return;
     }
     let pp = pidleget_locked();

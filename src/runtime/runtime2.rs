@@ -662,7 +662,7 @@ pub(crate) struct Schedt {
     /// The stopper sleeps here until stopwait reaches 0.
     pub(crate) stopnote: Note,
     /// sysmon is in its deep sleep on sysmonnote (every P idle, or the world
-    /// stopped), or woken from it and not yet up. Set and cleared by sysmon under
+    /// stopped), or woken from it unforced and not yet up. Set and cleared under
     /// sched.lock; whoever makes a P busy again (pidleget, unless the sleep ends
     /// soon anyway; start-the-world; a system call) wakes sysmon
     /// (sysmon_wake_locked; sysmon.rs, "Deep sleep"). Read without the lock as a

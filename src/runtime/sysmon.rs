@@ -241,8 +241,8 @@ fn sysmon() {
                 ss.lock.unlock();
                 ss.sysmonnote.sleep_timeout(deep_ns);
                 ss.lock.lock();
-                // Relaxed: under sched.lock. sysmonwait stays set from a wake to
-                // here, so a forced wake that comes meanwhile still counts.
+                // Relaxed: under sched.lock. An unforced wake leaves sysmonwait
+                // set until here, so a forced one that comes meanwhile counts.
                 ss.sysmonwait.store(false, Relaxed);
                 ss.sysmonnote.clear();
                 // A forced wake (a system call, start-the-world) starts the 20 us
