@@ -3,7 +3,9 @@
 //!
 //! - MODE 1, lateness: as many goroutines as Ps spin in loops that never call the
 //!   runtime while main sleeps 1 ms N times (default 200); prints `late_max_us=` and
-//!   `late_mean_us=` (how much later than asked each sleep returned).
+//!   `late_mean_us=` (how much later than asked each sleep returned). With a third
+//!   argument US, each loop makes a getpid system call (through `gort::blocking`;
+//!   Go: syscall.Getpid) every US microseconds of spinning.
 //! - MODE 2, syscall: N getpid system calls (default 1,000,000), each through
 //!   `gort::blocking` (entersyscall/exitsyscall; Go: syscall.Getpid does the same);
 //!   prints `ns_per_syscall=`.
@@ -22,21 +24,21 @@ use alloc::sync::Arc;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use gort::sync::WaitGroup;
-use gort::time::{sleep, Duration};
+use gort::time::{sleep, Duration, Instant};
 use syscalls::{syscall, Sysno};
 
 gort::main!(main);
 
 fn main() {
     match common::arg(1, 1) {
-        1 => lateness(common::arg(2, 200)),
+        1 => lateness(common::arg(2, 200), common::arg(3, 0)),
         2 => getpid(common::arg(2, 1_000_000)),
         3 => cpu(common::arg(2, 100_000_000)),
         _ => common::fail("MODE is 1 (lateness), 2 (syscall) or 3 (cpu)"),
     }
 }
 
-fn lateness(n: u64) {
+fn lateness(n: u64, call_us: u64) {
     let stop = Arc::new(AtomicBool::new(false));
     let wg = Arc::new(WaitGroup::new());
     for _ in 0..gort::gomaxprocs(0) {
@@ -44,10 +46,24 @@ fn lateness(n: u64) {
         wg.add(1);
         gort::go(move || {
             let mut x = 1u64;
-            while !stop.load(Relaxed) {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+            let step = |x: u64| {
+                x.wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407)
+            };
+            if call_us == 0 {
+                while !stop.load(Relaxed) {
+                    x = step(x);
+                }
+            } else {
+                let every = Duration::from_micros(call_us);
+                while !stop.load(Relaxed) {
+                    let t = Instant::now();
+                    while t.elapsed() < every {
+                        x = step(x);
+                    }
+                    // SAFETY: getpid takes no arguments and cannot fail.
+                    x ^= gort::blocking(|| unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as u64);
+                }
             }
             black_box(x);
             wg.done();

@@ -55,7 +55,10 @@ fn lateness() -> Bench {
             Side::gort("bench_preempt").args([1]),
             Side::go("preempt").args([1]),
         ],
-        variants: vec![Variant::default().args([N])],
+        variants: vec![
+            Variant::new("loops that never block").args([N]),
+            Variant::new("loops with a system call every 50 µs").args([N, 50]),
+        ],
         metrics: vec![
             Metric::lower("late_max_us", "µs").label("worst lateness"),
             Metric::lower("late_mean_us", "µs").label("mean lateness"),
@@ -70,7 +73,10 @@ fn lateness() -> Bench {
             format!(
                 "As many goroutines as Ps ({}) spin in a loop that never calls the runtime (an atomic \
                  load and a multiply-add), so every P is busy; main sleeps 1 ms {N} times \
-                 (`bench/preempt.rs` mode 1, `bench/go/preempt`). Only preemption lets main's timer run.",
+                 (`bench/preempt.rs` mode 1, `bench/go/preempt`). Only preemption lets main's timer run. \
+                 In the second variant each loop also makes a getpid system call every 50 µs \
+                 (`gort::blocking`; Go's syscall.Getpid): each takes its P back at once, so the \
+                 goroutine holds it across calls.",
                 procs(c)
             )
         },

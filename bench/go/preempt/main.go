@@ -1,6 +1,7 @@
 // bench/go/preempt/main.go — the Go twin of bench/preempt.rs: `preempt MODE [N]`.
 // MODE 1: GOMAXPROCS spinning goroutines beside N (200) sleeps of 1 ms; prints
-// late_max_us= and late_mean_us=. MODE 2: N (1,000,000) syscall.Getpid calls; prints
+// late_max_us= and late_mean_us=; with a third argument US, each spinner calls
+// syscall.Getpid every US microseconds of spinning. MODE 2: N (1,000,000) syscall.Getpid calls; prints
 // ns_per_syscall=. MODE 3: 2 × GOMAXPROCS goroutines × N (100,000,000) iterations of
 // a xorshift64 step; prints ns_per_iter=.
 package main
@@ -19,15 +20,26 @@ import (
 
 var sink uint64
 
-func lateness(n int) {
+func lateness(n int, callUs int) {
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
 		wg.Add(1)
 		go func() {
 			x := uint64(1)
-			for !stop.Load() {
-				x = x*6364136223846793005 + 1442695040888963407
+			if callUs == 0 {
+				for !stop.Load() {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			} else {
+				every := time.Duration(callUs) * time.Microsecond
+				for !stop.Load() {
+					t := time.Now()
+					for time.Since(t) < every {
+						x = x*6364136223846793005 + 1442695040888963407
+					}
+					x ^= uint64(syscall.Getpid())
+				}
 			}
 			atomic.AddUint64(&sink, x)
 			wg.Done()
@@ -88,7 +100,7 @@ func cpu(n int) {
 func main() {
 	switch benchutil.Arg(1, 1) {
 	case 1:
-		lateness(benchutil.Arg(2, 200))
+		lateness(benchutil.Arg(2, 200), benchutil.Arg(3, 0))
 	case 2:
 		getpid(benchutil.Arg(2, 1_000_000))
 	case 3:
