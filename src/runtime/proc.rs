@@ -2167,8 +2167,8 @@ unsafe fn poll_spin(pp: *mut P) -> Spun {
         return Spun::Nothing;
     }
     let s = sched_shared();
-    // SAFETY: Ps are never freed and pp is ours; through p we use its timers' atomics
-    // and its run queue (a thief's own).
+    // SAFETY: Ps are never freed and pp is ours; through p we use its timers'
+    // atomics.
     let p = unsafe { &*pp };
     loop {
         for _ in 0..64 {
@@ -2186,21 +2186,14 @@ unsafe fn poll_spin(pp: *mut P) -> Spun {
                 return Spun::Got(unsafe { take_polled(pp, list) });
             }
         }
-        // One stealing pass over the other Ps' queues, but not their runnext (a
-        // goroutine its owner just readied and is about to run: steal_work takes
-        // it only on its last pass, after a pause, and a spin repeats passes).
-        for i in 0..allp_len() {
-            let p2 = allp(i);
-            if p2 == pp || p2.is_null() {
-                continue;
-            }
-            // SAFETY: Ps are never freed; a thief uses only the victim's run queue
-            // and status, which are atomic.
-            if let Some(gp) = runqsteal(p, unsafe { &*p2 }, false) {
-                // Relaxed: a statistics counter.
-                STEALS.fetch_add(1, Relaxed);
-                return Spun::Got(gp);
-            }
+        // One stealing pass, but not a runnext (a goroutine its owner just readied
+        // and is about to run: steal_work takes it only on its last pass, and a
+        // spin repeats passes).
+        // SAFETY: the caller's contract.
+        if let Some(gp) = unsafe { steal_pass(pp, false) } {
+            // Relaxed: a statistics counter.
+            STEALS.fetch_add(1, Relaxed);
+            return Spun::Got(gp);
         }
         if now - t0 >= POLL_SPIN_NS {
             return Spun::Nothing;
@@ -2394,47 +2387,60 @@ unsafe fn run_others_timers(pp: *mut P) -> bool {
     ran
 }
 
-/// steal_work attempts to steal a runnable goroutine from any P. Runs on g0, with no
-/// lock held (it may run another P's timers).
+/// steal_work attempts to steal a runnable goroutine from any P: STEAL_TRIES
+/// passes, the last also taking runnext and running due timers. Runs on g0, with
+/// no lock held (it may run another P's timers).
 ///
 /// # Safety
 /// On g0 of a spinning M that owns pp.
 unsafe fn steal_work(pp: *mut P) -> Option<*mut G> {
+    for i in 0..STEAL_TRIES {
+        // SAFETY: the caller's contract.
+        if let Some(gp) = unsafe { steal_pass(pp, i == STEAL_TRIES - 1) } {
+            return Some(gp);
+        }
+    }
+    None
+}
+
+/// One pass of steal_work over the other Ps, from a random one: take about half
+/// of a run queue; if `last`, also a running P's runnext, and run each P's due
+/// timers first (they ready goroutines onto our queue: timers are stolen with
+/// work). Returns None at once when a stop-the-world is pending.
+///
+/// # Safety
+/// As steal_work.
+unsafe fn steal_pass(pp: *mut P, last: bool) -> Option<*mut G> {
     let order = &raw const STEAL_ORDER;
     let gcwaiting = sched_shared().gcwaiting;
     // SAFETY: Ps are never freed, and pp is ours (the caller's contract); through p
     // we use only its run queue.
     let p = unsafe { &*pp };
-    for i in 0..STEAL_TRIES {
-        let steal_runnext = i == STEAL_TRIES - 1;
-        // SAFETY: STEAL_ORDER changes only in procresize, with the world stopped,
-        // when no M is spinning (as we are); start copies what it needs.
-        for pos in unsafe { (*order).start(fastrand()) } {
-            // Relaxed: a hint to give up early; findrunnable re-checks with Acquire.
-            if gcwaiting.load(Relaxed) {
-                return None;
-            }
-            let p2 = allp(pos as usize);
-            if p2 == pp || p2.is_null() {
-                continue;
-            }
-            // On the last pass, run p2's due timers too (they ready goroutines
-            // onto our queue): timers are stolen with work.
-            if steal_runnext {
-                // SAFETY: p2 is a live P (never freed); we are on g0 of an M holding a
-                // P, with no lock held.
-                let ran = unsafe { super::time::run_timers(p2, super::vdso_linux::nanotime()) };
-                if ran {
-                    if let Some((gp, _)) = runqget(p) {
-                        return Some(gp);
-                    }
+    // SAFETY: STEAL_ORDER changes only in procresize, with the world stopped, when
+    // no M is spinning (as we are); start copies what it needs.
+    for pos in unsafe { (*order).start(fastrand()) } {
+        // Relaxed: a hint to give up early; findrunnable re-checks with Acquire.
+        if gcwaiting.load(Relaxed) {
+            return None;
+        }
+        let p2 = allp(pos as usize);
+        if p2 == pp || p2.is_null() {
+            continue;
+        }
+        if last {
+            // SAFETY: p2 is a live P (never freed); we are on g0 of an M holding a
+            // P, with no lock held.
+            let ran = unsafe { super::time::run_timers(p2, super::vdso_linux::nanotime()) };
+            if ran {
+                if let Some((gp, _)) = runqget(p) {
+                    return Some(gp);
                 }
             }
-            // SAFETY: Ps are never freed; a thief uses only the victim's run queue
-            // and status, which are atomic.
-            if let Some(gp) = runqsteal(p, unsafe { &*p2 }, steal_runnext) {
-                return Some(gp);
-            }
+        }
+        // SAFETY: Ps are never freed; a thief uses only the victim's run queue and
+        // status, which are atomic.
+        if let Some(gp) = runqsteal(p, unsafe { &*p2 }, last) {
+            return Some(gp);
         }
     }
     None

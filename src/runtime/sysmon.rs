@@ -41,10 +41,12 @@
 //! So an idle program uses no CPU, and a running P is watched within 1 ms of
 //! starting to run (and after that at sysmon's usual look interval). Only a forced
 //! wake starts the 20 us looks over (Go's syscallWake); after a pidleget wake the
-//! interval goes on where it was, with a look by the earliest timer. A server
-//! whose Ps all idle between requests otherwise paid a thread wake-up every 20 us
-//! after each of thousands of such wakes a second (echo at 50 connections: 3,000
-//! sysmon wake-ups a second, now about 130). Before a deep
+//! interval comes down to SYSMON_SLACK_NS if it was longer, with a look by the
+//! earliest timer. A server whose Ps all idle between requests otherwise paid a
+//! thread wake-up every 20 us after each of thousands of such wakes a second
+//! (echo at 50 connections: 3,000 sysmon wake-ups a second, now about 170). A
+//! forced wake that comes before sysmon is up from an unforced one still counts
+//! (`sysmon_woken`, `sysmon_forced`). Before a deep
 //! sleep sysmon stamps the goroutines waiting (`waitsince`, for listings), a walk
 //! over every G, at most once a second: a sleep that follows a recent walk ends
 //! when the next walk is due.
@@ -228,7 +230,6 @@ fn sysmon() {
                 && SIGM_GEN.load(Acquire) == sigm_applied
             {
                 // From a fresh clock: sleep_timeout measures deep_ns from its own.
-                // SAFETY: sched.lock (held) protects sysmon_until.
                 // SAFETY: sched.lock (held) protects sysmon_until, sysmon_woken and
                 // sysmon_forced.
                 unsafe {
@@ -366,8 +367,8 @@ fn retake(now: i64, next_timer: &mut i64) -> u32 {
         let s = p.status.load(Relaxed);
         let mut sysretake = false;
         // The fairtick is recorded whatever the status, so the next look compares
-        // with this one: a P taken after this look has moved on by one (wirep),
-        // and its goroutine gets one more look's time.
+        // with this one: a P taken off the idle list after this look has moved on
+        // by one (acquirep), and its goroutine gets one more look's time.
         let ft = p.fairtick.load(Relaxed);
         let stuck = pd.fairtick == ft;
         pd.fairtick = ft;
