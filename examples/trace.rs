@@ -1,9 +1,9 @@
 //! The execution trace from inside a program (gort::trace::start/stop), for
 //! tests/trace.rs: `api PATH` starts a trace while goroutines already exist
 //! (blocked on a channel, sleeping, in a blocking system call), then runs a
-//! channel ping-pong, sleeps, a select, a Mutex handoff, a call-free loop that
-//! must share the Ps (preempted) and a system call, and stops the trace. Prints `trace.ok=true`
-//! and the events' goroutine count. `racing-starts PREFIX`: 8 goroutines start a
+//! channel ping-pong, a send that blocks, sleeps, a select, a Mutex handoff, a
+//! call-free loop that must share the Ps (preempted) and a system call, and stops
+//! the trace. Prints `trace.ok=true` and the events' goroutine count. `racing-starts PREFIX`: 8 goroutines start a
 //! trace (to PREFIX.0 to PREFIX.7) at the same moment: exactly one may succeed.
 #![no_std]
 #![no_main]
@@ -69,6 +69,16 @@ fn main() {
         assert_eq!(b.recv(), Some(i + 1));
     }
     a.close();
+    // A send that must block (GoBlockSend): its receiver sleeps first. (In the
+    // ping-pong the partner is usually waiting already: with both goroutines on
+    // one P, handing off through runnext, no send blocks.)
+    let late = chan::<u32>(0);
+    let late2 = late.clone();
+    gort::go(move || {
+        sleep(Duration::from_millis(20));
+        late2.recv();
+    });
+    late.send(1);
     // Sleepers, a select with a timeout, a Mutex handed between goroutines.
     let wg = Arc::new(WaitGroup::new());
     let m = Arc::new(Mutex::new(0u64));
