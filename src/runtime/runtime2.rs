@@ -672,8 +672,9 @@ pub(crate) struct Schedt {
     pub(crate) sysmonnote: Note,
     /// When sysmon's deep sleep ends (nanotime), while sysmonwait. sched.lock.
     pub(crate) sysmon_until: i64,
-    /// sysmon's deep sleep was woken (sysmonwait stays set until sysmon is up and
-    /// clears both). sched.lock.
+    /// sysmon's deep sleep was woken and sysmon is not up yet (an unforced wake
+    /// leaves sysmonwait set meanwhile, see sysmon_wake_locked); reset by sysmon
+    /// before its next deep sleep. sched.lock.
     pub(crate) sysmon_woken: bool,
     /// A wake of the deep sleep was forced (a system call or start-the-world:
     /// look often again), not only a P leaving the idle list. sched.lock.
