@@ -58,8 +58,10 @@
 //! once it exists): `netpoll_break` (an eventfd write) wakes it when an earlier timer
 //! arrives. `LASTPOLL` is 0 while an M blocks in netpoll, else the time of the last
 //! poll. A timed wait uses epoll_pwait2's nanoseconds where the kernel has it (Linux
-//! 5.11; qemu-user does not), so a timer is not late by up to a millisecond as with
-//! epoll_pwait's whole milliseconds (Go's netpoll rounds so).
+//! 5.11), so a timer is not late by up to a millisecond as with epoll_pwait's whole
+//! milliseconds (Go's netpoll rounds so). Where it is missing (older kernels,
+//! qemu-user), a timerfd in the epoll set, armed before each timed wait, ends the
+//! wait on time instead; the millisecond timeout, rounded up, only backs it up.
 
 use core::ptr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
@@ -197,6 +199,8 @@ pub(crate) static LAST_READY: AtomicI64 = AtomicI64::new(0);
 
 /// The marker in an event's data that says "the eventfd" rather than a PollDesc.
 const BREAK_TAG: u64 = 1;
+/// The marker that says "the timerfd" (see arm_timerfd).
+const TIMER_TAG: u64 = 2;
 
 // epoll(7) constants.
 const EPOLLIN: u32 = 0x1;
@@ -254,6 +258,7 @@ fn netpollinit() -> bool {
             throw("runtime: netpollinit: cannot register the eventfd");
         }
         EVENTFD.store(ev as i32, Relaxed);
+        probe_pwait2(ep as i32);
         // Release: publishes EVENTFD with EPFD (see netpollinited).
         EPFD.store(ep as i32, Release);
         INIT_LOCK.unlock();
@@ -624,9 +629,67 @@ pub(crate) struct GList {
 }
 
 /// epoll_pwait2 is missing (ENOSYS: Linux before 5.11, or an emulator without it;
-/// EPERM: refused by a seccomp filter): timed waits fall back to epoll_pwait's
-/// milliseconds.
+/// EPERM: refused by a seccomp filter): timed waits use epoll_pwait and the timerfd
+/// below.
 static PWAIT2_MISSING: AtomicBool = AtomicBool::new(false);
+
+/// Where epoll_pwait2 is missing: a timerfd registered (level-triggered) in the
+/// epoll set, which the blocking poll arms before each timed wait; -1 until made.
+/// Relaxed throughout: only the M blocked in netpoll (the timer sleeper, one at a
+/// time) makes, arms and drains it, and the fd number is all it publishes.
+static TIMERFD: AtomicI32 = AtomicI32::new(-1);
+
+/// Learn at poller creation whether epoll_pwait2 works (a wait of 0 ns on the new,
+/// empty set), and if not, make the timerfd now, so the poller's descriptors are
+/// all there from the start (a program that counts its fds sees no late one).
+/// Runs in netpollinit (INIT_LOCK held, ep not yet published).
+fn probe_pwait2(ep: i32) {
+    let mut ev = [0u32; 3];
+    let n = sys_linux::epoll_pwait2(ep, ev.as_mut_ptr() as *mut u8, 1, 0);
+    if n == -ENOSYS || n == -EPERM {
+        // Relaxed: see PWAIT2_MISSING.
+        PWAIT2_MISSING.store(true, Relaxed);
+        make_timerfd(ep);
+    }
+}
+
+/// Make the timerfd and register it in ep, unless made already; returns it, or -1
+/// if the kernel refused (at the fd limit, say). Runs on g0 or in netpollinit;
+/// never allocates.
+fn make_timerfd(ep: i32) -> i32 {
+    let fd = TIMERFD.load(Relaxed);
+    if fd >= 0 {
+        return fd;
+    }
+    let t = sys_linux::timerfd_create();
+    if t < 0 {
+        return -1;
+    }
+    let r = sys_linux::epoll_ctl(ep, sys_linux::EPOLL_CTL_ADD, t as i32, EPOLLIN, TIMER_TAG);
+    if r < 0 {
+        sys_linux::close(t as i32);
+        return -1;
+    }
+    match TIMERFD.compare_exchange(-1, t as i32, Relaxed, Relaxed) {
+        Ok(_) => t as i32,
+        Err(other) => {
+            // Made meanwhile by another M (timed waits are serialised today, so
+            // this only keeps the fd from leaking); closing ours also drops it
+            // from the epoll set.
+            sys_linux::close(t as i32);
+            other
+        }
+    }
+}
+
+/// Arm the timerfd to expire ns (> 0) from now; false if there is none (the kernel
+/// refused one, say at the fd limit: this wait falls back to milliseconds, and the
+/// next one tries to make it again). Runs on g0 of the M about to
+/// block in netpoll; never allocates.
+fn arm_timerfd(ep: i32, ns: i64) -> bool {
+    let fd = make_timerfd(ep);
+    fd >= 0 && sys_linux::timerfd_set(fd, ns) == 0
+}
 
 /// netpoll: wait at most delay ns (0: do not block; < 0: for ever) for events, and
 /// return the goroutines they make runnable (status GWAITING, not yet readied).
@@ -668,6 +731,11 @@ pub(crate) fn netpoll(delay: i64) -> GList {
                 continue;
             }
             n
+        } else if delay > 0 && arm_timerfd(ep, delay) {
+            // The timerfd ends the wait on time; a timeout rounded up, never
+            // shorter than delay, backs it up.
+            let backstop = ((delay + 999_999) / 1_000_000) as i32;
+            sys_linux::epoll_pwait(ep, buf, events.len() as i32, backstop)
         } else {
             sys_linux::epoll_pwait(ep, buf, events.len() as i32, timeout_ms)
         };
@@ -703,6 +771,17 @@ pub(crate) fn netpoll(delay: i64) -> GList {
             }
             // SeqCst: pairs with netpoll_break's SeqCst CAS (a later break writes again).
             WAKE_SIG.store(false, SeqCst);
+            continue;
+        }
+        if data == TIMER_TAG {
+            // The timerfd expired. As with the eventfd, only a blocking poll drains
+            // it; until then (or until it is armed again, which clears it) the
+            // non-blocking ones see it and pass over it.
+            if delay != 0 {
+                let mut b = [0u8; 8];
+                // EAGAIN: already cleared. Nothing else can fail on a timerfd.
+                let _ = sys_linux::read(TIMERFD.load(Relaxed), &mut b);
+            }
             continue;
         }
         let pdp = (data & ((1 << 48) - 1)) as *const PollDesc;

@@ -419,6 +419,39 @@ pub(crate) fn eventfd_nonblock() -> isize {
     unsafe { syscall2(Sysno::eventfd2 as usize, 0, O_CLOEXEC | 0o4000) as isize }
 }
 
+/// timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC|TFD_NONBLOCK). Returns the fd or
+/// -errno.
+pub(crate) fn timerfd_create() -> isize {
+    const CLOCK_MONOTONIC: usize = 1;
+    // SAFETY: no memory effects; creates a descriptor.
+    unsafe {
+        syscall2(
+            Sysno::timerfd_create as usize,
+            CLOCK_MONOTONIC,
+            O_CLOEXEC | 0o4000,
+        ) as isize
+    }
+}
+
+/// timerfd_settime(fd, 0, {no interval, ns from now}, NULL): arm the timer to
+/// expire once, ns nanoseconds (> 0) from now, clearing expirations not yet read.
+/// Returns 0 or -errno.
+pub(crate) fn timerfd_set(fd: i32, ns: i64) -> isize {
+    let [s, n] = timespec(ns);
+    let its: [i64; 4] = [0, 0, s, n];
+    // SAFETY: the kernel reads one struct itimerspec (four i64s) from its, which is
+    // live; a null old-value pointer asks for nothing back.
+    unsafe {
+        syscall4(
+            Sysno::timerfd_settime as usize,
+            fd as usize,
+            0,
+            its.as_ptr() as usize,
+            0,
+        ) as isize
+    }
+}
+
 /// epoll_ctl(2): op on fd in epfd with events and the 64-bit data word. Returns 0 or
 /// -errno.
 pub(crate) fn epoll_ctl(epfd: i32, op: usize, fd: i32, events: u32, data: u64) -> isize {
@@ -455,8 +488,8 @@ pub(crate) fn epoll_pwait(epfd: i32, buf: *mut u8, n: i32, timeout_ms: i32) -> i
 }
 
 /// epoll_pwait2(2) (Linux 5.11): as epoll_pwait, but waiting at most ns
-/// nanoseconds (relative, > 0). Returns the count or -errno (-ENOSYS on older
-/// kernels and emulators without it).
+/// nanoseconds (relative; 0: do not wait). Returns the count or -errno (-ENOSYS on
+/// older kernels and emulators without it).
 pub(crate) fn epoll_pwait2(epfd: i32, buf: *mut u8, n: i32, ns: i64) -> isize {
     let ts = timespec(ns);
     // SAFETY: buf has room for n packed epoll_events (the caller's buffer), which the
