@@ -21,6 +21,10 @@
 //!   signals sent and the preemptions made (GODEBUG=asyncpreemptoff=1: none; with
 //!   `urg`, main also sends the spinner's thread a SIGURG every ms, which must
 //!   not preempt it then either).
+//! - `timer-loop N`: beside a goroutine that sleeps 7 ms then spins 30 ms, over and
+//!   over, main sleeps 1 ms N times (default 300); prints how many sleeps ended more
+//!   than 5 ms late, and the latest. Each preemption for main's timer must let main
+//!   run, not the loop again (run it with GOMAXPROCS=1).
 //! - `procs`: 8 goroutines x 100 rounds of gomaxprocs(n) beside spinners.
 //! - `blocking-ops`: every gort operation inside `gort::blocking`.
 //! - `nopreempt`: a loop in a NoPreempt section is not preempted.
@@ -126,6 +130,7 @@ fn main() {
             arg(2).and_then(|a| a.parse().ok()).unwrap_or(200),
             arg(3) == Some("urg"),
         ),
+        "timer-loop" => timer_loop(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "procs" => procs(),
         "blocking-ops" => blocking_ops(),
         "nopreempt" => nopreempt(),
@@ -134,7 +139,7 @@ fn main() {
             sleep(ms(1));
         }
         _ => {
-            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|procs|blocking-ops|nopreempt|nopreempt-sleep");
+            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|timer-loop [N]|procs|blocking-ops|nopreempt|nopreempt-sleep");
             gort::exit(2);
         }
     }
@@ -489,6 +494,41 @@ fn retake() {
     println!("retake.threads_after={}", threads());
     done.store(true, Relaxed);
     wg.wait();
+}
+
+fn timer_loop(n: u32) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let wg = Arc::new(WaitGroup::new());
+    {
+        let (stop, wg) = (stop.clone(), wg.clone());
+        wg.add(1);
+        gort::go(move || {
+            while !stop.load(Relaxed) {
+                sleep(ms(7));
+                let t = Instant::now();
+                let mut x = 1u64;
+                while t.elapsed() < ms(30) && !stop.load(Relaxed) {
+                    for _ in 0..1000 {
+                        x = black_box(x ^ (x << 13) ^ (x >> 7));
+                    }
+                }
+            }
+            wg.done();
+        });
+    }
+    let (mut late5, mut worst) = (0, 0);
+    for _ in 0..n {
+        let t = Instant::now();
+        sleep(ms(1));
+        let late = (t.elapsed().as_micros() as u64).saturating_sub(1000);
+        late5 += (late > 5000) as u32;
+        worst = worst.max(late);
+    }
+    stop.store(true, Relaxed);
+    wg.wait();
+    println!("timer_loop.sleeps={n}");
+    println!("timer_loop.late5ms={late5}");
+    println!("timer_loop.worst_us={worst}");
 }
 
 fn handoff() {

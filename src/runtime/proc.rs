@@ -1950,8 +1950,10 @@ fn findrunnable() -> (*mut G, bool) {
         // each other through runnext let the global queue and the rest of the local
         // queue in every 61 hand-offs; and when sysmon says the slice is over
         // (p.preempt) the local queue is taken oldest first, so the chain ends at
-        // once. (Not the global queue first then: a preempted goroutine has just
-        // gone there, and would be picked straight back.)
+        // once. (Not the global queue first then, even on a 61st round: the
+        // preempted goroutine has just gone there, and would be picked straight
+        // back, ahead of the goroutine whose due timer the preemption was for: a
+        // 1 ms sleep beside a loop then took a whole slice, 10 ms.)
         // Relaxed (schedtick, fairtick, preempt): we, the owner, are the only writer
         // of the ticks; preempt is a request.
         let slice_over = p.preempt.load(Relaxed);
@@ -1962,7 +1964,10 @@ fn findrunnable() -> (*mut G, bool) {
         p.fairtick.store(ft, Relaxed);
         let fair61 = ft.is_multiple_of(61);
         let fair = slice_over || fair61;
-        if (fair61 || p.schedtick.load(Relaxed).is_multiple_of(61)) && globrunq_nonempty() {
+        if !slice_over
+            && (fair61 || p.schedtick.load(Relaxed).is_multiple_of(61))
+            && globrunq_nonempty()
+        {
             s.lock.lock();
             // SAFETY: sched.lock is held and pp is ours.
             let gp = unsafe { globrunqget(pp, 1) };
