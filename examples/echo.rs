@@ -21,6 +21,11 @@
 //!   race a close from a third goroutine (and the peer keeps sending): each
 //!   operation ends with data or "use of closed network connection", never end of
 //!   file or another error, and every descriptor is released (`close_race.*`).
+//! - `std-api`: std's names beyond the basics: `incoming`, `try_clone` (a clone
+//!   read in one goroutine while the original writes; closing one leaves the
+//!   other working), `peek`, `take_error` (a refused UDP send's pending error),
+//!   `nodelay`, `ttl`, and UDP's `peek_from`, `peer_addr` and `broadcast`, and a
+//!   Unix listener's `incoming` (`std.*`).
 //! - `handoff MS`: for MS ms, a goroutine writes one byte and exits while the main
 //!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
 //!   as the byte arrives, often while sysmon's network poll holds the reader (a
@@ -117,10 +122,11 @@ fn main() {
         "reset-accept" => reset_accept(),
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         "close-race" => close_race(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
+        "std-api" => std_api(),
         _ => {
             gort::eprintln!(
                 "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH \
-                 | reset-accept | handoff MS | close-race N"
+                 | reset-accept | handoff MS | close-race N | std-api"
             );
             gort::exit(2);
         }
@@ -569,6 +575,130 @@ fn udp() {
     let mut buf = [0u8; 8];
     let n = a.recv(&mut buf).unwrap();
     println!("udp.connected={}", core::str::from_utf8(&buf[..n]).unwrap());
+}
+
+fn std_api() {
+    // incoming(), and each connection echoed by reading a clone while the
+    // original writes.
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let addr = l.local_addr().unwrap();
+    let l2 = l.clone();
+    gort::go(move || {
+        for s in l2.incoming().take(3) {
+            let s = s.unwrap();
+            gort::go(move || {
+                let r = s.try_clone().unwrap();
+                let mut buf = [0u8; 256];
+                loop {
+                    match r.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => s.write_all(&buf[..n]).unwrap(),
+                    }
+                }
+            });
+        }
+    });
+    let mut echoed = 0;
+    for i in 0..3u8 {
+        let c = TcpStream::connect(&addr).unwrap();
+        c.write_all(&[i; 100]).unwrap();
+        let mut got = [0u8; 100];
+        c.read_exact(&mut got).unwrap();
+        echoed += (got == [i; 100]) as u32;
+    }
+    println!("std.incoming_echoed={echoed}");
+
+    // peek leaves the data for the next read; a clone closed leaves the original
+    // working; socket options.
+    let l3 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(&l3.local_addr().unwrap()).unwrap();
+    let (s, _) = l3.accept().unwrap();
+    c.write_all(b"hello").unwrap();
+    let mut buf = [0u8; 16];
+    let n = s.peek(&mut buf).unwrap();
+    let peeked: alloc::string::String = core::str::from_utf8(&buf[..n]).unwrap_or("?").into();
+    let n = s.read(&mut buf).unwrap();
+    let read: alloc::string::String = core::str::from_utf8(&buf[..n]).unwrap_or("?").into();
+    println!("std.peek={peeked}");
+    println!("std.read_after_peek={read}");
+    let clone = s.try_clone().unwrap();
+    clone.close().unwrap();
+    s.write_all(b"still").unwrap();
+    let n = c.read(&mut buf).unwrap();
+    println!(
+        "std.original_after_clone_closed={}",
+        core::str::from_utf8(&buf[..n]).unwrap_or("?")
+    );
+    println!(
+        "std.take_error={:?}",
+        s.take_error().unwrap().map(|e| e.kind())
+    );
+    println!("std.nodelay={}", s.nodelay().unwrap());
+    s.set_nodelay(false).unwrap();
+    s.set_ttl(42).unwrap();
+    println!("std.nodelay_after={}", s.nodelay().unwrap());
+    println!("std.ttl={}", s.ttl().unwrap());
+
+    // UDP: peer_addr, peek_from, broadcast, and a refused send's pending error.
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let before = a.peer_addr().map_err(|e| e.kind());
+    a.connect(&b.local_addr().unwrap()).unwrap();
+    println!("std.udp_peer_before={before:?}");
+    let is_b = a.peer_addr().unwrap() == b.local_addr().unwrap();
+    println!("std.udp_peer_is_b={is_b}");
+    a.send(b"dgram").unwrap();
+    let (n, from) = b.peek_from(&mut buf).unwrap();
+    let peeked: alloc::string::String = core::str::from_utf8(&buf[..n]).unwrap_or("?").into();
+    let (m, _) = b.recv_from(&mut buf).unwrap();
+    println!("std.udp_peek={peeked}");
+    println!("std.udp_peek_from_a={}", from == a.local_addr().unwrap());
+    println!("std.udp_recv_after_peek={m}");
+    let was = b.broadcast().unwrap();
+    b.set_broadcast(true).unwrap();
+    println!("std.broadcast={was},{}", b.broadcast().unwrap());
+    let gone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone_addr = gone.local_addr().unwrap();
+    drop(gone);
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    u.connect(&gone_addr).unwrap();
+    u.send(b"x").unwrap();
+    // The ICMP port-unreachable comes back within the send on loopback; wait a
+    // little in case it does not.
+    let mut pending = None;
+    for _ in 0..100 {
+        pending = u.take_error().unwrap();
+        if pending.is_some() {
+            break;
+        }
+        sleep(Duration::from_millis(1));
+    }
+    println!("std.udp_pending={:?}", pending.map(|e| e.kind()));
+    let after = u.take_error().unwrap().map(|e| e.kind());
+    println!("std.udp_pending_after={after:?}");
+
+    // A Unix listener's incoming.
+    let path = format!("/tmp/gort-std-api-{}.sock", gort::os::getpid());
+    let ul = Arc::new(UnixListener::bind(&path).unwrap());
+    let ul2 = ul.clone();
+    let done = chan::<u64>(1);
+    let d2 = done.clone();
+    gort::go(move || {
+        let mut n = 0;
+        for s in ul2.incoming().take(2) {
+            let s = s.unwrap();
+            let mut b = [0u8; 4];
+            s.read_exact(&mut b).unwrap();
+            n += (&b == b"unix") as u64;
+        }
+        d2.send(n);
+    });
+    for _ in 0..2 {
+        let c = UnixStream::connect(&path).unwrap();
+        c.write_all(b"unix").unwrap();
+    }
+    println!("std.unix_incoming={}", done.recv().unwrap());
+    drop(ul);
 }
 
 fn unix(path: &str) {

@@ -28,6 +28,11 @@
 //! instant after which operations fail, including one already waiting), both
 //! failing with `TimedOut`, "i/o timeout"; `TcpStream::connect_timeout` bounds a
 //! connect. A deadline is a timer in the poll descriptor, reset in place.
+//!
+//! `try_clone` makes a second descriptor for the socket (fcntl F_DUPFD_CLOEXEC),
+//! registered with the poller as a socket of its own: each handle has its own
+//! close, timeouts and deadlines; the socket (and its options) is shared, and
+//! lives until the last handle is closed.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -66,6 +71,10 @@ const ECONNABORTED: isize = 103;
 const ENOTCONN: isize = 107;
 const EISCONN: isize = 106;
 const MSG_NOSIGNAL: i32 = 0x4000;
+const MSG_PEEK: i32 = 0x2;
+const SO_BROADCAST: i32 = 6;
+const IPPROTO_IP: i32 = 0;
+const IP_TTL: i32 = 2;
 
 /// Go's error for an operation on a closed socket.
 fn err_closed() -> Error {
@@ -528,6 +537,21 @@ impl NetFd {
         self.io_loop(MODE_READ, || sys_linux::read(self.sysfd, buf))
     }
 
+    /// Read exactly buf.len() bytes (`UnexpectedEof` if the peer closes first).
+    pub(crate) fn read_exact(&self, mut buf: &mut [u8]) -> Result<()> {
+        while !buf.is_empty() {
+            let n = self.read(buf)?;
+            if n == 0 {
+                return Err(Error::new_static(
+                    ErrorKind::UnexpectedEof,
+                    "unexpected EOF",
+                ));
+            }
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
     /// Write some of buf (parking while the peer's buffer is full).
     pub(crate) fn write(&self, buf: &[u8]) -> Result<usize> {
         let _g = self.wlock.lock();
@@ -604,6 +628,55 @@ impl NetFd {
         let _r = self.incref()?;
         self.check_open()?;
         self.wait(MODE_READ, &mut false)
+    }
+
+    /// A second descriptor for the same socket (F_DUPFD_CLOEXEC), registered with
+    /// the poller as a NetFd of its own: closing either leaves the other working
+    /// (the socket lives while one is open). It starts with this one's
+    /// per-operation timeouts; deadlines, per handle as in Go, are not copied.
+    fn try_clone(&self) -> Result<NetFd> {
+        let _r = self.incref()?;
+        let fd = sock::dup_cloexec(self.sysfd);
+        if fd < 0 {
+            return Err(Error::from_neg(fd));
+        }
+        let c = NetFd::register(fd as i32)?;
+        for (to, from) in c.timeouts.iter().zip(&self.timeouts) {
+            // Relaxed: a setting (see timeouts).
+            to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        Ok(c)
+    }
+
+    /// An int socket option.
+    fn getsockopt(&self, level: i32, opt: i32) -> Result<i32> {
+        let mut v = 0i32;
+        self.syscall(|fd| sock::getsockopt_int(fd, level, opt, &mut v))?;
+        Ok(v)
+    }
+
+    /// Set an int socket option.
+    fn setsockopt(&self, level: i32, opt: i32, v: i32) -> Result<()> {
+        self.syscall(|fd| sock::setsockopt_int(fd, level, opt, v))
+            .map(drop)
+    }
+
+    /// The socket's pending error (SO_ERROR, which reading clears), if any.
+    fn take_error(&self) -> Result<Option<Error>> {
+        match self.getsockopt(SOL_SOCKET, SO_ERROR)? {
+            0 => Ok(None),
+            e => Ok(Some(Error::from_raw_os_error(e))),
+        }
+    }
+
+    /// Read into buf without taking the data off the socket (MSG_PEEK), parking
+    /// while nothing is there; with `from`, also the sender's address (its length
+    /// into `len`).
+    fn peek(&self, buf: &mut [u8], from: &mut [u8], len: &mut u32) -> Result<usize> {
+        let _g = self.rlock.lock();
+        self.io_loop(MODE_READ, || {
+            sock::recvfrom_flags(self.sysfd, buf, MSG_PEEK, from, len)
+        })
     }
 
     /// Run a system call on the descriptor (a negative result is an errno).
@@ -891,6 +964,12 @@ impl TcpListener {
         Ok((TcpStream { fd }, peer))
     }
 
+    /// The connections as they come (std's `incoming`): each item is
+    /// [`accept`](Self::accept)'s stream, or its error. It never ends.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.fd.addr(false)
@@ -901,6 +980,20 @@ impl TcpListener {
     /// [`TcpStream::close`]).
     pub fn close(&self) -> Result<()> {
         self.fd.close()
+    }
+}
+
+/// An endless iterator over a [`TcpListener`]'s connections (std's `Incoming`).
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = Result<TcpStream>;
+
+    /// Wait for the next connection (see [`TcpListener::accept`]).
+    fn next(&mut self) -> Option<Result<TcpStream>> {
+        Some(self.listener.accept().map(|(s, _)| s))
     }
 }
 
@@ -941,18 +1034,8 @@ impl TcpStream {
     }
 
     /// Read exactly buf.len() bytes (`UnexpectedEof` if the peer closes first).
-    pub fn read_exact(&self, mut buf: &mut [u8]) -> Result<()> {
-        while !buf.is_empty() {
-            let n = self.read(buf)?;
-            if n == 0 {
-                return Err(Error::new_static(
-                    ErrorKind::UnexpectedEof,
-                    "unexpected EOF",
-                ));
-            }
-            buf = &mut buf[n..];
-        }
-        Ok(())
+    pub fn read_exact(&self, buf: &mut [u8]) -> Result<()> {
+        self.fd.read_exact(buf)
     }
 
     /// Write some of buf; returns how much.
@@ -973,7 +1056,8 @@ impl TcpStream {
     /// Close the connection for every user (Go's Close): blocked and later reads
     /// and writes fail with "use of closed network connection", and close returns
     /// once the descriptor is released, even while this object lives on (the peer
-    /// sees the connection end). A second close fails the same way.
+    /// sees the connection end, unless a [`try_clone`](Self::try_clone) of it is
+    /// still open). A second close fails the same way.
     pub fn close(&self) -> Result<()> {
         self.fd.close()
     }
@@ -988,11 +1072,20 @@ impl TcpStream {
         self.fd.addr(false)
     }
 
+    /// Read into buf without taking the data (the next read gets it again); parks
+    /// while nothing is there; 0 at end of file.
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.peek(buf, &mut [], &mut 0)
+    }
+
     /// Set TCP_NODELAY (on by default, as in Go).
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
-        self.fd
-            .syscall(|fd| sock::setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, on as i32))
-            .map(drop)
+        self.fd.setsockopt(IPPROTO_TCP, TCP_NODELAY, on as i32)
+    }
+
+    /// Whether TCP_NODELAY is set.
+    pub fn nodelay(&self) -> Result<bool> {
+        Ok(self.fd.getsockopt(IPPROTO_TCP, TCP_NODELAY)? != 0)
     }
 }
 
@@ -1046,9 +1139,38 @@ impl UdpSocket {
         self.fd.read(buf)
     }
 
+    /// Receive the next datagram without taking it (the next recv gets it again):
+    /// its length and sender.
+    pub fn peek_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
+        let mut b = [0u8; 110];
+        let mut l = 0u32;
+        let n = self.fd.peek(buf, &mut b, &mut l)?;
+        Ok((n, RawAddr::to_socket_addr(&b[..l as usize])?))
+    }
+
+    /// Receive the next datagram from the connected peer without taking it.
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.peek(buf, &mut [], &mut 0)
+    }
+
     /// This socket's address.
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.fd.addr(false)
+    }
+
+    /// The connected peer's address (`NotConnected` before [`connect`](Self::connect)).
+    pub fn peer_addr(&self) -> Result<SocketAddr> {
+        self.fd.addr(true)
+    }
+
+    /// Allow sending to broadcast addresses (SO_BROADCAST).
+    pub fn set_broadcast(&self, on: bool) -> Result<()> {
+        self.fd.setsockopt(SOL_SOCKET, SO_BROADCAST, on as i32)
+    }
+
+    /// Whether SO_BROADCAST is set.
+    pub fn broadcast(&self) -> Result<bool> {
+        Ok(self.fd.getsockopt(SOL_SOCKET, SO_BROADCAST)? != 0)
     }
 
     /// Close for every user (see [`TcpStream::close`]).
@@ -1093,6 +1215,11 @@ impl UnixListener {
         })
     }
 
+    /// The connections as they come (std's `incoming`); it never ends.
+    pub fn incoming(&self) -> UnixIncoming<'_> {
+        UnixIncoming { listener: self }
+    }
+
     /// Stop listening (see [`TcpListener::close`]) and remove the socket file.
     pub fn close(&self) -> Result<()> {
         // As Go: the file goes first, then the descriptor.
@@ -1108,6 +1235,21 @@ impl Drop for UnixListener {
         if !self.fd.refs.closed() {
             self.unlink();
         }
+    }
+}
+
+/// An endless iterator over a [`UnixListener`]'s connections (std's
+/// `os::unix::net::Incoming`).
+pub struct UnixIncoming<'a> {
+    listener: &'a UnixListener,
+}
+
+impl Iterator for UnixIncoming<'_> {
+    type Item = Result<UnixStream>;
+
+    /// Wait for the next connection (see [`UnixListener::accept`]).
+    fn next(&mut self) -> Option<Result<UnixStream>> {
+        Some(self.listener.accept())
     }
 }
 
@@ -1129,6 +1271,11 @@ impl UnixStream {
         self.fd.read(buf)
     }
 
+    /// Read exactly buf.len() bytes (`UnexpectedEof` if the peer closes first).
+    pub fn read_exact(&self, buf: &mut [u8]) -> Result<()> {
+        self.fd.read_exact(buf)
+    }
+
     /// Write some of buf.
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         self.fd.write(buf)
@@ -1137,6 +1284,11 @@ impl UnixStream {
     /// Write all of buf.
     pub fn write_all(&self, buf: &[u8]) -> Result<()> {
         self.fd.write_all(buf)
+    }
+
+    /// Read without taking the data (see [`TcpStream::peek`]).
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize> {
+        self.fd.peek(buf, &mut [], &mut 0)
     }
 
     /// Shut down reading, writing or both.
@@ -1199,6 +1351,54 @@ macro_rules! deadlines {
 }
 
 deadlines!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);
+
+/// std's try_clone and take_error, for the socket types that have them.
+macro_rules! clone_and_error {
+    ($($t:ident),*) => {$(
+        impl $t {
+            /// A second handle to the same socket, on a descriptor of its own (std's
+            /// try_clone): both read and write the same stream, and closing or
+            /// dropping one leaves the other working. Socket options are shared; the
+            /// clone starts with this handle's timeouts, and after that each
+            /// handle's timeouts and deadlines are its own (Go's are per connection
+            /// value, and gort keeps them in the runtime, not in the socket).
+            pub fn try_clone(&self) -> Result<$t> {
+                Ok($t {
+                    fd: self.fd.try_clone()?,
+                })
+            }
+
+            /// The socket's pending error (SO_ERROR), clearing it.
+            pub fn take_error(&self) -> Result<Option<Error>> {
+                self.fd.take_error()
+            }
+        }
+    )*};
+}
+
+clone_and_error!(TcpStream, TcpListener, UdpSocket, UnixStream);
+
+/// std's IP time-to-live accessors, for IP sockets.
+macro_rules! ttl {
+    ($($t:ident),*) => {$(
+        impl $t {
+            /// Set the IP time-to-live of packets sent (IP_TTL).
+            pub fn set_ttl(&self, ttl: u32) -> Result<()> {
+                let v = i32::try_from(ttl).map_err(|_| {
+                    Error::new_static(ErrorKind::InvalidInput, "ttl out of range")
+                })?;
+                self.fd.setsockopt(IPPROTO_IP, IP_TTL, v)
+            }
+
+            /// The IP time-to-live of packets sent.
+            pub fn ttl(&self) -> Result<u32> {
+                Ok(self.fd.getsockopt(IPPROTO_IP, IP_TTL)? as u32)
+            }
+        }
+    )*};
+}
+
+ttl!(TcpStream, TcpListener, UdpSocket);
 
 /// Debug shows the descriptor, as std's does (with the addresses, where known).
 macro_rules! debug_fd {

@@ -175,6 +175,41 @@ fn a_close_racing_reads_and_writes_fails_them_cleanly_and_leaks_nothing() {
     });
 }
 
+/// std's names beyond the basics behave as std's: `incoming` yields each
+/// connection; a `try_clone` reads while the original writes, and closing it leaves
+/// the original working; `peek` leaves the data for the next read (TCP and UDP);
+/// `take_error` returns a refused UDP send's pending error once; `nodelay`, `ttl`,
+/// `broadcast` and UDP's `peer_addr` read back what was set; a Unix listener's
+/// `incoming` too.
+#[test]
+fn std_socket_names_behave_as_std() {
+    each("echo", &["std-api"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        for (k, v) in [
+            ("std.incoming_echoed", "3"),
+            ("std.peek", "hello"),
+            ("std.read_after_peek", "hello"),
+            ("std.original_after_clone_closed", "still"),
+            ("std.take_error", "None"),
+            ("std.nodelay", "true"),
+            ("std.nodelay_after", "false"),
+            ("std.ttl", "42"),
+            ("std.udp_peer_before", "Err(NotConnected)"),
+            ("std.udp_peer_is_b", "true"),
+            ("std.udp_peek", "dgram"),
+            ("std.udp_peek_from_a", "true"),
+            ("std.udp_recv_after_peek", "5"),
+            ("std.broadcast", "false,true"),
+            ("std.udp_pending", "Some(ConnectionRefused)"),
+            ("std.udp_pending_after", "None"),
+            ("std.unix_incoming", "2"),
+        ] {
+            assert_eq!(r.get(k), v, "{ctx}: {k}");
+        }
+    });
+}
+
 /// A client that connects and resets before the server accepts (a health check,
 /// a port scan): accept returns the connection with the peer's address from
 /// accept itself, as Go's does (getpeername says ENOTCONN by then, and accept

@@ -653,22 +653,49 @@ pub(crate) mod sock {
         }
     }
 
-    /// recvfrom(2) into buf, the sender's address into addr (its length into len).
-    pub(crate) fn recvfrom(fd: i32, buf: &mut [u8], addr: &mut [u8], len: &mut u32) -> isize {
+    /// fcntl(2) F_DUPFD_CLOEXEC: a new descriptor (the lowest free) for fd's open
+    /// socket. Returns it or -errno.
+    pub(crate) fn dup_cloexec(fd: i32) -> isize {
+        const F_DUPFD_CLOEXEC: usize = 1030;
+        // SAFETY: no memory effects; creates a descriptor.
+        unsafe { syscall3(Sysno::fcntl as usize, fd as usize, F_DUPFD_CLOEXEC, 0) as isize }
+    }
+
+    /// recvfrom(2) into buf with flags (MSG_PEEK: leave the data queued), the
+    /// sender's address into addr (its length into len).
+    pub(crate) fn recvfrom_flags(
+        fd: i32,
+        buf: &mut [u8],
+        flags: i32,
+        addr: &mut [u8],
+        len: &mut u32,
+    ) -> isize {
         *len = addr.len() as u32;
-        // SAFETY: the kernel writes at most buf.len() bytes into buf, at most *len into
-        // addr and the length into len: all live and exclusive.
+        // No address wanted: null pointers, as recv(2).
+        let (ap, lp) = if addr.is_empty() {
+            (0, 0)
+        } else {
+            (addr.as_mut_ptr() as usize, len as *mut u32 as usize)
+        };
+        // SAFETY: the kernel writes at most buf.len() bytes into buf, and (unless
+        // null) at most *len into addr and the length into len: all live and
+        // exclusive.
         unsafe {
             syscall6(
                 Sysno::recvfrom as usize,
                 fd as usize,
                 buf.as_mut_ptr() as usize,
                 buf.len(),
-                0,
-                addr.as_mut_ptr() as usize,
-                len as *mut u32 as usize,
+                flags as usize,
+                ap,
+                lp,
             ) as isize
         }
+    }
+
+    /// recvfrom(2) into buf, the sender's address into addr (its length into len).
+    pub(crate) fn recvfrom(fd: i32, buf: &mut [u8], addr: &mut [u8], len: &mut u32) -> isize {
+        recvfrom_flags(fd, buf, 0, addr, len)
     }
 }
 
