@@ -25,7 +25,8 @@
 //!   read in one goroutine while the original writes; closing one leaves the
 //!   other working), `peek`, `take_error` (a refused UDP send's pending error),
 //!   `nodelay`, `ttl`, and UDP's `peek_from`, `peer_addr` and `broadcast`, and a
-//!   Unix listener's `incoming` (`std.*`).
+//!   Unix listener's `incoming`; timeouts shared by clones; `incoming` ending when
+//!   its listener is closed (`std.*`).
 //! - `handoff MS`: for MS ms, a goroutine writes one byte and exits while the main
 //!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
 //!   as the byte arrives, often while sysmon's network poll holds the reader (a
@@ -622,6 +623,17 @@ fn std_api() {
     println!("std.peek={peeked}");
     println!("std.read_after_peek={read}");
     let clone = s.try_clone().unwrap();
+    // Timeouts are the socket's, as std's: one set on the original after the
+    // clone was made bounds the clone's reads.
+    s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    let t0 = Instant::now();
+    let timed_out = clone.read(&mut buf).map_err(|e| e.kind());
+    println!("std.clone_read_timeout={:?}", clone.read_timeout().unwrap());
+    println!(
+        "std.clone_read={timed_out:?} after_20ms={}",
+        t0.elapsed() >= Duration::from_millis(20)
+    );
+    s.set_read_timeout(None).unwrap();
     clone.close().unwrap();
     s.write_all(b"still").unwrap();
     let n = c.read(&mut buf).unwrap();
@@ -662,16 +674,24 @@ fn std_api() {
     drop(gone);
     let u = UdpSocket::bind("127.0.0.1:0").unwrap();
     u.connect(&gone_addr).unwrap();
-    u.send(b"x").unwrap();
-    // The ICMP port-unreachable comes back within the send on loopback; wait a
-    // little in case it does not.
+    // The ICMP port-unreachable comes back within the send on loopback, unless
+    // the kernel's global ICMP rate limit drops it: then send again (a send that
+    // finds the error pending reports it itself, and clears it: send again too).
     let mut pending = None;
-    for _ in 0..100 {
-        pending = u.take_error().unwrap();
+    for _ in 0..50 {
+        if u.send(b"x").is_err() {
+            continue;
+        }
+        for _ in 0..5 {
+            pending = u.take_error().unwrap();
+            if pending.is_some() {
+                break;
+            }
+            sleep(Duration::from_millis(1));
+        }
         if pending.is_some() {
             break;
         }
-        sleep(Duration::from_millis(1));
     }
     println!("std.udp_pending={:?}", pending.map(|e| e.kind()));
     let after = u.take_error().unwrap().map(|e| e.kind());
@@ -698,7 +718,19 @@ fn std_api() {
         c.write_all(b"unix").unwrap();
     }
     println!("std.unix_incoming={}", done.recv().unwrap());
-    drop(ul);
+    // close (not drop: the accept goroutine may still hold its Arc) removes the
+    // socket file.
+    ul.close().unwrap();
+
+    // incoming ends once the listener is closed from another goroutine.
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let l2 = l.clone();
+    let ended = chan::<u64>(1);
+    let e2 = ended.clone();
+    gort::go(move || e2.send(l2.incoming().count() as u64));
+    sleep(Duration::from_millis(5));
+    l.close().unwrap();
+    println!("std.incoming_after_close={}", ended.recv().unwrap());
 }
 
 fn unix(path: &str) {

@@ -31,10 +31,12 @@
 //!
 //! `try_clone` makes a second descriptor for the socket (fcntl F_DUPFD_CLOEXEC),
 //! registered with the poller as a socket of its own: each handle has its own
-//! close, timeouts and deadlines; the socket (and its options) is shared, and
-//! lives until the last handle is closed.
+//! close and deadlines; the socket, its options and its timeouts are shared (as
+//! std's, which are socket options), and it lives until the last handle is
+//! closed.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use core::time::Duration;
@@ -379,8 +381,9 @@ pub(crate) struct NetFd {
     wlock: Mutex<()>,
     /// Per-operation timeouts (std's set_read_timeout, set_write_timeout) in ns, 0
     /// for none: an operation that has to wait arms mode's deadline this far ahead.
-    /// Relaxed: a setting, read at the start of each wait.
-    timeouts: [AtomicI64; 2],
+    /// Shared with the socket's clones (try_clone), as std's, which live in the
+    /// socket (SO_RCVTIMEO). Relaxed: a setting, read at the start of each wait.
+    timeouts: Arc<[AtomicI64; 2]>,
 }
 
 impl NetFd {
@@ -395,6 +398,11 @@ impl NetFd {
 
     /// Take ownership of fd (already non-blocking) and register it with the poller.
     pub(crate) fn register(fd: i32) -> Result<NetFd> {
+        NetFd::register_sharing(fd, Arc::new([AtomicI64::new(0), AtomicI64::new(0)]))
+    }
+
+    /// register, with timeouts shared with another handle of the socket.
+    fn register_sharing(fd: i32, timeouts: Arc<[AtomicI64; 2]>) -> Result<NetFd> {
         match netpoll::poll_open(fd) {
             Ok(pd) => Ok(NetFd {
                 sysfd: fd,
@@ -403,7 +411,7 @@ impl NetFd {
                 csema: AtomicU32::new(0),
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
-                timeouts: [AtomicI64::new(0), AtomicI64::new(0)],
+                timeouts,
             }),
             Err(e) => {
                 sys_linux::close(fd);
@@ -510,7 +518,8 @@ impl NetFd {
     }
 
     /// Set mode's absolute deadline (None: none; in the past: pending and future
-    /// operations fail with "i/o timeout" at once). Clears a per-operation timeout.
+    /// operations fail with "i/o timeout" at once). Clears a per-operation timeout
+    /// (for every clone: they share it).
     fn set_deadline(&self, mode: u8, t: Option<Instant>) -> Result<()> {
         let _r = self.incref()?;
         // Relaxed: a setting (see timeouts).
@@ -632,20 +641,15 @@ impl NetFd {
 
     /// A second descriptor for the same socket (F_DUPFD_CLOEXEC), registered with
     /// the poller as a NetFd of its own: closing either leaves the other working
-    /// (the socket lives while one is open). It starts with this one's
-    /// per-operation timeouts; deadlines, per handle as in Go, are not copied.
+    /// (the socket lives while one is open). The timeouts are shared; deadlines,
+    /// per handle as in Go, are not.
     fn try_clone(&self) -> Result<NetFd> {
         let _r = self.incref()?;
         let fd = sock::dup_cloexec(self.sysfd);
         if fd < 0 {
             return Err(Error::from_neg(fd));
         }
-        let c = NetFd::register(fd as i32)?;
-        for (to, from) in c.timeouts.iter().zip(&self.timeouts) {
-            // Relaxed: a setting (see timeouts).
-            to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
-        }
-        Ok(c)
+        NetFd::register_sharing(fd as i32, self.timeouts.clone())
     }
 
     /// An int socket option.
@@ -965,7 +969,9 @@ impl TcpListener {
     }
 
     /// The connections as they come (std's `incoming`): each item is
-    /// [`accept`](Self::accept)'s stream, or its error. It never ends.
+    /// [`accept`](Self::accept)'s stream, or its error (the listener goes on
+    /// after one). It ends once the listener is closed (std's never ends, as a
+    /// std listener cannot be closed while in use; gort's, like Go's, can).
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
@@ -991,9 +997,14 @@ pub struct Incoming<'a> {
 impl Iterator for Incoming<'_> {
     type Item = Result<TcpStream>;
 
-    /// Wait for the next connection (see [`TcpListener::accept`]).
+    /// Wait for the next connection (see [`TcpListener::accept`]); None once the
+    /// listener is closed.
     fn next(&mut self) -> Option<Result<TcpStream>> {
-        Some(self.listener.accept().map(|(s, _)| s))
+        match self.listener.accept() {
+            Ok((s, _)) => Some(Ok(s)),
+            Err(_) if self.listener.fd.refs.closed() => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
@@ -1215,7 +1226,8 @@ impl UnixListener {
         })
     }
 
-    /// The connections as they come (std's `incoming`); it never ends.
+    /// The connections as they come (see [`TcpListener::incoming`]); it ends once
+    /// the listener is closed.
     pub fn incoming(&self) -> UnixIncoming<'_> {
         UnixIncoming { listener: self }
     }
@@ -1247,9 +1259,13 @@ pub struct UnixIncoming<'a> {
 impl Iterator for UnixIncoming<'_> {
     type Item = Result<UnixStream>;
 
-    /// Wait for the next connection (see [`UnixListener::accept`]).
+    /// Wait for the next connection (see [`UnixListener::accept`]); None once
+    /// the listener is closed.
     fn next(&mut self) -> Option<Result<UnixStream>> {
-        Some(self.listener.accept())
+        match self.listener.accept() {
+            Err(_) if self.listener.fd.refs.closed() => None,
+            r => Some(r),
+        }
     }
 }
 
@@ -1358,10 +1374,9 @@ macro_rules! clone_and_error {
         impl $t {
             /// A second handle to the same socket, on a descriptor of its own (std's
             /// try_clone): both read and write the same stream, and closing or
-            /// dropping one leaves the other working. Socket options are shared; the
-            /// clone starts with this handle's timeouts, and after that each
-            /// handle's timeouts and deadlines are its own (Go's are per connection
-            /// value, and gort keeps them in the runtime, not in the socket).
+            /// dropping one leaves the other working. Socket options and timeouts
+            /// are shared, as std's; deadlines are each handle's own (Go's are per
+            /// connection value).
             pub fn try_clone(&self) -> Result<$t> {
                 Ok($t {
                     fd: self.fd.try_clone()?,

@@ -180,7 +180,9 @@ fn a_close_racing_reads_and_writes_fails_them_cleanly_and_leaks_nothing() {
 /// the original working; `peek` leaves the data for the next read (TCP and UDP);
 /// `take_error` returns a refused UDP send's pending error once; `nodelay`, `ttl`,
 /// `broadcast` and UDP's `peer_addr` read back what was set; a Unix listener's
-/// `incoming` too.
+/// `incoming` too. A timeout set on a stream bounds its clone's reads (std keeps
+/// timeouts in the socket), and `incoming` ends when its listener is closed from
+/// another goroutine (a std-style loop would otherwise spin on the error).
 #[test]
 fn std_socket_names_behave_as_std() {
     each("echo", &["std-api"], |r, mode, procs| {
@@ -204,6 +206,9 @@ fn std_socket_names_behave_as_std() {
             ("std.udp_pending", "Some(ConnectionRefused)"),
             ("std.udp_pending_after", "None"),
             ("std.unix_incoming", "2"),
+            ("std.clone_read_timeout", "Some(20ms)"),
+            ("std.clone_read", "Err(TimedOut) after_20ms=true"),
+            ("std.incoming_after_close", "0"),
         ] {
             assert_eq!(r.get(k), v, "{ctx}: {k}");
         }

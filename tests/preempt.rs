@@ -191,23 +191,24 @@ fn hand_off_pairs_do_not_starve_a_yielding_goroutine_or_a_sleeper() {
 /// and over, main's 1 ms sleeps end on time: when sysmon preempts the loop for
 /// main's due timer, main runs next. (The scheduler's every-61st-round look at the
 /// global queue used to pick the loop straight back from there, and main then
-/// waited out the loop's 10 ms slice: 7 to 17 of 300 sleeps were 5 to 20 ms late.)
-/// A loaded host may deschedule us, so the best of three attempts is checked.
+/// waited out the loop's 10 ms slice: 7 to 21 of 300 sleeps were 5 to 20 ms late,
+/// in every run.) A loaded host may deschedule us (a reviewer saw up to 6 late
+/// sleeps a run with load average 3), so the best of five attempts is checked.
 #[test]
 fn a_loop_preempted_for_a_timer_lets_the_timers_goroutine_run_first() {
     for &mode in modes() {
         let mut best = u64::MAX;
-        for _ in 0..3 {
+        for _ in 0..5 {
             let r = run_env(mode, "preempt", &["timer-loop"], &[("GOMAXPROCS", "1")]);
             r.assert_exit(0);
             assert_eq!(r.get("timer_loop.sleeps"), "300", "{mode:?}");
             best = best.min(r.num("timer_loop.late5ms"));
-            if best <= 2 {
+            if best <= 4 {
                 break;
             }
         }
         assert!(
-            best <= 2,
+            best <= 4,
             "{mode:?}: {best} of 300 1 ms sleeps beside a loop ended more than 5 ms late"
         );
     }
