@@ -731,6 +731,7 @@ fn std_api() {
     sleep(Duration::from_millis(5));
     l.close().unwrap();
     println!("std.incoming_after_close={}", ended.recv().unwrap());
+    println!("std.debug_after_close={l:?}");
 }
 
 fn unix(path: &str) {

@@ -1415,12 +1415,16 @@ macro_rules! ttl {
 
 ttl!(TcpStream, TcpListener, UdpSocket);
 
-/// Debug shows the descriptor, as std's does (with the addresses, where known).
+/// Debug shows the descriptor, as std's does (with the addresses, where known),
+/// or that the socket is closed (its number may belong to another file by then).
 macro_rules! debug_fd {
     ($($t:ident),*) => {$(
         impl core::fmt::Debug for $t {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 let mut d = f.debug_struct(stringify!($t));
+                if self.fd.refs.closed() {
+                    return d.field("closed", &true).finish();
+                }
                 if let Ok(a) = self.fd.addr(false) {
                     d.field("addr", &a);
                 }

@@ -182,7 +182,9 @@ fn a_close_racing_reads_and_writes_fails_them_cleanly_and_leaks_nothing() {
 /// `broadcast` and UDP's `peer_addr` read back what was set; a Unix listener's
 /// `incoming` too. A timeout set on a stream bounds its clone's reads (std keeps
 /// timeouts in the socket), and `incoming` ends when its listener is closed from
-/// another goroutine (a std-style loop would otherwise spin on the error).
+/// another goroutine (a std-style loop would otherwise spin on the error). Debug
+/// of a closed socket says so rather than print a descriptor number that may have
+/// been reused.
 #[test]
 fn std_socket_names_behave_as_std() {
     each("echo", &["std-api"], |r, mode, procs| {
@@ -209,6 +211,7 @@ fn std_socket_names_behave_as_std() {
             ("std.clone_read_timeout", "Some(20ms)"),
             ("std.clone_read", "Err(TimedOut) after_20ms=true"),
             ("std.incoming_after_close", "0"),
+            ("std.debug_after_close", "TcpListener { closed: true }"),
         ] {
             assert_eq!(r.get(k), v, "{ctx}: {k}");
         }
