@@ -316,6 +316,34 @@ fn concurrent_panics_and_fatal_errors_give_one_whole_report() {
     }
 }
 
+/// A panic while printing a panic value ends the process with Go's message however
+/// the goroutine is preempted meanwhile. startpanic claimed the dying thread before
+/// pinning the goroutine to it: a preemption in between moved the goroutine, and
+/// its nested panic, on another thread, slept for ever (`panic nested` hung in 1
+/// to 3 runs of 100 under qemu, with and without GORT_PREEMPTSTORM). Many runs,
+/// with sysmon asking every running goroutine to yield every 100 us.
+#[test]
+fn a_panic_while_printing_a_panic_never_hangs() {
+    for &mode in modes() {
+        let runs = if mode == Mode::Native { 100 } else { 60 };
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(move || {
+                    for _ in 0..runs / 2 {
+                        let r =
+                            run_env(mode, "panic", &["nested"], &[("GORT_PREEMPTSTORM", "100")]);
+                        r.assert_exit(2);
+                        assert_eq!(
+                            r.stderr, "fatal error: panic while printing panic value: inner\n",
+                            "{mode:?}"
+                        );
+                    }
+                });
+            }
+        });
+    }
+}
+
 #[test]
 fn heap_serves_alloc() {
     for &mode in modes() {

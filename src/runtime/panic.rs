@@ -55,12 +55,18 @@ pub(crate) enum Report {
 /// another thread already is) sleep until the process exits. Runs anywhere; never
 /// allocates.
 pub(crate) fn startpanic(kind: Death) -> Report {
+    // Pin first, then read the thread id and claim: a preemption between the claim
+    // and the pin moved the goroutine to another thread, where the rest of its
+    // report (a panic while formatting it, a detail line's throw) found DYING held
+    // by a thread that was not its own and slept for ever, with nobody left to exit
+    // (`panic nested` hung in about 1 run of 100 under qemu, where a signal is
+    // delivered at the start of the next translated block).
+    pin_dying_thread();
     let me = sys_linux::gettid();
     // Acquire: a loser sees nothing it needs from the winner; the CAS only elects.
     match DYING.compare_exchange(0, me, Acquire, Acquire) {
         Ok(_) => {
             DEPTH.store(1, Relaxed);
-            pin_dying_thread();
             Report::Full
         }
         Err(owner) if owner == me => {
@@ -81,28 +87,22 @@ pub(crate) fn startpanic(kind: Death) -> Report {
     }
 }
 
-/// Keep the dying goroutine on its thread until the exit: raise its M's m.locks
-/// (never lowered again), so it is not preempted while it formats the report. Else
-/// another goroutine could run on this thread meanwhile, and its panic would look
-/// like a panic inside this one's (DYING is keyed by thread). Does nothing before
-/// settls (no g yet).
+/// Keep the failing goroutine on its thread until the exit: raise its M's m.locks
+/// (never lowered again), so it is not preempted while it claims DYING and formats
+/// the report. Else it could go on on another thread, which DYING (keyed by
+/// thread) does not name; and another goroutine could run on this one, its panic
+/// looking like a panic inside this one's. A loser of DYING stays pinned too, in
+/// its sleep. One instruction (mlocks_inc), so the count lands on the M the
+/// goroutine runs on even if a preemption comes just before it. Does nothing
+/// before settls (FS does not point at an M yet).
 fn pin_dying_thread() {
     // Relaxed: written by rt0 on m0 before any other thread existed; a thread that
-    // sees 0 here is m0 itself, early in boot.
+    // sees 0 here is m0 itself, early in boot. Every other thread starts with FS
+    // set (newm's clone).
     if super::debug::TLS_CHECK.load(Relaxed) != 0x123 {
         return;
     }
-    let gp = super::proc::getg();
-    if gp.is_null() {
-        return;
-    }
-    // SAFETY: gp is this thread's g (never freed); its m is atomic.
-    let mp = unsafe { (*gp).m() };
-    if !mp.is_null() {
-        // SAFETY: mp is this thread's M; locks is atomic, written only by its own
-        // thread. Relaxed: read by this thread's signal handler, which runs on it.
-        unsafe { (*mp).locks.fetch_add(1, Relaxed) };
-    }
+    super::asm_amd64::mlocks_inc();
 }
 
 /// Print "fatal error: MSG" on stderr and exit 2: the runtime cannot go on (Go's
