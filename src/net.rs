@@ -989,7 +989,8 @@ impl TcpListener {
     }
 }
 
-/// An endless iterator over a [`TcpListener`]'s connections (std's `Incoming`).
+/// An iterator over a [`TcpListener`]'s connections (std's `Incoming`); it ends
+/// only when the listener is closed.
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
 }
@@ -1250,8 +1251,8 @@ impl Drop for UnixListener {
     }
 }
 
-/// An endless iterator over a [`UnixListener`]'s connections (std's
-/// `os::unix::net::Incoming`).
+/// An iterator over a [`UnixListener`]'s connections (std's
+/// `os::unix::net::Incoming`); it ends only when the listener is closed.
 pub struct UnixIncoming<'a> {
     listener: &'a UnixListener,
 }

@@ -684,8 +684,8 @@ fn make_timerfd(ep: i32) -> i32 {
 
 /// Arm the timerfd to expire ns (> 0) from now; false if there is none (the kernel
 /// refused one, say at the fd limit: this wait falls back to milliseconds, and the
-/// next one tries to make it again). Runs on g0 of the M about to
-/// block in netpoll; never allocates.
+/// next one tries to make it again). Runs on g0 of the M about to block in netpoll;
+/// never allocates.
 fn arm_timerfd(ep: i32, ns: i64) -> bool {
     let fd = make_timerfd(ep);
     fd >= 0 && sys_linux::timerfd_set(fd, ns) == 0
