@@ -633,7 +633,20 @@ fn std_api() {
         "std.clone_read={timed_out:?} after_20ms={}",
         t0.elapsed() >= Duration::from_millis(20)
     );
+    // Once the timeout is gone (removed through the original), the clone's next
+    // read waits for data again, however long it takes.
     s.set_read_timeout(None).unwrap();
+    let c2 = c.try_clone().unwrap();
+    gort::go(move || {
+        sleep(Duration::from_millis(50));
+        c2.write_all(b"late").unwrap();
+    });
+    let late = clone.read(&mut buf).map(|n| buf[..n].to_vec());
+    println!(
+        "std.clone_read_after_timeout_removed={:?}",
+        late.as_deref()
+            .map(|b| core::str::from_utf8(b).unwrap_or("?"))
+    );
     clone.close().unwrap();
     s.write_all(b"still").unwrap();
     let n = c.read(&mut buf).unwrap();

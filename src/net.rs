@@ -38,7 +38,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 
 use crate::io::{Error, ErrorKind, Result};
@@ -384,6 +384,13 @@ pub(crate) struct NetFd {
     /// Shared with the socket's clones (try_clone), as std's, which live in the
     /// socket (SO_RCVTIMEO). Relaxed: a setting, read at the start of each wait.
     timeouts: Arc<[AtomicI64; 2]>,
+    /// This handle's: the generation + 1 of the deadline its last timed wait armed
+    /// in pd (0: none). The deadline outlives its operation; once the (shared)
+    /// timeout is gone, perhaps set to none through a clone, the next operation
+    /// clears it (clear_deadline_if), or it would time out a later operation that
+    /// has no timeout. Relaxed: a hint; clear_deadline_if checks it against the
+    /// deadline's generation under pd's lock.
+    armed: [AtomicU64; 2],
 }
 
 impl NetFd {
@@ -412,6 +419,7 @@ impl NetFd {
                 rlock: Mutex::new(()),
                 wlock: Mutex::new(()),
                 timeouts,
+                armed: [AtomicU64::new(0), AtomicU64::new(0)],
             }),
             Err(e) => {
                 sys_linux::close(fd);
@@ -462,7 +470,8 @@ impl NetFd {
         let t = self.timeout(mode);
         if t > 0 && !*armed {
             *armed = true;
-            netpoll::set_deadline(self.pd, nanotime().saturating_add(t), mode);
+            let seq = netpoll::set_deadline(self.pd, nanotime().saturating_add(t), mode);
+            self.armed[(mode == MODE_WRITE) as usize].store(seq as u64 + 1, Ordering::Relaxed);
         }
         match netpoll::poll_wait(self.pd, mode) {
             Wait::Ready => Ok(()),
@@ -477,6 +486,15 @@ impl NetFd {
     fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
         let _r = self.incref()?;
         let mut armed = false;
+        let armed_by_timeout = &self.armed[(mode == MODE_WRITE) as usize];
+        // Relaxed: see armed. A plain load first: no locked instruction on the
+        // common path (no timeout ever set).
+        if armed_by_timeout.load(Ordering::Relaxed) != 0 && self.timeout(mode) == 0 {
+            let a = armed_by_timeout.swap(0, Ordering::Relaxed);
+            if a != 0 {
+                netpoll::clear_deadline_if(self.pd, (a - 1) as usize, mode);
+            }
+        }
         loop {
             self.check_open()?;
             if self.timeout(mode) == 0 && self.pd.expired(mode) {
@@ -1423,9 +1441,11 @@ macro_rules! debug_fd {
         impl core::fmt::Debug for $t {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 let mut d = f.debug_struct(stringify!($t));
-                if self.fd.refs.closed() {
+                // A reference for the whole print: a close meanwhile cannot free the
+                // number printed.
+                let Ok(_r) = self.fd.incref() else {
                     return d.field("closed", &true).finish();
-                }
+                };
                 if let Ok(a) = self.fd.addr(false) {
                     d.field("addr", &a);
                 }

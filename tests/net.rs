@@ -210,6 +210,7 @@ fn std_socket_names_behave_as_std() {
             ("std.unix_incoming", "2"),
             ("std.clone_read_timeout", "Some(20ms)"),
             ("std.clone_read", "Err(TimedOut) after_20ms=true"),
+            ("std.clone_read_after_timeout_removed", "Ok(\"late\")"),
             ("std.incoming_after_close", "0"),
             ("std.debug_after_close", "TcpListener { closed: true }"),
         ] {

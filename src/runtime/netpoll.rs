@@ -535,9 +535,23 @@ fn netpollunblock(pd: &PollDesc, mode: u8, ioready: bool) -> *mut G {
 }
 
 /// poll_runtime_pollSetDeadline: set mode's deadline to d (nanotime; 0: none; in
-/// the past: expire now, waking a waiter). Runs on a goroutine with no runtime lock
-/// held (the timer may be added to a heap).
-pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) {
+/// the past: expire now, waking a waiter). Returns the deadline's generation,
+/// for clear_deadline_if. Runs on a goroutine with no runtime lock held (the timer
+/// may be added to a heap).
+pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) -> usize {
+    set_deadline_if(pd, d, mode, None)
+}
+
+/// Clear mode's deadline if nothing has set it since the set_deadline that
+/// returned seq (a per-operation timeout's deadline, left armed after its
+/// operation, once the timeout is gone; a deadline set meanwhile stays). Runs on a
+/// goroutine with no runtime lock held.
+pub(crate) fn clear_deadline_if(pd: &PollDesc, seq: usize, mode: u8) {
+    set_deadline_if(pd, 0, mode, Some(seq));
+}
+
+/// set_deadline, only if mode's generation is still `expect` (when given).
+fn set_deadline_if(pd: &PollDesc, d: i64, mode: u8, expect: Option<usize>) -> usize {
     let (dl, seqf, t) = if mode == MODE_READ {
         (&pd.rd, &pd.rseq, &pd.rt)
     } else {
@@ -549,13 +563,15 @@ pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) {
         d
     };
     pd.lock.lock();
-    // Relaxed: we hold the lock, under which it is written.
-    if pd.is_closing() || dl.load(Relaxed) == d {
+    // Relaxed (deadline, generation): we hold the lock, under which they are
+    // written. A deadline that expired keeps its generation (netpoll_deadline), so
+    // clear_deadline_if clears it too.
+    let cur = seqf.load(Relaxed);
+    if pd.is_closing() || dl.load(Relaxed) == d || expect.is_some_and(|e| e != cur) {
         pd.lock.unlock();
-        return;
+        return cur;
     }
-    // Relaxed: under lock.
-    let seq = seqf.load(Relaxed).wrapping_add(1);
+    let seq = cur.wrapping_add(1);
     seqf.store(seq, Relaxed);
     // Release: a waiter woken below (Acquire in expired) sees the expiry.
     dl.store(d, Release);
@@ -577,6 +593,7 @@ pub(crate) fn set_deadline(pd: &PollDesc, d: i64, mode: u8) {
         // SAFETY: netpollunblock handed us a goroutine parked in netpollblock.
         unsafe { super::proc::goready(gp) };
     }
+    seq
 }
 
 /// netpolldeadlineimpl: mode's deadline timer fired with generation seq: unless
