@@ -78,6 +78,11 @@ const SO_BROADCAST: i32 = 6;
 const IPPROTO_IP: i32 = 0;
 const IP_TTL: i32 = 2;
 
+/// The index of mode's entry in NetFd's per-mode arrays (timeouts, armed).
+fn slot(mode: u8) -> usize {
+    (mode == MODE_WRITE) as usize
+}
+
 /// Go's error for an operation on a closed socket.
 fn err_closed() -> Error {
     Error::new_static(ErrorKind::NotConnected, "use of closed network connection")
@@ -461,7 +466,7 @@ impl NetFd {
     /// mode's per-operation timeout in ns (0: none).
     fn timeout(&self, mode: u8) -> i64 {
         // Relaxed: a setting (see timeouts).
-        self.timeouts[(mode == MODE_WRITE) as usize].load(Ordering::Relaxed)
+        self.timeouts[slot(mode)].load(Ordering::Relaxed)
     }
 
     /// Park until the descriptor is ready for mode again. With a per-operation
@@ -471,7 +476,7 @@ impl NetFd {
         if t > 0 && !*armed {
             *armed = true;
             let seq = netpoll::set_deadline(self.pd, nanotime().saturating_add(t), mode);
-            self.armed[(mode == MODE_WRITE) as usize].store(seq as u64 + 1, Ordering::Relaxed);
+            self.armed[slot(mode)].store(seq as u64 + 1, Ordering::Relaxed);
         }
         match netpoll::poll_wait(self.pd, mode) {
             Wait::Ready => Ok(()),
@@ -486,7 +491,7 @@ impl NetFd {
     fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
         let _r = self.incref()?;
         let mut armed = false;
-        let armed_by_timeout = &self.armed[(mode == MODE_WRITE) as usize];
+        let armed_by_timeout = &self.armed[slot(mode)];
         // Relaxed: see armed. A plain load first: no locked instruction on the
         // common path (no timeout ever set).
         if armed_by_timeout.load(Ordering::Relaxed) != 0 && self.timeout(mode) == 0 {
@@ -530,7 +535,7 @@ impl NetFd {
             None => 0,
         };
         // Relaxed: a setting (see timeouts).
-        self.timeouts[(mode == MODE_WRITE) as usize].store(ns, Ordering::Relaxed);
+        self.timeouts[slot(mode)].store(ns, Ordering::Relaxed);
         netpoll::set_deadline(self.pd, 0, mode);
         Ok(())
     }
@@ -541,7 +546,7 @@ impl NetFd {
     fn set_deadline(&self, mode: u8, t: Option<Instant>) -> Result<()> {
         let _r = self.incref()?;
         // Relaxed: a setting (see timeouts).
-        self.timeouts[(mode == MODE_WRITE) as usize].store(0, Ordering::Relaxed);
+        self.timeouts[slot(mode)].store(0, Ordering::Relaxed);
         let d = t.map_or(0, |t| t.as_nanos().max(1));
         netpoll::set_deadline(self.pd, d, mode);
         Ok(())
