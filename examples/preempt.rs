@@ -25,6 +25,11 @@
 //!   over, main sleeps 1 ms N times (default 300); prints how many sleeps ended more
 //!   than 5 ms late, and the latest. Each preemption for main's timer must let main
 //!   run, not the loop again (run it with GOMAXPROCS=1).
+//! - `blocking-ready N`: at GOMAXPROCS=1, N rounds of: main spins 40 ms (sysmon
+//!   backs off), then inside `gort::blocking` sends to a parked goroutine (or,
+//!   every other round, starts one) and sleeps 30 ms in the kernel; prints how
+//!   many rounds that goroutine ran more than 5 ms after the send, and the latest. The P the call holds must be taken
+//!   for the readied goroutine within about a look, not after sysmon's back-off.
 //! - `procs`: 8 goroutines x 100 rounds of gomaxprocs(n) beside spinners.
 //! - `blocking-ops`: every gort operation inside `gort::blocking`.
 //! - `nopreempt`: a loop in a NoPreempt section is not preempted.
@@ -131,6 +136,7 @@ fn main() {
             arg(3) == Some("urg"),
         ),
         "timer-loop" => timer_loop(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
+        "blocking-ready" => blocking_ready(arg(2).and_then(|a| a.parse().ok()).unwrap_or(20)),
         "procs" => procs(),
         "blocking-ops" => blocking_ops(),
         "nopreempt" => nopreempt(),
@@ -139,7 +145,7 @@ fn main() {
             sleep(ms(1));
         }
         _ => {
-            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|timer-loop [N]|procs|blocking-ops|nopreempt|nopreempt-sleep");
+            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|timer-loop [N]|blocking-ready [N]|procs|blocking-ops|nopreempt|nopreempt-sleep");
             gort::exit(2);
         }
     }
@@ -494,6 +500,53 @@ fn retake() {
     println!("retake.threads_after={}", threads());
     done.store(true, Relaxed);
     wg.wait();
+}
+
+fn blocking_ready(n: u32) {
+    gort::gomaxprocs(1);
+    let tx = chan::<Instant>(0);
+    let rx = tx.clone();
+    let heard = chan::<Duration>(1);
+    {
+        let heard = heard.clone();
+        gort::go(move || {
+            while let Some(sent) = rx.recv() {
+                heard.send(sent.elapsed());
+            }
+        });
+    }
+    let (mut late5, mut worst) = (0, Duration::ZERO);
+    for i in 0..n {
+        // Nothing for sysmon to do for 40 ms: its looks back off to 10 ms apart.
+        let t = Instant::now();
+        let mut x = 1u64;
+        while t.elapsed() < ms(40) {
+            x = black_box(x ^ (x << 13) ^ (x >> 7));
+        }
+        // Even rounds: the receiver is parked on rx (it ran and parked during the
+        // spin's preemptions, or before); the send readies it from inside the
+        // call. Odd rounds: a goroutine started inside the call.
+        let (tx2, heard2) = (tx.clone(), heard.clone());
+        let ready = i.is_multiple_of(2);
+        gort::blocking(move || {
+            let sent = Instant::now();
+            if ready {
+                tx2.send(sent);
+            } else {
+                gort::go(move || heard2.send(sent.elapsed()));
+            }
+            blocking_sleep(30_000_000);
+        });
+        let d = heard.recv().unwrap();
+        if d > ms(5) {
+            late5 += 1;
+        }
+        worst = worst.max(d);
+    }
+    tx.close();
+    println!("blocking_ready.rounds={n}");
+    println!("blocking_ready.late5={late5}");
+    println!("blocking_ready.worst_us={}", worst.as_micros());
 }
 
 fn timer_loop(n: u32) {

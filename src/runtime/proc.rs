@@ -1425,8 +1425,11 @@ fn newproc_inline<F: FnOnce() + Send + 'static>(
     at: &'static core::panic::Location<'static>,
 ) {
     if in_syscall() {
-        // Inside gort::blocking: leave the system call to get a P.
-        return with_p(|| newproc_inline(f, stacksize, at));
+        // Inside gort::blocking: leave the system call to get a P. The new G is
+        // then on that P's queue, which waits for the call.
+        with_p(|| newproc_inline(f, stacksize, at));
+        super::sysmon::syscall_work_stuck();
+        return;
     }
     {
         // Pinned: galloc/gfget use the P's slab and free list, runqput its ring.
@@ -2689,6 +2692,11 @@ unsafe fn ready(gp: *mut G, next: bool) {
     // SAFETY: forwarded contract.
     unsafe { ready_nowake(gp, next) };
     wakep();
+    if in_syscall() {
+        // Readied from inside gort::blocking: onto the global queue, which no M
+        // may look at while our P waits for the call.
+        super::sysmon::syscall_work_stuck();
+    }
     preempt_check();
 }
 

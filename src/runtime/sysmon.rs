@@ -57,11 +57,18 @@
 //! stays blocked on every M (minit keeps the inherited mask), except on sysmon's
 //! thread while os::signal wants it (`sigm_set`, `sigm_check`), so it is delivered
 //! there, and blocked everywhere again after stop or reset. sysmon sleeps between
-//! looks in a futex wait on `SIGM_GEN` (not nanosleep) so that a change of the set
-//! wakes it at once; the requester waits until the mask is applied.
+//! looks in a futex wait on `SYSMON_BELL` (not nanosleep) so that a change of the
+//! set wakes it at once; the requester waits until the mask is applied.
+//!
+//! # Work stuck behind a system call
+//!
+//! A goroutine inside gort::blocking that makes another runnable while no other M
+//! will come for it rings the same bell (`syscall_work_stuck`): sysmon looks at
+//! once and then at its shortest interval, so the P the call holds is taken at
+//! the second look, about 20 us in, however far sysmon had backed off.
 
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 
 use super::debug::{schedtrace, SCHEDDETAIL, SCHEDTRACE};
 use super::preempt::{preemptall, preemptone, PREEMPT_STORM_US};
@@ -91,11 +98,58 @@ pub(crate) static RETAKES: core::sync::atomic::AtomicU64 = core::sync::atomic::A
 /// thread (ensureSigM); every other M keeps the mask the process started with.
 /// Written by `sigm_set`, one caller at a time (os::signal's handlers lock).
 static SIGM_WANT: AtomicU64 = AtomicU64::new(0);
-/// Bumped by each change of SIGM_WANT. sysmon sleeps between looks in a futex
-/// wait on this word, so a change wakes it at once.
+/// Bumped by each change of SIGM_WANT (then SYSMON_BELL is rung).
 static SIGM_GEN: AtomicU32 = AtomicU32::new(0);
 /// The last SIGM_GEN whose mask sysmon's thread has applied; sigm_set waits on it.
 static SIGM_DONE: AtomicU32 = AtomicU32::new(0);
+
+/// sysmon sleeps between looks in a futex wait on this word: `ring` bumps it and
+/// wakes the wait, so a ring between sysmon's reading the word and its wait is not
+/// lost (the wait then returns at once). Rung by sigm_set (a new signal set to
+/// apply) and by syscall_work_stuck.
+static SYSMON_BELL: AtomicU32 = AtomicU32::new(0);
+/// Set by syscall_work_stuck, cleared by sysmon when it reads it (see there).
+static STUCK_KICK: AtomicBool = AtomicBool::new(false);
+
+/// Wake sysmon from its sleep between looks (not from its deep sleep, which
+/// sysmon_wake_locked ends). Any thread; a system call.
+fn ring() {
+    // Release: what the ringer stored before (SIGM_GEN, STUCK_KICK) is seen by
+    // sysmon once it reads the new bell value (Acquire, at the top of its loop).
+    SYSMON_BELL.fetch_add(1, Release);
+    super::sys_linux::futex_wake(&SYSMON_BELL, 1);
+}
+
+/// A goroutine inside gort::blocking has made another runnable (ready, or `go`)
+/// while its P waits for it in PSYSCALL and no other M will come for the new work
+/// (no P idle, no M spinning): sysmon takes such a P at its second look at the
+/// call, but its looks may be 10 ms apart by now, so the work would wait up to
+/// 20 ms (one goroutine feeding another from a blocking loop at GOMAXPROCS=1).
+/// Ask sysmon to look now and then at its shortest interval again, as after
+/// entersyscall_sysmon: the P is then taken about 20 us into the call, as
+/// `blocking` promises, and a call that ends sooner keeps it. Does nothing
+/// outside a system call or if sysmon has been asked already and not looked yet.
+/// Runs on the goroutine (in GSYSCALL), no lock held.
+pub(crate) fn syscall_work_stuck() {
+    let ss = sched_shared();
+    // Relaxed (all): hints. A missed kick leaves the work to sysmon's usual looks;
+    // an extra one costs a look.
+    if ss.npidle.load(Relaxed) != 0 || ss.nmspinning.load(Relaxed) != 0 {
+        return;
+    }
+    let mp = super::proc::getm();
+    // SAFETY: mp is our M (a GSYSCALL goroutine does not move); oldp is owner-only;
+    // Ps are never freed and status is atomic.
+    let stuck = unsafe {
+        let pp = (*mp).oldp;
+        !pp.is_null() && (*pp).status.load(Relaxed) == PSYSCALL
+    };
+    if !stuck || STUCK_KICK.load(Relaxed) {
+        return;
+    }
+    STUCK_KICK.store(true, Relaxed);
+    ring();
+}
 
 /// Make sysmon's thread unblock exactly `want` (signals the process started with
 /// blocked), and wait until it has: when os::signal's notify returns, such a
@@ -111,8 +165,8 @@ pub(crate) fn sigm_set(want: u64) {
     SIGM_WANT.store(want, Relaxed);
     // Release: publishes SIGM_WANT to sysmon's Acquire load of the generation.
     let gen = SIGM_GEN.fetch_add(1, Release).wrapping_add(1);
-    // Between looks sysmon waits on SIGM_GEN; in its deep sleep, on sysmonnote.
-    super::sys_linux::futex_wake(&SIGM_GEN, 1);
+    // Between looks sysmon waits on SYSMON_BELL; in its deep sleep, on sysmonnote.
+    ring();
     let ss = sched_shared();
     ss.lock.lock();
     // SAFETY: sched.lock is held. Forced: the deep sleep may have a minute to go.
@@ -177,6 +231,15 @@ fn sysmon() {
     let mut woke_idle = false; // this look follows an unforced wake (pidleget)
     let mut sigm_applied = 0u32; // the SIGM_GEN our mask reflects
     loop {
+        // Acquire: pairs with ring's Release: a SIGM_GEN change or a kick made
+        // before the ring that produced this value is seen below; one made after
+        // it changes the word, so the wait below returns at once.
+        let bell = SYSMON_BELL.load(Acquire);
+        // A goroutine's work is stuck behind a system call (syscall_work_stuck):
+        // look again at the shortest interval. Relaxed: ordered by the bell.
+        if STUCK_KICK.swap(false, Relaxed) {
+            idle = 0;
+        }
         if idle == 0 {
             delay = 20; // start with 20us sleep...
         } else if idle > 50 {
@@ -187,11 +250,19 @@ fn sysmon() {
         if storm_us > 0 {
             delay = storm_us;
         }
-        // A futex wait rather than nanosleep, so that sigm_set can wake us.
-        let gen = sigm_check(&mut sigm_applied);
-        let ns = if storm_us > 0 { delay } else { sleep_us } * 1000;
-        super::sys_linux::futex_wait_timeout(&SIGM_GEN, gen, ns.min(i64::MAX as u64) as i64);
+        // A futex wait rather than nanosleep, so that a ring wakes us.
         sigm_check(&mut sigm_applied);
+        let ns = if storm_us > 0 { delay } else { sleep_us } * 1000;
+        super::sys_linux::futex_wait_timeout(&SYSMON_BELL, bell, ns.min(i64::MAX as u64) as i64);
+        sigm_check(&mut sigm_applied);
+        // Kicked while we slept: this look comes now, and the next after the
+        // shortest interval (the P in the call is taken at that second look).
+        // Relaxed: the ring's futex wake came after the store (a system call
+        // each side); a kick missed here is seen at the top of the next round.
+        if STUCK_KICK.swap(false, Relaxed) {
+            idle = 0;
+            delay = 20;
+        }
         let mut now = nanotime();
         // Relaxed (gcwaiting, npidle): hints, re-checked under sched.lock.
         if trace_ns <= 0
