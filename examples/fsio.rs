@@ -15,6 +15,11 @@
 //!   then waits for the line and prints it (`GOMAXPROCS=1`: the reader's P must be
 //!   handed off for the ticker to tick at all).
 //! - `stdin-lines`: `stdin().lines()`: the number of lines and their total length.
+//! - `closed-stdio DIR`: run with standard streams closed (`>&-`): opens a file,
+//!   prints, reads standard input, runs a child that inherits them, and writes
+//!   `key=value` results to DIR/result (standard output may be closed): the fd
+//!   the file got, whether it still holds just what was written to it, the bytes
+//!   standard input gave, and the child's exit status.
 #![no_std]
 #![no_main]
 
@@ -357,6 +362,37 @@ fn stdin_lines() {
     println!("longest={longest}");
 }
 
+fn closed_stdio(dir: &str) {
+    let path = format!("{dir}/data");
+    let f = File::create(&path).unwrap();
+    let fd = f.as_raw_fd();
+    f.write_all(b"DATA\n").unwrap();
+    // Into standard output and error, wherever they lead: /dev/null, not the file.
+    println!("printed");
+    let _ = io::stdout().write_all(b"written\n");
+    gort::eprintln!("to stderr");
+    let mut line = String::new();
+    let stdin = io::stdin().read_line(&mut line);
+    let child = gort::process::Command::new("sh")
+        .args(["-c", "echo child; echo child >&2; cat"])
+        .status();
+    drop(f);
+    let data = fs::read(&path).unwrap();
+    let out = format!(
+        "fd={fd}\nfile_intact={}\nstdin={}\nchild={}\n",
+        data == b"DATA\n",
+        match stdin {
+            Ok(n) => format!("{n}"),
+            Err(e) => format!("{e}"),
+        },
+        match child {
+            Ok(st) => format!("{st}"),
+            Err(e) => format!("{e}"),
+        },
+    );
+    fs::write(&format!("{dir}/result"), out.as_bytes()).unwrap();
+}
+
 fn main() {
     match arg(1) {
         "copy" => copy(arg(2), arg(3)),
@@ -366,6 +402,7 @@ fn main() {
         "streams" => streams(arg(2)),
         "stdin-tick" => stdin_tick(),
         "stdin-lines" => stdin_lines(),
+        "closed-stdio" => closed_stdio(arg(2)),
         other => {
             gort::eprintln!("fsio: unknown check {other:?}");
             gort::exit(2);

@@ -414,6 +414,50 @@ fn stdin_lines_strip_their_endings() {
     }
 }
 
+/// A program started with standard streams closed (`prog >&-`) must not hand
+/// those numbers to the files it opens: its prints would land in its own file, its
+/// reads of stdin would read that file, and a child inheriting its stdio would get
+/// the runtime's descriptors. gort opens /dev/null there at boot, as Go does.
+#[test]
+fn closed_standard_streams_are_not_reused_for_files() {
+    for &mode in modes() {
+        for closed in ["<&-", ">&- 2>&-", "<&- >&- 2>&-"] {
+            let dir = TempDir::new(&format!("closed-stdio-{mode:?}-{}", closed.len()));
+            let inner = command(mode, "fsio", &["closed-stdio", dir.s()]);
+            // sh closes them for the program it execs.
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c")
+                .arg(format!("exec \"$0\" \"$@\" {closed}"))
+                .arg(inner.get_program())
+                .args(inner.get_args());
+            for (k, v) in inner.get_envs() {
+                match v {
+                    Some(v) => cmd.env(k, v),
+                    None => cmd.env_remove(k),
+                };
+            }
+            let st = cmd.stdin(Stdio::null()).status().unwrap();
+            let ctx = format!("{mode:?} {closed}");
+            assert!(st.success(), "{ctx}: {st:?}");
+            let result = std::fs::read_to_string(dir.path("result")).unwrap();
+            let get = |k: &str| {
+                result
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{k}=")).map(str::to_string))
+                    .unwrap_or_else(|| panic!("{ctx}: no {k} in {result:?}"))
+            };
+            assert_eq!(get("fd"), "3", "{ctx}: the first file opened");
+            assert_eq!(
+                get("file_intact"),
+                "true",
+                "{ctx}: prints went into the file"
+            );
+            assert_eq!(get("stdin"), "0", "{ctx}: standard input is /dev/null");
+            assert_eq!(get("child"), "exit status 0", "{ctx}: the child's stdio");
+        }
+    }
+}
+
 /// A goroutine blocked in read(0) holds its thread in the kernel; with one P the
 /// ticker's goroutine runs only if sysmon hands that P to another thread. The
 /// program prints `ticks=20` after 20 ticks of 10 ms with the reader still blocked;

@@ -83,6 +83,45 @@ pub(crate) extern "C" fn osinit() {
     }
 }
 
+/// checkfds (Go's, fds_unix.go): a program started with standard input, output or
+/// error closed (`prog >&-`, as some launchers do) gets /dev/null there. Otherwise
+/// the first descriptor it opens takes that number: its own file would receive
+/// what it prints (or be read as its stdin), and a child that inherits its stdio
+/// would get whatever the runtime opened there. /dev/null is opened without
+/// O_CLOEXEC: it stands for a standard stream, which children inherit. Runs in
+/// schedinit on g0 of m0, before anything keeps a descriptor open (GORT_TRACE's
+/// file, the poller); no allocation.
+pub(crate) fn checkfds() {
+    const O_RDWR: usize = 2;
+    for fd in 0..3 {
+        let r = sys_linux::fcntl_getfd(fd);
+        if r >= 0 {
+            continue;
+        }
+        if r != -sys_linux::EBADF {
+            crate::runtime::print::rt_eprintln!(
+                "runtime: unexpected error while checking standard file descriptor {fd}, errno={}",
+                -r
+            );
+            crate::runtime::runtime1::throw("cannot open standard fds");
+        }
+        let n = sys_linux::open_flags(c"/dev/null", O_RDWR);
+        if n < 0 {
+            crate::runtime::print::rt_eprintln!(
+                "runtime: standard file descriptor {fd} closed, unable to open /dev/null, errno={}",
+                -n
+            );
+            crate::runtime::runtime1::throw("cannot open standard fds");
+        }
+        if n != fd as isize {
+            crate::runtime::print::rt_eprintln!(
+                "runtime: opened unexpected file descriptor {n} when attempting to open {fd}"
+            );
+            crate::runtime::runtime1::throw("cannot open standard fds");
+        }
+    }
+}
+
 /// The number of CPUs the runtime uses. Any thread.
 pub(crate) fn ncpu() -> usize {
     // Relaxed: see NCPU.

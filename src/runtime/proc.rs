@@ -619,6 +619,7 @@ pub(crate) extern "C" fn schedinit() {
     unsafe { mcommoninit((*gp).m(), -1) };
     // Relaxed: read by new Ms in minit, which start after this (newosproc's clone).
     INIT_SIGMASK.store(super::sys_linux::sigprocmask_get(), Relaxed);
+    super::os_linux::checkfds();
     super::debug::parsedebugvars();
     super::preempt::preemptinit();
     let procs = super::runtime1::gomaxprocs_from_env(

@@ -15,6 +15,7 @@ pub(crate) const EFAULT: isize = 14;
 pub(crate) const EAGAIN: isize = 11;
 pub(crate) const ENOMEM: isize = 12;
 pub(crate) const EPIPE: isize = 32;
+pub(crate) const EBADF: isize = 9;
 pub(crate) const ENOSYS: isize = 38;
 
 pub(crate) const PROT_NONE: usize = 0;
@@ -135,6 +136,14 @@ pub(crate) fn access(path: &core::ffi::CStr, mode: usize) -> bool {
             path.as_ptr() as usize,
             mode,
         ) == 0
+    }
+}
+
+/// fcntl(2) F_GETFD: fd's descriptor flags, or -errno (-EBADF: fd is not open).
+pub(crate) fn fcntl_getfd(fd: i32) -> isize {
+    // SAFETY: F_GETFD only reads the descriptor's flags; no memory is passed.
+    unsafe {
+        syscall2(Sysno::fcntl as usize, fd as usize, 1 /* F_GETFD */) as isize
     }
 }
 
