@@ -173,6 +173,7 @@ fn errors(root: &str) {
         "bad_options",
         OpenOptions::new().read(true).create(true).open(&f),
     );
+    kind_msg("no_access", OpenOptions::new().open(&f));
     fs::write(&format!("{root}/binary"), [0xffu8, 0xfe, b'\n']).unwrap();
     kind_msg("utf8", fs::read_to_string(&format!("{root}/binary")));
     kind_msg("rmdir_file", fs::remove_dir(&f));

@@ -190,21 +190,34 @@ impl OpenOptions {
         self
     }
 
-    /// The open(2) flags, or EINVAL for a combination that makes no sense (std's
-    /// rules: create or truncate without write, append with truncate).
+    /// The open(2) flags, or std's InvalidInput error (no OS code, std's text) for
+    /// a combination that makes no sense (std's rules: no access at all, create or
+    /// truncate without write, append with truncate).
     fn flags(&self) -> Result<usize> {
-        let invalid = || Err(Error::from_raw_os_error(EINVAL));
+        let needs_write = || {
+            Err(Error::new_static(
+                ErrorKind::InvalidInput,
+                "creating or truncating a file requires write or append access",
+            ))
+        };
+        let creates = self.truncate || self.create || self.create_new;
         let access = match (self.read, self.write || self.append) {
             (true, false) => O_RDONLY,
             (false, true) => O_WRONLY,
             (true, true) => O_RDWR,
-            (false, false) => return invalid(),
+            (false, false) if creates => return needs_write(),
+            (false, false) => {
+                return Err(Error::new_static(
+                    ErrorKind::InvalidInput,
+                    "must specify at least one of read, write, or append access",
+                ))
+            }
         };
-        if !self.write && !self.append && (self.truncate || self.create || self.create_new) {
-            return invalid();
+        if !self.write && !self.append && creates {
+            return needs_write();
         }
         if self.append && self.truncate && !self.create_new {
-            return invalid();
+            return needs_write();
         }
         let creation = match (self.create, self.truncate, self.create_new) {
             (_, _, true) => O_CREAT | O_EXCL,
@@ -784,7 +797,17 @@ mod tests {
 
     #[test]
     fn open_flags_follow_std_rules() {
-        let f = |o: &OpenOptions| o.flags().map_err(|e| e.raw_os_error());
+        let f = |o: &OpenOptions| o.flags().map_err(|e| (e.raw_os_error(), e.to_string()));
+        let no_access = Err((
+            None,
+            "must specify at least one of read, write, or append access".into(),
+        ));
+        let needs_write = || {
+            Err((
+                None,
+                "creating or truncating a file requires write or append access".into(),
+            ))
+        };
         assert_eq!(f(OpenOptions::new().read(true)), Ok(O_RDONLY | O_CLOEXEC));
         assert_eq!(
             f(OpenOptions::new().write(true).create(true).truncate(true)),
@@ -798,14 +821,12 @@ mod tests {
             f(OpenOptions::new().read(true).write(true).create_new(true)),
             Ok(O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC)
         );
-        assert_eq!(f(&OpenOptions::new()), Err(Some(EINVAL)));
-        assert_eq!(
-            f(OpenOptions::new().read(true).create(true)),
-            Err(Some(EINVAL))
-        );
+        assert_eq!(f(&OpenOptions::new()), no_access);
+        assert_eq!(f(OpenOptions::new().create(true)), needs_write());
+        assert_eq!(f(OpenOptions::new().read(true).create(true)), needs_write());
         assert_eq!(
             f(OpenOptions::new().append(true).truncate(true)),
-            Err(Some(EINVAL))
+            needs_write()
         );
     }
 

@@ -474,19 +474,22 @@ impl From<ErrorKind> for Error {
     }
 }
 
+/// strerror's text for errno e, if it has one.
+fn strerror(e: i32) -> Option<&'static str> {
+    usize::try_from(e)
+        .ok()
+        .and_then(|i| STRERROR.get(i.wrapping_sub(1)))
+        .copied()
+        .filter(|m| !m.is_empty())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.repr {
-            Repr::Os(e) => {
-                let msg = usize::try_from(e)
-                    .ok()
-                    .and_then(|i| STRERROR.get(i.wrapping_sub(1)))
-                    .filter(|m| !m.is_empty());
-                match msg {
-                    Some(m) => write!(f, "{m} (os error {e})"),
-                    None => write!(f, "Unknown error {e} (os error {e})"),
-                }
-            }
+            Repr::Os(e) => match strerror(e) {
+                Some(m) => write!(f, "{m} (os error {e})"),
+                None => write!(f, "Unknown error {e} (os error {e})"),
+            },
             Repr::Simple(_, msg) => f.write_str(msg),
             Repr::Detail(_, msg, ref d, n) => {
                 // with_detail stored whole characters of a str.
@@ -498,15 +501,26 @@ impl fmt::Display for Error {
     }
 }
 
+/// As std's: `Os { code: 2, kind: NotFound, message: "No such file or directory" }`
+/// (what `unwrap` on an error prints), and `Error { kind, message: "..." }`.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.repr {
-            Repr::Os(e) => f
-                .debug_struct("Os")
-                .field("code", &e)
-                .field("kind", &ErrorKind::from_errno(e))
-                .field("message", &format_args!("{self}"))
-                .finish(),
+            Repr::Os(e) => {
+                let unknown;
+                let msg = match strerror(e) {
+                    Some(m) => m,
+                    None => {
+                        unknown = alloc::format!("Unknown error {e}");
+                        &unknown
+                    }
+                };
+                f.debug_struct("Os")
+                    .field("code", &e)
+                    .field("kind", &ErrorKind::from_errno(e))
+                    .field("message", &msg)
+                    .finish()
+            }
             Repr::Simple(k, msg) => f
                 .debug_struct("Error")
                 .field("kind", &k)
@@ -515,7 +529,7 @@ impl fmt::Debug for Error {
             Repr::Detail(k, ..) => f
                 .debug_struct("Error")
                 .field("kind", &k)
-                .field("message", &format_args!("{self}"))
+                .field("message", &alloc::format!("{self}"))
                 .finish(),
         }
     }
@@ -954,5 +968,26 @@ mod tests {
         assert_eq!(t.to_string(), "i/o timeout");
         assert_eq!(t.kind(), ErrorKind::TimedOut);
         assert_eq!(t.raw_os_error(), None);
+    }
+
+    /// Debug is what `unwrap` on an error prints: as std's, for OS errors
+    /// (known and unknown) and for simple ones.
+    #[test]
+    fn debug_as_std() {
+        for code in [2, 13, 111, 200] {
+            let ours = std::format!("{:?}", Error::from_raw_os_error(code));
+            let theirs = std::format!("{:?}", std::io::Error::from_raw_os_error(code));
+            let want = theirs.replace("Uncategorized", "Other");
+            assert_eq!(ours, want, "errno {code}");
+        }
+        let ours = Error::new_static(ErrorKind::TimedOut, "i/o timeout");
+        let theirs = std::io::Error::new(std::io::ErrorKind::TimedOut, "i/o timeout");
+        // std's Custom error prints its payload's Debug; a simple message prints
+        // as `Error { kind, message }` (std's SimpleMessage, as io::const_error!).
+        assert_eq!(
+            std::format!("{ours:?}"),
+            "Error { kind: TimedOut, message: \"i/o timeout\" }"
+        );
+        assert_eq!(ours.to_string(), theirs.to_string());
     }
 }

@@ -335,7 +335,12 @@ fn errors_have_their_kinds_and_messages() {
         check(
             "bad_options",
             "InvalidInput",
-            "Invalid argument (os error 22)",
+            "creating or truncating a file requires write or append access",
+        );
+        check(
+            "no_access",
+            "InvalidInput",
+            "must specify at least one of read, write, or append access",
         );
         check("utf8", "InvalidData", "stream did not contain valid UTF-8");
         check(
