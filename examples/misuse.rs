@@ -1,7 +1,9 @@
 //! Runtime misuse, one per argument, each of which must end in Go's message and exit
 //! status 2: `deadlock` (main and another goroutine wait forever), `unlock` (unlock of
 //! an unlocked mutex), `waitgroup` (negative WaitGroup counter), `goroutine-panic` (a
-//! panic in a goroutine other than main), `threads` (more threads than allowed).
+//! panic in a goroutine other than main), `threads` (more threads than allowed),
+//! `ticker-zero` / `ticker-reset-zero` (a ticker of period 0; `tick(0)` is instead
+//! the nil channel, which main checks first).
 #![no_std]
 #![no_main]
 
@@ -71,7 +73,20 @@ fn main() {
             }
             wg.wait();
         }
-        _ => gort::eprintln!("usage: misuse deadlock|unlock|waitgroup|goroutine-panic|threads"),
+        "ticker-zero" | "ticker-reset-zero" => {
+            use gort::time::{tick, Duration, Ticker};
+            // Go's time.Tick(0) is nil: a channel that never delivers.
+            let c = tick(Duration::ZERO);
+            gort::println!("tick0_nil={}", c.is_nil());
+            if how == "ticker-zero" {
+                Ticker::new(Duration::ZERO);
+            } else {
+                Ticker::new(Duration::from_millis(1)).reset(Duration::ZERO);
+            }
+        }
+        _ => gort::eprintln!(
+            "usage: misuse deadlock|unlock|waitgroup|goroutine-panic|threads|ticker-zero|ticker-reset-zero"
+        ),
     }
     gort::println!("not reached");
 }

@@ -76,10 +76,12 @@ pub fn after(d: Duration) -> Chan<Instant> {
 }
 
 /// A channel that receives the time every d; slow receivers miss ticks (Go's
-/// time.Tick). The ticker stops when every handle to the channel is gone. Panics
-/// if d is zero, as Go's NewTicker does.
-#[track_caller]
+/// time.Tick). The ticker stops when every handle to the channel is gone. For a
+/// zero d, the nil channel (it never delivers), as Go's Tick returns nil.
 pub fn tick(d: Duration) -> Chan<Instant> {
+    if dur_ns(d) <= 0 {
+        return Chan::nil();
+    }
     Ticker::new(d).c().clone()
 }
 
@@ -167,12 +169,13 @@ unsafe impl Send for Ticker {}
 // SAFETY: as Timer.
 unsafe impl Sync for Ticker {}
 
-/// A ticker's period in ns; panics on zero as Go's NewTicker and Reset do.
+/// A ticker's period in ns; panics on zero as Go's NewTicker and Reset do, with
+/// their messages (`what` is "NewTicker" or "Ticker.Reset").
 #[track_caller]
-fn period_ns(d: Duration) -> i64 {
+fn period_ns(d: Duration, what: &str) -> i64 {
     let p = dur_ns(d);
     if p <= 0 {
-        panic!("non-positive interval for NewTicker");
+        panic!("non-positive interval for {what}");
     }
     p
 }
@@ -181,7 +184,7 @@ impl Ticker {
     /// A ticker with period d (Go's time.NewTicker). Panics if d is zero.
     #[track_caller]
     pub fn new(d: Duration) -> Ticker {
-        let p = period_ns(d);
+        let p = period_ns(d, "NewTicker");
         Ticker {
             b: BoxTimer::start(when_after(d), p, None),
         }
@@ -205,7 +208,7 @@ impl Ticker {
     /// Tick every d from now on (a stopped ticker restarts). Panics if d is zero.
     #[track_caller]
     pub fn reset(&self, d: Duration) {
-        let p = period_ns(d);
+        let p = period_ns(d, "Ticker.Reset");
         self.inner().timer().modify(when_after(d), p, None);
     }
 }

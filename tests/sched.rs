@@ -126,6 +126,22 @@ fn misuse_gives_go_messages_and_exit_2() {
             r.stderr
         );
 
+        for (arg, what) in [
+            ("ticker-zero", "NewTicker"),
+            ("ticker-reset-zero", "Ticker.Reset"),
+        ] {
+            let r = run(mode, "misuse", &[arg]);
+            r.assert_exit(2);
+            assert_eq!(r.stdout, "tick0_nil=true\n", "{mode:?} {arg}");
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "panic: non-positive interval for {what}\n\ngoroutine 1 [running]:\n"
+                )),
+                "{mode:?} {arg}: {}",
+                r.stderr
+            );
+        }
+
         let r = run_env(mode, "misuse", &["threads"], &[("GOMAXPROCS", "4")]);
         r.assert_exit(2);
         assert_eq!(
