@@ -8,6 +8,10 @@
 //! - `wait`: waiting for `sleep 0.3` beside a 10 ms ticker (the wait parks).
 //! - `kill`: a killed child's status.
 //! - `env`: env_clear, env and current_dir.
+//! - `emfile`: a spawn whose third pipe fails for want of descriptors (run with a
+//!   low RLIMIT_NOFILE) leaves no descriptor open.
+//! - `envpass`: the environment a child gets (its /proc/self/environ, escaped),
+//!   unchanged and with a variable added and one removed.
 #![no_std]
 #![no_main]
 
@@ -89,6 +93,7 @@ fn main() {
             let e = Command::new("gort-no-such-program").spawn().err().unwrap();
             println!("missing.path.kind={:?}", e.kind());
             println!("missing.path={e}");
+            println!("missing.path.os={:?}", e.raw_os_error());
             let e = Command::new("/nonexistent/prog").spawn().err().unwrap();
             println!("missing.abs.kind={:?}", e.kind());
             println!("missing.abs={e}");
@@ -145,8 +150,44 @@ fn main() {
                 .unwrap();
             println!("env.out={:?}", core::str::from_utf8(&o.stdout).unwrap());
         }
+        "emfile" => {
+            // Fill the descriptor table, then free four: the pipes for stdin and
+            // stdout fit, the one for stderr does not.
+            let open = || gort::fs::read_dir("/proc/self/fd").unwrap().count();
+            let mut held = Vec::new();
+            while let Ok(f) = gort::fs::File::open("/dev/null") {
+                held.push(f);
+            }
+            held.truncate(held.len() - 4);
+            let before = open();
+            let e = Command::new("true")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .err()
+                .unwrap();
+            println!("emfile.err={:?}", e.raw_os_error());
+            println!("emfile.leaked={}", open() - before);
+            drop(held);
+            let st = Command::new("true").output().unwrap().status;
+            println!("emfile.then={st}");
+        }
+        "envpass" => {
+            let environ = |c: &mut Command| {
+                let o = c.arg("/proc/self/environ").output().unwrap();
+                alloc::format!("{}", o.stdout.escape_ascii())
+            };
+            println!("envpass.inherited={}", environ(&mut Command::new("cat")));
+            let changed = environ(
+                Command::new("cat")
+                    .env("GORT_ADDED", "1")
+                    .env_remove("GOODVAR"),
+            );
+            println!("envpass.changed={changed}");
+        }
         _ => {
-            gort::eprintln!("usage: exec cat|output|missing|wait|kill|env");
+            gort::eprintln!("usage: exec cat|output|missing|lookpath|wait|kill|env|emfile|envpass");
             gort::exit(2);
         }
     }

@@ -419,7 +419,9 @@ impl Error {
     }
 
     /// An error of `kind` with a fixed message naming what it is about: Display
-    /// is `msg: "detail"` (the detail cut after 32 bytes with "...").
+    /// is `msg: "detail"`, or msg with `"detail"` in place of its `{}` if it has
+    /// one (os/exec's `exec: "prog": executable file not found in $PATH`); the
+    /// detail is cut after 32 bytes with "...".
     pub fn with_detail(kind: ErrorKind, msg: &'static str, detail: &str) -> Error {
         let mut n = detail.len().min(DETAIL_MAX);
         while !detail.is_char_boundary(n) {
@@ -495,7 +497,10 @@ impl fmt::Display for Error {
                 // with_detail stored whole characters of a str.
                 let d = core::str::from_utf8(&d[..(n & 0x7f) as usize]).unwrap_or("?");
                 let more = if n & 0x80 != 0 { "..." } else { "" };
-                write!(f, "{msg}: {d:?}{more}")
+                match msg.split_once("{}") {
+                    Some((before, after)) => write!(f, "{before}{d:?}{more}{after}"),
+                    None => write!(f, "{msg}: {d:?}{more}"),
+                }
             }
         }
     }

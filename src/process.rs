@@ -181,8 +181,18 @@ fn check(r: isize) -> Result<isize> {
     }
 }
 
-/// Closes a raw descriptor on drop (the child's ends, in the parent).
+/// Closes a raw descriptor on drop (the child's ends in the parent, and the
+/// parent's until the poller owns them).
 struct RawFd(i32);
+
+impl RawFd {
+    /// Give up ownership: the caller closes the descriptor.
+    fn into_raw(self) -> i32 {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+}
 
 impl Drop for RawFd {
     fn drop(&mut self) {
@@ -265,7 +275,7 @@ impl Command {
     }
 
     /// The program's path: as given if it has a '/', else the first executable
-    /// PATH entry (Go's LookPath), else NotFound.
+    /// PATH entry (Go's LookPath), else NotFound with Go's exec.Error text.
     fn resolve(&self) -> Result<CString> {
         if self.program.contains('/') {
             return cstring(&self.program);
@@ -285,28 +295,40 @@ impl Command {
                 return Ok(c);
             }
         }
-        Err(Error::new_static(
+        Err(Error::with_detail(
             ErrorKind::NotFound,
-            "executable file not found in $PATH",
+            "exec: {}: executable file not found in $PATH",
+            &self.program,
         ))
     }
 
-    fn envp(&self) -> Result<Vec<CString>> {
-        let mut out: Vec<(String, String)> = Vec::new();
+    /// The child's envp: the parent's entries as the kernel passed them (bytes, not
+    /// necessarily UTF-8, not necessarily NAME=value), less those whose name
+    /// env/env_remove set, then each variable env set, at its last setting. With no
+    /// env, env_remove or env_clear the child gets the parent's entries byte for
+    /// byte, as from Go's exec.Cmd with a nil Env. The new entries' strings go to
+    /// owned, which must outlive the result; the parent's live for the whole process.
+    fn envp(&self, owned: &mut Vec<CString>) -> Result<Vec<*const u8>> {
+        let mut out = Vec::new();
         if !self.env_clear {
-            for (k, v) in crate::env::vars() {
-                out.push((k.into(), v.into()));
+            for kv in crate::runtime::runtime1::environ() {
+                // The name ends at the first '=' (an entry without one is all name).
+                let name = kv.split(|&c| c == b'=').next().unwrap_or(kv);
+                if !self.env.iter().any(|(k, _)| k.as_bytes() == name) {
+                    // The kernel's string is NUL-terminated where the slice ends.
+                    out.push(kv.as_ptr());
+                }
             }
         }
-        for (k, v) in &self.env {
-            out.retain(|(ok, _)| ok != k);
-            if let Some(v) = v {
-                out.push((k.clone(), v.clone()));
+        for (i, (k, v)) in self.env.iter().enumerate() {
+            let later = self.env[i + 1..].iter().any(|(k2, _)| k2 == k);
+            if let (Some(v), false) = (v, later) {
+                owned.push(cstring(&alloc::format!("{k}={v}"))?);
             }
         }
-        out.iter()
-            .map(|(k, v)| cstring(&alloc::format!("{k}={v}")))
-            .collect()
+        // A CString's bytes stay where they are when owned grows.
+        out.extend(owned.iter().map(|c| c.as_ptr() as *const u8));
+        Ok(out)
     }
 
     /// Start the child (std's default: streams inherited unless set).
@@ -321,20 +343,21 @@ impl Command {
         for a in &self.args {
             argv_c.push(cstring(a)?);
         }
-        let envp_c = self.envp()?;
+        let mut envp_c = Vec::new();
+        let mut envp = self.envp(&mut envp_c)?;
         let dir_c = match &self.dir {
             Some(d) => Some(cstring(d)?),
             None => None,
         };
         let mut argv: Vec<*const u8> = argv_c.iter().map(|c| c.as_ptr() as *const u8).collect();
         argv.push(core::ptr::null());
-        let mut envp: Vec<*const u8> = envp_c.iter().map(|c| c.as_ptr() as *const u8).collect();
         envp.push(core::ptr::null());
 
-        // The child's three descriptors (-1: inherit) and the parent's pipe ends.
+        // The child's three descriptors (-1: inherit) and the parent's pipe ends,
+        // each owned from the moment it exists, so that any error below closes it.
         let mut child_fds = [-1i32; 3];
         let mut keep: Vec<RawFd> = Vec::new(); // closed in the parent after the fork
-        let mut parent_ends: [Option<i32>; 3] = [None, None, None];
+        let mut parent_ends: [Option<RawFd>; 3] = [None, None, None];
         for i in 0..3 {
             match self.stdio[i].unwrap_or(default[i]) {
                 Stdio::Inherit => child_fds[i] = i as i32,
@@ -344,8 +367,7 @@ impl Command {
                     } else {
                         2 /* O_RDWR */
                     };
-                    let fd = sys_linux::open_flags(c"/dev/null", flags | O_CLOEXEC);
-                    check(fd)?;
+                    let fd = check(sys_linux::open_flags(c"/dev/null", flags | O_CLOEXEC))?;
                     child_fds[i] = fd as i32;
                     keep.push(RawFd(fd as i32));
                 }
@@ -355,17 +377,17 @@ impl Command {
                     let (child_end, parent_end) = if i == 0 { (p[0], p[1]) } else { (p[1], p[0]) };
                     child_fds[i] = child_end;
                     keep.push(RawFd(child_end));
-                    parent_ends[i] = Some(parent_end);
+                    parent_ends[i] = Some(RawFd(parent_end));
                 }
             }
         }
-        // Wrap the parent's ends now, so an error below closes them.
         let mut pipes: [Option<ChildPipe>; 3] = [None, None, None];
-        for i in 0..3 {
-            if let Some(fd) = parent_ends[i] {
-                procsys::set_nonblock(fd);
-                pipes[i] = Some(ChildPipe {
-                    fd: PollFd::register(fd)?,
+        for (pipe, end) in pipes.iter_mut().zip(parent_ends) {
+            if let Some(end) = end {
+                check(procsys::set_nonblock(end.0))?;
+                // register owns the descriptor from here, and closes it if it fails.
+                *pipe = Some(ChildPipe {
+                    fd: PollFd::register(end.into_raw())?,
                 });
             }
         }
