@@ -218,41 +218,65 @@ impl ToSocketAddr for str {
 
 /// The addresses /etc/hosts gives name, in the file's order (Go's
 /// lookupStaticHost: every line that lists it, names compared without case, each
-/// address once). Reads the file each time (it is small; Go caches it for 5 s).
-/// Runs on a goroutine; the read is a system call for the scheduler.
+/// address once). Reads the file each time (Go caches it for 5 s), to its end, a
+/// block of lines at a time through a 4 KiB buffer that grows only to hold a
+/// longer line. The file is bytes, as Go reads it: a line that is not UTF-8
+/// hides nothing else (names are ASCII, and a field that is not matches no
+/// name). The reads are system calls for the scheduler (gort::fs).
 fn lookup_hosts(name: &str) -> Vec<IpAddr> {
-    let mut buf = alloc::vec![0u8; 64 << 10];
-    let entered = crate::runtime::proc::entersyscall();
-    let fd = sys_linux::open_rdonly(c"/etc/hosts");
-    let mut len = 0;
-    if fd >= 0 {
-        while len < buf.len() {
-            match sys_linux::read(fd as i32, &mut buf[len..]) {
-                n if n > 0 => len += n as usize,
-                n if n == -EINTR => continue,
-                _ => break,
-            }
+    let mut ips = Vec::new();
+    let Ok(f) = crate::fs::File::open("/etc/hosts") else {
+        return ips;
+    };
+    let mut buf = alloc::vec![0u8; 4 << 10];
+    // buf[..held] is the start of a line the reads have not finished yet.
+    let mut held = 0;
+    loop {
+        if held == buf.len() {
+            buf.resize(2 * buf.len(), 0);
         }
-        sys_linux::close(fd as i32);
+        let n = f.read(&mut buf[held..]);
+        let end = matches!(n, Ok(0));
+        held += n.as_ref().map_or(0, |&n| n);
+        // The whole lines held; at end of file the last line needs no newline
+        // (on an error it may be cut short: dropped).
+        let lines = if end {
+            held
+        } else {
+            buf[..held]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+        };
+        hosts_scan(&buf[..lines], name, &mut ips);
+        if n.is_err() || end {
+            return ips;
+        }
+        buf.copy_within(lines..held, 0);
+        held -= lines;
     }
-    crate::runtime::proc::exitsyscall(entered);
-    hosts_lookup(core::str::from_utf8(&buf[..len]).unwrap_or(""), name)
 }
 
-/// lookup_hosts on the text of a hosts file.
-fn hosts_lookup(text: &str, name: &str) -> Vec<IpAddr> {
-    let mut ips = Vec::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut f = line.split_ascii_whitespace();
-        let Some(ip) = f.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+/// Add to ips the addresses of name on the hosts-file lines in text (Go's
+/// readHosts on each line: what follows '#' is a comment; fields are split at
+/// spaces, tabs and CRs; the first is an address, the others its names).
+fn hosts_scan(text: &[u8], name: &str, ips: &mut Vec<IpAddr>) {
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.split(|&b| b == b'#').next().unwrap_or(&[]);
+        let mut f = line
+            .split(|&b| matches!(b, b' ' | b'\t' | b'\r'))
+            .filter(|f| !f.is_empty());
+        let Some(ip) = f.next().and_then(|a| {
+            core::str::from_utf8(a)
+                .ok()
+                .and_then(|a| a.parse::<IpAddr>().ok())
+        }) else {
             continue;
         };
-        if f.any(|h| h.eq_ignore_ascii_case(name)) && !ips.contains(&ip) {
+        if f.any(|h| h.eq_ignore_ascii_case(name.as_bytes())) && !ips.contains(&ip) {
             ips.push(ip);
         }
     }
-    ips
 }
 
 impl ToSocketAddr for &str {
@@ -1467,8 +1491,15 @@ debug_fd!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);
 
 #[cfg(test)]
 mod tests {
-    use super::hosts_lookup;
+    use super::hosts_scan;
+    use alloc::vec::Vec;
     use core::net::IpAddr;
+
+    fn hosts_lookup(text: &[u8], name: &str) -> Vec<IpAddr> {
+        let mut ips = Vec::new();
+        hosts_scan(text, name, &mut ips);
+        ips
+    }
 
     fn ips(v: &[&str]) -> alloc::vec::Vec<IpAddr> {
         v.iter().map(|a| a.parse().unwrap()).collect()
@@ -1478,17 +1509,23 @@ mod tests {
     /// once; names compare without case; comments and malformed lines are skipped.
     #[test]
     fn hosts_lookup_gives_every_address_of_a_name_in_order() {
-        let text = "# comment 10.0.0.1 web\n\
+        let text = b"# comment 10.0.0.1 web\n\
                     127.0.0.1 localhost\n\
                     ::1 localhost ip6-localhost # ::2 localhost\n\
                     not-an-ip localhost\n\
                     10.0.0.2 Web db\n\
-                    10.0.0.3 web\n\
-                    10.0.0.2 web\n";
+                    10.0.0.3 web\r\n\
+                    10.0.0.2 web\n\
+                    10.0.0.4 caf\xe9 cafe\t\xff\xfe   \n\
+                    10.0.0.5\tlast";
         assert_eq!(hosts_lookup(text, "localhost"), ips(&["127.0.0.1", "::1"]));
         assert_eq!(hosts_lookup(text, "WEB"), ips(&["10.0.0.2", "10.0.0.3"]));
         assert_eq!(hosts_lookup(text, "db"), ips(&["10.0.0.2"]));
         assert!(hosts_lookup(text, "comment").is_empty());
         assert!(hosts_lookup(text, "nosuch").is_empty());
+        // Bytes that are not UTF-8 hide nothing but themselves.
+        assert_eq!(hosts_lookup(text, "cafe"), ips(&["10.0.0.4"]));
+        // The last line needs no newline.
+        assert_eq!(hosts_lookup(text, "last"), ips(&["10.0.0.5"]));
     }
 }

@@ -456,3 +456,120 @@ fn names_from_etc_hosts_resolve() {
         }
     }
 }
+
+/// Whether `unshare -rm` can bind-mount a file over /etc/hosts here (a user and
+/// mount namespace of the process's own; CI runs as root, where it can).
+fn can_replace_etc_hosts() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| {
+        std::process::Command::new("unshare")
+            .args(["-rm", "sh", "-c", "mount --bind /etc/hosts /etc/hosts"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// `echo resolve ADDR` in mode with the file at hosts in place of /etc/hosts, for
+/// that program alone (a bind mount in a mount namespace of its own).
+fn resolve_with_hosts(mode: Mode, hosts: &std::path::Path, addr: &str) -> Run {
+    let inner = command(mode, "echo", &["resolve", addr]);
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args([
+        "-rm",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+    ])
+    .arg(hosts)
+    .arg(inner.get_program())
+    .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    run_cmd(cmd, Duration::from_secs(60))
+}
+
+/// Resolve each (name, want) with hosts as /etc/hosts, natively and under qemu;
+/// want is `ip:80`, or "" for InvalidInput. Skips, saying so, where no namespace
+/// can replace /etc/hosts.
+fn check_hosts_file(test: &str, hosts: &[u8], cases: &[(&str, &str)]) {
+    if !can_replace_etc_hosts() {
+        eprintln!("{test}: SKIPPED: `unshare -rm` cannot bind-mount over /etc/hosts here");
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("gort-hosts-{}-{test}", std::process::id()));
+    std::fs::write(&path, hosts).unwrap();
+    for &mode in modes() {
+        for (name, want) in cases {
+            let r = resolve_with_hosts(mode, &path, &format!("{name}:80"));
+            r.assert_exit(0);
+            let got = r.stdout.lines().next().unwrap_or("");
+            if want.is_empty() {
+                assert!(
+                    got.starts_with("resolve.err=InvalidInput"),
+                    "{test} {mode:?} {name}: {got}"
+                );
+            } else {
+                assert_eq!(got, format!("resolve={want}"), "{test} {mode:?} {name}");
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A byte that is not UTF-8 in /etc/hosts (a Latin-1 name) hides no other name,
+/// on its own line or elsewhere, as in Go, which reads the file as bytes (it
+/// used to make every name in the file unknown).
+#[test]
+fn a_byte_that_is_not_utf8_in_etc_hosts_hides_no_other_name() {
+    check_hosts_file(
+        "latin1",
+        b"10.1.1.1 caf\xe9 gort-same-line\n\
+          # r\xe9seau\n\
+          10.1.1.2 gort-after\n",
+        &[
+            ("gort-same-line", "10.1.1.1:80"),
+            ("gort-after", "10.1.1.2:80"),
+            ("gort-absent", ""),
+        ],
+    );
+}
+
+/// /etc/hosts is read to its end however long it is, and however long its lines
+/// (it used to be cut at 64 KiB: names past it were unknown, and a UTF-8
+/// character cut in two there hid every name in the file).
+#[test]
+fn names_anywhere_in_a_long_etc_hosts_resolve() {
+    let mut f = b"10.2.2.1 gort-near\n".to_vec();
+    while f.len() < 65_400 {
+        f.extend_from_slice(b"# padding, padding, padding ...\n");
+    }
+    // A two-byte character across the 64 KiB mark.
+    f.push(b'#');
+    f.resize(65_535, b'x');
+    f.extend_from_slice("é\n".as_bytes());
+    f.extend_from_slice(b"10.2.2.2 gort-far\n");
+    // One line of 20 KB: longer than any read buffer a lookup starts with.
+    f.extend_from_slice(b"10.2.2.3");
+    for i in 0..2000 {
+        f.extend_from_slice(format!(" alias{i}").as_bytes());
+    }
+    f.extend_from_slice(b" gort-long\n10.2.2.4 gort-last");
+    check_hosts_file(
+        "long",
+        &f,
+        &[
+            ("gort-near", "10.2.2.1:80"),
+            ("gort-far", "10.2.2.2:80"),
+            ("ALIAS1999", "10.2.2.3:80"),
+            ("gort-long", "10.2.2.3:80"),
+            ("gort-last", "10.2.2.4:80"),
+            ("gort-absent", ""),
+        ],
+    );
+}
