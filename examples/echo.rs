@@ -14,6 +14,9 @@
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
 //!   Unix stream's Debug, whose addresses are unnamed, and the listener's socket
 //!   file removed when it is closed or dropped).
+//! - `udp-empty`: UDP receives into an empty buffer wait for a datagram, as
+//!   std's: `recv` and `recv_from` take it, `peek` and `peek_from` leave it
+//!   (`udp_empty.*`).
 //! - `reset-accept`: a client that connects and resets (SO_LINGER 0) before the
 //!   server accepts: accept still returns the connection with its peer's address,
 //!   and the listener goes on serving.
@@ -119,6 +122,7 @@ fn main() {
         }
         "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "udp" => udp(),
+        "udp-empty" => udp_empty(),
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
         "reset-accept" => reset_accept(),
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
@@ -126,7 +130,7 @@ fn main() {
         "std-api" => std_api(),
         _ => {
             gort::eprintln!(
-                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | unix PATH \
+                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | udp-empty | unix PATH \
                  | reset-accept | handoff MS | close-race N | std-api"
             );
             gort::exit(2);
@@ -576,6 +580,36 @@ fn udp() {
     let mut buf = [0u8; 8];
     let n = a.recv(&mut buf).unwrap();
     println!("udp.connected={}", core::str::from_utf8(&buf[..n]).unwrap());
+}
+
+/// See the file head.
+fn udp_empty() {
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let v = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (ua, va) = (u.local_addr().unwrap(), v.local_addr().unwrap());
+    u.connect(&va).unwrap();
+    u.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    // Nothing queued: it waits, here until its timeout.
+    let r = u.recv(&mut []).map_err(|e| e.kind());
+    println!("udp_empty.nothing_queued={r:?}");
+    for m in ["one", "two", "three", "four"] {
+        v.send_to(m.as_bytes(), &ua).unwrap();
+    }
+    let mut b = [0u8; 16];
+    let mut next = |u: &UdpSocket| {
+        let n = u.recv(&mut b).unwrap();
+        alloc::string::String::from(core::str::from_utf8(&b[..n]).unwrap_or("?"))
+    };
+    println!("udp_empty.peek={:?}", u.peek(&mut []).map_err(|e| e.kind()));
+    println!("udp_empty.recv={:?}", u.recv(&mut []).map_err(|e| e.kind()));
+    println!("udp_empty.then={}", next(&u));
+    let r = u.recv_from(&mut []).map(|(n, from)| (n, from == va));
+    println!("udp_empty.recv_from={:?}", r.map_err(|e| e.kind()));
+    let r = u.peek_from(&mut []).map(|(n, from)| (n, from == va));
+    println!("udp_empty.peek_from={:?}", r.map_err(|e| e.kind()));
+    println!("udp_empty.last={}", next(&u));
+    let r = u.recv(&mut []).map_err(|e| e.kind());
+    println!("udp_empty.none_left={r:?}");
 }
 
 fn std_api() {

@@ -1193,9 +1193,15 @@ impl UdpSocket {
         self.fd.write(buf)
     }
 
-    /// Receive one datagram from the connected peer.
+    /// Receive one datagram from the connected peer (parking until one arrives),
+    /// as much of it as fits in buf: an empty buf waits for one too, and takes it.
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
-        self.fd.read(buf)
+        // recv(2), not read(2), which returns 0 at once for an empty buf (as
+        // NetFd::read does, for streams) and leaves the datagram queued.
+        let _g = self.fd.rlock.lock();
+        self.fd.io_loop(MODE_READ, || {
+            sock::recvfrom(self.fd.sysfd, buf, &mut [], &mut 0)
+        })
     }
 
     /// Receive the next datagram without taking it (the next recv gets it again):

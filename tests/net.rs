@@ -160,6 +160,30 @@ fn udp_and_unix_sockets_round_trip() {
     }
 }
 
+/// A UDP receive into an empty buffer waits for a datagram, as std's: `recv`
+/// and `recv_from` take it (the next receive gets the one after), `peek` and
+/// `peek_from` leave it. (`recv` returned 0 at once, taking nothing: a stream's
+/// empty read.)
+#[test]
+fn udp_receives_into_an_empty_buffer_wait_for_a_datagram() {
+    each("echo", &["udp-empty"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        for (k, v) in [
+            ("udp_empty.nothing_queued", "Err(TimedOut)"),
+            ("udp_empty.peek", "Ok(0)"),
+            ("udp_empty.recv", "Ok(0)"),
+            ("udp_empty.then", "two"),
+            ("udp_empty.recv_from", "Ok((0, true))"),
+            ("udp_empty.peek_from", "Ok((0, true))"),
+            ("udp_empty.last", "four"),
+            ("udp_empty.none_left", "Err(TimedOut)"),
+        ] {
+            assert_eq!(r.get(k), v, "{ctx}: {k}\n{}", r.stdout);
+        }
+    });
+}
+
 /// close releases the descriptor once the operations using it have left (a
 /// reference count, Go's fdMutex): a reader and a writer racing a close from a
 /// third goroutine end with data or "use of closed network connection" (never end
