@@ -14,6 +14,11 @@
 //! - `udp`, `unix PATH`: the same round trips over UDP and a Unix socket (and a
 //!   Unix stream's Debug, whose addresses are unnamed, and the listener's socket
 //!   file removed when it is closed or dropped).
+//! - `unix-abstract NAME PEER`: a Unix listener at `@NAME` in the abstract
+//!   namespace: no file `./@NAME` is made, a stream connects to it by name,
+//!   addresses print as Go's (`@NAME`), and the name is free once the listener is
+//!   closed; then a connection to `@PEER`, the test's own abstract listener,
+//!   which reads what it is sent (`abstract.*`).
 //! - `udp-empty`: UDP receives into an empty buffer wait for a datagram, as
 //!   std's: `recv` and `recv_from` take it, `peek` and `peek_from` leave it
 //!   (`udp_empty.*`).
@@ -123,6 +128,7 @@ fn main() {
         "idle" => idle(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "udp" => udp(),
         "udp-empty" => udp_empty(),
+        "unix-abstract" => unix_abstract(arg(2).unwrap_or("gort-echo"), arg(3).unwrap_or("")),
         "unix" => unix(arg(2).unwrap_or("/tmp/gort-echo.sock")),
         "reset-accept" => reset_accept(),
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
@@ -130,7 +136,7 @@ fn main() {
         "std-api" => std_api(),
         _ => {
             gort::eprintln!(
-                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | udp-empty | unix PATH \
+                "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | udp-empty | unix PATH | unix-abstract NAME PEER \
                  | reset-accept | handoff MS | close-race N | std-api"
             );
             gort::exit(2);
@@ -819,12 +825,45 @@ fn unix(path: &str) {
     // Closing the listener removes its socket file (Go's), so the path can be
     // bound again; so does dropping one.
     println!("unix.file_while_open={}", gort::fs::exists(path).unwrap());
+    println!("unix.listener_addr={}", l.local_addr().unwrap());
     l.close().unwrap();
     println!("unix.file_after_close={}", gort::fs::exists(path).unwrap());
     let again = UnixListener::bind(path);
     println!("unix.rebind={}", again.is_ok());
     drop(again);
     println!("unix.file_after_drop={}", gort::fs::exists(path).unwrap());
+}
+
+/// See the file head.
+fn unix_abstract(name: &str, peer: &str) {
+    let at = format!("@{name}");
+    let l = UnixListener::bind(&at).unwrap();
+    println!("abstract.file_made={}", gort::fs::exists(&at).unwrap());
+    let la = l.local_addr().unwrap();
+    println!("abstract.listener_addr={la}");
+    println!("abstract.listener_addr_debug={la:?}");
+    let c = UnixStream::connect(&at).unwrap();
+    let s = l.accept().unwrap();
+    c.write_all(b"ping").unwrap();
+    let mut b = [0u8; 4];
+    s.read_exact(&mut b).unwrap();
+    println!("abstract.round_trip={}", &b == b"ping");
+    println!("abstract.client_peer={}", c.peer_addr().unwrap());
+    let unnamed = c.local_addr().unwrap();
+    println!("abstract.client_local={unnamed:?} {}", unnamed.is_unnamed());
+    println!("abstract.server_local={}", s.local_addr().unwrap());
+    println!(
+        "abstract.debug_names_it={}",
+        format!("{l:?}").contains(&format!("\"{name}\" (abstract)"))
+    );
+    // Closed, the name is free: nobody listens, and it can be bound again.
+    l.close().unwrap();
+    let r = UnixStream::connect(&at).map(drop).map_err(|e| e.kind());
+    println!("abstract.connect_after_close={r:?}");
+    println!("abstract.rebind={}", UnixListener::bind(&at).is_ok());
+    // Another program's abstract listener (the test's).
+    let r = UnixStream::connect(&format!("@{peer}")).and_then(|p| p.write_all(b"from gort"));
+    println!("abstract.peer={:?}", r.map_err(|e| e.kind()));
 }
 
 /// See the file head.

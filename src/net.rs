@@ -21,6 +21,10 @@
 //! loopback address without one). There is no DNS: any other name is an
 //! `InvalidInput` error.
 //!
+//! Unix sockets are named by a path or, as in Go, by `@name` in Linux's abstract
+//! namespace (no file: the name is the socket's while it is open); their
+//! addresses are [`UnixAddr`]s, which print as Go's do.
+//!
 //! TCP connections have `TCP_NODELAY` set, as in Go.
 //!
 //! Every socket has std's timeouts (`set_read_timeout`: each operation that has to
@@ -327,20 +331,28 @@ impl RawAddr {
         RawAddr { buf, len }
     }
 
+    /// A sockaddr_un for path. As in Go, a leading '@' (or NUL) names a socket in
+    /// Linux's abstract namespace: sun_path[0] is 0 and the length ends with the
+    /// name's last byte (no NUL after it: the kernel takes the bytes it is given
+    /// as the name, NULs too), and there is no file.
     fn unix(path: &str) -> Result<RawAddr> {
         let mut buf = [0u8; 110];
         let p = path.as_bytes();
-        if p.is_empty() || p.len() > 107 || p.contains(&0) {
+        let abstract_name = matches!(p.first(), Some(b'@' | 0));
+        if p.is_empty() || p.len() > 107 || (!abstract_name && p.contains(&0)) {
             return Err(Error::new_static(
                 ErrorKind::InvalidInput,
-                "invalid Unix socket path (1 to 107 bytes, no NUL)",
+                "invalid Unix socket path (1 to 107 bytes, no NUL; @name for an abstract name)",
             ));
         }
         buf[0..2].copy_from_slice(&(AF_UNIX as u16).to_ne_bytes());
         buf[2..2 + p.len()].copy_from_slice(p);
+        if abstract_name {
+            buf[2] = 0;
+        }
         Ok(RawAddr {
             buf,
-            len: 2 + p.len() + 1,
+            len: 2 + p.len() + !abstract_name as usize,
         })
     }
 
@@ -380,6 +392,102 @@ impl RawAddr {
                 ErrorKind::Unsupported,
                 "not an IP socket address",
             )),
+        }
+    }
+}
+
+/// The address of a Unix-domain socket (Go's `UnixAddr`, std's
+/// `os::unix::net::SocketAddr`): a path, a name in Linux's abstract namespace,
+/// or none (unnamed: a socket that connected without binding). Displayed as Go
+/// prints it: the path, `@name` for an abstract name, nothing when unnamed;
+/// Debug is std's (`"/tmp/s" (pathname)`, `"name" (abstract)`, `(unnamed)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UnixAddr {
+    /// sun_path's first len bytes: a path (without its NUL), or 0 and an
+    /// abstract name; len 0 when unnamed.
+    path: [u8; 108],
+    len: u8,
+}
+
+impl UnixAddr {
+    /// The address the kernel wrote into buf (its len bytes), if it is AF_UNIX.
+    fn from_raw(buf: &[u8]) -> Result<UnixAddr> {
+        match buf {
+            [a, b, sun @ ..] if u16::from_ne_bytes([*a, *b]) as i32 == AF_UNIX => {
+                let sun = &sun[..sun.len().min(108)];
+                // A path ends at its NUL; an abstract name (after its 0) is all
+                // the bytes the length gives.
+                let n = match sun.first() {
+                    Some(0) => sun.len(),
+                    _ => sun.iter().position(|&b| b == 0).unwrap_or(sun.len()),
+                };
+                let mut path = [0u8; 108];
+                path[..n].copy_from_slice(&sun[..n]);
+                Ok(UnixAddr { path, len: n as u8 })
+            }
+            _ => Err(Error::new_static(
+                ErrorKind::Unsupported,
+                "not a Unix socket address",
+            )),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.path[..self.len as usize]
+    }
+
+    /// Whether the socket has no address (std's `is_unnamed`).
+    pub fn is_unnamed(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The path, for a socket bound to one that is UTF-8 (std's `as_pathname`;
+    /// gort's paths are strings).
+    pub fn as_pathname(&self) -> Option<&str> {
+        match self.bytes() {
+            [] | [0, ..] => None,
+            p => core::str::from_utf8(p).ok(),
+        }
+    }
+
+    /// The name, for a socket in the abstract namespace, without the leading
+    /// NUL (or Go's '@') that marks it (std's `as_abstract_name`).
+    pub fn as_abstract_name(&self) -> Option<&[u8]> {
+        match self.bytes() {
+            [0, name @ ..] => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// Go's UnixAddr.String: the path, or '@' and the abstract name (bytes that are
+/// not UTF-8 shown as U+FFFD).
+impl core::fmt::Display for UnixAddr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let b = match self.as_abstract_name() {
+            Some(name) => {
+                f.write_str("@")?;
+                name
+            }
+            None => self.bytes(),
+        };
+        for c in b.utf8_chunks() {
+            f.write_str(c.valid())?;
+            if !c.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// std's Debug of a Unix socket address.
+impl core::fmt::Debug for UnixAddr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.as_abstract_name() {
+            Some(name) => write!(f, "\"{}\" (abstract)", name.escape_ascii()),
+            None if self.is_unnamed() => f.write_str("(unnamed)"),
+            None => write!(f, "\"{}\" (pathname)", self.bytes().escape_ascii()),
         }
     }
 }
@@ -745,6 +853,13 @@ impl NetFd {
         let mut l = 0u32;
         self.syscall(|fd| sock::sockname(fd, peer, &mut b, &mut l))?;
         RawAddr::to_socket_addr(&b[..l as usize])
+    }
+
+    fn unix_addr(&self, peer: bool) -> Result<UnixAddr> {
+        let mut b = [0u8; 110];
+        let mut l = 0u32;
+        self.syscall(|fd| sock::sockname(fd, peer, &mut b, &mut l))?;
+        UnixAddr::from_raw(&b[..(l as usize).min(b.len())])
     }
 
     fn shutdown(&self, how: Shutdown) -> Result<()> {
@@ -1246,21 +1361,27 @@ impl UdpSocket {
 
 /// A Unix-domain stream socket listening at a path (std's `UnixListener`). As
 /// Go's, it removes its socket file when closed or dropped, so the path can be
-/// bound again.
+/// bound again. A path that starts with '@' is a name in Linux's abstract
+/// namespace, as in Go: no file is made, and the name is free once the
+/// listener is closed.
 pub struct UnixListener {
     fd: NetFd,
-    path: String,
+    /// The socket file to remove (None for an abstract name).
+    path: Option<String>,
     /// The socket file was removed (once, by close or drop).
     unlinked: AtomicBool,
 }
 
 impl UnixListener {
-    /// Listen at path (which must not exist yet).
+    /// Listen at path (which must not exist yet), or at `@name` in the abstract
+    /// namespace (which no other socket may hold).
     pub fn bind(path: &str) -> Result<UnixListener> {
-        let fd = bind_listen(AF_UNIX, &RawAddr::unix(path)?, true)?;
+        let addr = RawAddr::unix(path)?;
+        let fd = bind_listen(AF_UNIX, &addr, true)?;
         Ok(UnixListener {
             fd,
-            path: String::from(path),
+            // An abstract name (sun_path[0] is 0) has no file to remove.
+            path: (addr.buf[2] != 0).then(|| String::from(path)),
             unlinked: AtomicBool::new(false),
         })
     }
@@ -1268,8 +1389,10 @@ impl UnixListener {
     /// Remove the socket file, once (Go's unlinkOnce). Relaxed: the swap alone
     /// picks the one remover.
     fn unlink(&self) {
-        if !self.unlinked.swap(true, Ordering::Relaxed) {
-            let _ = crate::fs::remove_file(&self.path);
+        if let Some(path) = &self.path {
+            if !self.unlinked.swap(true, Ordering::Relaxed) {
+                let _ = crate::fs::remove_file(path);
+            }
         }
     }
 
@@ -1284,6 +1407,11 @@ impl UnixListener {
     /// the listener is closed.
     pub fn incoming(&self) -> UnixIncoming<'_> {
         UnixIncoming { listener: self }
+    }
+
+    /// The address listened at (`@name` for an abstract name).
+    pub fn local_addr(&self) -> Result<UnixAddr> {
+        self.fd.unix_addr(false)
     }
 
     /// Stop listening (see [`TcpListener::close`]) and remove the socket file.
@@ -1329,7 +1457,7 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connect to the socket at path.
+    /// Connect to the socket at path (at `@name`: the abstract name).
     pub fn connect(path: &str) -> Result<UnixStream> {
         let fd = NetFd::socket(AF_UNIX, SOCK_STREAM)?;
         fd.connect(&RawAddr::unix(path)?)?;
@@ -1359,6 +1487,16 @@ impl UnixStream {
     /// Read without taking the data (see [`TcpStream::peek`]).
     pub fn peek(&self, buf: &mut [u8]) -> Result<usize> {
         self.fd.peek(buf, &mut [], &mut 0)
+    }
+
+    /// This end's address (unnamed for a client: connect binds none).
+    pub fn local_addr(&self) -> Result<UnixAddr> {
+        self.fd.unix_addr(false)
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Result<UnixAddr> {
+        self.fd.unix_addr(true)
     }
 
     /// Shut down reading, writing or both.
@@ -1469,10 +1607,11 @@ macro_rules! ttl {
 
 ttl!(TcpStream, TcpListener, UdpSocket);
 
-/// Debug shows the descriptor, as std's does (with the addresses, where known),
-/// or that the socket is closed (its number may belong to another file by then).
+/// Debug shows the descriptor, as std's does (with the addresses, where known:
+/// $addr is NetFd's method that gives them), or that the socket is closed (its
+/// number may belong to another file by then).
 macro_rules! debug_fd {
-    ($($t:ident),*) => {$(
+    ($addr:ident: $($t:ident),*) => {$(
         impl core::fmt::Debug for $t {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 let mut d = f.debug_struct(stringify!($t));
@@ -1481,10 +1620,10 @@ macro_rules! debug_fd {
                 let Ok(_r) = self.fd.incref() else {
                     return d.field("closed", &true).finish();
                 };
-                if let Ok(a) = self.fd.addr(false) {
+                if let Ok(a) = self.fd.$addr(false) {
                     d.field("addr", &a);
                 }
-                if let Ok(a) = self.fd.addr(true) {
+                if let Ok(a) = self.fd.$addr(true) {
                     d.field("peer", &a);
                 }
                 d.field("fd", &self.fd.sysfd).finish()
@@ -1493,7 +1632,8 @@ macro_rules! debug_fd {
     )*};
 }
 
-debug_fd!(TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener);
+debug_fd!(addr: TcpStream, TcpListener, UdpSocket);
+debug_fd!(unix_addr: UnixStream, UnixListener);
 
 #[cfg(test)]
 mod tests {

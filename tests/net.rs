@@ -154,6 +154,7 @@ fn udp_and_unix_sockets_round_trip() {
         assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
         assert_eq!(r.get("unix.debug"), "true", "{mode:?}");
         assert_eq!(r.get("unix.file_while_open"), "true", "{mode:?}");
+        assert_eq!(r.get("unix.listener_addr"), path.to_str().unwrap());
         assert_eq!(r.get("unix.file_after_close"), "false", "{mode:?}");
         assert_eq!(r.get("unix.rebind"), "true", "{mode:?}");
         assert_eq!(r.get("unix.file_after_drop"), "false", "{mode:?}");
@@ -182,6 +183,57 @@ fn udp_receives_into_an_empty_buffer_wait_for_a_datagram() {
             assert_eq!(r.get(k), v, "{ctx}: {k}\n{}", r.stdout);
         }
     });
+}
+
+/// A Unix socket path that starts with '@' names a socket in Linux's abstract
+/// namespace, as in Go: no file is made (it used to be, at ./@name), the name
+/// reaches another program's abstract listener (it could not), addresses print
+/// as Go's (`@name`), and the name is free once the listener is closed.
+#[test]
+fn unix_sockets_at_abstract_names() {
+    use std::os::linux::net::SocketAddrExt;
+    for &mode in modes() {
+        let dir =
+            std::env::temp_dir().join(format!("gort-abstract-{}-{mode:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!("gort-test-{}-{mode:?}", std::process::id());
+        let peer = format!("{name}-peer");
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(&peer).unwrap();
+        let l = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+        let mut cmd = command(mode, "echo", &["unix-abstract", &name, &peer]);
+        cmd.current_dir(&dir);
+        let r = run_cmd(cmd, Duration::from_secs(60));
+        let stray: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        r.assert_exit(0);
+        let at = format!("@{name}");
+        for (k, v) in [
+            ("abstract.file_made", "false"),
+            ("abstract.listener_addr", at.as_str()),
+            ("abstract.round_trip", "true"),
+            ("abstract.client_peer", at.as_str()),
+            ("abstract.client_local", "(unnamed) true"),
+            ("abstract.server_local", at.as_str()),
+            ("abstract.debug_names_it", "true"),
+            ("abstract.connect_after_close", "Err(ConnectionRefused)"),
+            ("abstract.rebind", "true"),
+            ("abstract.peer", "Ok(())"),
+        ] {
+            assert_eq!(r.get(k), v, "{mode:?}: {k}\n{}", r.stdout);
+        }
+        assert_eq!(
+            r.get("abstract.listener_addr_debug"),
+            format!("\"{name}\" (abstract)")
+        );
+        assert!(stray.is_empty(), "{mode:?}: files made: {stray:?}");
+        // What the program sent reached the test's listener (queued: accept now).
+        l.set_nonblocking(true).unwrap();
+        let (mut s, _) = l.accept().unwrap();
+        s.set_nonblocking(false).unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "from gort", "{mode:?}");
+    }
 }
 
 /// close releases the descriptor once the operations using it have left (a
