@@ -791,7 +791,8 @@ fn unix(path: &str) {
     let l = Arc::new(UnixListener::bind(path).unwrap());
     let l2 = l.clone();
     gort::go(move || {
-        let s = l2.accept().unwrap();
+        let (s, peer) = l2.accept().unwrap();
+        println!("unix.peer_unnamed={}", peer.is_unnamed());
         let mut buf = [0u8; 1024];
         loop {
             let n = s.read(&mut buf).unwrap();
@@ -843,7 +844,7 @@ fn unix_abstract(name: &str, peer: &str) {
     println!("abstract.listener_addr={la}");
     println!("abstract.listener_addr_debug={la:?}");
     let c = UnixStream::connect(&at).unwrap();
-    let s = l.accept().unwrap();
+    let (s, _) = l.accept().unwrap();
     c.write_all(b"ping").unwrap();
     let mut b = [0u8; 4];
     s.read_exact(&mut b).unwrap();

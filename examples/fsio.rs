@@ -257,7 +257,7 @@ fn streams(path: &str) {
     let ul = gort::net::UnixListener::bind(&sock).unwrap();
     let p = String::from(path);
     gort::go(move || {
-        let mut c = ul.accept().unwrap();
+        let (mut c, _) = ul.accept().unwrap();
         let mut f = File::open(&p).unwrap();
         io::copy(&mut f, &mut c).unwrap();
     });

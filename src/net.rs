@@ -410,6 +410,11 @@ pub struct UnixAddr {
 }
 
 impl UnixAddr {
+    const UNNAMED: UnixAddr = UnixAddr {
+        path: [0; 108],
+        len: 0,
+    };
+
     /// The address the kernel wrote into buf (its len bytes), if it is AF_UNIX.
     fn from_raw(buf: &[u8]) -> Result<UnixAddr> {
         match buf {
@@ -1396,11 +1401,13 @@ impl UnixListener {
         }
     }
 
-    /// Wait for the next connection.
-    pub fn accept(&self) -> Result<UnixStream> {
-        Ok(UnixStream {
-            fd: accept(&self.fd)?.0,
-        })
+    /// Wait for the next connection; with the peer's address (std's: usually
+    /// unnamed, as a client seldom binds).
+    pub fn accept(&self) -> Result<(UnixStream, UnixAddr)> {
+        let (fd, peer) = accept(&self.fd)?;
+        // The kernel gives an AF_UNIX address here; should it not, unnamed.
+        let peer = UnixAddr::from_raw(peer.bytes()).unwrap_or(UnixAddr::UNNAMED);
+        Ok((UnixStream { fd }, peer))
     }
 
     /// The connections as they come (see [`TcpListener::incoming`]); it ends once
@@ -1446,7 +1453,7 @@ impl Iterator for UnixIncoming<'_> {
     fn next(&mut self) -> Option<Result<UnixStream>> {
         match self.listener.accept() {
             Err(_) if self.listener.fd.refs.closed() => None,
-            r => Some(r),
+            r => Some(r.map(|(s, _)| s)),
         }
     }
 }

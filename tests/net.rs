@@ -152,6 +152,8 @@ fn udp_and_unix_sockets_round_trip() {
         let _ = std::fs::remove_file(&path);
         r.assert_exit(0);
         assert_eq!(r.get("unix.intact"), "true", "{mode:?}");
+        // accept gives the peer's address, as std's: the client did not bind.
+        assert_eq!(r.get("unix.peer_unnamed"), "true", "{mode:?}");
         assert_eq!(r.get("unix.debug"), "true", "{mode:?}");
         assert_eq!(r.get("unix.file_while_open"), "true", "{mode:?}");
         assert_eq!(r.get("unix.listener_addr"), path.to_str().unwrap());
