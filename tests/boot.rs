@@ -195,7 +195,9 @@ fn non_utf8_arguments_pass_through() {
                 "".as_ref(),
             ],
         );
-        cmd.env("GORT_SHOW", "GORT_MISSING");
+        // An `=val` entry names nothing: env::var("") is unset, as Go's Getenv.
+        cmd.env("", "val");
+        cmd.env("GORT_SHOW", ",GORT_MISSING");
         let r = run_cmd(cmd, std::time::Duration::from_secs(60));
         r.assert_exit(0);
         assert_eq!(r.get("argc"), "4");
@@ -210,6 +212,7 @@ fn non_utf8_arguments_pass_through() {
         assert_eq!(r.get("arg[2]"), "plain");
         assert_eq!(r.get("arg[3]"), "");
         assert!(r.stdout.contains("env[GORT_MISSING] unset\n"));
+        assert!(r.stdout.contains("env[] unset\n"), "{mode:?}: {}", r.stdout);
     }
 }
 

@@ -78,9 +78,13 @@ pub(crate) fn environ() -> impl Iterator<Item = &'static [u8]> {
     })
 }
 
-/// gogetenv: the value of the first NAME=value entry, as bytes. Any thread; no
-/// allocation.
+/// gogetenv: the value of the first NAME=value entry, as bytes; None for an empty
+/// name (as Go's Getenv and C's getenv: an `=value` entry names nothing). Any
+/// thread; no allocation.
 pub(crate) fn getenv(name: &[u8]) -> Option<&'static [u8]> {
+    if name.is_empty() {
+        return None;
+    }
     environ().find_map(|kv| {
         (kv.len() > name.len() && kv[name.len()] == b'=' && &kv[..name.len()] == name)
             .then(|| &kv[name.len() + 1..])
