@@ -4,7 +4,10 @@
 //! while to format: exactly one report must come out, whole), `nested` (formatting
 //! the panic message panics: Go's "panic during panic"), `mixed N` (as concurrent,
 //! but every other goroutine dies of a fatal runtime error instead: unlocking an
-//! unlocked mutex; still exactly one report, the panic's or the fatal error's).
+//! unlocked mutex; still exactly one report, the panic's or the fatal error's),
+//! `fmt-error` (the panic value's Display fails halfway), `main-returns` (main
+//! returns while a goroutine's panic is being reported: the report must come out
+//! whole, and the status be 2, not main's 0).
 #![no_std]
 #![no_main]
 
@@ -52,6 +55,16 @@ fn main() {
             }
         }
         "nested" => panic!("outer: {}", Nested),
+        "fmt-error" => panic!("failed at: {}", Failing),
+        "main-returns" => {
+            gort::go(|| panic!("goroutine 0 failed: {}", Announced(Slow(0))));
+            // Return once the report is under way (its value is being formatted).
+            // A plain spin (no yield): with 2 Ps the goroutine runs on the other
+            // one, and main returns mid-report; with 1, sysmon preempts main for it.
+            while !REPORTING.load(core::sync::atomic::Ordering::SeqCst) {
+                core::hint::spin_loop();
+            }
+        }
         other => gort::eprintln!("unknown mode {other}"),
     }
 }
@@ -73,6 +86,29 @@ impl core::fmt::Display for Slow {
             core::hint::black_box(x);
         }
         Ok(())
+    }
+}
+
+/// Set once Announced starts being formatted (a panic report is under way).
+static REPORTING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Formats as its content, after setting REPORTING.
+struct Announced(Slow);
+
+impl core::fmt::Display for Announced {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        REPORTING.store(true, core::sync::atomic::Ordering::SeqCst);
+        self.0.fmt(f)
+    }
+}
+
+/// Writes half of itself, then fails (a Display that returns fmt::Error).
+struct Failing;
+
+impl core::fmt::Display for Failing {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("half")?;
+        Err(core::fmt::Error)
     }
 }
 

@@ -240,6 +240,11 @@ fn panics_print_go_style_and_exit_2() {
             "unwrap",
             "panic: called `Option::unwrap()` on a `None` value\n",
         ),
+        // A value whose Display fails ends the message there, not the report.
+        (
+            "fmt-error",
+            "panic: failed at: half\n\ngoroutine 1 [running]:\n",
+        ),
     ];
     for &mode in modes() {
         for (how, first) in cases {
@@ -257,6 +262,27 @@ fn panics_print_go_style_and_exit_2() {
                 "the panic's location: {}",
                 r.stderr
             );
+        }
+    }
+}
+
+/// main returns while another goroutine's panic is being reported (its value is
+/// being formatted): the report comes out whole and the status is 2, as in Go
+/// (runtime.main parks while a panic is under way). The code before exited 0 with
+/// the report cut short or missing.
+#[test]
+fn main_returning_during_a_panic_report_does_not_cut_it_short() {
+    for &mode in modes() {
+        for procs in ["1", "2"] {
+            for _ in 0..5 {
+                let r = run_env(mode, "panic", &["main-returns"], &[("GOMAXPROCS", procs)]);
+                r.assert_exit(2);
+                assert!(
+                    one_whole_panic(&r.stderr),
+                    "{mode:?} GOMAXPROCS={procs}: {:?}",
+                    r.stderr
+                );
+            }
         }
     }
 }

@@ -61,18 +61,21 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         Report::PanicInPanic => {
             // Formatting a panic value panicked (Go's preprintpanics).
             let mut w = FdWriter::new(2);
-            let _ = writeln!(
-                w,
-                "fatal error: panic while printing panic value: {}",
-                info.message()
-            );
+            let _ = w.write_str("fatal error: panic while printing panic value: ");
+            // A Display that fails stops the message, not the report.
+            let _ = write!(w, "{}", info.message());
+            let _ = w.write_str("\n");
             w.flush();
             crate::runtime::sys_linux::exit_group(2)
         }
         Report::GiveUp => crate::runtime::sys_linux::exit_group(2),
     }
     let mut w = FdWriter::new(2);
-    let _ = write!(w, "panic: {}\n\n", info.message());
+    let _ = w.write_str("panic: ");
+    // A Display that returns an error ends the message there (as std's report
+    // does), not the report: its blank line and goroutine line still follow.
+    let _ = write!(w, "{}", info.message());
+    let _ = w.write_str("\n\n");
     // Before settls there is no g to name.
     if debug::TLS_CHECK.load(Ordering::Relaxed) == 0x123 {
         let gp = proc::getg();

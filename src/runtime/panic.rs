@@ -87,6 +87,20 @@ pub(crate) fn startpanic(kind: Death) -> Report {
     }
 }
 
+/// If a thread is reporting a panic or a fatal error, sleep until its exit ends
+/// the process (with status 2): the program's end (main returning) must not cut
+/// the report short or exit 0 under it (Go's runtime.main parks when panicking).
+/// Runs anywhere; never allocates.
+pub(crate) fn wait_if_dying() {
+    // Relaxed: a panic that claims DYING after this look started after main
+    // returned, and the exit wins that race, as in Go.
+    if DYING.load(Relaxed) != 0 {
+        loop {
+            sys_linux::futex_wait(&NEVER, 0);
+        }
+    }
+}
+
 /// Keep the failing goroutine on its thread until the exit: raise its M's m.locks
 /// (never lowered again), so it is not preempted while it claims DYING and formats
 /// the report. Else it could go on on another thread, which DYING (keyed by

@@ -3171,7 +3171,9 @@ extern "C" fn goexit0(gp: *mut G) -> ! {
     unsafe { (*gp).waitreason.store(WaitReason::Zero as u8, Relaxed) };
     dropg();
     if gp == main_g() {
-        // runtime.main returned: the program is done (Go's exit(0)).
+        // runtime.main returned: the program is done (Go's exit(0)), unless another
+        // goroutine is reporting a panic: that report ends the process, with 2.
+        super::panic::wait_if_dying();
         super::sys_linux::exit_group(0);
     }
     // SAFETY: on g0 of mp (never freed; p is atomic), which owns its P; gp is dead,
