@@ -2,7 +2,8 @@
 //! recursion in main), `overflow-goroutine` (the same in another goroutine), `nil`
 //! (a read through a null pointer), `overflow-small` (overflow of a goroutine spawned
 //! with a 32 KiB stack), `deep` (deep recursion in a goroutine spawned with 8 MiB), `wild` (a read of an unmapped address), `divide`
-//! (an integer division by zero done by the CPU), `kill-segv` / `kill-fpe` (the
+//! (an integer division by zero done by the CPU), `ud2` (an illegal instruction,
+//! as core::intrinsics::abort executes), `kill-segv` / `kill-fpe` (the
 //! process sends itself SIGSEGV / SIGFPE with tgkill(2): a signal from a process,
 //! not a fault).
 #![no_std]
@@ -94,6 +95,10 @@ fn main() {
             }
             gort::println!("{q}");
         }
+        "ud2" => {
+            // SAFETY: none: the #UD is the fault under test.
+            unsafe { core::arch::asm!("ud2") };
+        }
         "kill-segv" | "kill-fpe" => {
             use syscalls::{syscall, Sysno};
             let sig = if how == "kill-segv" { 11 } else { 8 };
@@ -110,7 +115,7 @@ fn main() {
             gort::println!("survived");
         }
         _ => gort::eprintln!(
-            "usage: fault overflow|overflow-goroutine|overflow-small|deep|nil|wild|divide|kill-segv|kill-fpe"
+            "usage: fault overflow|overflow-goroutine|overflow-small|deep|nil|wild|divide|ud2|kill-segv|kill-fpe"
         ),
     }
 }

@@ -314,6 +314,17 @@ fn faults_become_go_panics() {
             "{mode:?}: {}",
             r.stderr
         );
+
+        // Go's sigtable throws on SIGILL: the signal, where, every goroutine.
+        let r = run(mode, "fault", &["ud2"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr.starts_with("SIGILL: illegal instruction\nPC=0x")
+                && r.stderr.contains(" sigcode=2\n")
+                && r.stderr.contains("\ngoroutine 1 [running]:\n"),
+            "{mode:?}: {}",
+            r.stderr
+        );
     }
 }
 

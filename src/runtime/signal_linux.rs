@@ -4,7 +4,9 @@
 //! # What each signal does (Go's sigtable, `sigflags`)
 //!
 //! - Synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL raised by an instruction)
-//!   become Go's messages instead of raw crashes. A fault in the guard page below a
+//!   become Go's messages instead of raw crashes. SIGILL is reported as Go's
+//!   sigtable throws it: `SIGILL: illegal instruction`, `PC=.. m=.. sigcode=..`,
+//!   every goroutine, exit 2. A fault in the guard page below a
 //!   goroutine's stack (or g0's) is a stack overflow: `runtime: goroutine stack
 //!   exceeds N-byte limit`, then `fatal error: stack overflow`, exit 2. SIGSEGV/SIGBUS
 //!   near address 0 is Go's nil dereference panic; SIGFPE is Go's divide or
@@ -503,9 +505,11 @@ pub(crate) unsafe extern "C" fn sighandler(sig: usize, info: *const u8, ctx: *mu
     }
     let gp = getg();
     let mut w = FdWriter::new(2);
-    if flags & SIG_THROW != 0 {
+    if flags & SIG_THROW != 0 || (sig == SIGILL && code > 0) {
         // Go's SIGQUIT (and SIGABRT): "SIGQUIT: quit", where it landed, every
-        // goroutine, exit 2.
+        // goroutine, exit 2. An illegal instruction (ud2, core::intrinsics::abort)
+        // too: Go's sigtable throws on SIGILL ("SIGILL: illegal instruction"),
+        // where the other faults panic.
         // SAFETY: FS is set on every thread that runs runtime or user code, so gp and
         // its m are valid.
         let mid = unsafe { (*(*gp).m()).id };
