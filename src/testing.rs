@@ -12,8 +12,16 @@
 //!
 //! Arguments, as libtest's: `FILTER...` (a test runs if its name contains one),
 //! `--exact`, `--skip FILTER`, `--list`, `--nocapture` (children write straight to
-//! the terminal), `-q`/`--quiet`; `--test-threads N` sets the parallelism. Others
-//! are ignored.
+//! the terminal), `--show-output` (the output of passing tests too), `-q`/`--quiet`
+//! and `--format pretty|terse`, `--test-threads N` (the parallelism), `--ignored`
+//! (only ignored tests: gort has none, so none run), `--include-ignored`, `--test`,
+//! `--bench` (only benchmarks: none), `--color auto|always|never`, `-Z
+//! unstable-options`, `--shuffle`, `--shuffle-seed N` (the order stays the
+//! listing's), `--report-time`, `--ensure-time`, `--force-run-in-process` (the
+//! last three do nothing here), and `--` (what follows are filters). Options take
+//! their value as `--opt VALUE` or `--opt=VALUE`. Anything else, a bad value, or a
+//! format gort does not write (json, junit) is libtest's `error: ...` and exit 101,
+//! so a tool never runs no tests and calls it a pass.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -29,8 +37,17 @@ struct Opts {
     exact: bool,
     list: bool,
     nocapture: bool,
+    show_output: bool,
     quiet: bool,
+    /// --ignored, or --bench without --test: nothing of ours is selected.
+    none: bool,
     threads: usize,
+}
+
+/// A command line libtest would refuse: its message, exit 101.
+fn usage_error(msg: core::fmt::Arguments) -> ! {
+    crate::eprintln!("error: {msg}");
+    crate::exit(101)
 }
 
 fn parse_args() -> Opts {
@@ -40,32 +57,96 @@ fn parse_args() -> Opts {
         exact: false,
         list: false,
         nocapture: false,
+        show_output: false,
         quiet: false,
+        none: false,
         threads: crate::num_cpu().max(1),
     };
-    let mut args = crate::env::args().skip(1).filter_map(|a| a.to_str());
+    let (mut ignored, mut bench, mut test) = (false, false, false);
+    let mut args = crate::env::args().skip(1).map(|a| {
+        a.to_str()
+            .unwrap_or_else(|| usage_error(format_args!("argument {a:?} is not UTF-8")))
+    });
     while let Some(a) = args.next() {
-        match a {
+        if a == "--" {
+            o.filters.extend(args.by_ref());
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            o.filters.push(a);
+            continue;
+        }
+        // --opt=VALUE or --opt VALUE (a short option takes the next argument).
+        let (opt, inline) = match a.split_once('=') {
+            Some((opt, v)) if a.starts_with("--") => (opt, Some(v)),
+            _ => (a, None),
+        };
+        let mut value = || {
+            inline.or_else(|| args.next()).unwrap_or_else(|| {
+                usage_error(format_args!(
+                    "Argument to option '{}' missing",
+                    opt.trim_start_matches('-')
+                ))
+            })
+        };
+        match opt {
             "--exact" => o.exact = true,
             "--list" => o.list = true,
             "--nocapture" | "--no-capture" => o.nocapture = true,
+            "--show-output" => o.show_output = true,
             "-q" | "--quiet" => o.quiet = true,
-            "--skip" => o.skip.extend(args.next()),
+            "--ignored" => ignored = true,
+            "--bench" => bench = true,
+            "--test" => test = true,
+            "--include-ignored"
+            | "--shuffle"
+            | "--report-time"
+            | "--ensure-time"
+            | "--force-run-in-process" => {}
+            "--skip" => o.skip.push(value()),
             "--test-threads" => {
-                if let Some(n) = args.next().and_then(|n| n.parse().ok()) {
-                    o.threads = n;
+                let v = value();
+                match v.parse::<usize>() {
+                    Ok(n) if n > 0 => o.threads = n,
+                    _ => usage_error(format_args!(
+                        "argument for --test-threads must be a number > 0 (got {v:?})"
+                    )),
                 }
             }
-            _ if a.starts_with("--test-threads=") => {
-                if let Ok(n) = a["--test-threads=".len()..].parse() {
-                    o.threads = n;
+            "--color" => match value() {
+                "auto" | "always" | "never" => {}
+                v => usage_error(format_args!(
+                    "argument for --color must be auto, always, or never (was {v})"
+                )),
+            },
+            "--format" => match value() {
+                "pretty" => o.quiet = false,
+                "terse" => o.quiet = true,
+                v @ ("json" | "junit") => usage_error(format_args!(
+                    "--format {v} is not supported by gort's test runner (pretty or terse)"
+                )),
+                v => usage_error(format_args!(
+                    "argument for --format must be pretty, terse, json or junit (was {v})"
+                )),
+            },
+            "-Z" => {
+                value();
+            }
+            "--shuffle-seed" => {
+                let v = value();
+                if v.parse::<u64>().is_err() {
+                    usage_error(format_args!(
+                        "argument for --shuffle-seed must be a number (error: {v:?})"
+                    ));
                 }
             }
-            _ if a.starts_with('-') => {}
-            _ => o.filters.push(a),
+            _ => usage_error(format_args!(
+                "Unrecognized option: '{}'",
+                opt.trim_start_matches('-')
+            )),
         }
     }
-    o.threads = o.threads.max(1);
+    o.none = ignored || (bench && !test);
     o
 }
 
@@ -77,7 +158,7 @@ fn selected(o: &Opts, name: &str) -> bool {
             name.contains(*f)
         }
     };
-    (o.filters.is_empty() || o.filters.iter().any(m)) && !o.skip.iter().any(m)
+    !o.none && (o.filters.is_empty() || o.filters.iter().any(m)) && !o.skip.iter().any(m)
 }
 
 /// Run the tests as libtest would (see the file head). Called by `test_main!` as the
@@ -103,8 +184,17 @@ pub fn run(tests: &[Test]) -> ! {
         for t in &chosen {
             crate::println!("{}: test", t.0);
         }
-        crate::println!();
-        crate::println!("{} tests, 0 benchmarks", chosen.len());
+        // libtest's terse listing (what cargo-nextest reads) is the lines alone.
+        if !o.quiet {
+            if !chosen.is_empty() {
+                crate::println!();
+            }
+            crate::println!(
+                "{} test{}, 0 benchmarks",
+                chosen.len(),
+                if chosen.len() == 1 { "" } else { "s" }
+            );
+        }
         crate::exit(0)
     }
     let start = crate::time::Instant::now();
@@ -127,6 +217,7 @@ pub fn run(tests: &[Test]) -> ! {
         });
     }
     let mut failures: Vec<(usize, String)> = Vec::new();
+    let mut successes: Vec<(usize, String)> = Vec::new();
     let mut passed = 0;
     let mut quiet_col = 0;
     for _ in 0..chosen.len() {
@@ -146,6 +237,9 @@ pub fn run(tests: &[Test]) -> ! {
         }
         if ok {
             passed += 1;
+            if o.show_output {
+                successes.push((i, out));
+            }
         } else {
             failures.push((i, out));
         }
@@ -153,25 +247,10 @@ pub fn run(tests: &[Test]) -> ! {
     if o.quiet && quiet_col % 88 != 0 {
         crate::println!();
     }
+    successes.sort_by_key(|f| f.0);
     failures.sort_by_key(|f| f.0);
-    if !failures.is_empty() {
-        crate::println!();
-        crate::println!("failures:");
-        crate::println!();
-        for (i, out) in &failures {
-            crate::println!("---- {} stdout ----", chosen[*i].0);
-            crate::print!("{out}");
-            if !out.ends_with('\n') && !out.is_empty() {
-                crate::println!();
-            }
-            crate::println!();
-        }
-        crate::println!();
-        crate::println!("failures:");
-        for (i, _) in &failures {
-            crate::println!("    {}", chosen[*i].0);
-        }
-    }
+    outputs("successes", &successes, &chosen);
+    outputs("failures", &failures, &chosen);
     let el = start.elapsed();
     crate::println!();
     crate::println!(
@@ -185,6 +264,31 @@ pub fn run(tests: &[Test]) -> ! {
     );
     crate::println!();
     crate::exit(if failures.is_empty() { 0 } else { 101 })
+}
+
+/// libtest's section of outputs (`failures:`, or `successes:` with
+/// --show-output): each test's output under its name, then the names. Nothing if
+/// there are none.
+fn outputs(title: &str, list: &[(usize, String)], chosen: &[&Test]) {
+    if list.is_empty() {
+        return;
+    }
+    crate::println!();
+    crate::println!("{title}:");
+    crate::println!();
+    for (i, out) in list {
+        crate::println!("---- {} stdout ----", chosen[*i].0);
+        crate::print!("{out}");
+        if !out.ends_with('\n') && !out.is_empty() {
+            crate::println!();
+        }
+        crate::println!();
+    }
+    crate::println!();
+    crate::println!("{title}:");
+    for (i, _) in list {
+        crate::println!("    {}", chosen[*i].0);
+    }
 }
 
 /// Run test `name` in a child of this program; whether it passed, and what it

@@ -180,6 +180,7 @@ extern crate alloc;
 gort::test_main!(adds, goroutines_sum_over_a_channel, fails_when_asked);
 
 fn adds() {
+    gort::println!("two and two");
     assert_eq!(2 + 2, 4);
 }
 
@@ -296,15 +297,74 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
             n.starts_with("basic-") && !n.contains('.')
         })
         .expect("the basic test binary");
+    let cmd_for = |mode: Mode, bin: &std::path::Path| match mode {
+        Mode::Native => Command::new(bin),
+        Mode::Qemu => {
+            let mut c = Command::new(qemu());
+            c.arg(bin);
+            c
+        }
+    };
     for &mode in modes() {
-        let mut cmd = match mode {
-            Mode::Native => Command::new(&bin),
-            Mode::Qemu => {
-                let mut c = Command::new(qemu());
-                c.arg(&bin);
-                c
-            }
+        let args = |args: &[&str]| {
+            let mut c = cmd_for(mode, &bin);
+            c.args(args);
+            run_cmd(c, std::time::Duration::from_secs(60))
         };
+        // libtest's options with values are not filters (`--color never` ran no
+        // tests and passed); an unknown option or bad value is an error.
+        let r = args(&["--color", "never", "--test-threads=1"]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout.contains("\nrunning 3 tests\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        let r = args(&["--list", "--format", "terse"]);
+        r.assert_exit(0);
+        assert_eq!(
+            r.stdout, "adds: test\ngoroutines_sum_over_a_channel: test\nfails_when_asked: test\n",
+            "{mode:?}"
+        );
+        let r = args(&["--ignored"]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout
+                .contains("0 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out;"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        let r = args(&["--show-output", "adds"]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout.contains(
+                "\nsuccesses:\n\n---- adds stdout ----\ntwo and two\n\n\nsuccesses:\n    adds\n"
+            ),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        for (bad, msg) in [
+            (&["--bogus"][..], "error: Unrecognized option: 'bogus'\n"),
+            (
+                &["--test-threads", "abc"][..],
+                "error: argument for --test-threads must be a number > 0 (got \"abc\")\n",
+            ),
+            (
+                &["--format", "json"][..],
+                "error: --format json is not supported by gort's test runner (pretty or terse)\n",
+            ),
+            (
+                &["--skip"][..],
+                "error: Argument to option 'skip' missing\n",
+            ),
+        ] {
+            let r = args(bad);
+            r.assert_exit(101);
+            assert_eq!(r.stderr, msg, "{mode:?} {bad:?}");
+            assert_eq!(r.stdout, "", "{mode:?} {bad:?}");
+        }
+
+        let mut cmd = cmd_for(mode, &bin);
         cmd.env("FAIL", "1");
         let r = run_cmd(cmd, std::time::Duration::from_secs(60));
         r.assert_exit(101);
