@@ -339,6 +339,15 @@ fn main() {
             });
             select! {}
         }
+        "select-nil-forever" => {
+            // Cases, all on nil channels: Go parks in "select", not "select (no
+            // cases)".
+            let n: Chan<u32> = Chan::nil();
+            select! {
+                recv(n) -> _v => {},
+                send(n, 1) => {},
+            }
+        }
         other => gort::eprintln!("unknown scenario {other:?}"),
     }
 }

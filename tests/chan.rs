@@ -165,6 +165,15 @@ fn channel_misuse_panics_as_go() {
 #[test]
 fn empty_select_blocks_forever_and_checkdead_sees_it() {
     for &mode in modes() {
+        // A select whose cases are all nil channels: Go's wait reason is "select".
+        let r = run(mode, "chans", &["select-nil-forever"]);
+        r.assert_exit(2);
+        assert_eq!(
+            r.stderr,
+            "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [select]:\n",
+            "{mode:?}"
+        );
+
         let r = run(mode, "chans", &["select-forever"]);
         r.assert_exit(2);
         // Each listed goroutine but main says where it was started (the `go` call).

@@ -142,8 +142,13 @@ pub(crate) unsafe fn selectgo(
         if !block {
             return (usize::MAX, false);
         }
-        // Only nil channels: block forever, as Go does.
-        crate::runtime::chan::block_forever(WaitReason::SelectNoCases);
+        // Only nil channels: block forever, as Go does; Go's wait reason is
+        // "select" then, and "select (no cases)" only for `select {}`.
+        crate::runtime::chan::block_forever(if cases.is_empty() {
+            WaitReason::SelectNoCases
+        } else {
+            WaitReason::Select
+        });
     }
     let lockorder = &*lockorder;
 
