@@ -30,6 +30,11 @@
 //!   every other round, starts one) and sleeps 30 ms in the kernel; prints how
 //!   many rounds that goroutine ran more than 5 ms after the send, and the latest. The P the call holds must be taken
 //!   for the readied goroutine within about a look, not after sysmon's back-off.
+//! - `clock-loop N`: two goroutines loop on the clock (`while t.elapsed() <
+//!   50us {}`), each offering the time to main on an unbuffered channel between
+//!   loops; main takes N of them. Prints how many took main more than 100 ms to
+//!   get (a goroutine in such a loop is in the vDSO most of the time, where a
+//!   preemption signal is refused: Instant::now must act on the request).
 //! - `procs`: 8 goroutines x 100 rounds of gomaxprocs(n) beside spinners.
 //! - `blocking-ops`: every gort operation inside `gort::blocking`.
 //! - `nopreempt`: a loop in a NoPreempt section is not preempted.
@@ -137,6 +142,7 @@ fn main() {
         ),
         "timer-loop" => timer_loop(arg(2).and_then(|a| a.parse().ok()).unwrap_or(300)),
         "blocking-ready" => blocking_ready(arg(2).and_then(|a| a.parse().ok()).unwrap_or(20)),
+        "clock-loop" => clock_loop(arg(2).and_then(|a| a.parse().ok()).unwrap_or(30)),
         "procs" => procs(),
         "blocking-ops" => blocking_ops(),
         "nopreempt" => nopreempt(),
@@ -145,7 +151,7 @@ fn main() {
             sleep(ms(1));
         }
         _ => {
-            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|timer-loop [N]|blocking-ready [N]|procs|blocking-ops|nopreempt|nopreempt-sleep");
+            eprintln!("usage: preempt starve|fair|regs|storm|retake|handoff|stdout|stdout-nonblock|spin MS [urg]|timer-loop [N]|blocking-ready [N]|clock-loop [N]|procs|blocking-ops|nopreempt|nopreempt-sleep");
             gort::exit(2);
         }
     }
@@ -402,6 +408,15 @@ fn storm() {
 /// Signals sent and preemptions made while the deep goroutine spun.
 static DEEP: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
 
+/// CLOCK_MONOTONIC in ns by the system call: no preemption point, little stack.
+#[inline(never)]
+fn raw_now_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: clock_gettime(CLOCK_MONOTONIC) writes one timespec into ts.
+    let _ = unsafe { syscall!(Sysno::clock_gettime, 1, ts.as_mut_ptr()) };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
 #[inline(never)]
 fn stack_pointer() -> usize {
     let sp: usize;
@@ -419,15 +434,17 @@ fn descend(top: usize, used: usize, done: &AtomicBool) {
         descend(top, used, done);
     } else {
         let (s0, p0) = stats();
-        let t = Instant::now();
+        let t = raw_now_ns();
         let (mut x, mut n) = (1u64, 0u64);
-        // Read the clock rarely: the loop itself makes no calls.
+        // Read the clock rarely: the loop itself makes no calls. (With a system
+        // call, not Instant::now, which is a preemption point: a cooperative
+        // preemption needs no headroom, and this counts injections.)
         loop {
             for _ in 0..100_000 {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
             }
             n += 1;
-            if t.elapsed() >= ms(200) {
+            if raw_now_ns() - t >= 200_000_000 {
                 break;
             }
         }
@@ -547,6 +564,34 @@ fn blocking_ready(n: u32) {
     println!("blocking_ready.rounds={n}");
     println!("blocking_ready.late5={late5}");
     println!("blocking_ready.worst_us={}", worst.as_micros());
+}
+
+fn clock_loop(n: u32) {
+    gort::gomaxprocs(2);
+    let c = chan::<Instant>(0);
+    let stop = Arc::new(AtomicBool::new(false));
+    for _ in 0..2 {
+        let (c, stop) = (c.clone(), stop.clone());
+        gort::go(move || {
+            while !stop.load(Relaxed) {
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_micros(50) {}
+                let _ = c.try_send(Instant::now());
+            }
+        });
+    }
+    let (mut late, mut worst) = (0, Duration::ZERO);
+    for _ in 0..n {
+        let d = c.recv().unwrap().elapsed();
+        if d > ms(100) {
+            late += 1;
+        }
+        worst = worst.max(d);
+    }
+    stop.store(true, Relaxed);
+    println!("clock_loop.takes={n}");
+    println!("clock_loop.late100={late}");
+    println!("clock_loop.worst_ms={}", worst.as_millis());
 }
 
 fn timer_loop(n: u32) {

@@ -23,8 +23,17 @@ pub struct Instant(i64);
 
 impl Instant {
     /// Now, read through the vDSO (or the clock_gettime system call without one).
+    ///
+    /// Also a preemption point, as a function call is in Go: a loop that waits on
+    /// the clock (`while t.elapsed() < d {}`) spends most of its time inside the
+    /// vDSO, where a preemption signal is refused (preempt.rs), so sysmon's asks
+    /// kept missing it, one per look, for up to seconds, while a goroutine it had
+    /// readied (a Mutex waiter, a channel receiver) waited. A pending request is
+    /// acted on here instead.
     pub fn now() -> Instant {
-        Instant(nanotime())
+        let t = nanotime();
+        crate::runtime::proc::preempt_check();
+        Instant(t)
     }
 
     /// Time since self (zero if self is later).

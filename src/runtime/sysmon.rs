@@ -225,6 +225,7 @@ fn sysmon() {
     let storm_us = PREEMPT_STORM_US.load(Relaxed) as u64;
     let mut lasttrace = 0i64;
     let mut laststamp = 0i64; // the last stamp_waiting
+    let mut laststorm = 0i64; // the last preemptall of GORT_PREEMPTSTORM
     let mut idle = 0u32; // how many looks found nothing to do
     let mut delay = 0u64; // microseconds
     let mut timer_cap = u64::MAX; // microseconds to the next timer of a running P
@@ -246,13 +247,15 @@ fn sysmon() {
             delay *= 2; // start doubling the sleep after 1ms...
         }
         delay = delay.min(10_000); // up to 10ms
-        let sleep_us = delay.min(timer_cap);
-        if storm_us > 0 {
-            delay = storm_us;
-        }
+                                   // A storm shortens the sleep to its interval, never lengthens it (a long
+                                   // one must not keep sysmon from its own work).
+        let sleep_us = match storm_us {
+            0 => delay.min(timer_cap),
+            s => delay.min(timer_cap).min(s),
+        };
         // A futex wait rather than nanosleep, so that a ring wakes us.
         sigm_check(&mut sigm_applied);
-        let ns = if storm_us > 0 { delay } else { sleep_us } * 1000;
+        let ns = sleep_us * 1000;
         super::sys_linux::futex_wait_timeout(&SYSMON_BELL, bell, ns.min(i64::MAX as u64) as i64);
         sigm_check(&mut sigm_applied);
         // Kicked while we slept: this look comes now, and the next after the
@@ -402,7 +405,8 @@ fn sysmon() {
         } else {
             timer_cap = u64::MAX;
         }
-        if storm_us > 0 {
+        if storm_us > 0 && now - laststorm >= (storm_us * 1000) as i64 {
+            laststorm = now;
             preemptall();
         }
         // Stamp waiting goroutines' waitsince once a second (listings print how long
