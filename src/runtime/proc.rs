@@ -2691,11 +2691,11 @@ pub(crate) unsafe fn goready(gp: *mut G) {
 /// As goready.
 unsafe fn ready(gp: *mut G, next: bool) {
     // SAFETY: forwarded contract.
-    unsafe { ready_nowake(gp, next) };
+    let no_p = unsafe { ready_nowake(gp, next) };
     wakep();
-    if in_syscall() {
-        // Readied from inside gort::blocking: onto the global queue, which no M
-        // may look at while our P waits for the call.
+    if no_p {
+        // Readied without a P (from inside gort::blocking): onto the global queue,
+        // which no M may look at while our P waits for the call.
         super::sysmon::syscall_work_stuck();
     }
     preempt_check();
@@ -2707,9 +2707,11 @@ unsafe fn ready(gp: *mut G, next: bool) {
 /// P, which runs them itself if no other M comes. (Go's ready calls wakep once per
 /// G; ours starts with a StoreLoad barrier, see must_wake_after_submit.)
 ///
+/// Returns whether the caller had no P (gp went to the global queue).
+///
 /// # Safety
 /// As goready; on g0 (which is never preempted: no preempt_check is owed).
-pub(crate) unsafe fn ready_nowake(gp: *mut G, next: bool) {
+pub(crate) unsafe fn ready_nowake(gp: *mut G, next: bool) -> bool {
     {
         // Pinned: runqput needs the P to stay ours.
         let mp = acquirem();
@@ -2729,10 +2731,12 @@ pub(crate) unsafe fn ready_nowake(gp: *mut G, next: bool) {
             // SAFETY: sched.lock is held; gp is runnable and in no queue.
             unsafe { globrunqput(gp) };
             s.lock.unlock();
+            true
         } else {
             // SAFETY: gp is runnable and in no queue; pp is our P (pinned), never
             // freed.
             unsafe { runqput(&*pp, gp, next) };
+            false
         }
     }
 }
@@ -2865,6 +2869,8 @@ pub(crate) fn entersyscall() -> bool {
             && (*gp).atomicstatus.load(Relaxed) == GRUNNING
     };
     if ok {
+        // SAFETY: mp is our M; syscall_seq is owner-only.
+        unsafe { (*mp).syscall_seq = (*mp).syscall_seq.wrapping_add(1) };
         // SAFETY: gp is the running goroutine, in GRUNNING, with its M holding a P.
         unsafe { reentersyscall(gp) };
     }

@@ -374,6 +374,12 @@ pub(crate) struct M {
     /// The P's syscalltick when entersyscall gave it up (Go's m.syscalltick). Owner
     /// only.
     pub(crate) syscalltick: u32,
+    /// Counts entersyscall's entries (one per gort::blocking call: with_p's brief
+    /// exits inside a call do not count). Owner only.
+    pub(crate) syscall_seq: u64,
+    /// The syscall_seq of the call that last rang sysmon for stuck work
+    /// (sysmon::syscall_work_stuck): once per call. Owner only.
+    pub(crate) kicked_seq: u64,
     /// A preemption signal was sent and not yet handled (Go's signalPending): set by
     /// preemptM's CAS (0 -> 1) so that at most one SIGURG is in flight per M, cleared
     /// by the handler on this thread. Relaxed/AcqRel as used in preempt.rs.
@@ -438,6 +444,8 @@ impl M {
             procid: AtomicI64::new(0),
             oldp: ptr::null_mut(),
             syscalltick: 0,
+            syscall_seq: 0,
+            kicked_seq: 0,
             signal_pending: AtomicU32::new(0),
             preempt_gen: AtomicU32::new(0),
             preempt_count: AtomicU32::new(0),

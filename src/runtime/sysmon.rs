@@ -127,9 +127,11 @@ fn ring() {
 /// 20 ms (one goroutine feeding another from a blocking loop at GOMAXPROCS=1).
 /// Ask sysmon to look now and then at its shortest interval again, as after
 /// entersyscall_sysmon: the P is then taken about 20 us into the call, as
-/// `blocking` promises, and a call that ends sooner keeps it. Does nothing
-/// outside a system call or if sysmon has been asked already and not looked yet.
-/// Runs on the goroutine (in GSYSCALL), no lock held.
+/// `blocking` promises, and a call that ends sooner keeps it. Once per call (a
+/// loop of `go` inside one call rang sysmon every few spawns, a system call
+/// each, and made it take the P back and forth: twice the time); nothing outside
+/// a system call, or if sysmon has been asked already and not looked yet. Runs
+/// on the goroutine (in GSYSCALL), no lock held.
 pub(crate) fn syscall_work_stuck() {
     let ss = sched_shared();
     // Relaxed (all): hints. A missed kick leaves the work to sysmon's usual looks;
@@ -138,11 +140,13 @@ pub(crate) fn syscall_work_stuck() {
         return;
     }
     let mp = super::proc::getm();
-    // SAFETY: mp is our M (a GSYSCALL goroutine does not move); oldp is owner-only;
-    // Ps are never freed and status is atomic.
+    // SAFETY: mp is our M (a GSYSCALL goroutine does not move); oldp, syscall_seq
+    // and kicked_seq are owner-only; Ps are never freed and status is atomic.
     let stuck = unsafe {
         let pp = (*mp).oldp;
-        !pp.is_null() && (*pp).status.load(Relaxed) == PSYSCALL
+        let first = (*mp).kicked_seq != (*mp).syscall_seq;
+        (*mp).kicked_seq = (*mp).syscall_seq;
+        first && !pp.is_null() && (*pp).status.load(Relaxed) == PSYSCALL
     };
     if !stuck || STUCK_KICK.load(Relaxed) {
         return;
