@@ -15,10 +15,11 @@
 //! the terminal), `--show-output` (the output of passing tests too), `-q`/`--quiet`
 //! and `--format pretty|terse`, `--test-threads N` (the parallelism), `--ignored`
 //! (only ignored tests: gort has none, so none run), `--include-ignored`, `--test`,
-//! `--bench` (only benchmarks: none), `--color auto|always|never`, `-Z
-//! unstable-options`, `--shuffle`, `--shuffle-seed N` (the order stays the
-//! listing's), `--report-time`, `--ensure-time`, `--force-run-in-process` (the
-//! last three do nothing here), and `--` (what follows are filters). Options take
+//! `--bench` (only benchmarks: none), `--exclude-should-panic`, `--color
+//! auto|always|never`, `-Z unstable-options`, `--shuffle`, `--shuffle-seed N` (the
+//! order stays the listing's), `--report-time`, `--ensure-time`,
+//! `--force-run-in-process` (the last three do nothing here), `-h`/`--help`, and
+//! `--` (what follows are filters). `--logfile` is an error (not written here). Options take
 //! their value as `--opt VALUE` or `--opt=VALUE`. Anything else, a bad value, or a
 //! format gort does not write (json, junit) is libtest's `error: ...` and exit 101,
 //! so a tool never runs no tests and calls it a pass.
@@ -43,6 +44,29 @@ struct Opts {
     none: bool,
     threads: usize,
 }
+
+/// What `--help` prints.
+const USAGE: &str = "Usage: TESTBINARY [OPTIONS] [FILTERS...]
+
+A gort test binary: each test runs as goroutine 1 of a child process.
+
+Options:
+        --exact         match filters exactly
+        --skip FILTER   skip tests whose names contain FILTER (repeatable)
+        --list          list the tests
+        --nocapture     do not capture the tests' output
+        --show-output   show the output of passing tests too
+    -q, --quiet         one character per test (--format terse)
+        --format pretty|terse
+        --test-threads N
+                        run N tests at a time (default: the CPUs)
+        --color auto|always|never
+        --ignored, --include-ignored, --exclude-should-panic, --test, --bench,
+        --shuffle, --shuffle-seed N, --report-time, --ensure-time,
+        --force-run-in-process, -Z unstable-options
+                        accepted as libtest's (gort has no ignored tests,
+                        should_panic tests or benchmarks)
+    -h, --help          this text";
 
 /// A command line libtest would refuse: its message, exit 101.
 fn usage_error(msg: core::fmt::Arguments) -> ! {
@@ -99,10 +123,18 @@ fn parse_args() -> Opts {
             "--bench" => bench = true,
             "--test" => test = true,
             "--include-ignored"
+            | "--exclude-should-panic"
             | "--shuffle"
             | "--report-time"
             | "--ensure-time"
             | "--force-run-in-process" => {}
+            "-h" | "--help" => {
+                crate::println!("{USAGE}");
+                crate::exit(0)
+            }
+            "--logfile" => usage_error(format_args!(
+                "--logfile is not supported by gort's test runner"
+            )),
             "--skip" => o.skip.push(value()),
             "--test-threads" => {
                 let v = value();
@@ -132,6 +164,8 @@ fn parse_args() -> Opts {
             "-Z" => {
                 value();
             }
+            // getopts' attached form of a short option's value.
+            _ if opt.starts_with("-Z") && opt.len() > 2 => {}
             "--shuffle-seed" => {
                 let v = value();
                 if v.parse::<u64>().is_err() {

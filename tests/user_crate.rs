@@ -326,6 +326,16 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
             r.stdout, "adds: test\ngoroutines_sum_over_a_channel: test\nfails_when_asked: test\n",
             "{mode:?}"
         );
+        let r = args(&["-Zunstable-options", "--exclude-should-panic", "adds"]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout.contains("\nrunning 1 test\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        let r = args(&["--help"]);
+        r.assert_exit(0);
+        assert!(r.stdout.starts_with("Usage: "), "{mode:?}: {}", r.stdout);
         let r = args(&["--ignored"]);
         r.assert_exit(0);
         assert!(
@@ -356,6 +366,10 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
             (
                 &["--skip"][..],
                 "error: Argument to option 'skip' missing\n",
+            ),
+            (
+                &["--logfile", "/tmp/x"][..],
+                "error: --logfile is not supported by gort's test runner\n",
             ),
         ] {
             let r = args(bad);
