@@ -78,7 +78,9 @@
 //!   [`blocking`] the goroutine is never preempted, but a signal already on its way
 //!   as the call starts can still interrupt it once;
 //! - `GODEBUG=asyncpreemptoff=1` turns the signals off: goroutines then switch only
-//!   when they block, yield, or pass a runtime call that notices the request.
+//!   when they block, yield, or pass a runtime call that notices the request
+//!   ([`time::Instant::now`] is one: a loop on the clock spends most of its time in
+//!   the kernel's vDSO, where a signal cannot stop it, so it stops there).
 //!
 //! The crate is `no_std` except under `cfg(test)`, where the host's std runs the unit
 //! tests of the pure logic. The pieces only a freestanding program may have (the entry
