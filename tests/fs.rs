@@ -430,18 +430,9 @@ fn closed_standard_streams_are_not_reused_for_files() {
             let dir = TempDir::new(&format!("closed-stdio-{mode:?}-{}", closed.len()));
             let inner = command(mode, "fsio", &["closed-stdio", dir.s()]);
             // sh closes them for the program it execs.
-            let mut cmd = Command::new("sh");
-            cmd.arg("-c")
-                .arg(format!("exec \"$0\" \"$@\" {closed}"))
-                .arg(inner.get_program())
-                .args(inner.get_args());
-            for (k, v) in inner.get_envs() {
-                match v {
-                    Some(v) => cmd.env(k, v),
-                    None => cmd.env_remove(k),
-                };
-            }
-            let st = cmd.stdin(Stdio::null()).status().unwrap();
+            let mut sh = Command::new("sh");
+            sh.arg("-c").arg(format!("exec \"$0\" \"$@\" {closed}"));
+            let st = wrap(sh, &inner).stdin(Stdio::null()).status().unwrap();
             let ctx = format!("{mode:?} {closed}");
             assert!(st.success(), "{ctx}: {st:?}");
             let result = std::fs::read_to_string(dir.path("result")).unwrap();

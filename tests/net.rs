@@ -553,23 +553,16 @@ fn can_replace_etc_hosts() -> bool {
 /// that program alone (a bind mount in a mount namespace of its own).
 fn resolve_with_hosts(mode: Mode, hosts: &std::path::Path, addr: &str) -> Run {
     let inner = command(mode, "echo", &["resolve", addr]);
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args([
-        "-rm",
-        "sh",
-        "-c",
-        "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
-    ])
-    .arg(hosts)
-    .arg(inner.get_program())
-    .args(inner.get_args());
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    run_cmd(cmd, Duration::from_secs(60))
+    let mut unshare = std::process::Command::new("unshare");
+    unshare
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+        ])
+        .arg(hosts);
+    run_cmd(wrap(unshare, &inner), Duration::from_secs(60))
 }
 
 /// Resolve each (name, want) with hosts as /etc/hosts, natively and under qemu;

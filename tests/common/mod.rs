@@ -147,6 +147,20 @@ pub unsafe fn in_child_before_exec(
     }
 }
 
+/// `outer` followed by inner's program and arguments, with inner's environment
+/// changes: an example (from [`command`]) run through a wrapper, such as
+/// `sh -c '... exec "$0" "$@"'` or `unshare`.
+pub fn wrap(mut outer: Command, inner: &Command) -> Command {
+    outer.arg(inner.get_program()).args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    outer
+}
+
 /// A command for example `name` in `mode`, with GOMAXPROCS and GODEBUG removed from
 /// the environment so each test sets exactly what it means to.
 pub fn command<S: AsRef<OsStr>>(mode: Mode, name: &str, args: &[S]) -> Command {
