@@ -4,15 +4,14 @@
 //! # What each signal does (Go's sigtable, `sigflags`)
 //!
 //! - Synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL raised by an instruction)
-//!   become Go's messages instead of raw crashes. SIGILL is reported as Go's
-//!   sigtable throws it: `SIGILL: illegal instruction`, `PC=.. m=.. sigcode=..`,
-//!   every goroutine, exit 2. A fault in the guard page below a
+//!   become Go's messages instead of raw crashes. A fault in the guard page below a
 //!   goroutine's stack (or g0's) is a stack overflow: `runtime: goroutine stack
 //!   exceeds N-byte limit`, then `fatal error: stack overflow`, exit 2. SIGSEGV/SIGBUS
 //!   near address 0 is Go's nil dereference panic; SIGFPE is Go's divide or
 //!   overflow panic; other faults are `unexpected fault address` and `fatal error:
 //!   fault`. Each prints Go's `[signal SIG...: ... code=.. addr=.. pc=..]` line and
-//!   exits 2.
+//!   exits 2. SIGILL is reported as Go's sigtable throws it: `SIGILL: illegal
+//!   instruction`, `PC=.. m=.. sigcode=..`, every goroutine, exit 2.
 //! - SIGURG is the preemption signal: its handler is preempt.rs's `sigpreempt`;
 //!   os::signal gets it too if it asked (as in Go), but can never ignore it or
 //!   take the handler away.

@@ -251,8 +251,9 @@ fn sysmon() {
             delay *= 2; // start doubling the sleep after 1ms...
         }
         delay = delay.min(10_000); // up to 10ms
-                                   // A storm shortens the sleep to its interval, never lengthens it (a long
-                                   // one must not keep sysmon from its own work).
+
+        // A storm shortens the sleep to its interval, never lengthens it (a long
+        // one must not keep sysmon from its own work).
         let sleep_us = match storm_us {
             0 => delay.min(timer_cap),
             s => delay.min(timer_cap).min(s),
