@@ -15,6 +15,10 @@
 //!   then waits for the line and prints it (`GOMAXPROCS=1`: the reader's P must be
 //!   handed off for the ticker to tick at all).
 //! - `stdin-lines`: `stdin().lines()`: the number of lines and their total length.
+//! - `tear`: 4 goroutines at a time print lines of one letter each, three ways:
+//!   `writeln!(io::stdout(), ..)` in three pieces (letters a-d, 2000 lines of 30),
+//!   `println!` of 5000 bytes (e-h, 50 lines) and `stdout().write_all` of 70000
+//!   bytes (i-l, 20 lines). Every line must come out whole.
 //! - `closed-stdio DIR`: run with standard streams closed (`>&-`): opens a file,
 //!   prints, reads standard input, runs a child that inherits them, and writes
 //!   `key=value` results to DIR/result (standard output may be closed): the fd
@@ -363,6 +367,39 @@ fn stdin_lines() {
     println!("longest={longest}");
 }
 
+/// writeln! through the embedded-io trait, as generic code writes.
+fn generic_line<W: Write>(w: &mut W, piece: &str) {
+    writeln!(w, "{piece}{piece}{piece}").unwrap();
+}
+
+fn tear() {
+    for (first, lines, len) in [(b'a', 2000, 30), (b'e', 50, 5000), (b'i', 20, 70_000)] {
+        let wg = Arc::new(gort::sync::WaitGroup::new());
+        for g in 0..4u8 {
+            let wg = wg.clone();
+            wg.add(1);
+            gort::go(move || {
+                let c = (first + g) as char;
+                let piece = String::from(c).repeat(len / 3);
+                let line = String::from(c).repeat(len) + "\n";
+                for _ in 0..lines {
+                    match first {
+                        // The inherent write_fmt, and embedded-io's (generic code).
+                        b'a' if g % 2 == 0 => {
+                            writeln!(io::stdout(), "{piece}{piece}{piece}").unwrap()
+                        }
+                        b'a' => generic_line(&mut io::stdout(), &piece),
+                        b'e' => println!("{}", &line[..len]),
+                        _ => io::stdout().write_all(line.as_bytes()).unwrap(),
+                    }
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+    }
+}
+
 fn closed_stdio(dir: &str) {
     let path = format!("{dir}/data");
     let f = File::create(&path).unwrap();
@@ -404,6 +441,7 @@ fn main() {
         "stdin-tick" => stdin_tick(),
         "stdin-lines" => stdin_lines(),
         "closed-stdio" => closed_stdio(arg(2)),
+        "tear" => tear(),
         other => {
             gort::eprintln!("fsio: unknown check {other:?}");
             gort::exit(2);

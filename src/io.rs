@@ -627,6 +627,8 @@ fn unexpected_eof() -> Error {
 /// non-blocking fd) `EAGAIN`, as one system call for the scheduler.
 fn write_all_fd(fd: i32, mut buf: &[u8]) -> Result<()> {
     let entered = crate::runtime::proc::entersyscall();
+    // Whole: no other goroutine's output inside it (runtime/print.rs).
+    let guard = crate::runtime::print::out_lock(fd);
     let mut res = Ok(());
     while !buf.is_empty() {
         match crate::runtime::print::write_wait(fd, buf) {
@@ -641,6 +643,7 @@ fn write_all_fd(fd: i32, mut buf: &[u8]) -> Result<()> {
             }
         }
     }
+    drop(guard);
     crate::runtime::proc::exitsyscall(entered);
     if let Err(e) = res {
         // EPIPE on stdout/stderr: die by SIGPIPE, as Go's os.File (epipecheck).
@@ -653,7 +656,9 @@ fn write_all_fd(fd: i32, mut buf: &[u8]) -> Result<()> {
 /// scheduler.
 fn write_fd(fd: i32, buf: &[u8]) -> Result<usize> {
     let entered = crate::runtime::proc::entersyscall();
+    let guard = crate::runtime::print::out_lock(fd);
     let r = crate::runtime::print::write_wait(fd, buf);
+    drop(guard);
     crate::runtime::proc::exitsyscall(entered);
     // EPIPE on stdout/stderr: die by SIGPIPE, as Go's os.File (epipecheck).
     crate::runtime::signal_linux::epipecheck(fd, r);
@@ -690,9 +695,22 @@ macro_rules! fd_writer {
                 write_fd($fd, buf)
             }
 
-            /// Write all of `buf`, retrying short writes.
+            /// Write all of `buf`, retrying short writes. Whole: no other
+            /// goroutine's output lands inside it.
             pub fn write_all(&self, buf: &[u8]) -> Result<()> {
                 write_all_fd($fd, buf)
+            }
+
+            /// Format `args` and write it whole (`write!`/`writeln!`): formatted
+            /// first, then one [`write_all`](Self::write_all), so a line never
+            /// has another goroutine's output inside it (std holds the stream's
+            /// lock for the call). A Display that fails: what was formatted is
+            /// written, then std's "formatter error".
+            pub fn write_fmt(&self, args: core::fmt::Arguments<'_>) -> Result<()> {
+                let mut w = crate::print::Whole::new();
+                let formatted = core::fmt::write(&mut w, args);
+                write_all_fd($fd, w.bytes())?;
+                formatted.map_err(|_| Error::new_static(ErrorKind::Other, "formatter error"))
             }
 
             /// Nothing is buffered: always `Ok`.

@@ -419,6 +419,52 @@ fn stdin_lines_strip_their_endings() {
     }
 }
 
+/// What one call writes to standard output comes out whole, whatever else other
+/// goroutines print: `writeln!` on io::stdout() (in pieces: inherent and through
+/// embedded-io's trait), `println!` over 4 KiB, and `write_all` of 70 KB to a pipe
+/// (over PIPE_BUF, which the kernel may split). Before, each piece of a writeln!
+/// was its own write, and longer output went in 4 KiB writes: 500-2500 of 8280
+/// lines had other goroutines' bytes inside them.
+#[test]
+fn concurrent_output_lines_come_out_whole() {
+    for &mode in modes() {
+        for procs in PROCS {
+            let r = run_cmd(
+                with_procs(command(mode, "fsio", &["tear"]), procs),
+                Duration::from_secs(120),
+            );
+            r.assert_exit(0);
+            let ctx = tag(mode, procs);
+            let mut count = std::collections::HashMap::new();
+            for line in r
+                .stdout_bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
+                let c = line[0];
+                assert!(
+                    line.iter().all(|&b| b == c),
+                    "{ctx}: a torn line starting {:?}",
+                    String::from_utf8_lossy(&line[..line.len().min(80)])
+                );
+                *count.entry((c, line.len())).or_insert(0) += 1;
+            }
+            for (letters, lines, len) in
+                [("abcd", 2000, 30), ("efgh", 50, 5000), ("ijkl", 20, 70_000)]
+            {
+                for c in letters.bytes() {
+                    assert_eq!(
+                        count.get(&(c, len)),
+                        Some(&lines),
+                        "{ctx}: lines of {}",
+                        c as char
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// A program started with standard streams closed (`prog >&-`) must not hand
 /// those numbers to the files it opens: its prints would land in its own file, its
 /// reads of stdin would read that file, and a child inheriting its stdio would get

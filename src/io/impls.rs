@@ -76,7 +76,62 @@ macro_rules! own_error {
 
 impl_read!(Stdin, TcpStream, UnixStream, ChildPipe);
 own_error!(Stdout, Stderr);
-impl_write!(Stdout, Stderr, TcpStream, UnixStream, ChildPipe);
+impl_write!(TcpStream, UnixStream, ChildPipe);
+
+/// As impl_write!, and write_fmt formats first and writes once (the inherent
+/// write_fmt): embedded-io's default writes each piece of the format on its own,
+/// and another goroutine's output landed between them.
+macro_rules! impl_write_whole {
+    ($($t:ty),*) => {$(
+        impl Write for $t {
+            fn write(&mut self, buf: &[u8]) -> Result<usize> {
+                <$t>::write(self, buf)
+            }
+            fn flush(&mut self) -> Result<()> {
+                Ok(())
+            }
+            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+                <$t>::write_all(self, buf)
+            }
+            fn write_fmt(
+                &mut self,
+                args: core::fmt::Arguments<'_>,
+            ) -> core::result::Result<(), embedded_io::WriteFmtError<Error>> {
+                <$t>::write_fmt(self, args).map_err(whole_fmt_error)
+            }
+        }
+        impl Write for &$t {
+            fn write(&mut self, buf: &[u8]) -> Result<usize> {
+                <$t>::write(self, buf)
+            }
+            fn flush(&mut self) -> Result<()> {
+                Ok(())
+            }
+            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+                <$t>::write_all(self, buf)
+            }
+            fn write_fmt(
+                &mut self,
+                args: core::fmt::Arguments<'_>,
+            ) -> core::result::Result<(), embedded_io::WriteFmtError<Error>> {
+                <$t>::write_fmt(self, args).map_err(whole_fmt_error)
+            }
+        }
+    )*};
+}
+
+/// The inherent write_fmt's error as embedded-io's: a failed Display (`Other`, no
+/// OS code: the write's own errors are OS errors or WriteZero) is its FmtError,
+/// anything else the stream's error.
+fn whole_fmt_error(e: Error) -> embedded_io::WriteFmtError<Error> {
+    if e.raw_os_error().is_none() && e.kind() == super::ErrorKind::Other {
+        embedded_io::WriteFmtError::FmtError
+    } else {
+        embedded_io::WriteFmtError::Other(e)
+    }
+}
+
+impl_write_whole!(Stdout, Stderr);
 
 impl ErrorType for StdinLock<'_> {
     type Error = Error;

@@ -1,16 +1,62 @@
 //! Output for the runtime and for users: print!/println!/eprint!/eprintln! and the
 //! runtime's own messages (fatal errors, panics).
 //!
-//! A call formats into a 4 KiB buffer on the caller's stack and hands it to the kernel
-//! in one write(2), so lines printed by different goroutines never interleave (4 KiB is
-//! also PIPE_BUF, the most a pipe writes atomically). Longer output is written in
-//! 4 KiB pieces. Nothing here allocates, so it is safe on g0, in the allocator's
-//! failure path and in the panic handler.
+//! The runtime's messages format into a 4 KiB buffer on the caller's stack and go
+//! to the kernel in one write(2) per 4 KiB. Nothing on that path allocates or
+//! locks, so it is safe on g0, in the allocator's failure path and in the panic
+//! handler.
+//!
+//! A goroutine's output to standard output or error (print!, io::stdout()) goes out
+//! whole: each call's bytes are written under the fd's output lock (`out_lock`, Go's
+//! fdmu held across os.File.Write), so no other goroutine's write lands inside it,
+//! however long it is and however the kernel splits it (a pipe write over PIPE_BUF
+//! may be cut). The lock is taken inside the system call (after entersyscall): a
+//! holder waiting on a full pipe holds up only writers to that fd, and their Ps
+//! are handed off as for any blocking call.
 
 use core::fmt;
 use core::mem::MaybeUninit;
+use core::sync::atomic::AtomicU32;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crate::runtime::sys_linux::{self, EAGAIN, EINTR};
+
+/// The output locks of fds 1 and 2: 0 free, 1 held, 2 held with waiters (a
+/// futex lock that blocks the thread: its holder is in a system call).
+static OUT_LOCK: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
+
+/// Holds an fd's output lock until dropped (nothing for other fds).
+pub(crate) struct OutGuard(Option<&'static AtomicU32>);
+
+/// Take fd's output lock (fds 1 and 2; other fds have none). Call after
+/// entersyscall: it may block the thread. No allocation.
+pub(crate) fn out_lock(fd: i32) -> OutGuard {
+    let l = match fd {
+        1 => &OUT_LOCK[0],
+        2 => &OUT_LOCK[1],
+        _ => return OutGuard(None),
+    };
+    // Acquire: orders this holder's writes after the last holder's release (the
+    // kernel orders the writes themselves; this only elects).
+    if l.compare_exchange(0, 1, Acquire, Relaxed).is_err() {
+        // Contended: mark waiters (2) and sleep until the holder releases.
+        while l.swap(2, Acquire) != 0 {
+            sys_linux::futex_wait(l, 2);
+        }
+    }
+    OutGuard(Some(l))
+}
+
+impl Drop for OutGuard {
+    fn drop(&mut self) {
+        if let Some(l) = self.0 {
+            // Release: pairs with the next holder's Acquire.
+            if l.swap(0, Release) == 2 {
+                sys_linux::futex_wake(l, 1);
+            }
+        }
+    }
+}
 
 const BUF_SIZE: usize = 4096;
 
@@ -58,7 +104,9 @@ pub(crate) fn write_wait(fd: i32, b: &[u8]) -> isize {
 /// fmt.Print does (signal_linux.rs's epipecheck). Runs on any g.
 pub(crate) fn write_all_user(fd: i32, b: &[u8]) {
     let entered = super::proc::entersyscall();
+    let guard = out_lock(fd);
     let r = write_all(fd, b);
+    drop(guard);
     super::proc::exitsyscall(entered);
     super::signal_linux::epipecheck(fd, r);
 }
