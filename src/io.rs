@@ -888,7 +888,30 @@ where
             }
             Err(e) => {
                 out.truncate(len);
-                return Err(Error::from_embedded(e));
+                let e = Error::from_embedded(e);
+                // As std: an interrupted read is retried, not an error.
+                if e.kind() != ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// op's result as gort's, retrying while it is `Interrupted` (std's helpers retry
+/// it; a raw system call in a user's stream can be interrupted by the preemption
+/// signal).
+pub(crate) fn retry_interrupted<T, E: embedded_io::Error + 'static>(
+    mut op: impl FnMut() -> core::result::Result<T, E>,
+) -> Result<T> {
+    loop {
+        match op() {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let e = Error::from_embedded(e);
+                if e.kind() != ErrorKind::Interrupted {
+                    return Err(e);
+                }
             }
         }
     }
@@ -911,7 +934,7 @@ where
     R::Error: 'static,
 {
     while !buf.is_empty() {
-        match r.read(buf).map_err(Error::from_embedded)? {
+        match retry_interrupted(|| r.read(buf))? {
             0 => return Err(unexpected_eof()),
             n => {
                 let n = n.min(buf.len());
@@ -929,7 +952,7 @@ where
     W::Error: 'static,
 {
     while !buf.is_empty() {
-        match w.write(buf).map_err(Error::from_embedded)? {
+        match retry_interrupted(|| w.write(buf))? {
             0 => {
                 return Err(Error::new_static(
                     ErrorKind::WriteZero,
@@ -954,7 +977,7 @@ where
     let mut buf = alloc::vec![0u8; 32 * 1024];
     let mut total = 0u64;
     loop {
-        let n = r.read(&mut buf).map_err(Error::from_embedded)?;
+        let n = retry_interrupted(|| r.read(&mut buf))?;
         if n == 0 {
             return Ok(total);
         }
@@ -991,6 +1014,73 @@ mod tests {
         assert_eq!(t.to_string(), "i/o timeout");
         assert_eq!(t.kind(), ErrorKind::TimedOut);
         assert_eq!(t.raw_os_error(), None);
+    }
+
+    /// A stream that says Interrupted every other call, as a user's raw system
+    /// call can when the preemption signal lands in it.
+    struct Flaky<'a> {
+        data: &'a [u8],
+        out: Vec<u8>,
+        tick: bool,
+    }
+
+    impl embedded_io::ErrorType for Flaky<'_> {
+        type Error = Error;
+    }
+
+    impl embedded_io::Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+            self.tick = !self.tick;
+            if self.tick {
+                return Err(ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.data.len()).min(3);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    impl embedded_io::Write for Flaky<'_> {
+        fn write(&mut self, buf: &[u8]) -> Result<usize> {
+            self.tick = !self.tick;
+            if self.tick {
+                return Err(ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(3);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The generic helpers retry Interrupted, as std's do.
+    #[test]
+    fn interrupted_is_retried_as_std() {
+        let text = b"first line\nsecond\n";
+        let flaky = |data| Flaky {
+            data,
+            out: Vec::new(),
+            tick: false,
+        };
+        let mut v = Vec::new();
+        assert_eq!(read_to_end(&mut flaky(text), &mut v).unwrap(), text.len());
+        assert_eq!(v, text);
+        let mut b = [0u8; 7];
+        read_exact(&mut flaky(text), &mut b).unwrap();
+        assert_eq!(&b, b"first l");
+        let mut w = flaky(b"");
+        write_all(&mut w, text).unwrap();
+        assert_eq!(w.out, text);
+        let mut w = flaky(b"");
+        assert_eq!(copy(&mut flaky(text), &mut w).unwrap(), text.len() as u64);
+        assert_eq!(w.out, text);
+        let mut r = BufReader::with_capacity(4, flaky(text));
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert_eq!(line, "first line\n");
     }
 
     /// Debug is what `unwrap` on an error prints: as std's, for OS errors

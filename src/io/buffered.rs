@@ -111,7 +111,17 @@ where
     let mut total = 0;
     loop {
         let (done, used) = {
-            let avail = r.fill_buf().map_err(Error::from_embedded)?;
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) => {
+                    let e = Error::from_embedded(e);
+                    // As std's read_until: an interrupted fill is retried.
+                    if e.kind() == super::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
             match avail.iter().position(|&b| b == delim) {
                 Some(i) => {
                     out.extend_from_slice(&avail[..=i]);
