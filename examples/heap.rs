@@ -16,6 +16,9 @@
 //!   is waited for (no free_os_memory).
 //! - `stacks`: goroutines that used deep stacks exit; free_os_memory returns the
 //!   stacks' memory.
+//! - `big`: one 2.5 GiB allocation, then 48 of 64 MiB (3 GiB) held at once: the
+//!   arena's reservation grows past its first GiB, step by step and in one go;
+//!   prints what was checked and the arena's size.
 //! - `nop`: allocation and free on an M without a P (inside gort::blocking), of
 //!   objects that cross between it and goroutines.
 //! - `oom`: grows a Vec of 1 MiB blocks until memory runs out.
@@ -57,6 +60,7 @@ fn main() {
         Some("stacks") => stacks(),
         Some("oom") => oom(),
         Some("regrow") => regrow(),
+        Some("big") => big(),
         _ => println!("unknown scenario"),
     }
 }
@@ -388,6 +392,31 @@ fn nop() {
     println!("freed={freed}");
     println!("ok={ok}");
     println!("large={}", st.large_objects - large0);
+}
+
+fn big() {
+    // Only the pages written become resident.
+    let mut a = vec![0u8; 5 << 29];
+    let n = a.len();
+    a[0] = 1;
+    a[n - 1] = 2;
+    println!("big.one={}", a[0] == 1 && a[n - 1] == 2 && a[n / 2] == 0);
+    drop(a);
+    let mut held = Vec::new();
+    for i in 0..48u8 {
+        let mut b = vec![0u8; 64 << 20].into_boxed_slice();
+        b[0] = i;
+        b[(64 << 20) - 1] = i;
+        held.push(b);
+    }
+    let ok = held
+        .iter()
+        .enumerate()
+        .all(|(i, b)| b[0] == i as u8 && b[b.len() - 1] == i as u8);
+    println!("big.many={ok}");
+    let st = heap_stats(false);
+    println!("big.committed_gib={}", st.committed_bytes >> 30);
+    println!("big.arena_gib={}", st.arena_bytes >> 30);
 }
 
 fn regrow() {

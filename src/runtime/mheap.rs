@@ -4,12 +4,20 @@
 //!
 //! # The arena and the span map
 //!
-//! mallocinit reserves one range of address space (PROT_NONE, MAP_NORESERVE: no
-//! memory and no commit charge), 64 GiB or, under a lower RLIMIT_AS or a strict
-//! overcommit policy, the largest power of two the kernel grants down to 16 MiB, as
-//! Go reserves its arena. The heap commits a prefix of it on demand (mprotect to
-//! read-write, at least doubling up to 256 MiB at a time); pages are backed by memory
-//! only once touched. Beside the arena lies the span map (Go's `h.spans`, one pointer
+//! The arena is one range of address space that can grow to 64 GiB. mallocinit
+//! places it, as Go places its arenas, at the first free hint address
+//! (0x00c0_0000_0000, then 0x01c0_0000_0000, ...: far above where the kernel and
+//! qemu put mappings) and reserves (PROT_NONE, MAP_NORESERVE: no memory and no
+//! commit charge) the span map for 64 GiB and the first ARENA_STEP of arena; `grow`
+//! extends the reservation upward (MAP_FIXED_NOREPLACE at its end) as the heap
+//! needs it. Reserving all 64 GiB at once cost nothing natively, but qemu-user keeps
+//! a descriptor per reserved page: 400 MB of memory and 0.3 s of start-up for every
+//! program under it. Where no hint is free (or the kernel ignores the flag), the
+//! whole range is reserved at a kernel-chosen address as before: 64 GiB or, under a
+//! lower RLIMIT_AS or a strict overcommit policy, the largest power of two the
+//! kernel grants down to 16 MiB. The heap commits a prefix of the reservation on
+//! demand (mprotect to read-write, at least doubling up to 256 MiB at a time); pages
+//! are backed by memory only once touched. Beside the arena lies the span map (Go's `h.spans`, one pointer
 //! per arena page, committed with the arena): for every page of an in-use small-
 //! object span and for the first and last page of every other span it names the
 //! span, so that a pointer finds its span in one load (`span_of`) and a freed span
@@ -58,6 +66,8 @@ use super::sys_linux::{self, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE};
 /// The largest arena tried, then halved until the kernel agrees.
 const ARENA_MAX: usize = 64 << 30;
 const ARENA_MIN: usize = 16 << 20;
+/// How much more arena a hinted reservation reserves at a time.
+const ARENA_STEP: usize = 1 << 30;
 /// The least the heap commits at once, and the most one doubling adds.
 const COMMIT_MIN: usize = 1 << 20;
 const COMMIT_MAX_STEP: usize = 256 << 20;
@@ -330,10 +340,12 @@ impl FixAlloc {
 /// runs with the heap lock held (they are reached only through MHEAP's guard), never
 /// allocates, and calls the kernel only to commit more arena.
 pub(crate) struct MHeap {
-    /// [base, end) is reserved; [base, committed) is read-write.
+    /// [base, end) is reserved; [base, committed) is read-write; the reservation
+    /// may grow up to limit (equal to end where it cannot).
     base: usize,
     committed: usize,
     end: usize,
+    limit: usize,
     /// The span map: one entry per arena page.
     spans: *mut *mut MSpan,
     free: FreeLists,
@@ -361,6 +373,7 @@ pub(crate) static MHEAP: Locked<MHeap> = Locked::new(
         base: 0,
         committed: 0,
         end: 0,
+        limit: 0,
         spans: ptr::null_mut(),
         free: FreeLists::new(),
         scav: FreeLists::new(),
@@ -414,6 +427,9 @@ pub(crate) fn mallocinit() {
     if h.base != 0 {
         return;
     }
+    if reserve_hinted(&mut h) {
+        return;
+    }
     let mut size = ARENA_MAX;
     let mut last_err = 0;
     while size >= ARENA_MIN {
@@ -427,6 +443,7 @@ pub(crate) fn mallocinit() {
             h.base = (r as usize + map).next_multiple_of(PAGE_SIZE);
             h.committed = h.base;
             h.end = h.base + size;
+            h.limit = h.end;
             ARENA_BASE.store(h.base, Relaxed);
             ARENA_END.store(h.end, Relaxed);
             SPANS.store(h.spans, Relaxed);
@@ -442,10 +459,77 @@ pub(crate) fn mallocinit() {
     crate::runtime::runtime1::throw("out of memory")
 }
 
+/// Reserve the span map for ARENA_MAX and the first ARENA_STEP of arena at the
+/// first free hint address (Go's arena hints), so the arena can grow upward in
+/// place. Returns false (nothing reserved) if no hint is free or the kernel does
+/// not honour MAP_FIXED_NOREPLACE. Heap lock held (mallocinit).
+fn reserve_hinted(h: &mut MHeap) -> bool {
+    // Under an RLIMIT_AS, the arena is what the limit allows, measured as before
+    // (the halving in mallocinit), so that arena_bytes says what can be had.
+    const RLIMIT_AS: usize = 9;
+    if sys_linux::stack_rlimit(RLIMIT_AS).is_some() {
+        return false;
+    }
+    let map = (ARENA_MAX >> PAGE_SHIFT) * size_of::<usize>();
+    let len = map + ARENA_STEP;
+    for i in 0..0x7fusize {
+        let hint = (i << 40) | (0x00c0 << 32);
+        let r = sys_linux::mmap_anon_at(hint, len, PROT_NONE, MAP_NORESERVE);
+        if sys_linux::is_err(r) {
+            continue;
+        }
+        if r as usize != hint {
+            // An old kernel took the address as a hint and mapped elsewhere.
+            // SAFETY: the mapping was just made and nothing uses it.
+            unsafe { sys_linux::munmap(r as usize, len) };
+            return false;
+        }
+        h.spans = hint as *mut *mut MSpan;
+        h.base = hint + map; // map is a multiple of 8 KiB: the arena is page-aligned
+        h.committed = h.base;
+        h.end = h.base + ARENA_STEP;
+        h.limit = h.base + ARENA_MAX;
+        ARENA_BASE.store(h.base, Relaxed);
+        ARENA_END.store(h.end, Relaxed);
+        SPANS.store(h.spans, Relaxed);
+        return true;
+    }
+    false
+}
+
 impl MHeap {
-    /// The bytes of the arena reserved (the most that can be committed).
+    /// Extend the reservation so that [committed, committed+want) is reserved, by
+    /// ARENA_STEPs, up to limit. Returns whether it now is. Heap lock held.
+    fn reserve_more(&mut self, want: usize) -> bool {
+        let need = self.committed + want;
+        if need <= self.end {
+            return true;
+        }
+        if need > self.limit {
+            return false;
+        }
+        let new_end = need.next_multiple_of(ARENA_STEP).min(self.limit);
+        let len = new_end - self.end;
+        let r = sys_linux::mmap_anon_at(self.end, len, PROT_NONE, MAP_NORESERVE);
+        if sys_linux::is_err(r) {
+            return false;
+        }
+        if r as usize != self.end {
+            // SAFETY: the mapping was just made and nothing uses it.
+            unsafe { sys_linux::munmap(r as usize, len) };
+            return false;
+        }
+        self.end = new_end;
+        // Relaxed: a pointer into the new range is handed out only after this,
+        // under the heap lock, and reaches other threads through whatever
+        // publishes it (in_arena's readers hold such a pointer).
+        ARENA_END.store(new_end, Relaxed);
+        true
+    }
+
+    /// The bytes of arena the heap may reserve and commit at most.
     pub(crate) fn arena_bytes(&self) -> usize {
-        self.end - self.base
+        self.limit - self.base
     }
 
     /// The bytes committed to the heap (the arena's read-write prefix).
@@ -511,6 +595,11 @@ impl MHeap {
             .max(have.min(COMMIT_MAX_STEP))
             .max(COMMIT_MIN)
             .next_multiple_of(PAGE_SIZE);
+        // Reserve more arena if the step goes past the reservation (or at least
+        // what was asked, if the step cannot be had).
+        if !self.reserve_more(want) {
+            self.reserve_more(bytes.next_multiple_of(PAGE_SIZE));
+        }
         let want = want.min(self.end - self.committed);
         if want < bytes || want == 0 {
             return false;

@@ -187,6 +187,27 @@ pub(crate) fn mmap_anon(len: usize, prot: usize, extra_flags: usize) -> isize {
     }
 }
 
+/// mmap(2) of an anonymous PROT_NONE-or-other region exactly at addr, only if
+/// nothing is mapped there (MAP_FIXED_NOREPLACE, Linux 4.17). Returns addr, or
+/// -errno (EEXIST: something is there). A kernel that predates the flag takes
+/// addr as a hint and may map elsewhere: the caller must compare and unmap.
+pub(crate) fn mmap_anon_at(addr: usize, len: usize, prot: usize, extra_flags: usize) -> isize {
+    const MAP_FIXED_NOREPLACE: usize = 0x100000;
+    // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping, so this
+    // cannot overlap memory the program uses.
+    unsafe {
+        syscall6(
+            Sysno::mmap as usize,
+            addr,
+            len,
+            prot,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | extra_flags,
+            usize::MAX, // fd -1
+            0,
+        ) as isize
+    }
+}
+
 /// munmap(2).
 ///
 /// # Safety
@@ -374,8 +395,9 @@ pub(crate) unsafe fn sigaltstack(ss: usize) -> isize {
     unsafe { syscall2(Sysno::sigaltstack as usize, ss, 0) as isize }
 }
 
-/// prlimit64(0, resource): the soft limit, or None when it is unlimited (or the call
-/// fails). Uses no TLS: callable before settls.
+/// prlimit64(0, resource): the soft limit of a resource (RLIMIT_STACK, RLIMIT_AS),
+/// or None when it is unlimited (or the call fails). Uses no TLS: callable before
+/// settls.
 pub(crate) fn stack_rlimit(resource: usize) -> Option<usize> {
     const RLIM_INFINITY: u64 = u64::MAX;
     let mut old = [0u64; 2]; // struct rlimit64 { rlim_cur, rlim_max }
