@@ -34,33 +34,45 @@ macro_rules! impl_read {
     )*};
 }
 
-/// Write for T and &T through T's inherent `write` and `write_all` (&self).
-/// ErrorType comes from impl_read, or `own_error` for write-only types.
+/// Write for T and &T through T's inherent `write` and `write_all` (&self), and,
+/// with `whole`, its inherent `write_fmt` (formatted first, written once:
+/// embedded-io's default writes each piece of a format on its own, and another
+/// goroutine's output landed between them on stdout). ErrorType comes from
+/// impl_read, or `own_error` for write-only types.
 macro_rules! impl_write {
-    ($($t:ty),*) => {$(
-        impl Write for $t {
-            fn write(&mut self, buf: &[u8]) -> Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> Result<()> {
-                Ok(())
-            }
-            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-                <$t>::write_all(self, buf)
-            }
-        }
-        impl Write for &$t {
-            fn write(&mut self, buf: &[u8]) -> Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> Result<()> {
-                Ok(())
-            }
-            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-                <$t>::write_all(self, buf)
-            }
-        }
+    (whole: $($t:ty),*) => {$(
+        impl Write for $t { write_methods!($t); write_fmt_whole!($t); }
+        impl Write for &$t { write_methods!($t); write_fmt_whole!($t); }
     )*};
+    ($($t:ty),*) => {$(
+        impl Write for $t { write_methods!($t); }
+        impl Write for &$t { write_methods!($t); }
+    )*};
+}
+
+macro_rules! write_methods {
+    ($t:ty) => {
+        fn write(&mut self, buf: &[u8]) -> Result<usize> {
+            <$t>::write(self, buf)
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+            <$t>::write_all(self, buf)
+        }
+    };
+}
+
+macro_rules! write_fmt_whole {
+    ($t:ty) => {
+        fn write_fmt(
+            &mut self,
+            args: core::fmt::Arguments<'_>,
+        ) -> core::result::Result<(), embedded_io::WriteFmtError<Error>> {
+            <$t>::write_fmt(self, args).map_err(whole_fmt_error)
+        }
+    };
 }
 
 macro_rules! own_error {
@@ -78,48 +90,6 @@ impl_read!(Stdin, TcpStream, UnixStream, ChildPipe);
 own_error!(Stdout, Stderr);
 impl_write!(TcpStream, UnixStream, ChildPipe);
 
-/// As impl_write!, and write_fmt formats first and writes once (the inherent
-/// write_fmt): embedded-io's default writes each piece of the format on its own,
-/// and another goroutine's output landed between them.
-macro_rules! impl_write_whole {
-    ($($t:ty),*) => {$(
-        impl Write for $t {
-            fn write(&mut self, buf: &[u8]) -> Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> Result<()> {
-                Ok(())
-            }
-            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-                <$t>::write_all(self, buf)
-            }
-            fn write_fmt(
-                &mut self,
-                args: core::fmt::Arguments<'_>,
-            ) -> core::result::Result<(), embedded_io::WriteFmtError<Error>> {
-                <$t>::write_fmt(self, args).map_err(whole_fmt_error)
-            }
-        }
-        impl Write for &$t {
-            fn write(&mut self, buf: &[u8]) -> Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> Result<()> {
-                Ok(())
-            }
-            fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-                <$t>::write_all(self, buf)
-            }
-            fn write_fmt(
-                &mut self,
-                args: core::fmt::Arguments<'_>,
-            ) -> core::result::Result<(), embedded_io::WriteFmtError<Error>> {
-                <$t>::write_fmt(self, args).map_err(whole_fmt_error)
-            }
-        }
-    )*};
-}
-
 /// The inherent write_fmt's error as embedded-io's: a failed Display (`Other`, no
 /// OS code: the write's own errors are OS errors or WriteZero) is its FmtError,
 /// anything else the stream's error.
@@ -131,7 +101,7 @@ fn whole_fmt_error(e: Error) -> embedded_io::WriteFmtError<Error> {
     }
 }
 
-impl_write_whole!(Stdout, Stderr);
+impl_write!(whole: Stdout, Stderr);
 
 impl ErrorType for StdinLock<'_> {
     type Error = Error;
