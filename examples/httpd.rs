@@ -2,8 +2,11 @@
 //! prints `listening=ADDR` and answers every request with `200 OK` and the body
 //! `hello, world\n`, one goroutine per connection, until killed. Requests are read
 //! up to the blank line (bodies are not supported: a request with Content-Length or
-//! chunked encoding gets 501 and the connection is closed); `Connection: close`
-//! closes after the reply. The twin for benchmarks is bench/go/httpd.
+//! chunked encoding gets 501 and the connection is closed, a head over 8 KiB gets
+//! 431); `Connection: close` closes after the reply. Each close half-closes and
+//! drains first, so the reply is not lost to a reset. Accept errors (out of
+//! descriptors) are logged and retried after 5 ms doubling to 1 s, as Go's
+//! net/http does. The twin for benchmarks is bench/go/httpd.
 #![no_std]
 #![no_main]
 
@@ -36,13 +39,23 @@ fn main() {
         }
     };
     gort::println!("listening={}", l.local_addr().unwrap());
+    // Out of descriptors or a similar condition: say so and go on after a delay
+    // that doubles from 5 ms to 1 s while accept keeps failing (Go's net/http
+    // Server: "http: Accept error: ...; retrying in ...").
+    let mut delay = gort::time::Duration::ZERO;
     loop {
         match l.accept() {
-            Ok((c, _)) => gort::go(move || serve(c)),
-            // Out of descriptors or a similar condition: say so and go on.
+            Ok((c, _)) => {
+                delay = gort::time::Duration::ZERO;
+                gort::go(move || serve(c));
+            }
             Err(e) => {
-                gort::eprintln!("httpd: accept: {e}");
-                gort::time::sleep(gort::time::Duration::from_millis(5));
+                delay = (delay * 2).clamp(
+                    gort::time::Duration::from_millis(5),
+                    gort::time::Duration::from_secs(1),
+                );
+                gort::eprintln!("httpd: accept error: {e}; retrying in {delay:?}");
+                gort::time::sleep(delay);
             }
         }
     }
@@ -72,6 +85,21 @@ fn header_is(head: &[u8], name: &[u8], value: &[u8]) -> bool {
     })
 }
 
+/// Close after a reply the client may still be sending to (a body, the rest of a
+/// head too long to read): a close with unread input makes the kernel send a
+/// reset, which can destroy the reply before the client has read it. Half-close
+/// and read what comes for up to 500 ms first (Go's closeWriteAndWait).
+fn linger(c: &TcpStream) {
+    let _ = c.shutdown(gort::net::Shutdown::Write);
+    let _ = c.set_read_timeout(Some(gort::time::Duration::from_millis(500)));
+    let mut sink = [0u8; 4096];
+    while let Ok(n) = c.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
 fn serve(c: TcpStream) {
     let mut buf = vec![0u8; 8192];
     let mut have = 0usize;
@@ -87,14 +115,19 @@ fn serve(c: TcpStream) {
                 } else {
                     (OK, false)
                 };
-            if c.write_all(reply).is_err() || close {
+            if c.write_all(reply).is_err() {
                 return;
+            }
+            if close {
+                return linger(&c);
             }
             buf.copy_within(end..have, 0);
             have -= end;
         }
         if have == buf.len() {
-            let _ = c.write_all(TOO_BIG);
+            if c.write_all(TOO_BIG).is_ok() {
+                linger(&c);
+            }
             return;
         }
         match c.read(&mut buf[have..]) {
