@@ -56,7 +56,7 @@ use crate::sync::{Mutex, MutexGuard};
 mod buffered;
 mod impls;
 
-pub use buffered::{BufReader, BufWriter, Lines};
+pub use buffered::{BufReader, BufWriter, IntoInnerError, Lines};
 /// The embedded-io crate gort's streams implement (re-exported so that a program
 /// names the same version).
 pub use embedded_io;

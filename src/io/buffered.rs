@@ -426,10 +426,57 @@ where
         inner.flush().map_err(Error::from_embedded)
     }
 
-    /// Flush, then return the inner writer.
-    pub fn into_inner(mut self) -> Result<W> {
-        self.flush()?;
-        Ok(self.inner.take().expect("BufWriter used after into_inner"))
+    /// Flush, then return the inner writer; if the flush fails, the error and the
+    /// BufWriter itself, its unwritten bytes still buffered (std's
+    /// `IntoInnerError`), so nothing is lost.
+    pub fn into_inner(mut self) -> core::result::Result<W, IntoInnerError<BufWriter<W>>> {
+        match self.flush() {
+            Ok(()) => Ok(self.inner.take().expect("BufWriter used after into_inner")),
+            Err(e) => Err(IntoInnerError(self, e)),
+        }
+    }
+}
+
+/// As std's: the writer and how full the buffer is.
+impl<W: Write + core::fmt::Debug> core::fmt::Debug for BufWriter<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BufWriter")
+            .field("writer", &self.inner)
+            .field("buffer", &format_args!("{}/{}", self.buf.len(), self.cap))
+            .finish()
+    }
+}
+
+/// The error of [`BufWriter::into_inner`] (std's `IntoInnerError`): the flush's
+/// error, and the writer it failed on, which still holds what was not written.
+#[derive(Debug)]
+pub struct IntoInnerError<W>(W, Error);
+
+impl<W> IntoInnerError<W> {
+    /// The error the flush failed with.
+    pub fn error(&self) -> &Error {
+        &self.1
+    }
+
+    /// The writer, to retry or to inspect what it still holds.
+    pub fn into_inner(self) -> W {
+        self.0
+    }
+
+    /// The error alone.
+    pub fn into_error(self) -> Error {
+        self.1
+    }
+
+    /// The error and the writer.
+    pub fn into_parts(self) -> (Error, W) {
+        (self.1, self.0)
+    }
+}
+
+impl<W> core::fmt::Display for IntoInnerError<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.1, f)
     }
 }
 
@@ -590,6 +637,7 @@ mod tests {
     }
 
     /// A writer that takes at most `step` bytes per write.
+    #[derive(Debug)]
     struct Sink {
         out: Vec<u8>,
         step: usize,
@@ -631,6 +679,33 @@ mod tests {
         assert_eq!(w.get_ref().out, b"ababababab");
         let sink = w.into_inner().unwrap();
         assert_eq!(sink.out, b"abababababX");
+    }
+
+    /// A writer that fails: into_inner gives back the BufWriter with its bytes
+    /// still buffered, and the error (std's IntoInnerError).
+    #[test]
+    fn into_inner_keeps_what_it_could_not_write() {
+        #[derive(Debug)]
+        struct Broken;
+        impl ErrorType for Broken {
+            type Error = Error;
+        }
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> Result<usize> {
+                Err(Error::from_raw_os_error(32))
+            }
+            fn flush(&mut self) -> Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = BufWriter::new(Broken);
+        w.write_all(b"kept").unwrap();
+        let e = w.into_inner().unwrap_err();
+        assert_eq!(e.error().kind(), ErrorKind::BrokenPipe);
+        assert_eq!(e.to_string(), "Broken pipe (os error 32)");
+        let w = e.into_inner();
+        assert_eq!(w.buffer(), b"kept");
+        core::mem::forget(w); // its drop would retry the flush, as std's does
     }
 
     #[test]
