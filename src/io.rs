@@ -874,7 +874,7 @@ where
         // memory is ever handed to a reader.
         let room = (out.capacity() - len).min(chunk);
         out.resize(len + room, 0);
-        match r.read(&mut out[len..]) {
+        match retry_interrupted(|| r.read(&mut out[len..])) {
             Ok(0) => {
                 out.truncate(len);
                 return Ok(len - start);
@@ -888,11 +888,7 @@ where
             }
             Err(e) => {
                 out.truncate(len);
-                let e = Error::from_embedded(e);
-                // As std: an interrupted read is retried, not an error.
-                if e.kind() != ErrorKind::Interrupted {
-                    return Err(e);
-                }
+                return Err(e);
             }
         }
     }

@@ -439,14 +439,8 @@ pub(crate) fn mallocinit() {
         let map = (size >> PAGE_SHIFT) * size_of::<usize>();
         let r = sys_linux::mmap_anon(map + size + PAGE_SIZE, PROT_NONE, MAP_NORESERVE);
         if !sys_linux::is_err(r) {
-            h.spans = r as *mut *mut MSpan;
-            h.base = (r as usize + map).next_multiple_of(PAGE_SIZE);
-            h.committed = h.base;
-            h.end = h.base + size;
-            h.limit = h.end;
-            ARENA_BASE.store(h.base, Relaxed);
-            ARENA_END.store(h.end, Relaxed);
-            SPANS.store(h.spans, Relaxed);
+            let base = (r as usize + map).next_multiple_of(PAGE_SIZE);
+            h.set_arena(r as *mut *mut MSpan, base, base + size, base + size);
             return;
         }
         last_err = -r;
@@ -474,30 +468,56 @@ fn reserve_hinted(h: &mut MHeap) -> bool {
     let len = map + ARENA_STEP;
     for i in 0..0x7fusize {
         let hint = (i << 40) | (0x00c0 << 32);
-        let r = sys_linux::mmap_anon_at(hint, len, PROT_NONE, MAP_NORESERVE);
-        if sys_linux::is_err(r) {
-            continue;
+        match reserve_at(hint, len) {
+            Some(true) => {
+                // map is a multiple of 8 KiB: the arena is page-aligned.
+                let base = hint + map;
+                h.set_arena(
+                    hint as *mut *mut MSpan,
+                    base,
+                    base + ARENA_STEP,
+                    base + ARENA_MAX,
+                );
+                return true;
+            }
+            Some(false) => continue,
+            None => return false,
         }
-        if r as usize != hint {
-            // An old kernel took the address as a hint and mapped elsewhere.
-            // SAFETY: the mapping was just made and nothing uses it.
-            unsafe { sys_linux::munmap(r as usize, len) };
-            return false;
-        }
-        h.spans = hint as *mut *mut MSpan;
-        h.base = hint + map; // map is a multiple of 8 KiB: the arena is page-aligned
-        h.committed = h.base;
-        h.end = h.base + ARENA_STEP;
-        h.limit = h.base + ARENA_MAX;
-        ARENA_BASE.store(h.base, Relaxed);
-        ARENA_END.store(h.end, Relaxed);
-        SPANS.store(h.spans, Relaxed);
-        return true;
     }
     false
 }
 
+/// Reserve [addr, addr+len) (PROT_NONE, MAP_NORESERVE) only if nothing is mapped
+/// there: Some(true) if reserved, Some(false) if something is, None if the kernel
+/// ignores MAP_FIXED_NOREPLACE (it mapped elsewhere; that mapping is undone).
+fn reserve_at(addr: usize, len: usize) -> Option<bool> {
+    let r = sys_linux::mmap_anon_at(addr, len, PROT_NONE, MAP_NORESERVE);
+    if sys_linux::is_err(r) {
+        return Some(false);
+    }
+    if r as usize != addr {
+        // SAFETY: the mapping was just made and nothing uses it.
+        unsafe { sys_linux::munmap(r as usize, len) };
+        return None;
+    }
+    Some(true)
+}
+
 impl MHeap {
+    /// Take the reservation mallocinit made: the span map at spans, the arena
+    /// [base, end) reserved, growable to limit. Published for in_arena and span_of.
+    fn set_arena(&mut self, spans: *mut *mut MSpan, base: usize, end: usize, limit: usize) {
+        self.spans = spans;
+        self.base = base;
+        self.committed = base;
+        self.end = end;
+        self.limit = limit;
+        // Relaxed: boot, before any other thread reads them (mallocinit's contract).
+        ARENA_BASE.store(base, Relaxed);
+        ARENA_END.store(end, Relaxed);
+        SPANS.store(spans, Relaxed);
+    }
+
     /// Extend the reservation so that [committed, committed+want) is reserved, by
     /// ARENA_STEPs, up to limit. Returns whether it now is. Heap lock held.
     fn reserve_more(&mut self, want: usize) -> bool {
@@ -509,14 +529,7 @@ impl MHeap {
             return false;
         }
         let new_end = need.next_multiple_of(ARENA_STEP).min(self.limit);
-        let len = new_end - self.end;
-        let r = sys_linux::mmap_anon_at(self.end, len, PROT_NONE, MAP_NORESERVE);
-        if sys_linux::is_err(r) {
-            return false;
-        }
-        if r as usize != self.end {
-            // SAFETY: the mapping was just made and nothing uses it.
-            unsafe { sys_linux::munmap(r as usize, len) };
+        if reserve_at(self.end, new_end - self.end) != Some(true) {
             return false;
         }
         self.end = new_end;
