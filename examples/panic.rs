@@ -7,7 +7,10 @@
 //! unlocked mutex; still exactly one report, the panic's or the fatal error's),
 //! `fmt-error` (the panic value's Display fails halfway), `main-returns` (main
 //! returns while a goroutine's panic is being reported: the report must come out
-//! whole, and the status be 2, not main's 0).
+//! whole, and the status be 2, not main's 0), `display-sleeps` (the panic value's
+//! Display sleeps), `display-locks` (it locks a mutex another goroutine holds),
+//! `display-blocks` (main returns while a goroutine's panic value blocks for ever:
+//! Go's deadlock report, not a silent exit 0).
 #![no_std]
 #![no_main]
 
@@ -65,6 +68,24 @@ fn main() {
                 core::hint::spin_loop();
             }
         }
+        "display-sleeps" => panic!("value: {}", Sleepy),
+        "display-locks" => {
+            let held = gort::chan::chan(0);
+            let h = held.clone();
+            gort::go(move || {
+                let _g = LOCK.lock();
+                h.send(());
+                gort::time::sleep(core::time::Duration::from_millis(50));
+            });
+            held.recv();
+            panic!("value: {}", Locking);
+        }
+        "display-blocks" => {
+            gort::go(|| panic!("value: {}", Blocking));
+            while !REPORTING.load(core::sync::atomic::Ordering::SeqCst) {
+                gort::gosched();
+            }
+        }
         other => gort::eprintln!("unknown mode {other}"),
     }
 }
@@ -118,5 +139,38 @@ struct Nested;
 impl core::fmt::Display for Nested {
     fn fmt(&self, _f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         panic!("inner")
+    }
+}
+
+/// Sleeps before it writes: formatting it parks the panicking goroutine.
+struct Sleepy;
+
+impl core::fmt::Display for Sleepy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        gort::time::sleep(core::time::Duration::from_millis(20));
+        f.write_str("slept")
+    }
+}
+
+/// Held by another goroutine when Locking is formatted.
+static LOCK: gort::sync::Mutex<u32> = gort::sync::Mutex::new(7);
+
+/// Locks LOCK to write its content: formatting it waits for the holder.
+struct Locking;
+
+impl core::fmt::Display for Locking {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "locked {}", *LOCK.lock())
+    }
+}
+
+/// Receives from a channel nobody sends on, after setting REPORTING.
+struct Blocking;
+
+impl core::fmt::Display for Blocking {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        REPORTING.store(true, core::sync::atomic::Ordering::SeqCst);
+        let never = gort::chan::chan::<u32>(0);
+        write!(f, "{}", never.recv().unwrap_or(0))
     }
 }

@@ -245,6 +245,11 @@ fn panics_print_go_style_and_exit_2() {
             "fmt-error",
             "panic: failed at: half\n\ngoroutine 1 [running]:\n",
         ),
+        // A value whose Display parks (sleeps, waits for a lock) is formatted before
+        // the report pins the goroutine, as Go's preprintpanics does; the code
+        // before died of `fatal error: schedule: holding locks` instead.
+        ("display-sleeps", "panic: value: slept\n"),
+        ("display-locks", "panic: value: locked 7\n"),
     ];
     for &mode in modes() {
         for (how, first) in cases {
@@ -284,6 +289,29 @@ fn main_returning_during_a_panic_report_does_not_cut_it_short() {
                 );
             }
         }
+    }
+}
+
+/// main returns while a goroutine's panic value is being formatted and its Display
+/// blocks for ever: main waits for that report (Go's panicwait), so every goroutine
+/// is asleep and the process ends with Go's deadlock report and status 2, never a
+/// silent 0. The code before died of `schedule: holding locks` in the Display.
+#[test]
+fn main_returning_while_a_panic_value_blocks_for_ever_is_a_deadlock() {
+    for &mode in modes() {
+        let r = run(mode, "panic", &["display-blocks"]);
+        r.assert_exit(2);
+        assert!(
+            r.stderr
+                .starts_with("fatal error: all goroutines are asleep - deadlock!\n"),
+            "{mode:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("goroutine 1 [panicwait]:"),
+            "{}",
+            r.stderr
+        );
     }
 }
 

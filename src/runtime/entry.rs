@@ -2,6 +2,7 @@
 //! and the mem* functions and unwinding symbols that libc would otherwise provide.
 //! Not compiled for the host's unit tests.
 
+use alloc::string::String;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
@@ -53,28 +54,32 @@ unsafe impl core::alloc::GlobalAlloc for Global {
 
 /// A panic in any goroutine ends the program, as in Go: `panic: MESSAGE`, the
 /// goroutine, and exit status 2. When several goroutines panic at once, the first
-/// prints its report whole and the others wait for the exit (panic.rs).
+/// to claim the report prints it whole and the others wait for the exit (panic.rs).
+/// A goroutine formats its message before it claims (preprint).
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
+    let text = match preprint(info) {
+        Preprint::Text(s) => Some(s),
+        Preprint::Direct => None,
+        Preprint::Nested => panic_in_panic(info),
+    };
     match startpanic(Death::Panic) {
         Report::Full => {}
-        Report::PanicInPanic => {
-            // Formatting a panic value panicked (Go's preprintpanics).
-            let mut w = FdWriter::new(2);
-            let _ = w.write_str("fatal error: panic while printing panic value: ");
-            // A Display that fails stops the message, not the report.
-            let _ = write!(w, "{}", info.message());
-            let _ = w.write_str("\n");
-            w.flush();
-            crate::runtime::sys_linux::exit_group(2)
-        }
+        Report::PanicInPanic => panic_in_panic(info),
         Report::GiveUp => crate::runtime::sys_linux::exit_group(2),
     }
     let mut w = FdWriter::new(2);
     let _ = w.write_str("panic: ");
     // A Display that returns an error ends the message there (as std's report
     // does), not the report: its blank line and goroutine line still follow.
-    let _ = write!(w, "{}", info.message());
+    match text {
+        Some(s) => {
+            let _ = w.write_str(&s);
+        }
+        None => {
+            let _ = write!(w, "{}", info.message());
+        }
+    }
     let _ = w.write_str("\n\n");
     // Before settls there is no g to name.
     if debug::TLS_CHECK.load(Ordering::Relaxed) == 0x123 {
@@ -92,6 +97,105 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     }
     w.flush();
     crate::runtime::sys_linux::exit_group(2)
+}
+
+/// A panic while formatting a panic value (Go's preprintpanics): Go's message, with
+/// the inner panic's, and exit 2.
+fn panic_in_panic(info: &core::panic::PanicInfo) -> ! {
+    // A nested panic before the claim (the value was being formatted ahead of it)
+    // claims now; one after it finds this thread already dying.
+    if startpanic(Death::Panic) != Report::GiveUp {
+        let mut w = FdWriter::new(2);
+        let _ = w.write_str("fatal error: panic while printing panic value: ");
+        // A Display that fails stops the message, not the report.
+        let _ = write!(w, "{}", info.message());
+        let _ = w.write_str("\n");
+        w.flush();
+    }
+    crate::runtime::sys_linux::exit_group(2)
+}
+
+/// What preprint made of a panic's message.
+enum Preprint {
+    /// The message, formatted.
+    Text(String),
+    /// Format it while printing the report (after the claim), as on g0.
+    Direct,
+    /// This goroutine panicked while formatting its panic value.
+    Nested,
+}
+
+/// Go's preprintpanics: a goroutine formats its panic message before it claims the
+/// report, while it may still park, so that a Display which sleeps or takes a
+/// contended lock works (once the report is claimed the goroutine is pinned, and
+/// parking would be `schedule: holding locks`). Only a goroutine that could park
+/// here does so: on its own stack (not g0 or a signal stack), in GRUNNING (not in
+/// a system call), holding no runtime lock. Anywhere else, and for a message with
+/// nothing to format, the report formats it after the claim, as before. May
+/// allocate (the text); if the heap is exhausted, the report formats it again.
+fn preprint(info: &core::panic::PanicInfo) -> Preprint {
+    let msg = info.message();
+    // Before settls there is no g.
+    if debug::TLS_CHECK.load(Ordering::Relaxed) != 0x123 {
+        return Preprint::Direct;
+    }
+    let gp = proc::getg();
+    // SAFETY: with TLS set up, getg() is the running g; the flag is its own.
+    // Relaxed: only this goroutine reads or writes it.
+    if unsafe { (*gp).printing_panic.load(Ordering::Relaxed) } {
+        return Preprint::Nested;
+    }
+    if msg.as_str().is_some() || crate::runtime::panic::dying() {
+        return Preprint::Direct;
+    }
+    let here = 0u8;
+    let sp = &here as *const u8 as usize;
+    // SAFETY: gp is the running g and its M the one running it (a goroutine that
+    // holds no lock may move to another M, whose m.locks it would then read: at
+    // worst a spurious Direct). Relaxed: this thread's own values.
+    let parkable = unsafe {
+        let mp = (*gp).m();
+        gp != (*mp).g0
+            && (*mp).locks.load(Ordering::Relaxed) == 0
+            && (*gp).atomicstatus.load(Ordering::Relaxed) == crate::runtime::runtime2::GRUNNING
+            && (*gp).stack.lo <= sp
+            && sp < (*gp).stack.hi
+    };
+    if !parkable {
+        return Preprint::Direct;
+    }
+    // SAFETY: as above. The G never runs user code again (the report exits, or
+    // another report's exit ends it), so the flag is never cleared.
+    unsafe { (*gp).printing_panic.store(true, Ordering::Relaxed) };
+    crate::runtime::panic::preprint_begin();
+    let mut buf = TextBuf {
+        s: String::new(),
+        oom: false,
+    };
+    // A Display that fails stops the message, not the report (as std's report).
+    let _ = write!(buf, "{msg}");
+    if buf.oom {
+        Preprint::Direct
+    } else {
+        Preprint::Text(buf.s)
+    }
+}
+
+/// A String that reports running out of memory instead of aborting.
+struct TextBuf {
+    s: String,
+    oom: bool,
+}
+
+impl Write for TextBuf {
+    fn write_str(&mut self, part: &str) -> core::fmt::Result {
+        if self.s.try_reserve(part.len()).is_err() {
+            self.oom = true;
+            return Err(core::fmt::Error);
+        }
+        self.s.push_str(part);
+        Ok(())
+    }
 }
 
 // The C library functions the compiler emits calls to. `rep movsb`/`rep stosb` are

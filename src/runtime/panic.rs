@@ -11,9 +11,16 @@
 //! while the dying thread is formatting a panic is Go's "panic while printing panic
 //! value"; anything deeper gives up and exits at once.
 //!
-//! Everything here works at any point after `_start`: before settls (no g: the
-//! thread id comes from gettid), on g0, in a signal handler, with runtime locks held,
-//! with the heap exhausted. Nothing allocates.
+//! A goroutine's panic formats its value first, before it claims `DYING`, while it
+//! may still park (Go's preprintpanics): a Display that sleeps or takes a
+//! contended lock then works, as `fmt.Sprint` of a panic value does in Go. It is
+//! counted in `PREPRINTING`, so that main's return waits for its report (Go's
+//! runningPanicDefers), and marked on its G, so that a panic inside that
+//! formatting is "panic while printing panic value" (entry.rs).
+//!
+//! Everything else here works at any point after `_start`: before settls (no g:
+//! the thread id comes from gettid), on g0, in a signal handler, with runtime locks
+//! held, with the heap exhausted. Nothing allocates.
 
 use core::fmt::Write;
 use core::sync::atomic::Ordering::{Acquire, Relaxed};
@@ -29,6 +36,38 @@ static DYING: AtomicI64 = AtomicI64::new(0);
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 /// A word nobody ever changes: losers of DYING sleep on it until the exit.
 static NEVER: AtomicU32 = AtomicU32::new(0);
+/// Goroutines formatting a panic value ahead of their report (entry.rs).
+static PREPRINTING: AtomicU32 = AtomicU32::new(0);
+
+/// Whether some thread is reporting a panic or a fatal error: a goroutine about to
+/// format its panic value skips that (it would only sleep in startpanic after).
+pub(crate) fn dying() -> bool {
+    // Relaxed: a hint; startpanic's CAS decides.
+    DYING.load(Relaxed) != 0
+}
+
+/// A goroutine starts formatting its panic value (entry.rs). It is never
+/// uncounted: what follows is its report (startpanic) and the exit, or, when another
+/// thread's report won, that report's exit.
+pub(crate) fn preprint_begin() {
+    // Relaxed: main's look in wait_preprinting sees the count if the goroutine
+    // began before main returned (whatever ordered the two also orders this).
+    PREPRINTING.fetch_add(1, Relaxed);
+}
+
+/// Main returned: if a goroutine is formatting its panic value, its report (or the
+/// report of whichever failure wins) will end the process with status 2, so park
+/// for ever rather than exit 0 under it (Go's runtime.main waits on
+/// runningPanicDefers and parks while panicking). Parked, not sleeping: a value
+/// whose Display blocks for ever leaves every goroutine asleep, which checkdead
+/// reports as a deadlock. Called on goroutine 1.
+pub(crate) fn wait_preprinting() {
+    // Relaxed: see preprint_begin. A goroutine that starts after this look started
+    // after main returned, and the exit wins that race, as in Go.
+    if PREPRINTING.load(Relaxed) != 0 {
+        super::chan::block_forever(super::runtime2::WaitReason::PanicWait);
+    }
+}
 
 /// What a fatal path is about to report.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1539,6 +1539,7 @@ fn main() {
         }
         // SAFETY: gort::main! defines gort_user_main as the user's fn main().
         unsafe { gort_user_main() };
+        super::panic::wait_preprinting();
         // Normal exit: the execution trace is complete.
         super::trace::stop();
     }

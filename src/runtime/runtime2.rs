@@ -141,10 +141,13 @@ pub(crate) enum WaitReason {
     Semacquire,
     /// Waiting for a file descriptor (the network poller).
     IoWait,
+    /// Main returned while a goroutine was formatting its panic value: its report
+    /// ends the process.
+    PanicWait,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 11] = [
+    const ALL: [WaitReason; 12] = [
         WaitReason::Zero,
         WaitReason::ChanReceiveNilChan,
         WaitReason::ChanSendNilChan,
@@ -156,6 +159,7 @@ impl WaitReason {
         WaitReason::SyncCondWait,
         WaitReason::Semacquire,
         WaitReason::IoWait,
+        WaitReason::PanicWait,
     ];
 
     /// Go's text for the reason, as tracebacks print it.
@@ -172,6 +176,7 @@ impl WaitReason {
             WaitReason::SyncCondWait => "sync.Cond.Wait",
             WaitReason::Semacquire => "semacquire",
             WaitReason::IoWait => "IO wait",
+            WaitReason::PanicWait => "panicwait",
         }
     }
 
@@ -225,6 +230,10 @@ pub(crate) struct G {
     /// The trace recorded this G's system call as blocking (trace.rs), so its
     /// return is traced. Owner only (atomic for Sync).
     pub(crate) sysblocktraced: AtomicBool,
+    /// The G is formatting its panic value, before the report (entry.rs, Go's
+    /// preprintpanics): a panic meanwhile is a panic while printing it. Owner only
+    /// (atomic for Sync).
+    pub(crate) printing_panic: AtomicBool,
     /// Wake-up word for whoever readies the G (chan sudog). Set by the waker before
     /// goready, read by the G after it resumes (goready's queue publication orders
     /// the two).
@@ -299,6 +308,7 @@ impl G {
             startfn: "",
             traceseq: AtomicU64::new(0),
             sysblocktraced: AtomicBool::new(false),
+            printing_panic: AtomicBool::new(false),
             stacksize: 0,
             selectdone: AtomicU32::new(0),
             preempt: AtomicBool::new(false),
