@@ -39,6 +39,13 @@
 //!   goroutine waits to read it: with GOMAXPROCS=1 the only M then goes idle just
 //!   as the byte arrives, often while sysmon's network poll holds the reader (a
 //!   false deadlock report, once). Prints `handoff.rounds=N`.
+//! - `short-reads`: reads after a short read, which park at once for the next
+//!   edge (NetFd::read), still see what is there. A peer sends `abc`, an urgent
+//!   byte (MSG_OOB) and `def` at once, to a reader parked in read: its first read
+//!   stops at the urgent mark (`abc`, short, with data behind it), and the reader
+//!   must still get `def` (Linux drops the urgent byte from the stream):
+//!   `short_reads.urgent=abcdef`. A peek that waited for data, after a short
+//!   read, leaves the data for the next read: `short_reads.peek=def def`.
 #![no_std]
 #![no_main]
 
@@ -134,6 +141,10 @@ fn main() {
         "handoff" => handoff(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         "close-race" => close_race(arg(2).and_then(|a| a.parse().ok()).unwrap_or(1000)),
         "std-api" => std_api(),
+        "short-reads" => {
+            short_read_at_urgent_data();
+            peek_after_short_read();
+        }
         _ => {
             gort::eprintln!(
                 "usage: echo serve [ADDR] | self N SIZE | errors | idle MS | udp | udp-empty | unix PATH | unix-abstract NAME PEER \
@@ -938,4 +949,91 @@ fn threads() -> u64 {
         .find_map(|l| l.strip_prefix("Threads:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
+}
+
+fn short_read_at_urgent_data() {
+    use syscalls::{syscall, Sysno};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // A blocking client socket of our own, to send an urgent byte (MSG_OOB).
+    // SAFETY: plain socket system calls on memory we own; the fd is ours.
+    let fd = unsafe {
+        let fd = syscall!(Sysno::socket, 2, 1 | 0o2000000, 0).unwrap();
+        let mut sa = [0u8; 16];
+        sa[0] = 2;
+        sa[2..4].copy_from_slice(&port.to_be_bytes());
+        sa[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        syscall!(Sysno::connect, fd, sa.as_ptr(), 16).unwrap();
+        fd
+    };
+    let (s, _) = l.accept().unwrap();
+    let done = chan::chan(1);
+    let d = done.clone();
+    gort::go(move || {
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        let r = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    got.extend_from_slice(&buf[..n]);
+                    if got.len() >= 6 {
+                        break Ok(());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        d.send((got, r));
+    });
+    // Let the reader park in read, then send all three pieces before anything
+    // polls (with GOMAXPROCS=1 nothing else runs meanwhile): the poller reports
+    // them as one event.
+    sleep(Duration::from_millis(20));
+    // SAFETY: sends from buffers we own on our socket.
+    unsafe {
+        for (piece, flags) in [(&b"abc"[..], 0), (&b"X"[..], 1), (&b"def"[..], 0)] {
+            syscall!(Sysno::sendto, fd, piece.as_ptr(), piece.len(), flags, 0, 0).unwrap();
+        }
+    }
+    let (got, r) = done.recv().unwrap();
+    match r {
+        Ok(()) => println!(
+            "short_reads.urgent={}",
+            core::str::from_utf8(&got).unwrap_or("?")
+        ),
+        Err(e) => println!(
+            "short_reads.urgent={} ({e})",
+            core::str::from_utf8(&got).unwrap_or("?")
+        ),
+    }
+    // SAFETY: our socket, closed once.
+    unsafe { syscall!(Sysno::close, fd).unwrap() };
+}
+
+fn peek_after_short_read() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 64];
+    c.write_all(b"abc").unwrap();
+    let n = s.read(&mut buf).unwrap(); // short: 3 of 64
+    assert_eq!(&buf[..n], b"abc");
+    gort::go(move || {
+        sleep(Duration::from_millis(20));
+        c.write_all(b"def").unwrap();
+        sleep(Duration::from_secs(3)); // keep the connection open
+    });
+    // The peek waits for `def` (the poller's wake-up is used up by it).
+    let peeked = match s.peek(&mut buf) {
+        Ok(n) => alloc::string::String::from_utf8_lossy(&buf[..n]).into_owned(),
+        Err(e) => format!("({e})"),
+    };
+    let read = match s.read(&mut buf) {
+        Ok(n) => alloc::string::String::from_utf8_lossy(&buf[..n]).into_owned(),
+        Err(e) => format!("({e})"),
+    };
+    println!("short_reads.peek={peeked} {read}");
 }

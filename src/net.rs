@@ -533,6 +533,12 @@ pub(crate) struct NetFd {
     /// has no timeout. Relaxed: a hint; clear_deadline_if checks it against the
     /// deadline's generation under pd's lock.
     armed: [AtomicU64; 2],
+    /// A TCP stream: a short read means its receive queue was empty (see
+    /// `read`). Set once, before the descriptor is shared.
+    short_read_drains: bool,
+    /// The last read was short and `short_read_drains`: the next waits for the
+    /// poller first, without trying the read. Under rlock (Relaxed).
+    drained: AtomicBool,
 }
 
 impl NetFd {
@@ -562,6 +568,8 @@ impl NetFd {
                 wlock: Mutex::new(()),
                 timeouts,
                 armed: [AtomicU64::new(0), AtomicU64::new(0)],
+                short_read_drains: false,
+                drained: AtomicBool::new(false),
             }),
             Err(e) => {
                 sys_linux::close(fd);
@@ -625,7 +633,18 @@ impl NetFd {
     /// Run op until it does not say EAGAIN (parking between tries) or EINTR.
     /// Returns op's non-negative result or its error. With an absolute deadline
     /// (no per-operation timeout) that has passed, fails before trying, as Go does.
-    fn io_loop(&self, mode: u8, mut op: impl FnMut() -> isize) -> Result<usize> {
+    fn io_loop(&self, mode: u8, op: impl FnMut() -> isize) -> Result<usize> {
+        self.io_loop_from(mode, false, op)
+    }
+
+    /// io_loop, waiting for the poller before the first try when `wait_first` (the
+    /// try would only say EAGAIN).
+    fn io_loop_from(
+        &self,
+        mode: u8,
+        mut wait_first: bool,
+        mut op: impl FnMut() -> isize,
+    ) -> Result<usize> {
         let _r = self.incref()?;
         let mut armed = false;
         let armed_by_timeout = &self.armed[slot(mode)];
@@ -641,6 +660,11 @@ impl NetFd {
             self.check_open()?;
             if self.timeout(mode) == 0 && self.pd.expired(mode) {
                 return Err(err_timeout());
+            }
+            if wait_first {
+                wait_first = false;
+                self.wait(mode, &mut armed)?;
+                continue;
             }
             let r = op();
             if r >= 0 {
@@ -698,12 +722,36 @@ impl NetFd {
     }
 
     /// Read into buf (parking while nothing is there).
+    ///
+    /// On a TCP stream, a read that returns less than asked for emptied the receive
+    /// queue (epoll(7): "for stream-oriented files ... you can be sure of having
+    /// exhausted the read I/O space"), so the next read parks at once instead of
+    /// first trying a read that would say EAGAIN: one system call fewer per
+    /// request in a request/response loop (an echo round trip makes two, not
+    /// three). No readiness can be missed: data that arrives after the short read
+    /// raises an edge that the poller has not yet reported (it will wake the
+    /// parked reader), or has reported while the reader ran (the read semaphore
+    /// is READY, and the wait returns at once). What a short read leaves behind
+    /// with no edge to come (urgent data it stopped at, the peer's end of stream,
+    /// an error) was reported by the event that let it read; the poller marks
+    /// such a descriptor (`PollDesc::short_read_drains`), which from then on
+    /// always tries the read first, as Go does.
     pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize> {
         let _g = self.rlock.lock();
         if buf.is_empty() {
             return Ok(0);
         }
-        self.io_loop(MODE_READ, || sys_linux::read(self.sysfd, buf))
+        // Relaxed: drained is only touched under rlock, which orders it. See
+        // PollDesc::unreadable_tail for why a mark made before our last short read
+        // is seen here.
+        let wait_first = self.drained.swap(false, Ordering::Relaxed) && self.pd.short_read_drains();
+        let r = self.io_loop_from(MODE_READ, wait_first, || sys_linux::read(self.sysfd, buf));
+        if let Ok(n) = r {
+            if self.short_read_drains && n > 0 && n < buf.len() {
+                self.drained.store(true, Ordering::Relaxed);
+            }
+        }
+        r
     }
 
     /// Read exactly buf.len() bytes (`UnexpectedEof` if the peer closes first).
@@ -809,7 +857,9 @@ impl NetFd {
         if fd < 0 {
             return Err(Error::from_neg(fd));
         }
-        NetFd::register_sharing(fd as i32, self.timeouts.clone())
+        let mut c = NetFd::register_sharing(fd as i32, self.timeouts.clone())?;
+        c.short_read_drains = self.short_read_drains;
+        Ok(c)
     }
 
     /// An int socket option.
@@ -838,6 +888,9 @@ impl NetFd {
     /// into `len`).
     fn peek(&self, buf: &mut [u8], from: &mut [u8], len: &mut u32) -> Result<usize> {
         let _g = self.rlock.lock();
+        // A wait in here may use up the edge of data it leaves on the socket: the
+        // next read must try before it waits (see read).
+        self.drained.store(false, Ordering::Relaxed);
         self.io_loop(MODE_READ, || {
             sock::recvfrom_flags(self.sysfd, buf, MSG_PEEK, from, len)
         })
@@ -1132,7 +1185,7 @@ impl TcpListener {
         // The new descriptor is ours alone: no reference needed.
         sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
         let peer = RawAddr::to_socket_addr(peer.bytes())?;
-        Ok((TcpStream { fd }, peer))
+        Ok((TcpStream::from_fd(fd), peer))
     }
 
     /// The connections as they come (std's `incoming`): each item is
@@ -1192,7 +1245,7 @@ impl TcpStream {
             let fd = NetFd::socket(domain_of(a), SOCK_STREAM)?;
             fd.connect(&RawAddr::from_socket_addr(a))?;
             sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
-            Ok(TcpStream { fd })
+            Ok(TcpStream::from_fd(fd))
         })
     }
 
@@ -1204,7 +1257,14 @@ impl TcpStream {
         fd.connect(&RawAddr::from_socket_addr(addr))?;
         fd.set_timeout(MODE_WRITE, None)?;
         sock::setsockopt_int(fd.sysfd, IPPROTO_TCP, TCP_NODELAY, 1);
-        Ok(TcpStream { fd })
+        Ok(TcpStream::from_fd(fd))
+    }
+
+    /// A connected TCP socket's descriptor, not yet shared: its short reads drain
+    /// (see NetFd::read).
+    fn from_fd(mut fd: NetFd) -> TcpStream {
+        fd.short_read_drains = true;
+        TcpStream { fd }
     }
 
     /// Read into buf; 0 means the peer closed its side (end of file).

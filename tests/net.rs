@@ -142,9 +142,11 @@ fn a_thousand_connections_echo_every_byte() {
         assert_eq!(r.get("self.ok"), "1000", "{ctx}: {}", r.stdout);
         assert_eq!(r.get("self.bytes"), "20000000", "{ctx}");
         assert_eq!(r.get("self.accept_errors"), "0", "{ctx}");
-        // GOMAXPROCS Ms, sysmon, the poller; qemu adds threads of its own.
+        // GOMAXPROCS Ms, sysmon, the poller, the scavenger (started once the heap
+        // has pages to give back, which depends on timing); qemu adds threads of
+        // its own.
         let procs_n = procs.map(|p| p.parse().unwrap()).unwrap_or(host_ncpu());
-        let slack = if mode == Mode::Qemu { 4 } else { 3 };
+        let slack = if mode == Mode::Qemu { 5 } else { 4 };
         assert!(
             r.num("self.threads") <= procs_n + slack,
             "{ctx}: a thread per connection? {}",
@@ -399,6 +401,24 @@ fn accept_returns_a_connection_its_client_already_reset() {
         assert_eq!(r.get("reset_accept.ok"), "true", "{ctx}: {}", r.stdout);
         assert_eq!(r.get("reset_accept.peer_port_matches"), "true", "{ctx}");
         assert_eq!(r.get("reset_accept.then_serves"), "true", "{ctx}");
+    });
+}
+
+/// After a short read, a TCP read parks at once for the next edge (NetFd::read);
+/// what a short read can leave behind must still be read. A reader parked in
+/// read gets `abc`, an urgent byte and `def` in one event: its first read stops
+/// at the urgent mark, short with data behind it (times out with `abc` when the
+/// poller's EPOLLPRI mark is ignored, at GOMAXPROCS=1). A peek that waited for
+/// `def` after a short read leaves it for the next read (times out when peek does
+/// not forget the short read). End of stream after a short read: every test
+/// whose client half-closes (an_external_client_gets_every_byte_back).
+#[test]
+fn reads_after_a_short_read_see_what_is_left() {
+    each("echo", &["short-reads"], |r, mode, procs| {
+        r.assert_exit(0);
+        let ctx = format!("{mode:?} {procs:?}");
+        assert_eq!(r.get("short_reads.urgent"), "abcdef", "{ctx}");
+        assert_eq!(r.get("short_reads.peek"), "def def", "{ctx}");
     });
 }
 

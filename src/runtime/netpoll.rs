@@ -10,8 +10,11 @@
 //! descriptor that has since been reused for another fd is dropped.
 //!
 //! Each fd is registered once, edge-triggered, for reading and writing
-//! (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET). Users retry the system call until EAGAIN
-//! and only then wait, so an edge is never missed.
+//! (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET). Users retry the system call until
+//! EAGAIN and only then wait, so an edge is never missed; a TCP reader may also wait
+//! after a short read, which empties the queue as surely, unless the descriptor has
+//! reported urgent data, end of stream or an error (`PollDesc::unreadable_tail`;
+//! gort::net's NetFd::read).
 //!
 //! # The rg / wg semaphores (Go's pdReady / pdWait)
 //!
@@ -93,6 +96,17 @@ pub(crate) struct PollDesc {
     fdseq: AtomicU32,
     /// Set by close (evict): waiters wake and see it.
     closing: AtomicBool,
+    /// An event for this registration reported something a short read does not
+    /// use up: TCP urgent data (EPOLLPRI: the read stops at the urgent mark, data
+    /// behind it), the peer's end of stream (EPOLLRDHUP) or a hang-up or error
+    /// (EPOLLHUP, EPOLLERR): the next read returns at once, with no edge to come.
+    /// Readers then no longer take a short read for "the next read would say
+    /// EAGAIN" (gort::net's NetFd::read). Set by the poller before its
+    /// read-modify-write of `rg` (netpoll); a reader consumes READY, or is
+    /// readied, by a read-modify-write of `rg` or goready, so a mark made before it
+    /// consumed the event that let it read is seen (Relaxed here, ordered by
+    /// those). Sticky; reset by poll_open.
+    unreadable_tail: AtomicBool,
     rg: AtomicUsize,
     wg: AtomicUsize,
     /// Serialises deadline changes and their timers' firing (rank Leaf: nothing is
@@ -121,6 +135,7 @@ impl PollDesc {
             fd: AtomicI32::new(-1),
             fdseq: AtomicU32::new(0),
             closing: AtomicBool::new(false),
+            unreadable_tail: AtomicBool::new(false),
             rg: AtomicUsize::new(PD_NIL),
             wg: AtomicUsize::new(PD_NIL),
             lock: Mutex::new(LockRank::Leaf),
@@ -154,6 +169,13 @@ impl PollDesc {
         } else {
             &self.wg
         }
+    }
+
+    /// Whether a short read empties the descriptor for good: no event has reported
+    /// urgent data, end of stream or an error (see `unreadable_tail`).
+    pub(crate) fn short_read_drains(&self) -> bool {
+        // Relaxed: see `unreadable_tail`.
+        !self.unreadable_tail.load(Relaxed)
     }
 
     /// Whether the descriptor was closed (evicted).
@@ -204,6 +226,7 @@ const TIMER_TAG: u64 = 2;
 
 // epoll(7) constants.
 const EPOLLIN: u32 = 0x1;
+const EPOLLPRI: u32 = 0x2;
 const EPOLLOUT: u32 = 0x4;
 const EPOLLERR: u32 = 0x8;
 const EPOLLHUP: u32 = 0x10;
@@ -346,6 +369,7 @@ pub(crate) fn poll_open(fd: i32) -> Result<&'static PollDesc, isize> {
     pd.fdseq.store(seq, Relaxed);
     pd.fd.store(fd, Relaxed);
     pd.closing.store(false, Relaxed);
+    pd.unreadable_tail.store(false, Relaxed);
     pd.rg.store(PD_NIL, Relaxed);
     pd.wg.store(PD_NIL, Relaxed);
     // Relaxed: as above (no deadline timer is pending: evict stopped them).
@@ -357,7 +381,7 @@ pub(crate) fn poll_open(fd: i32) -> Result<&'static PollDesc, isize> {
         EPFD.load(Relaxed),
         sys_linux::EPOLL_CTL_ADD,
         fd,
-        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
         tag,
     );
     if r < 0 {
@@ -456,8 +480,15 @@ fn netpollblock(pd: &PollDesc, mode: u8) -> bool {
         // poller saw before the event (nothing we read) is ordered; cheap on x86.
         match gpp.load(Acquire) {
             PD_READY => {
-                gpp.store(PD_NIL, Relaxed);
-                return true;
+                // An RMW, not a plain store: it reads the latest write to gpp, so
+                // it sees what the poller marked before its RMW
+                // (PollDesc::unreadable_tail).
+                if gpp
+                    .compare_exchange(PD_READY, PD_NIL, AcqRel, Acquire)
+                    .is_ok()
+                {
+                    return true;
+                }
             }
             PD_NIL => {
                 if gpp
@@ -809,6 +840,13 @@ pub(crate) fn netpoll(delay: i64) -> GList {
         // Relaxed: a stale event (the fd was closed and pd reused) has an old tag.
         if pd.fdseq.load(Relaxed) != tag {
             continue;
+        }
+        if bits & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0 {
+            // Mark, then a read-modify-write of rg even when no waiter is woken
+            // below (the value stays): a reader's next RMW of rg reads from this
+            // one, and so sees the mark (see PollDesc::unreadable_tail).
+            pd.unreadable_tail.store(true, Relaxed);
+            pd.rg.fetch_or(0, Release);
         }
         let r = bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0;
         let w = bits & (EPOLLOUT | EPOLLHUP | EPOLLERR) != 0;
