@@ -5,6 +5,8 @@
 //! call-free loop that must share the Ps (preempted) and a system call, and stops
 //! the trace. Prints `trace.ok=true` and the events' goroutine count. `racing-starts PREFIX`: 8 goroutines start a
 //! trace (to PREFIX.0 to PREFIX.7) at the same moment: exactly one may succeed.
+//! `shrink PATH`: a trace (to PATH) in which eight busy Ps shrink to two, then a
+//! second trace (to PATH.2) in which they grow back to eight.
 #![no_std]
 #![no_main]
 
@@ -25,8 +27,11 @@ fn main() {
     if mode == "racing-starts" {
         return racing_starts(path);
     }
+    if mode == "shrink" {
+        return shrink(path);
+    }
     if mode != "api" {
-        gort::eprintln!("usage: trace api|racing-starts PATH");
+        gort::eprintln!("usage: trace api|racing-starts|shrink PATH");
         gort::exit(2);
     }
     // Goroutines that exist before the trace starts.
@@ -158,4 +163,39 @@ fn racing_starts(prefix: &'static str) {
     wg.wait();
     gort::trace::stop();
     println!("racing.started={}", started.load(Relaxed));
+}
+
+/// See the file head: GOMAXPROCS shrinks from 8 to 2 while tracing to path, and
+/// grows back to 8 while tracing to path.2.
+fn shrink(path: &str) {
+    gort::gomaxprocs(8);
+    gort::trace::start(path).unwrap();
+    spin_on_every_p(16);
+    gort::gomaxprocs(2);
+    spin_on_every_p(4);
+    gort::trace::stop();
+    let path2 = alloc::format!("{path}.2");
+    gort::trace::start(&path2).unwrap();
+    gort::gomaxprocs(8);
+    spin_on_every_p(16);
+    gort::trace::stop();
+    println!("shrink.ok=true");
+}
+
+/// n goroutines that each spin for 20 ms, so that every P runs some; waits for
+/// them.
+fn spin_on_every_p(n: u32) {
+    let wg = Arc::new(WaitGroup::new());
+    for _ in 0..n {
+        let wg = wg.clone();
+        wg.add(1);
+        gort::go(move || {
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_millis(20) {
+                core::hint::spin_loop();
+            }
+            wg.done();
+        });
+    }
+    wg.wait();
 }

@@ -255,6 +255,35 @@ fn start_and_stop_from_the_program() {
     }
 }
 
+/// GOMAXPROCS shrinks from 8 to 2 while a trace is written, then grows back to 8
+/// during a second trace: both parse, and the first holds the events of the Ps that
+/// went away. (The buffers of removed Ps were never written: their events were
+/// missing from the first trace, which go tool trace rejected, and turned up in the
+/// second once the Ps came back, which it rejected too.)
+#[test]
+fn traces_survive_gomaxprocs_shrinking() {
+    for &mode in modes() {
+        let tag = format!("shrink-{mode:?}");
+        let path = trace_path(&tag);
+        let path2 = TraceFile(std::path::PathBuf::from(format!(
+            "{}.2",
+            path.to_str().unwrap()
+        )));
+        let r = run(mode, "trace", &["shrink", path.to_str().unwrap()]);
+        r.assert_exit(0);
+        assert_eq!(r.get("shrink.ok"), "true", "{tag}");
+        for p in [&path, &path2] {
+            let counts = parse(p);
+            // Every spinner of the trace started (16 + 4, or 16), many on the Ps
+            // that go away or come back.
+            assert!(
+                counts.get("GoStart").copied().unwrap_or(0) >= 16,
+                "{tag}: {counts:?}"
+            );
+        }
+    }
+}
+
 /// Start examples/echo serving with GORT_TRACE=path, let it reach accept and park
 /// there (its GoBlockNet), SIGQUIT it and return how it ended.
 fn quit_traced_server(mode: Mode, path: &std::path::Path) -> std::process::ExitStatus {

@@ -931,9 +931,9 @@ unsafe fn p_destroy(pp: *mut P) {
 }
 
 /// Move the timers of the dead Ps procresize left behind (ids from..to) to the
-/// current P, and give their cached objects back to the central lists (neither may
-/// be done under sched.lock). Runs with the world stopped, after procresize, without
-/// sched.lock.
+/// current P, give their cached objects back to the central lists and write out
+/// their trace buffers (none of which may be done under sched.lock). Runs with the
+/// world stopped, after procresize, without sched.lock.
 fn move_dead_timers(from: usize, to: usize) {
     let mp = acquirem();
     for i in from..to {
@@ -945,6 +945,7 @@ fn move_dead_timers(from: usize, to: usize) {
             (*dead).timers.move_to(&(*mp.p()).timers);
             (*dead).mcache.flush_all();
         }
+        super::trace::flush_dead_p(dead);
     }
 }
 

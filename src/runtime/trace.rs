@@ -754,6 +754,20 @@ pub(crate) fn alloc_pbuf(pp: *mut P) {
     }
 }
 
+/// P pp was destroyed (procresize shrank GOMAXPROCS): write its buffer out now,
+/// as Go's p.destroy flushes pp.tracebuf. finish visits only the live Ps, so the
+/// events of a P removed during a trace were otherwise missing from its file (which
+/// go tool trace then rejected), and turned up in a later trace's once the P came
+/// back. Runs with the world stopped (nobody holds pp) and no runtime lock held.
+pub(crate) fn flush_dead_p(pp: *mut P) {
+    // SAFETY: Ps are never freed; tracebuf is atomic.
+    let b = unsafe { (*pp).tracebuf.load(Acquire) };
+    if !b.is_null() {
+        // SAFETY: pp is dead and the world stopped: nobody else writes its buffer.
+        unsafe { (*b).flush() };
+    }
+}
+
 /// Open path and set up the buffers; the caller then turns tracing on. A path
 /// ending in .json gets JSON (tracejson.rs). Runs with no runtime lock held (it
 /// allocates). Returns -errno on failure.
