@@ -764,6 +764,27 @@ fn json_trace_from_the_program() {
     }
 }
 
+/// The JSON form of the shrinking trace above: every row used, Ps 2..7 included
+/// (removed before the trace ended), is named (only the Ps live at the end were).
+#[test]
+fn json_rows_of_removed_ps_are_named() {
+    for &mode in modes() {
+        let tag = format!("shrink-json-{mode:?}");
+        let path = trace_path_ext(&tag, "json");
+        let path2 = TraceFile(std::path::PathBuf::from(format!(
+            "{}.2",
+            path.to_str().unwrap()
+        )));
+        let t0 = std::time::Instant::now();
+        let r = run(mode, "trace", &["shrink", path.to_str().unwrap()]);
+        let wall = t0.elapsed().as_secs_f64() * 1e6;
+        r.assert_exit(0);
+        let t = JsonTrace::load(&path, wall, &tag);
+        assert_p_rows(&t, Some("8"), &tag);
+        drop(path2);
+    }
+}
+
 /// SIGQUIT while tracing to JSON: the file is still one valid JSON object, and shows
 /// the server parked in accept.
 #[test]

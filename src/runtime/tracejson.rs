@@ -86,6 +86,9 @@ pub(crate) struct Out {
     /// Ticks when the trace started (ts 0), and ns per tick in 32.32 fixed point.
     t0: u64,
     mult: u64,
+    /// One more than the highest P id with a batch in this trace: the rows `end`
+    /// names, besides the live Ps (a P removed by a GOMAXPROCS change keeps its row).
+    rows: u64,
     buf: [u8; OUT_SIZE],
 }
 
@@ -137,7 +140,7 @@ impl Out {
     #[inline(never)]
     pub(crate) fn begin(&mut self, fd: i32, t0: u64, mult: u64) {
         (self.on, self.fd, self.n, self.any) = (true, fd, 0, false);
-        (self.t0, self.mult) = (t0, mult);
+        (self.t0, self.mult, self.rows) = (t0, mult, 0);
         self.put(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
         self.meta(None, b"process_name", b"gort", None);
     }
@@ -311,6 +314,9 @@ impl Out {
         }
         let pid = r.var()? as i64;
         let tid = if pid < 0 { NO_P_TID } else { pid as u64 };
+        if pid >= 0 {
+            self.rows = self.rows.max(tid + 1);
+        }
         let mut t = r.var()?;
         while let Some(h) = r.byte() {
             // Up to five arguments after the time delta (GoCreate, GoUnblock and
@@ -400,12 +406,13 @@ impl Out {
         self.close(tid, run, now, b"trace stopped");
     }
 
-    /// Name the rows (P 0..nprocs and the no-P row), close the array and the object,
-    /// and write everything out. The trace is then no longer JSON.
+    /// Name the rows (P 0..nprocs, any P beyond that with events, and the no-P row),
+    /// close the array and the object, and write everything out. The trace is then
+    /// no longer JSON.
     #[cold]
     #[inline(never)]
     pub(crate) fn end(&mut self, nprocs: usize) {
-        for i in 0..nprocs {
+        for i in 0..nprocs.max(self.rows as usize) {
             self.meta(Some(i as u64), b"thread_name", b"P", Some(i as u64));
         }
         self.meta(Some(NO_P_TID), b"thread_name", b"no P", None);
