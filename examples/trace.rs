@@ -7,6 +7,8 @@
 //! trace (to PREFIX.0 to PREFIX.7) at the same moment: exactly one may succeed.
 //! `shrink PATH`: a trace (to PATH) in which eight busy Ps shrink to two, then a
 //! second trace (to PATH.2) in which they grow back to eight.
+//! `regrow PATH`: eight busy Ps shrink to two, then a trace (to PATH) in which they
+//! grow back to eight.
 #![no_std]
 #![no_main]
 
@@ -30,8 +32,11 @@ fn main() {
     if mode == "shrink" {
         return shrink(path);
     }
+    if mode == "regrow" {
+        return regrow(path);
+    }
     if mode != "api" {
-        gort::eprintln!("usage: trace api|racing-starts|shrink PATH");
+        gort::eprintln!("usage: trace api|racing-starts|shrink|regrow PATH");
         gort::exit(2);
     }
     // Goroutines that exist before the trace starts.
@@ -180,6 +185,19 @@ fn shrink(path: &str) {
     spin_on_every_p(16);
     gort::trace::stop();
     println!("shrink.ok=true");
+}
+
+/// See the file head: Ps 2..7 exist but are not in use when the trace to path
+/// starts, and come back during it.
+fn regrow(path: &str) {
+    gort::gomaxprocs(8);
+    spin_on_every_p(16);
+    gort::gomaxprocs(2);
+    gort::trace::start(path).unwrap();
+    gort::gomaxprocs(8);
+    spin_on_every_p(16);
+    gort::trace::stop();
+    println!("regrow.ok=true");
 }
 
 /// n goroutines that each spin for 20 ms, so that every P runs some; waits for

@@ -764,6 +764,39 @@ fn json_trace_from_the_program() {
     }
 }
 
+/// Ps made earlier but removed (GOMAXPROCS 8, then 2) when a trace starts, and
+/// brought back (8) during it: their events are theirs, on their own rows. (They
+/// had no trace buffer, so their events went to the no-P batch: go tool trace
+/// rejected the trace, and the JSON form showed every goroutine on the "no P" row.)
+#[test]
+fn ps_brought_back_during_a_trace_record_their_events() {
+    for &mode in modes() {
+        let tag = format!("regrow-{mode:?}");
+        let path = trace_path(&tag);
+        let r = run(mode, "trace", &["regrow", path.to_str().unwrap()]);
+        r.assert_exit(0);
+        assert_eq!(r.get("regrow.ok"), "true", "{tag}");
+        let counts = parse(&path);
+        assert!(
+            counts.get("GoStart").copied().unwrap_or(0) >= 16,
+            "{tag}: {counts:?}"
+        );
+        let tag = format!("regrow-json-{mode:?}");
+        let path = trace_path_ext(&tag, "json");
+        let t0 = std::time::Instant::now();
+        let r = run(mode, "trace", &["regrow", path.to_str().unwrap()]);
+        let wall = t0.elapsed().as_secs_f64() * 1e6;
+        r.assert_exit(0);
+        let t = JsonTrace::load(&path, wall, &tag);
+        assert_p_rows(&t, Some("8"), &tag);
+        // The spinners ran on Ps (and goroutines run only on Ps).
+        assert!(
+            t.slices.iter().all(|s| s.0 < 1024),
+            "{tag}: slices on the no-P row"
+        );
+    }
+}
+
 /// The JSON form of the shrinking trace above: every row used, Ps 2..7 included
 /// (removed before the trace ended), is named (only the Ps live at the end were).
 #[test]

@@ -813,9 +813,15 @@ fn setup(path: &[u8]) -> Result<(), isize> {
             *w = Some(out);
         }
     }
-    // FD is set: the Ps get buffers (alloc_pbuf checks it).
-    for i in 0..super::proc::allp_len() {
-        alloc_pbuf(super::proc::allp(i));
+    // FD is set: the Ps get buffers (alloc_pbuf checks it). Every P made so far (a
+    // prefix of allp), not only the live ones: a P that GOMAXPROCS removed may come
+    // back during the trace, and allpgrow gives buffers only to the Ps it makes.
+    for i in 0..super::runtime2::MAX_GOMAXPROCS {
+        let pp = super::proc::allp(i);
+        if pp.is_null() {
+            break;
+        }
+        alloc_pbuf(pp);
     }
     START_TICKS.store(ticks(), Relaxed);
     START_NS.store(super::vdso_linux::nanotime() as u64, Relaxed);
