@@ -417,7 +417,11 @@ where
     pub fn flush(&mut self) -> Result<()> {
         self.flush_buf().map_err(Error::from_embedded)?;
         if !self.buf.is_empty() {
-            return Err(ErrorKind::WriteZero.into());
+            // The inner writer took nothing (Ok(0)): std's error and text.
+            return Err(Error::new_static(
+                ErrorKind::WriteZero,
+                "failed to write the buffered data",
+            ));
         }
         let inner = self
             .inner
@@ -706,6 +710,28 @@ mod tests {
         let w = e.into_inner();
         assert_eq!(w.buffer(), b"kept");
         core::mem::forget(w); // its drop would retry the flush, as std's does
+    }
+
+    /// An inner writer that takes nothing (Ok(0)): flush fails with std's
+    /// WriteZero text and keeps the bytes buffered, never spinning.
+    #[test]
+    fn flush_into_a_writer_that_takes_nothing_is_write_zero() {
+        let mut w = BufWriter::with_capacity(
+            8,
+            Sink {
+                out: Vec::new(),
+                step: 0,
+                writes: 0,
+            },
+        );
+        w.write_all(b"abc").unwrap();
+        let e = w.flush().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WriteZero);
+        assert_eq!(e.to_string(), "failed to write the buffered data");
+        assert_eq!(w.buffer(), b"abc");
+        let e = w.write_all(b"0123456789").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WriteZero);
+        core::mem::forget(w);
     }
 
     #[test]
