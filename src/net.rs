@@ -205,7 +205,7 @@ impl ToSocketAddr for str {
                         .map(|ip| SocketAddr::new(ip, port))
                         .collect());
                 }
-                match host {
+                match host.strip_suffix('.').unwrap_or(host) {
                     "localhost" => return one(IpAddr::V4(Ipv4Addr::LOCALHOST)),
                     "ip6-localhost" => return one(IpAddr::V6(Ipv6Addr::LOCALHOST)),
                     _ => {}
@@ -221,8 +221,8 @@ impl ToSocketAddr for str {
 }
 
 /// The addresses /etc/hosts gives name, in the file's order (Go's
-/// lookupStaticHost: every line that lists it, names compared without case, each
-/// address once). Reads the file each time (Go caches it for 5 s), to its end, a
+/// lookupStaticHost: every line that lists it, names compared without case and
+/// as absolute names, so `web.` is `web`, each address once). Reads the file each time (Go caches it for 5 s), to its end, a
 /// block of lines at a time through a 4 KiB buffer that grows only to hold a
 /// longer line. The file is bytes, as Go reads it: a line that is not UTF-8
 /// hides nothing else (names are ASCII, and a field that is not matches no
@@ -277,10 +277,17 @@ fn hosts_scan(text: &[u8], name: &str, ips: &mut Vec<IpAddr>) {
         }) else {
             continue;
         };
-        if f.any(|h| h.eq_ignore_ascii_case(name.as_bytes())) && !ips.contains(&ip) {
+        if f.any(|h| same_host(h, name.as_bytes())) && !ips.contains(&ip) {
             ips.push(ip);
         }
     }
+}
+
+/// Whether two host names are the same (Go's absDomainName on both: a trailing
+/// dot is implied; case is ignored).
+fn same_host(a: &[u8], b: &[u8]) -> bool {
+    let abs = |n: &[u8]| -> usize { n.len() - (n.len() > 1 && n.ends_with(b".")) as usize };
+    a[..abs(a)].eq_ignore_ascii_case(&b[..abs(b)])
 }
 
 impl ToSocketAddr for &str {
@@ -1740,5 +1747,12 @@ mod tests {
         assert_eq!(hosts_lookup(text, "cafe"), ips(&["10.0.0.4"]));
         // The last line needs no newline.
         assert_eq!(hosts_lookup(text, "last"), ips(&["10.0.0.5"]));
+        // Names are absolute either way (Go's absDomainName): `db.` is `db`.
+        assert_eq!(hosts_lookup(text, "db."), ips(&["10.0.0.2"]));
+        assert_eq!(
+            hosts_lookup(b"10.0.0.9 fq.example.\n", "fq.example"),
+            ips(&["10.0.0.9"])
+        );
+        assert!(hosts_lookup(text, "db..").is_empty());
     }
 }
