@@ -3,7 +3,8 @@
 //! writer goes before later readers), `once`, `cond` (signal wakes one, broadcast
 //! all), `runlock` (RUnlock of an unlocked RWMutex: fatal), `starving-unlock` (a
 //! Mutex in starvation mode unlocked inside a NoPreempt section: the waiter gets
-//! the lock, and the unlock does not yield).
+//! the lock, and the unlock does not yield), `trylock` (a failed `Mutex::try_lock`
+//! leaves the holder's lock alone).
 #![no_std]
 #![no_main]
 
@@ -195,6 +196,31 @@ fn main() {
             }
             wg.wait();
             println!("starving.count={}", *m.lock());
+        }
+        "trylock" => {
+            let m = Arc::new(Mutex::new(0u64));
+            let held = m.lock();
+            println!("trylock.while_held={}", m.try_lock().is_some());
+            // Still locked: another goroutine's try_lock fails too, and its lock
+            // waits for ours.
+            let (m2, wg) = (m.clone(), Arc::new(WaitGroup::new()));
+            wg.add(1);
+            let wg2 = wg.clone();
+            gort::go(move || {
+                let tried = m2.try_lock().is_some();
+                *m2.lock() += 1;
+                println!("trylock.other_got_it={tried}");
+                wg2.done();
+            });
+            sleep(Duration::from_millis(10));
+            println!("trylock.value_while_held={}", *held);
+            drop(held);
+            wg.wait();
+            let g = m.try_lock();
+            println!(
+                "trylock.after_unlock={}",
+                g.as_ref().map(|g| **g).unwrap_or(99)
+            );
         }
         "runlock" => {
             let l = RawRwLock::new();

@@ -283,7 +283,8 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Lock if nobody holds the lock now (Go's `TryLock`).
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.raw.try_lock().then_some(MutexGuard { m: self })
+        // A guard only once the lock is ours: dropping one unlocks.
+        self.raw.try_lock().then(|| MutexGuard { m: self })
     }
 
     /// The data, through a unique borrow: no locking needed.

@@ -57,6 +57,22 @@ fn a_starving_mutex_unlocked_under_nopreempt_hands_over_without_yielding() {
     });
 }
 
+/// A try_lock that fails leaves the lock to its holder: it unlocked it (the guard
+/// was built, and dropped, whatever try_lock returned), so the holder's own unlock
+/// was then `fatal error: sync: unlock of unlocked mutex`, and meanwhile another
+/// goroutine could lock a mutex still in use.
+#[test]
+fn a_failed_try_lock_leaves_the_mutex_locked() {
+    each("syncx", &["trylock"], |r, mode, procs| {
+        assert_eq!(r.stderr, "", "{mode:?} {procs:?}");
+        r.assert_exit(0);
+        assert_eq!(r.get("trylock.while_held"), "false");
+        assert_eq!(r.get("trylock.other_got_it"), "false");
+        assert_eq!(r.get("trylock.value_while_held"), "0");
+        assert_eq!(r.get("trylock.after_unlock"), "1");
+    });
+}
+
 #[test]
 fn runlock_of_unlocked_rwmutex_is_fatal() {
     each("syncx", &["runlock"], |r, _, _| {
