@@ -19,7 +19,9 @@
 //! auto|always|never`, `-Z unstable-options`, `--shuffle`, `--shuffle-seed N` (the
 //! order stays the listing's), `--report-time`, `--ensure-time`,
 //! `--force-run-in-process` (the last three do nothing here), `-h`/`--help`, and
-//! `--` (what follows are filters). `--logfile` is an error (not written here). Options take
+//! `--` (what follows are filters). As libtest, `RUST_TEST_THREADS=N` is the
+//! parallelism when `--test-threads` is not given, and `RUST_TEST_NOCAPTURE` set to
+//! anything but `0` is `--nocapture`. `--logfile` is an error (not written here). Options take
 //! their value as `--opt VALUE` or `--opt=VALUE`. Anything else, a bad value, or a
 //! format gort does not write (json, junit) is libtest's `error: ...` and exit 101,
 //! so a tool never runs no tests and calls it a pass.
@@ -84,7 +86,7 @@ fn parse_args() -> Opts {
         show_output: false,
         quiet: false,
         none: false,
-        threads: crate::num_cpu().max(1),
+        threads: 0, // --test-threads, else RUST_TEST_THREADS, else the CPUs
     };
     let (mut ignored, mut bench, mut test) = (false, false, false);
     let mut args = crate::env::args().skip(1).map(|a| {
@@ -181,6 +183,21 @@ fn parse_args() -> Opts {
         }
     }
     o.none = ignored || (bench && !test);
+    // libtest's environment: the option wins over RUST_TEST_THREADS.
+    if o.threads == 0 {
+        o.threads = match crate::env::var("RUST_TEST_THREADS") {
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => usage_error(format_args!(
+                    "RUST_TEST_THREADS is `{v}`, should be a positive integer."
+                )),
+            },
+            None => crate::num_cpu().max(1),
+        };
+    }
+    if crate::env::var("RUST_TEST_NOCAPTURE").is_some_and(|v| v != "0") {
+        o.nocapture = true;
+    }
     o
 }
 

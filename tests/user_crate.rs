@@ -333,6 +333,35 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
             "{mode:?}: {}",
             r.stdout
         );
+        // libtest's variables: RUST_TEST_NOCAPTURE is --nocapture (the output of a
+        // passing test shows), RUST_TEST_THREADS the parallelism (a bad value is an
+        // error, not ignored).
+        let env_args = |env: (&str, &str), args: &[&str]| {
+            let mut c = cmd_for(mode, &bin);
+            c.args(args).env(env.0, env.1);
+            run_cmd(c, std::time::Duration::from_secs(60))
+        };
+        let r = env_args(("RUST_TEST_NOCAPTURE", "1"), &["adds"]);
+        r.assert_exit(0);
+        assert!(r.stdout.contains("two and two\n"), "{mode:?}: {}", r.stdout);
+        let r = env_args(("RUST_TEST_NOCAPTURE", "0"), &["adds"]);
+        r.assert_exit(0);
+        assert!(!r.stdout.contains("two and two"), "{mode:?}: {}", r.stdout);
+        let r = env_args(("RUST_TEST_THREADS", "1"), &[]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout.contains("test result: ok. 3 passed;"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        let r = env_args(("RUST_TEST_THREADS", "0"), &[]);
+        r.assert_exit(101);
+        assert_eq!(
+            r.stderr, "error: RUST_TEST_THREADS is `0`, should be a positive integer.\n",
+            "{mode:?}"
+        );
+        let r = env_args(("RUST_TEST_THREADS", "0"), &["--test-threads", "2"]);
+        r.assert_exit(0);
         let r = args(&["--help"]);
         r.assert_exit(0);
         assert!(r.stdout.starts_with("Usage: "), "{mode:?}: {}", r.stdout);
