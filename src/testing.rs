@@ -8,7 +8,8 @@
 //! with `GORT_TEST_CHILD=NAME`, up to one per CPU at a time; as a child, it runs that
 //! one test and exits 0. The runner prints `test NAME ... ok` / `FAILED` as each
 //! finishes, the failed tests' output, and `test result: ...`, and exits 101 if one
-//! failed, as libtest does.
+//! failed, as libtest does; a test still running after 60 seconds is named (`test
+//! NAME has been running for over 60 seconds`), as libtest names it.
 //!
 //! Arguments, as libtest's: `FILTER...` (a test runs if its name contains one),
 //! `--exact`, `--skip FILTER`, `--list`, `--nocapture` (children write straight to
@@ -33,6 +34,9 @@ use crate::process::{Command, Stdio};
 
 /// One test: its name and function.
 pub type Test = (&'static str, fn());
+
+/// How long a test runs before the runner says so (libtest's warning time).
+const WARN_AFTER: crate::time::Duration = crate::time::Duration::from_secs(60);
 
 struct Opts {
     filters: Vec<&'static str>,
@@ -262,7 +266,15 @@ pub fn run(tests: &[Test]) -> ! {
         slots.send(());
         let (name, results, slots, nocapture) = (t.0, results.clone(), slots.clone(), o.nocapture);
         crate::go(move || {
+            // libtest's word on a test that may hang, printed while it still runs.
+            let warn = crate::time::after_func(WARN_AFTER, move || {
+                crate::println!(
+                    "test {name} has been running for over {} seconds",
+                    WARN_AFTER.as_secs()
+                )
+            });
             let (ok, out) = run_child(name, nocapture);
+            warn.stop();
             slots.recv();
             results.send((i, ok, out));
         });

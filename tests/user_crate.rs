@@ -425,6 +425,53 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
     }
 }
 
+/// A test that hangs is named after 60 seconds, as libtest names it (the runner
+/// printed nothing at all while it waited). Both modes run at once: the wait is long.
+#[test]
+fn the_test_runner_names_a_test_that_runs_for_over_60_seconds() {
+    use std::process::Stdio;
+    let mut runs: Vec<(Mode, std::process::Child, Lines)> = modes()
+        .iter()
+        .map(|&mode| {
+            let mut cmd = command(mode, "testrunner", &["hangs"]);
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+            // A group of its own, so that the hung test (the runner's child) is
+            // killed with the runner.
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let mut child = cmd.spawn().expect("spawn testrunner");
+            let lines = Lines::new(child.stdout.take().unwrap());
+            (mode, child, lines)
+        })
+        .collect();
+    // What each run printed up to the warning (None: no warning within 150 s).
+    let start = std::time::Instant::now();
+    let mut seen: Vec<(Mode, Option<std::time::Duration>, Vec<String>)> = Vec::new();
+    for (mode, _, lines) in &runs {
+        let mut printed = Vec::new();
+        let warned = loop {
+            let left = std::time::Duration::from_secs(150).saturating_sub(start.elapsed());
+            match lines.next_within(left) {
+                Some(l) if l == "test hangs has been running for over 60 seconds" => {
+                    break Some(start.elapsed());
+                }
+                Some(l) => printed.push(l),
+                None => break None,
+            }
+        };
+        seen.push((*mode, warned, printed));
+    }
+    for (_, child, _) in &mut runs {
+        // SAFETY: kill(2) of the child's own process group; no memory involved.
+        let _ = unsafe { syscalls::syscall!(syscalls::Sysno::kill, -(child.id() as isize), 9) };
+        child.wait().ok();
+    }
+    for (mode, warned, printed) in seen {
+        let at = warned.unwrap_or_else(|| panic!("{mode:?}: no warning; printed {printed:?}"));
+        assert!(at.as_secs() >= 55, "{mode:?}: warned after {at:?}");
+        assert_eq!(printed, ["", "running 1 test"], "{mode:?}");
+    }
+}
+
 /// Copy dir `from` into `to` (files and subdirectories; not target/).
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
