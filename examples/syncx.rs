@@ -4,7 +4,8 @@
 //! all), `runlock` (RUnlock of an unlocked RWMutex: fatal), `starving-unlock` (a
 //! Mutex in starvation mode unlocked inside a NoPreempt section: the waiter gets
 //! the lock, and the unlock does not yield), `trylock` (a failed `Mutex::try_lock`
-//! leaves the holder's lock alone).
+//! leaves the holder's lock alone), `tryrw` (RwLock's try_read and try_write, Go's
+//! TryRLock and TryLock).
 #![no_std]
 #![no_main]
 
@@ -221,6 +222,46 @@ fn main() {
                 "trylock.after_unlock={}",
                 g.as_ref().map(|g| **g).unwrap_or(99)
             );
+        }
+        "tryrw" => {
+            let l = Arc::new(RwLock::new(7u32));
+            let yn = |b: bool| if b { "y" } else { "n" };
+            // Readers share; a writer is refused while one is in.
+            let (r1, r2) = (l.try_read(), l.try_read());
+            let w = l.try_write();
+            println!(
+                "tryrw.readers={}{} writer={}",
+                yn(r1.is_some()),
+                yn(r2.is_some()),
+                yn(w.is_some())
+            );
+            drop((r1, r2, w));
+            // A writer excludes both.
+            let mut w = l.try_write().expect("try_write of a free lock");
+            *w += 1;
+            println!(
+                "tryrw.while_written read={} write={}",
+                yn(l.try_read().is_some()),
+                yn(l.try_write().is_some())
+            );
+            drop(w);
+            // A waiting writer turns new readers away, as it makes read() wait.
+            let held = l.read();
+            let wg = Arc::new(WaitGroup::new());
+            wg.add(1);
+            let (l2, wg2) = (l.clone(), wg.clone());
+            gort::go(move || {
+                *l2.write() += 1;
+                wg2.done();
+            });
+            while gort::debug::unstable::num_waiting() < 1 {
+                gosched();
+            }
+            println!("tryrw.writer_waiting read={}", yn(l.try_read().is_some()));
+            drop(held);
+            wg.wait();
+            let r = l.try_read();
+            println!("tryrw.value={}", r.as_deref().copied().unwrap_or(0));
         }
         "runlock" => {
             let l = RawRwLock::new();

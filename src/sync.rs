@@ -462,6 +462,27 @@ impl RawRwLock {
         }
     }
 
+    /// Lock for reading if that needs no wait: no writer holds or waits for the
+    /// lock (Go's `TryRLock`).
+    pub fn try_read_lock(&self) -> bool {
+        // Relaxed: a peek; the CAS below takes the read lock with Acquire.
+        let mut c = self.reader_count.load(Relaxed);
+        loop {
+            if c < 0 {
+                return false; // a writer holds or waits for the lock
+            }
+            // Acquire: takes the read lock (pairs with write_unlock's Release);
+            // Relaxed on failure: we retry with the value seen.
+            match self
+                .reader_count
+                .compare_exchange(c, c + 1, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => c = now,
+            }
+        }
+    }
+
     /// Undo one read_lock. Fatal if not read-locked.
     pub fn read_unlock(&self) {
         // AcqRel: Release publishes the reader's section to the writer, whose
@@ -493,6 +514,25 @@ impl RawRwLock {
         if r != 0 && self.reader_wait.fetch_add(r, AcqRel) + r != 0 {
             semacquire1(&self.writer_sem, false, WaitReason::Semacquire);
         }
+    }
+
+    /// Lock for writing if that needs no wait: no writer and no reader holds the
+    /// lock (Go's `TryLock`).
+    pub fn try_write_lock(&self) -> bool {
+        if !self.w.try_lock() {
+            return false;
+        }
+        // Acquire: sees the sections of the readers that left (their Release);
+        // Relaxed on failure: the lock was not taken.
+        if self
+            .reader_count
+            .compare_exchange(0, -RWMUTEX_MAX_READERS, Acquire, Relaxed)
+            .is_err()
+        {
+            self.w.unlock();
+            return false;
+        }
+        true
     }
 
     /// Undo write_lock. Fatal if not write-locked.
@@ -556,6 +596,24 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
         self.raw.write_lock();
         RwLockWriteGuard { l: self }
+    }
+
+    /// Shared access if no writer holds or waits for the lock now (Go's
+    /// `TryRLock`, std's `try_read`).
+    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+        // A guard only once the lock is ours: dropping one unlocks.
+        self.raw
+            .try_read_lock()
+            .then(|| RwLockReadGuard { l: self })
+    }
+
+    /// Exclusive access if nobody holds the lock now (Go's `TryLock`, std's
+    /// `try_write`).
+    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+        // A guard only once the lock is ours: dropping one unlocks.
+        self.raw
+            .try_write_lock()
+            .then(|| RwLockWriteGuard { l: self })
     }
 
     /// The data, through a unique borrow: no locking needed.

@@ -73,6 +73,20 @@ fn a_failed_try_lock_leaves_the_mutex_locked() {
     });
 }
 
+/// RwLock::try_read and try_write (std's names, Go's TryRLock and TryLock): a
+/// reader is refused while a writer holds or waits, a writer while anyone holds.
+#[test]
+fn rwlock_try_read_and_try_write_follow_go() {
+    each("syncx", &["tryrw"], |r, mode, procs| {
+        assert_eq!(r.stderr, "", "{mode:?} {procs:?}");
+        r.assert_exit(0);
+        assert_eq!(r.get("tryrw.readers"), "yy writer=n");
+        assert_eq!(r.get("tryrw.while_written read"), "n write=n");
+        assert_eq!(r.get("tryrw.writer_waiting read"), "n");
+        assert_eq!(r.get("tryrw.value"), "9");
+    });
+}
+
 #[test]
 fn runlock_of_unlocked_rwmutex_is_fatal() {
     each("syncx", &["runlock"], |r, _, _| {
