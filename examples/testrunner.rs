@@ -1,10 +1,11 @@
 //! A test program (`gort::test_main!`) for tests of the runner itself: `passes`
 //! returns at once, `hangs` never returns (it sleeps in a loop, so it is not a
-//! deadlock either). Run it with a filter, as `cargo test -- NAME` would.
+//! deadlock either), `panics` panics, `exits3` ends its process with status 3.
+//! Run it with a filter, as `cargo test -- NAME` would.
 #![no_std]
 #![no_main]
 
-gort::test_main!(passes, hangs);
+gort::test_main!(passes, hangs, panics, exits3);
 
 fn passes() {}
 
@@ -12,4 +13,12 @@ fn hangs() {
     loop {
         gort::time::sleep(gort::time::Duration::from_secs(1));
     }
+}
+
+fn panics() {
+    panic!("deliberately");
+}
+
+fn exits3() {
+    gort::exit(3);
 }

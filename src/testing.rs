@@ -330,16 +330,22 @@ pub fn run(tests: &[Test]) -> ! {
 }
 
 /// libtest's section of outputs (`failures:`, or `successes:` with
-/// --show-output): each test's output under its name, then the names. Nothing if
-/// there are none.
+/// --show-output): each test's output under its name (none for a test that
+/// printed nothing, as with --nocapture), then the names. Nothing if there are no
+/// tests.
 fn outputs(title: &str, list: &[(usize, String)], chosen: &[&Test]) {
     if list.is_empty() {
         return;
     }
     crate::println!();
     crate::println!("{title}:");
-    crate::println!();
+    if list.iter().any(|(_, out)| !out.is_empty()) {
+        crate::println!();
+    }
     for (i, out) in list {
+        if out.is_empty() {
+            continue;
+        }
         crate::println!("---- {} stdout ----", chosen[*i].0);
         crate::print!("{out}");
         if !out.ends_with('\n') && !out.is_empty() {
@@ -361,6 +367,10 @@ fn run_child(name: &str, nocapture: bool) -> (bool, String) {
     cmd.env("GORT_TEST_CHILD", name);
     if nocapture {
         return match cmd.status() {
+            // Not a panic (those said so on the terminal): say how it ended.
+            Ok(st) if !st.success() && st.code() != Some(2) => {
+                (false, alloc::format!("test process ended: {st}\n"))
+            }
             Ok(st) => (st.success(), String::new()),
             Err(e) => (false, alloc::format!("gort test: cannot run {name}: {e}\n")),
         };

@@ -425,6 +425,60 @@ fn cargo_test_runs_a_user_crates_tests_as_libtest_does() {
     }
 }
 
+/// With --nocapture the failures section names the failed tests without empty
+/// output blocks (libtest's), and says how a test that did not panic ended: it
+/// printed `---- NAME stdout ----` with nothing under it, and no reason at all.
+#[test]
+fn nocapture_failures_say_how_a_test_ended_and_show_no_empty_output() {
+    for &mode in modes() {
+        let r = run(
+            mode,
+            "testrunner",
+            &["--nocapture", "--test-threads=1", "panics", "exits3"],
+        );
+        r.assert_exit(101);
+        assert!(
+            r.stdout.contains(
+                "\nfailures:\n\n---- exits3 stdout ----\ntest process ended: exit status 3\n\n\n\
+                 failures:\n    panics\n    exits3\n"
+            ),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stderr.contains("panic: deliberately\n"),
+            "{mode:?}: {}",
+            r.stderr
+        );
+        let r = run(mode, "testrunner", &["--nocapture", "panics"]);
+        r.assert_exit(101);
+        assert!(
+            r.stdout.contains("\nfailures:\n\nfailures:\n    panics\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        // Captured, the output is the test's.
+        let r = run(
+            mode,
+            "testrunner",
+            &["--test-threads=1", "panics", "exits3"],
+        );
+        r.assert_exit(101);
+        assert!(
+            r.stdout
+                .contains("\n---- panics stdout ----\npanic: deliberately\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout
+                .contains("\n---- exits3 stdout ----\ntest process ended: exit status 3\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+    }
+}
+
 /// A test that hangs is named after 60 seconds, as libtest names it (the runner
 /// printed nothing at all while it waited). Both modes run at once: the wait is long.
 #[test]
