@@ -6,7 +6,8 @@
 //! environment), it lists the tests that match libtest's filters and runs each as a
 //! child of itself (`/proc/self/exe`, through [`process::Command`](crate::process::Command))
 //! with `GORT_TEST_CHILD=NAME`, up to one per CPU at a time; as a child, it runs that
-//! one test and exits 0. The runner prints `test NAME ... ok` / `FAILED` as each
+//! one test and exits 0 (and dies with the runner, should the runner be killed
+//! alone). The runner prints `test NAME ... ok` / `FAILED` as each
 //! finishes, the failed tests' output, and `test result: ...`, and exits 101 if one
 //! failed, as libtest does; a test still running after 60 seconds is named (`test
 //! NAME has been running for over 60 seconds`), as libtest names it.
@@ -221,6 +222,7 @@ fn selected(o: &Opts, name: &str) -> bool {
 #[doc(hidden)]
 pub fn run(tests: &[Test]) -> ! {
     if let Some(name) = crate::env::var("GORT_TEST_CHILD") {
+        die_with_runner();
         match tests.iter().find(|t| t.0 == name) {
             Some(t) => {
                 (t.1)();
@@ -360,11 +362,30 @@ fn outputs(title: &str, list: &[(usize, String)], chosen: &[&Test]) {
     }
 }
 
+/// In a test's process: end with the runner. A runner killed on its own (`kill
+/// PID`, not a terminal's Ctrl-C, which reaches the whole group) would otherwise
+/// leave a hung test running for ever. SIGKILL on the runner's death
+/// (PR_SET_PDEATHSIG), and if the runner died before that was set (the parent is no
+/// longer the one in GORT_TEST_RUNNER), exit now.
+fn die_with_runner() {
+    use crate::runtime::sys_linux;
+    const SIGKILL: usize = 9;
+    sys_linux::set_parent_death_signal(SIGKILL);
+    let runner = crate::env::var("GORT_TEST_RUNNER").and_then(|p| p.parse::<i64>().ok());
+    if runner.is_some_and(|p| p != sys_linux::getppid()) {
+        crate::exit(101);
+    }
+}
+
 /// Run test `name` in a child of this program; whether it passed, and what it
 /// printed (stdout, then stderr) unless nocapture.
 fn run_child(name: &str, nocapture: bool) -> (bool, String) {
     let mut cmd = Command::new("/proc/self/exe");
     cmd.env("GORT_TEST_CHILD", name);
+    cmd.env(
+        "GORT_TEST_RUNNER",
+        &alloc::format!("{}", crate::runtime::sys_linux::getpid()),
+    );
     if nocapture {
         return match cmd.status() {
             // Not a panic (those said so on the terminal): say how it ended.

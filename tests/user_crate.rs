@@ -526,6 +526,68 @@ fn the_test_runner_names_a_test_that_runs_for_over_60_seconds() {
     }
 }
 
+/// A runner killed on its own (`kill PID`: not the group, as a terminal's Ctrl-C
+/// would) takes its running tests with it: the hung test's process ends within
+/// seconds. Before, it slept on for ever, reparented to init.
+#[test]
+fn a_killed_runner_takes_its_running_tests_with_it() {
+    use std::process::Stdio;
+    for &mode in modes() {
+        let mut cmd = command(mode, "testrunner", &["hangs"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // A group of its own, to clean up whatever is left.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut runner = cmd.spawn().expect("spawn testrunner");
+        let children = || -> Vec<u32> {
+            let mut v = Vec::new();
+            let task = format!("/proc/{}/task", runner.id());
+            for t in std::fs::read_dir(task).into_iter().flatten().flatten() {
+                let c = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+                v.extend(c.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            }
+            v
+        };
+        let start = std::time::Instant::now();
+        let test = loop {
+            if let Some(&c) = children().first() {
+                break c;
+            }
+            assert!(
+                start.elapsed().as_secs() < 20,
+                "{mode:?}: the runner started no test"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        // Gone, or a zombie waiting for init to reap it.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{test}/stat"))
+                .map(|st| {
+                    !st.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(false)
+        };
+        let start = std::time::Instant::now();
+        while alive() && start.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let left = alive();
+        // SAFETY: kill(2) of the runner's own process group; no memory involved.
+        let _ = unsafe { syscalls::syscall!(syscalls::Sysno::kill, -(runner.id() as isize), 9) };
+        assert!(
+            !left,
+            "{mode:?}: the test (pid {test}) outlived its killed runner"
+        );
+    }
+}
+
 /// Copy dir `from` into `to` (files and subdirectories; not target/).
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();

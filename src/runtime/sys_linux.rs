@@ -428,6 +428,21 @@ pub(crate) fn getpid() -> i64 {
     unsafe { syscalls::raw::syscall0(Sysno::getpid as usize) as i64 }
 }
 
+/// getppid(2).
+pub(crate) fn getppid() -> i64 {
+    // SAFETY: no memory effects.
+    unsafe { syscalls::raw::syscall0(Sysno::getppid as usize) as i64 }
+}
+
+/// prctl(PR_SET_PDEATHSIG, sig): the kernel sends sig to this process when the
+/// thread that created it exits (gort's threads exit only with the process).
+/// Returns 0 or -errno.
+pub(crate) fn set_parent_death_signal(sig: usize) -> isize {
+    const PR_SET_PDEATHSIG: usize = 1;
+    // SAFETY: sets a process attribute; no memory effects.
+    unsafe { syscall2(Sysno::prctl as usize, PR_SET_PDEATHSIG, sig) as isize }
+}
+
 /// tgkill(2): send sig to thread tid of process tgid. Returns 0 or -errno.
 pub(crate) fn tgkill(tgid: i64, tid: i64, sig: usize) -> isize {
     // SAFETY: no memory effects; the signal's handler is the runtime's.
