@@ -223,6 +223,12 @@ fn selected(o: &Opts, name: &str) -> bool {
 pub fn run(tests: &[Test]) -> ! {
     if let Some(name) = crate::env::var("GORT_TEST_CHILD") {
         die_with_runner();
+        if crate::env::var("GORT_TEST_CAPTURE").is_some() {
+            // One stream, as libtest captures it: what the test writes to stdout
+            // and stderr keeps its order (the runner reads stdout's pipe; what
+            // was written to stderr before this point is in stderr's).
+            crate::runtime::sys_linux::dup3(1, 2, 0);
+        }
         match tests.iter().find(|t| t.0 == name) {
             Some(t) => {
                 (t.1)();
@@ -378,7 +384,8 @@ fn die_with_runner() {
 }
 
 /// Run test `name` in a child of this program; whether it passed, and what it
-/// printed (stdout, then stderr) unless nocapture.
+/// printed unless nocapture (one stream: the child sends stderr into stdout's
+/// pipe; whatever came before that, in stderr's, follows).
 fn run_child(name: &str, nocapture: bool) -> (bool, String) {
     let mut cmd = Command::new("/proc/self/exe");
     cmd.env("GORT_TEST_CHILD", name);
@@ -397,6 +404,7 @@ fn run_child(name: &str, nocapture: bool) -> (bool, String) {
         };
     }
     cmd.stdin(Stdio::Null);
+    cmd.env("GORT_TEST_CAPTURE", "1");
     match cmd.output() {
         Ok(o) => {
             let mut out = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -526,6 +526,23 @@ fn the_test_runner_names_a_test_that_runs_for_over_60_seconds() {
     }
 }
 
+/// A failed test's captured output is one stream, in the order it was written,
+/// as libtest captures it: the runner showed all of stdout, then all of stderr.
+#[test]
+fn captured_output_keeps_the_order_of_stdout_and_stderr() {
+    for &mode in modes() {
+        let r = run(mode, "testrunner", &["interleaves"]);
+        r.assert_exit(101);
+        assert!(
+            r.stdout.contains(
+                "\n---- interleaves stdout ----\nout 1\nerr 2\nout 3\npanic: deliberately\n"
+            ),
+            "{mode:?}: {}",
+            r.stdout
+        );
+    }
+}
+
 /// A runner killed on its own (`kill PID`: not the group, as a terminal's Ctrl-C
 /// would) takes its running tests with it: the hung test's process ends within
 /// seconds. Before, it slept on for ever, reparented to init.

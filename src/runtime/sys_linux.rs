@@ -428,6 +428,13 @@ pub(crate) fn getpid() -> i64 {
     unsafe { syscalls::raw::syscall0(Sysno::getpid as usize) as i64 }
 }
 
+/// dup3(2): make newfd a copy of oldfd (closing what newfd was). Returns newfd or
+/// -errno.
+pub(crate) fn dup3(oldfd: i32, newfd: i32, flags: usize) -> isize {
+    // SAFETY: no memory effects; replaces a descriptor of this process.
+    unsafe { syscall3(Sysno::dup3 as usize, oldfd as usize, newfd as usize, flags) as isize }
+}
+
 /// getppid(2).
 pub(crate) fn getppid() -> i64 {
     // SAFETY: no memory effects.
