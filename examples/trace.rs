@@ -9,6 +9,9 @@
 //! second trace (to PATH.2) in which they grow back to eight.
 //! `regrow PATH`: eight busy Ps shrink to two, then a trace (to PATH) in which they
 //! grow back to eight.
+//! `fifo PATH`: a goroutine prints `tick=N` every 5 ms while main starts a trace to
+//! PATH (a FIFO the test made, with no reader yet): the ticks go on while the open
+//! waits for a reader, even with GOMAXPROCS=1. Then stops the trace.
 #![no_std]
 #![no_main]
 
@@ -35,8 +38,11 @@ fn main() {
     if mode == "regrow" {
         return regrow(path);
     }
+    if mode == "fifo" {
+        return fifo(path);
+    }
     if mode != "api" {
-        gort::eprintln!("usage: trace api|racing-starts|shrink|regrow PATH");
+        gort::eprintln!("usage: trace api|racing-starts|shrink|regrow|fifo PATH");
         gort::exit(2);
     }
     // Goroutines that exist before the trace starts.
@@ -168,6 +174,33 @@ fn racing_starts(prefix: &'static str) {
     wg.wait();
     gort::trace::stop();
     println!("racing.started={}", started.load(Relaxed));
+}
+
+/// See the file head: the trace's open blocks (a FIFO without a reader) while a
+/// ticker goroutine goes on printing.
+fn fifo(path: &'static str) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let done = chan::<()>(0);
+    let d2 = done.clone();
+    gort::go(move || {
+        let mut n = 0u64;
+        while !s2.load(Relaxed) {
+            n += 1;
+            println!("tick={n}");
+            sleep(Duration::from_millis(5));
+        }
+        d2.close();
+    });
+    sleep(Duration::from_millis(10));
+    println!("fifo.starting=true");
+    gort::trace::start(path).unwrap();
+    println!("fifo.started=true");
+    sleep(Duration::from_millis(10));
+    stop.store(true, Relaxed);
+    done.recv();
+    gort::trace::stop();
+    println!("fifo.ok=true");
 }
 
 /// See the file head: GOMAXPROCS shrinks from 8 to 2 while tracing to path, and

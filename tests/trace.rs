@@ -255,6 +255,75 @@ fn start_and_stop_from_the_program() {
     }
 }
 
+/// trace::start to a FIFO that has no reader yet waits in open, as a blocking
+/// system call: with GOMAXPROCS=1 another goroutine goes on ticking meanwhile (the
+/// open used to keep the only P, so every goroutine waited for a reader, or, with
+/// asynchronous preemption on, for a preemption signal to pull the opener off it).
+/// Asynchronous preemption is off here, as a goroutine in a system call must not
+/// need it. Once the test opens the FIFO the trace goes through it, and parses.
+#[test]
+fn trace_start_to_a_fifo_lets_other_goroutines_run() {
+    for &mode in modes() {
+        let tag = format!("fifo-{mode:?}");
+        let fifo = trace_path_ext(&tag, "fifo");
+        let out = trace_path(&tag);
+        let st = Command::new("mkfifo").arg(&*fifo).status().unwrap();
+        assert!(st.success(), "mkfifo");
+        let mut cmd = command(mode, "trace", &["fifo", fifo.to_str().unwrap()]);
+        cmd.env("GOMAXPROCS", "1")
+            .env("GODEBUG", "asyncpreemptoff=1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        let limit = std::time::Duration::from_secs(20);
+        while lines.next_or_kill(&mut child, limit, &tag) != "fifo.starting=true" {}
+        // Five ticks while the open waits for a reader (nothing has opened the
+        // FIFO, so the trace cannot have started).
+        let mut ticks = 0;
+        while ticks < 5 {
+            match lines.next_within(limit) {
+                Some(l) if l.starts_with("tick=") => ticks += 1,
+                Some(l) => {
+                    child.kill().ok();
+                    panic!("{tag}: {l} before the FIFO had a reader");
+                }
+                None => {
+                    // Unblock the open, so the program can be killed and reaped.
+                    child.kill().ok();
+                    let _ = std::fs::File::open(&*fifo);
+                    child.wait().ok();
+                    panic!(
+                        "{tag}: {ticks} ticks within {limit:?} while trace::start waited \
+                         for a reader: the open held the only P"
+                    );
+                }
+            }
+        }
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut std::fs::File::open(&*fifo).unwrap(), &mut data).unwrap();
+        std::fs::write(&*out, &data).unwrap();
+        let mut rest = Vec::new();
+        while let Some(l) = lines.next_within(limit) {
+            rest.push(l);
+        }
+        let st = child.wait().unwrap();
+        let err = stderr_text(&mut child);
+        assert!(st.success(), "{tag}: {st:?}\n{err}");
+        assert!(
+            rest.iter().any(|l| l == "fifo.started=true"),
+            "{tag}: {rest:?}"
+        );
+        assert!(rest.iter().any(|l| l == "fifo.ok=true"), "{tag}: {rest:?}");
+        let counts = parse(&out);
+        assert!(
+            counts.get("GoStart").copied().unwrap_or(0) > 0,
+            "{tag}: {counts:?}"
+        );
+    }
+}
+
 /// GOMAXPROCS shrinks from 8 to 2 while a trace is written, then grows back to 8
 /// during a second trace: both parse, and the first holds the events of the Ps that
 /// went away. (The buffers of removed Ps were never written: their events were

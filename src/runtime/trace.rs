@@ -771,7 +771,14 @@ pub(crate) fn flush_dead_p(pp: *mut P) {
 /// Open path and set up the buffers; the caller then turns tracing on. A path
 /// ending in .json gets JSON (tracejson.rs). Runs with no runtime lock held (it
 /// allocates). Returns -errno on failure.
-fn setup(path: &[u8]) -> Result<(), isize> {
+///
+/// `on_goroutine`: the caller is a goroutine holding a P (trace::start, before it
+/// stops the world), so the open is a blocking system call (entersyscall, as Go's
+/// os.Create): opening a FIFO waits for a reader, and the P goes on running the
+/// other goroutines meanwhile (it used to keep the P, so with GOMAXPROCS=1 every
+/// goroutine waited). At boot (GORT_TRACE, on g0 before any goroutine) the open is
+/// a plain call: there is nothing else to run.
+fn setup(path: &[u8], on_goroutine: bool) -> Result<(), isize> {
     // Relaxed: read by ticks only after ON is set (Release) below.
     HAS_RDTSCP.store(cpu_has_rdtscp(), Relaxed);
     let json = path.ends_with(b".json");
@@ -781,8 +788,21 @@ fn setup(path: &[u8]) -> Result<(), isize> {
     let Ok(c) = core::ffi::CStr::from_bytes_with_nul(&p) else {
         return Err(-22);
     };
-    // O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode 0644.
-    let fd = sys_linux::fssys::openat(c, 0o1 | 0o100 | 0o1000 | 0o2000000, 0o644);
+    // O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode 0644; again on EINTR (as Go).
+    let open = || loop {
+        let fd = sys_linux::fssys::openat(c, 0o1 | 0o100 | 0o1000 | 0o2000000, 0o644);
+        if fd != -4 {
+            break fd;
+        }
+    };
+    let fd = if on_goroutine {
+        let entered = super::proc::entersyscall();
+        let fd = open();
+        super::proc::exitsyscall(entered);
+        fd
+    } else {
+        open()
+    };
     if fd < 0 {
         return Err(fd);
     }
@@ -850,7 +870,7 @@ pub(crate) fn init_from_env() {
     if path.is_empty() {
         return;
     }
-    match setup(path) {
+    match setup(path, false) {
         Ok(()) => ON.store(true, Release),
         // The errno as a number: naming it would link the errno table into every
         // program.
@@ -886,7 +906,7 @@ fn start_alone(path: &[u8]) -> Result<(), isize> {
     if FD.load(Relaxed) >= 0 {
         return Err(-16); // EBUSY: a trace is already being written
     }
-    setup(path)?;
+    setup(path, true)?;
     super::proc::stop_the_world();
     let me = getg();
     let cur = {
