@@ -217,10 +217,13 @@ fn stack_overflow_is_fatal_with_go_messages() {
     }
 }
 
+/// A malformed GORT_STACKSIZE is a fatal error that says what is accepted; an
+/// empty one counts as unset, as GOMAXPROCS= and GORT_TRACE= do (it was a fatal
+/// error).
 #[test]
 fn bad_gort_stacksize_is_a_clear_fatal_error() {
     for &mode in modes() {
-        for bad in ["abc", "8k", "2g", "", "12q"] {
+        for bad in ["abc", "8k", "2g", "12q", " ", "0"] {
             let r = run_env(mode, "hello", &[], &[("GORT_STACKSIZE", bad)]);
             r.assert_exit(2);
             assert_eq!(r.stdout, "");
@@ -234,6 +237,20 @@ fn bad_gort_stacksize_is_a_clear_fatal_error() {
         let r = run_env(mode, "goroutines", &["1000"], &[("GORT_STACKSIZE", "16k")]);
         r.assert_exit(0);
         assert_eq!(r.get("sum"), "499500");
+        // Empty: the default size (256 KiB), as if unset.
+        let r = run_env(
+            mode,
+            "fault",
+            &["overflow-goroutine"],
+            &[("GORT_STACKSIZE", "")],
+        );
+        r.assert_exit(2);
+        assert!(
+            r.stderr
+                .starts_with("runtime: goroutine stack exceeds 262144-byte limit\n"),
+            "{mode:?}: {}",
+            r.stderr
+        );
     }
 }
 

@@ -102,9 +102,12 @@ pub(crate) fn guards_are_markers() -> bool {
 
 /// stackinit: choose the guard mechanism (probe) and read GORT_STACKSIZE (bytes,
 /// with an optional k/m/g suffix). A malformed or out-of-range value is a fatal
-/// error that says what is accepted. Runs once during schedinit, after mallocinit.
+/// error that says what is accepted; an empty one counts as unset, as Go treats
+/// empty environment values (GOMAXPROCS=, GORT_TRACE=). Runs once during
+/// schedinit, after mallocinit.
 pub(crate) fn stackinit() {
-    if let Some(v) = crate::runtime::runtime1::getenv(b"GORT_STACKSIZE") {
+    let v = crate::runtime::runtime1::getenv(b"GORT_STACKSIZE");
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
         match parse_stack_size(v) {
             Some(n) => STACK_SIZE.store(n, Relaxed),
             None => crate::runtime::runtime1::fatal_fmt(format_args!(
