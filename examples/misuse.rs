@@ -2,6 +2,8 @@
 //! status 2: `deadlock` (main and another goroutine wait forever), `unlock` (unlock of
 //! an unlocked mutex), `waitgroup` (negative WaitGroup counter), `goroutine-panic` (a
 //! panic in a goroutine other than main), `threads` (more threads than allowed),
+//! `max-threads N` (`set_max_threads(N)` below the threads the program has: Go's
+//! SetMaxThreads checks at once, so it never returns),
 //! `ticker-zero` / `ticker-reset-zero` (a ticker of period 0; `tick(0)` is instead
 //! the nil channel, which main checks first).
 #![no_std]
@@ -72,6 +74,14 @@ fn main() {
                 });
             }
             wg.wait();
+        }
+        "max-threads" => {
+            let n = gort::env::args()
+                .nth(2)
+                .and_then(|a| a.to_str().and_then(|s| s.parse().ok()))
+                .unwrap_or(0);
+            let old = gort::debug::set_max_threads(n);
+            gort::println!("set_max_threads returned {old}");
         }
         "ticker-zero" | "ticker-reset-zero" => {
             use gort::time::{tick, Duration, Ticker};

@@ -14,7 +14,9 @@ pub fn schedtrace(detail: bool) {
 
 /// Set the maximum number of OS threads the program may use and return the previous
 /// limit (Go's `debug.SetMaxThreads`; the default is 10,000). Creating a thread beyond
-/// it is `fatal error: thread exhaustion`.
+/// it is `fatal error: thread exhaustion`, and so is a limit below the number of
+/// threads made so far (any `n <= 0`): then the call does not return, and the
+/// message names `n`, as Go's does.
 pub fn set_max_threads(n: i32) -> i32 {
     runtime::proc::set_max_threads(n)
 }

@@ -148,6 +148,20 @@ fn misuse_gives_go_messages_and_exit_2() {
             r.stderr,
             "runtime: program exceeds 1-thread limit\nfatal error: thread exhaustion\n"
         );
+        // A limit of 0 or less is stored as given, as Go's SetMaxThreads, and the
+        // program, having threads, dies at once naming it (it used to say 1).
+        for n in ["0", "-5", "-2147483648"] {
+            let r = run(mode, "misuse", &["max-threads", n]);
+            r.assert_exit(2);
+            assert_eq!(r.stdout, "", "{mode:?} {n}");
+            assert_eq!(
+                r.stderr,
+                format!(
+                    "runtime: program exceeds {n}-thread limit\nfatal error: thread exhaustion\n"
+                ),
+                "{mode:?} {n}"
+            );
+        }
     }
 }
 

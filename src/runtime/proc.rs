@@ -728,14 +728,15 @@ unsafe fn checkmcount() {
 }
 
 /// Set the maximum number of Ms (Go's debug.SetMaxThreads); returns the old one.
-/// Runs on any g; takes sched.lock.
+/// n is stored as given, as Go does: a limit below the threads made so far (any
+/// n <= 0) is a fatal error at once, naming n. Runs on any g; takes sched.lock.
 pub(crate) fn set_max_threads(n: i32) -> i32 {
     let s = sched_shared();
     s.lock.lock();
     // SAFETY: sched.lock, which protects maxmcount, is held (as checkmcount needs).
     let old = unsafe {
         let old = (*sched()).maxmcount;
-        (*sched()).maxmcount = n.max(1);
+        (*sched()).maxmcount = n;
         checkmcount();
         old
     };
