@@ -221,7 +221,8 @@ fn selected(o: &Opts, name: &str) -> bool {
 /// program's main; does not return.
 #[doc(hidden)]
 pub fn run(tests: &[Test]) -> ! {
-    if let Some(name) = crate::env::var("GORT_TEST_CHILD") {
+    // An empty value is unset, as for every variable of the runtime's.
+    if let Some(name) = crate::env::var("GORT_TEST_CHILD").filter(|n| !n.is_empty()) {
         die_with_runner();
         if crate::env::var("GORT_TEST_CAPTURE").is_some() {
             // One stream, as libtest captures it: what the test writes to stdout

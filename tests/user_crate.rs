@@ -526,6 +526,21 @@ fn the_test_runner_names_a_test_that_runs_for_over_60_seconds() {
     }
 }
 
+/// An empty GORT_TEST_CHILD is unset (the runner runs), not a child asked for the
+/// test named "" (which exited 2: "gort test: no test named ").
+#[test]
+fn an_empty_gort_test_child_is_unset() {
+    for &mode in modes() {
+        let r = run_env(mode, "testrunner", &["passes"], &[("GORT_TEST_CHILD", "")]);
+        r.assert_exit(0);
+        assert!(
+            r.stdout.contains("test passes ... ok\n"),
+            "{mode:?}: {}",
+            r.stdout
+        );
+    }
+}
+
 /// A failed test's captured output is one stream, in the order it was written,
 /// as libtest captures it: the runner showed all of stdout, then all of stderr.
 #[test]
