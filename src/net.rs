@@ -222,9 +222,9 @@ impl ToSocketAddr for str {
 
 /// The addresses /etc/hosts gives name, in the file's order (Go's
 /// lookupStaticHost: every line that lists it, names compared without case and
-/// as absolute names, so `web.` is `web`, each address once). Reads the file each time (Go caches it for 5 s), to its end, a
-/// block of lines at a time through a 4 KiB buffer that grows only to hold a
-/// longer line. The file is bytes, as Go reads it: a line that is not UTF-8
+/// as absolute names, so `web.` is `web`, each address once). Reads the file each
+/// time (Go caches it for 5 s), to its end, a block of lines at a time through a
+/// 4 KiB buffer that grows only to hold a longer line. The file is bytes, as Go reads it: a line that is not UTF-8
 /// hides nothing else (names are ASCII, and a field that is not matches no
 /// name). The reads are system calls for the scheduler (gort::fs).
 fn lookup_hosts(name: &str) -> Vec<IpAddr> {
@@ -542,9 +542,9 @@ pub(crate) struct NetFd {
     armed: [AtomicU64; 2],
     /// A TCP stream: a short read means its receive queue was empty (see
     /// `read`). Set once, before the descriptor is shared.
-    short_read_drains: bool,
-    /// The last read was short and `short_read_drains`: the next waits for the
-    /// poller first, without trying the read. Under rlock (Relaxed).
+    tcp_stream: bool,
+    /// The last read of a `tcp_stream` was short: the next waits for the poller
+    /// first, without trying the read. Under rlock (Relaxed).
     drained: AtomicBool,
 }
 
@@ -575,7 +575,7 @@ impl NetFd {
                 wlock: Mutex::new(()),
                 timeouts,
                 armed: [AtomicU64::new(0), AtomicU64::new(0)],
-                short_read_drains: false,
+                tcp_stream: false,
                 drained: AtomicBool::new(false),
             }),
             Err(e) => {
@@ -754,7 +754,7 @@ impl NetFd {
         let wait_first = self.drained.swap(false, Ordering::Relaxed) && self.pd.short_read_drains();
         let r = self.io_loop_from(MODE_READ, wait_first, || sys_linux::read(self.sysfd, buf));
         if let Ok(n) = r {
-            if self.short_read_drains && n > 0 && n < buf.len() {
+            if self.tcp_stream && n > 0 && n < buf.len() {
                 self.drained.store(true, Ordering::Relaxed);
             }
         }
@@ -865,7 +865,7 @@ impl NetFd {
             return Err(Error::from_neg(fd));
         }
         let mut c = NetFd::register_sharing(fd as i32, self.timeouts.clone())?;
-        c.short_read_drains = self.short_read_drains;
+        c.tcp_stream = self.tcp_stream;
         Ok(c)
     }
 
@@ -1270,7 +1270,7 @@ impl TcpStream {
     /// A connected TCP socket's descriptor, not yet shared: its short reads drain
     /// (see NetFd::read).
     fn from_fd(mut fd: NetFd) -> TcpStream {
-        fd.short_read_drains = true;
+        fd.tcp_stream = true;
         TcpStream { fd }
     }
 

@@ -7,10 +7,11 @@
 //! child of itself (`/proc/self/exe`, through [`process::Command`](crate::process::Command))
 //! with `GORT_TEST_CHILD=NAME`, up to one per CPU at a time; as a child, it runs that
 //! one test and exits 0 (and dies with the runner, should the runner be killed
-//! alone). The runner prints `test NAME ... ok` / `FAILED` as each
-//! finishes, the failed tests' output, and `test result: ...`, and exits 101 if one
-//! failed, as libtest does; a test still running after 60 seconds is named (`test
-//! NAME has been running for over 60 seconds`), as libtest names it.
+//! alone). The runner prints `test NAME ... ok` / `FAILED` as each finishes, the
+//! failed tests' output (stdout and stderr as one stream, in order), and `test
+//! result: ...`, and exits 101 if one failed, as libtest does; a test still running
+//! after 60 seconds is named (`test NAME has been running for over 60 seconds`), as
+//! libtest names it.
 //!
 //! Arguments, as libtest's: `FILTER...` (a test runs if its name contains one),
 //! `--exact`, `--skip FILTER`, `--list`, `--nocapture` (children write straight to
@@ -23,8 +24,8 @@
 //! `--force-run-in-process` (the last three do nothing here), `-h`/`--help`, and
 //! `--` (what follows are filters). As libtest, `RUST_TEST_THREADS=N` is the
 //! parallelism when `--test-threads` is not given, and `RUST_TEST_NOCAPTURE` set to
-//! anything but `0` is `--nocapture`. `--logfile` is an error (not written here). Options take
-//! their value as `--opt VALUE` or `--opt=VALUE`. Anything else, a bad value, or a
+//! anything but `0` is `--nocapture`. `--logfile` is an error (not written here).
+//! Options take their value as `--opt VALUE` or `--opt=VALUE`. Anything else, a bad value, or a
 //! format gort does not write (json, junit) is libtest's `error: ...` and exit 101,
 //! so a tool never runs no tests and calls it a pass.
 
