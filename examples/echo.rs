@@ -878,19 +878,30 @@ fn unix_abstract(name: &str, peer: &str) {
     println!("abstract.peer={:?}", r.map_err(|e| e.kind()));
 }
 
-/// See the file head.
-fn reset_accept() {
+/// A blocking TCP socket of our own (raw system calls, outside gort::net)
+/// connected to 127.0.0.1:port; its fd.
+fn raw_connect(port: u16) -> usize {
     use syscalls::{syscall, Sysno};
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
     // SAFETY: plain socket system calls on memory we own; the fd is ours.
-    let client_port = unsafe {
+    unsafe {
         let fd = syscall!(Sysno::socket, 2, 1 | 0o2000000, 0).unwrap();
         let mut sa = [0u8; 16];
         sa[0] = 2;
         sa[2..4].copy_from_slice(&port.to_be_bytes());
         sa[4..8].copy_from_slice(&[127, 0, 0, 1]);
         syscall!(Sysno::connect, fd, sa.as_ptr(), 16).unwrap();
+        fd
+    }
+}
+
+/// See the file head.
+fn reset_accept() {
+    use syscalls::{syscall, Sysno};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let fd = raw_connect(port);
+    // SAFETY: plain socket system calls on memory we own; the fd is ours.
+    let client_port = unsafe {
         let mut me = [0u8; 16];
         let mut len = 16u32;
         syscall!(
@@ -955,17 +966,8 @@ fn short_read_at_urgent_data() {
     use syscalls::{syscall, Sysno};
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
-    // A blocking client socket of our own, to send an urgent byte (MSG_OOB).
-    // SAFETY: plain socket system calls on memory we own; the fd is ours.
-    let fd = unsafe {
-        let fd = syscall!(Sysno::socket, 2, 1 | 0o2000000, 0).unwrap();
-        let mut sa = [0u8; 16];
-        sa[0] = 2;
-        sa[2..4].copy_from_slice(&port.to_be_bytes());
-        sa[4..8].copy_from_slice(&[127, 0, 0, 1]);
-        syscall!(Sysno::connect, fd, sa.as_ptr(), 16).unwrap();
-        fd
-    };
+    // A client socket of our own, to send an urgent byte (MSG_OOB).
+    let fd = raw_connect(port);
     let (s, _) = l.accept().unwrap();
     let done = chan::chan(1);
     let d = done.clone();
