@@ -10,7 +10,8 @@
 //! whole, and the status be 2, not main's 0), `display-sleeps` (the panic value's
 //! Display sleeps), `display-locks` (it locks a mutex another goroutine holds),
 //! `display-blocks` (main returns while a goroutine's panic value blocks for ever:
-//! Go's deadlock report, not a silent exit 0).
+//! Go's deadlock report, not a silent exit 0), `display-sleeps-in-blocking` (the
+//! panic is inside `gort::blocking`, where sleeping works too).
 #![no_std]
 #![no_main]
 
@@ -69,6 +70,7 @@ fn main() {
             }
         }
         "display-sleeps" => panic!("value: {}", Sleepy),
+        "display-sleeps-in-blocking" => gort::blocking(|| panic!("value: {}", Sleepy)),
         "display-locks" => {
             let held = gort::chan::chan(0);
             let h = held.clone();

@@ -250,6 +250,9 @@ fn panics_print_go_style_and_exit_2() {
         // before died of `fatal error: schedule: holding locks` instead.
         ("display-sleeps", "panic: value: slept\n"),
         ("display-locks", "panic: value: locked 7\n"),
+        // Inside gort::blocking, where sleeping works: formatted before the claim
+        // too (it died of `schedule: holding locks`).
+        ("display-sleeps-in-blocking", "panic: value: slept\n"),
     ];
     for &mode in modes() {
         for (how, first) in cases {

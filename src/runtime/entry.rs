@@ -129,10 +129,11 @@ enum Preprint {
 /// report, while it may still park, so that a Display which sleeps or takes a
 /// contended lock works (once the report is claimed the goroutine is pinned, and
 /// parking would be `schedule: holding locks`). Only a goroutine that could park
-/// here does so: on its own stack (not g0 or a signal stack), in GRUNNING (not in
-/// a system call), holding no runtime lock. Anywhere else, and for a message with
-/// nothing to format, the report formats it after the claim, as before. May
-/// allocate (the text); if the heap is exhausted, the report formats it again.
+/// here does so: on its own stack (not g0 or a signal stack), in GRUNNING or in
+/// GSYSCALL (inside gort::blocking, where parking works too), holding no runtime
+/// lock. Anywhere else, and for a message with nothing to format, the report
+/// formats it after the claim, as before. May allocate (the text); if the heap is
+/// exhausted, the report formats it again.
 fn preprint(info: &core::panic::PanicInfo) -> Preprint {
     let msg = info.message();
     // Before settls there is no g.
@@ -155,9 +156,11 @@ fn preprint(info: &core::panic::PanicInfo) -> Preprint {
     // worst a spurious Direct). Relaxed: this thread's own values.
     let parkable = unsafe {
         let mp = (*gp).m();
+        let st = (*gp).atomicstatus.load(Ordering::Relaxed);
         gp != (*mp).g0
             && (*mp).locks.load(Ordering::Relaxed) == 0
-            && (*gp).atomicstatus.load(Ordering::Relaxed) == crate::runtime::runtime2::GRUNNING
+            && (st == crate::runtime::runtime2::GRUNNING
+                || st == crate::runtime::runtime2::GSYSCALL)
             && (*gp).stack.lo <= sp
             && sp < (*gp).stack.hi
     };
