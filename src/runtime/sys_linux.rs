@@ -836,7 +836,7 @@ pub(crate) mod procsys {
                         // Clear close-on-exec on a descriptor that is already in place.
                         e = syscall3(Sysno::fcntl as usize, i, 2 /* F_SETFD */, 0) as isize;
                     } else {
-                        e = syscall3(Sysno::dup3 as usize, fd as usize, i, 0) as isize;
+                        e = super::dup3(fd, i as i32, 0);
                     }
                 }
             }
